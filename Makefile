@@ -1,0 +1,44 @@
+# Two commands set up and run everything: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test test-fast playground package bench soak clean
+
+$(VENV)/.run-installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(VENV)/.run-installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+## Start the bot on PORT (3978) with TinyDB under DATA_DIR (./data); local mode without MicrosoftAppId.
+run: $(VENV)/.run-installed
+	$(PY) app.py
+
+## Install what the tests need and run the whole suite.
+test: $(VENV)/.dev-installed node_modules/.installed
+	$(PY) -m pytest
+
+## The suite without the end-to-end and process tiers (quick feedback while coding).
+test-fast: $(VENV)/.dev-installed
+	$(PY) -m pytest -m "not e2e and not process and not soak"
+
+## The Microsoft 365 Agents Playground against the bot at http://127.0.0.1:$${PORT:-3978}/api/messages.
+playground: node_modules/.installed
+	TEAMSAPPTESTER_BROWSER=none npx agentsplayground -e http://127.0.0.1:$${PORT:-3978}/api/messages -c msteams -p 56150 --disable-telemetry
+
+## The Teams app package build/jb-eticket-bot.zip (needs MicrosoftAppId).
+package: $(VENV)/.run-installed node_modules/.installed
+	$(PY) -m manifest.build
+
+clean:
+	rm -rf build .pytest_cache

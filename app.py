@@ -1,0 +1,128 @@
+"""Composition root: settings → storage → adapter → bot → routes.
+
+``python app.py`` starts the bot; ``create_app(settings)`` builds it for tests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from botbuilder.core import ConversationState
+from botbuilder.integration.aiohttp import CloudAdapter
+
+from bot.adapter import build_adapter
+from bot.features import build_bot
+from bot.state_storage import DurableStorage
+from bot.teams_bot import JbBot
+from services.context import AppContext
+from settings import Settings, SettingsError
+from storage.errors import StorageError
+from storage.repositories import Database
+
+logger = logging.getLogger("jb_eticket_bot")
+
+SETTINGS = web.AppKey("settings", Settings)
+CONTEXT = web.AppKey("context", AppContext)
+ADAPTER = web.AppKey("adapter", CloudAdapter)
+BOT = web.AppKey("bot", JbBot)
+
+MAX_ACTIVITY_BYTES = 256 * 1024
+
+
+async def _runtime(app: web.Application) -> AsyncIterator[None]:
+    """Open storage, build the adapter and the bot; close storage on shutdown."""
+    settings = app[SETTINGS]
+    db = await Database.open(settings.data_dir)
+    context = AppContext(settings=settings, db=db)
+    conversation_state = ConversationState(DurableStorage(db.state, db.commit))
+    app[CONTEXT] = context
+    app[ADAPTER] = build_adapter(settings)
+    app[BOT] = build_bot(context, conversation_state)
+    logger.info("storage open at %s", settings.data_dir)
+    try:
+        yield
+    finally:
+        await db.close()
+        logger.info("storage closed")
+
+
+async def messages(request: web.Request) -> web.StreamResponse:
+    """POST /api/messages: Bot Framework activities through the CloudAdapter."""
+    if "application/json" not in request.headers.get("Content-Type", ""):
+        return web.json_response({"error": "Content-Type must be application/json"}, status=415)
+    body = await request.read()
+    if len(body) > MAX_ACTIVITY_BYTES:
+        return web.json_response({"error": "activity too large"}, status=413)
+    try:
+        activity = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return web.json_response({"error": "body is not valid JSON"}, status=400)
+    if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
+        return web.json_response({"error": "body is not an activity"}, status=400)
+    response = await request.app[ADAPTER].process(request, request.app[BOT])
+    return response if response is not None else web.Response(status=201)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """GET /healthz: 200 when storage can write now, else 503 with the reason."""
+    problem = await request.app[CONTEXT].db.store.check_writable()
+    if problem is None:
+        return web.json_response({"status": "ok", "storage": "ok"})
+    return web.json_response({"status": "unavailable", "storage": problem}, status=503)
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The aiohttp application with every route; storage opens on startup."""
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_runtime)
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("aiohttp.access", "msrest", "azure"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main() -> None:
+    """Read settings, say which mode the bot runs in, and serve until stopped."""
+    _configure_logging()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        logger.critical("invalid setting: %s", error)
+        raise SystemExit(2) from None
+    if settings.local_mode:
+        banner = "=" * 72
+        logger.warning(
+            "\n%s\nLOCAL MODE: MicrosoftAppId is not set, so requests are NOT authenticated.\n"
+            "Use this only with the Microsoft 365 Agents Playground on this machine.\n%s",
+            banner,
+            banner,
+        )
+    if not settings.jb_staff_ids:
+        logger.warning("JB_STAFF_IDS is empty: nobody can acknowledge or approve")
+    if not settings.ticket_events_secret:
+        logger.warning("TICKET_EVENTS_SECRET is not set: POST /api/ticket-events answers 503")
+    logger.info("listening on port %d, data in %s", settings.port, settings.data_dir)
+    try:
+        web.run_app(create_app(settings), host="0.0.0.0", port=settings.port, print=None)
+    except StorageError as error:
+        logger.critical("storage could not be opened at %s: %s", settings.data_dir, type(error).__name__)
+        raise SystemExit(3) from None
+
+
+if __name__ == "__main__":
+    main()
+

@@ -1,0 +1,21 @@
+"""Wires every command and card action to its handler and builds the bot."""
+
+from __future__ import annotations
+
+from botbuilder.core import ConversationState
+
+from bot.catalog import COMMAND_NAMES
+from bot.teams_bot import JbBot, help_command
+from bot.turn import ActionHandler, CommandHandler
+from bot.verbs import Verb
+from services.context import AppContext
+
+
+def build_bot(app: AppContext, conversation_state: ConversationState) -> JbBot:
+    """The bot with its command table and action table."""
+    commands: dict[str, CommandHandler] = {"help": help_command()}
+    actions: dict[Verb, ActionHandler] = {}
+    unknown = set(commands) - COMMAND_NAMES
+    if unknown:
+        raise ValueError(f"commands missing from bot/catalog.py: {sorted(unknown)}")
+    return JbBot(app, conversation_state, commands, actions)

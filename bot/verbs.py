@@ -1,0 +1,28 @@
+"""Every Action.Execute verb the bot's cards carry: one enum, so routing is by table."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Verb(str, Enum):
+    """Card action verbs; the record's ids travel in the action's data."""
+
+    # the Information Package wizard
+    WIZARD_NEXT = "wizard.next"
+    WIZARD_BACK = "wizard.back"
+    WIZARD_EDIT = "wizard.edit"
+    WIZARD_ADD_OFFICER = "wizard.add_officer"
+    WIZARD_REMOVE_OFFICER = "wizard.remove_officer"
+    WIZARD_SUBMIT = "wizard.submit"
+    WIZARD_CANCEL = "wizard.cancel"
+    # the JB's work
+    ACKNOWLEDGE = "package.acknowledge"
+    APPROVE = "officer.approve"
+    APPROVE_CONFIRM = "officer.approve_confirm"
+    EXTEND = "officer.extend"
+    EXTEND_SUBMIT = "officer.extend_submit"
+    WITHDRAW_CONFIRM = "officer.withdraw_confirm"
+    RESOLVE = "incident.resolve"
+    PAGE = "list.page"
+    CANCEL = "card.cancel"

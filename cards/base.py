@@ -1,0 +1,66 @@
+"""Shared pieces for building Adaptive Cards (schema 1.5, the highest Teams renders)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from adaptive_cards import card as ac
+from adaptive_cards.validation import CardValidatorFactory
+
+CARD_VERSION = "1.5"
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+
+
+def render(body: Sequence[Any], actions: Sequence[Any] = (), *, full_width: bool = False) -> dict[str, Any]:
+    """A card of schema 1.5 from body elements and actions, as the JSON dict Teams takes."""
+    card = ac.AdaptiveCard(
+        version=CARD_VERSION,
+        body=list(body),
+        actions=list(actions) or None,
+        msteams={"width": "Full"} if full_width else None,
+    )
+    return card.to_dict()
+
+
+def heading(text: str, *, subtle: str | None = None) -> list[Any]:
+    """A bold title, and optionally a subtle line below it."""
+    items: list[Any] = [ac.TextBlock(text=text, weight="Bolder", size="Medium", wrap=True, style="heading")]
+    if subtle:
+        items.append(ac.TextBlock(text=subtle, is_subtle=True, wrap=True, spacing="None"))
+    return items
+
+
+def paragraph(text: str, **options: Any) -> Any:
+    """A wrapped text block."""
+    return ac.TextBlock(text=text, wrap=True, **options)
+
+
+def notice(text: str, *, kind: str = "attention") -> Any:
+    """A coloured line for a message to the person who pressed ("attention" red, "good" green, "warning")."""
+    return ac.TextBlock(text=text, wrap=True, color=kind.capitalize(), weight="Bolder")
+
+
+def facts(pairs: Sequence[tuple[str, str]]) -> Any:
+    """A fact set of label/value pairs (empty values shown as an em dash)."""
+    return ac.FactSet(facts=[ac.Fact(title=title, value=value or "—") for title, value in pairs])
+
+
+def execute(title: str, verb: str, data: dict[str, Any] | None = None, *, style: str | None = None,
+            associated_inputs: str | None = None) -> Any:
+    """An Action.Execute button with a verb and the record's ids in data."""
+    return ac.ActionExecute(
+        title=title,
+        verb=verb,
+        data={"verb": verb, **(data or {})},
+        style=style,
+        associated_inputs=associated_inputs,
+    )
+
+
+def teams_findings(card: dict[str, Any]) -> list[str]:
+    """What the Microsoft Teams target of adaptive-cards-py finds wrong with a card (empty when valid)."""
+    model = ac.AdaptiveCard.model_validate(card)
+    validator = CardValidatorFactory.create_validator_microsoft_teams()
+    validator.validate(model, debug=False)
+    return [f"{finding.failure.value}: {finding.message}" for finding in validator.details()]

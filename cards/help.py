@@ -1,0 +1,68 @@
+"""The help and welcome cards: what the bot does and the commands it knows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from adaptive_cards import card as ac
+
+from bot.catalog import CommandInfo
+from cards.base import heading, paragraph, render
+
+JB_EMAIL = "JUD-eTicket@vermont.gov"
+PURPOSE = (
+    "I run the Vermont Judicial Bureau's procedure for approving officers to issue e-tickets "
+    "(Valcour agencies): the Information Package, monitoring of each new officer's e-tickets, "
+    "alerts when an e-ticket is rejected or aberrant, and the JB's approval."
+)
+
+
+def _command_table(commands: Sequence[CommandInfo]) -> Any:
+    rows = [
+        ac.ColumnSet(
+            columns=[
+                ac.Column(width="auto", items=[ac.TextBlock(text=command.usage, weight="Bolder", wrap=True, font_type="Monospace")]),
+                ac.Column(width="stretch", items=[ac.TextBlock(text=command.description, wrap=True)]),
+            ],
+            spacing="Small",
+        )
+        for command in commands
+    ]
+    return ac.Container(items=rows)
+
+
+def help_card(commands: Sequence[CommandInfo], *, not_understood: str | None = None) -> dict[str, Any]:
+    """The /help card; with ``not_understood`` it first says what text was not a command."""
+    body: list[Any] = []
+    if not_understood is not None:
+        shown = not_understood if len(not_understood) <= 60 else not_understood[:57] + "..."
+        body.append(paragraph(f'I don\'t know "{shown}". Here is what I can do.', color="Warning", weight="Bolder"))
+    body += heading("JB e-Ticket Bot")
+    body.append(paragraph(PURPOSE))
+    body.append(_command_table(commands))
+    body.append(
+        paragraph(
+            "Type a command with or without the slash. In a channel or group chat, @mention me first. "
+            f"Questions: {JB_EMAIL}.",
+            is_subtle=True,
+            spacing="Medium",
+        )
+    )
+    return render(body)
+
+
+def welcome_card(commands: Sequence[CommandInfo], *, scope: str) -> dict[str, Any]:
+    """The card sent when the bot is installed in a personal chat, group chat or team."""
+    if scope == "personal":
+        start = (
+            "Point-of-Contact of a law enforcement agency? Type **/new-package** to send the JB your "
+            "Information Package. JB staff: your notices arrive here until a JB channel is set with /subscribe jb."
+        )
+    else:
+        start = (
+            "To get an agency's e-ticket alerts in this channel, its Point-of-Contact types "
+            "**@JB e-Ticket Bot /subscribe <judiciary code>**. JB staff mark the JB channel with **/subscribe jb**."
+        )
+    body = [*heading("Welcome to the JB e-Ticket Bot"), paragraph(PURPOSE), paragraph(start), _command_table(commands)]
+    return render(body)

@@ -1,0 +1,38 @@
+"""What every use case needs: settings, the database and the clock."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from settings import Settings
+from storage.repositories import Database
+
+
+def utc_now() -> datetime:
+    """The current instant, aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    """A short unique id for records (incidents, notices, audit entries)."""
+    return uuid.uuid4().hex[:16]
+
+
+@dataclass
+class AppContext:
+    """The shared objects of one running bot; built once in app.py's composition root."""
+
+    settings: Settings
+    db: Database
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def now(self) -> datetime:
+        """The current instant (from the injectable clock)."""
+        return self.clock()
+
+    def today(self) -> date:
+        """Today on the court's calendar (TIMEZONE), never the server's zone."""
+        return self.now().astimezone(self.settings.timezone).date()

@@ -1,0 +1,135 @@
+"""Settings: one frozen dataclass, read from the environment once and validated at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the bot cannot run with; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment (DESIGN.md "Settings")."""
+
+    port: int = 3978
+    data_dir: Path = Path("./data")
+    app_id: str = ""
+    app_password: str = field(default="", repr=False)
+    app_type: str = "MultiTenant"
+    app_tenant_id: str = ""
+    jb_staff_ids: frozenset[str] = frozenset()
+    ticket_events_secret: str | None = field(default=None, repr=False)
+    allowed_tenants: frozenset[str] = frozenset()
+    timezone: ZoneInfo = ZoneInfo("America/New_York")
+    ready_min_accepted: int = 3
+    ready_min_days: int = 7
+    ready_clean_streak: int = 3
+    app_version: str = "1.0.0"
+    app_website_url: str = "https://www.vermontjudiciary.org"
+    app_privacy_url: str = "https://www.vermontjudiciary.org/privacy"
+    app_terms_url: str = "https://www.vermontjudiciary.org/terms"
+    openid_metadata_url: str | None = None
+
+    @property
+    def local_mode(self) -> bool:
+        """True when no Microsoft App Id is set: no Bot Framework authentication (Agents Playground)."""
+        return not self.app_id
+
+    def is_jb_staff(self, aad_id: str | None) -> bool:
+        """Whether this Azure AD object id is one of JB_STAFF_IDS (case-insensitive)."""
+        return bool(aad_id) and aad_id.strip().lower() in self.jb_staff_ids  # type: ignore[union-attr]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate every setting; raise SettingsError naming the first bad variable."""
+        env = os.environ if env is None else env
+        defaults = cls()
+
+        def text(name: str, default: str = "") -> str:
+            return env.get(name, default).strip()
+
+        def integer(name: str, default: int, low: int, high: int) -> int:
+            raw = text(name)
+            if not raw:
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+            if not low <= value <= high:
+                raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+            return value
+
+        def id_set(name: str) -> frozenset[str]:
+            items = [item.strip().lower() for item in text(name).split(",")]
+            return frozenset(item for item in items if item)
+
+        def url(name: str, default: str) -> str:
+            raw = text(name) or default
+            parsed = urlparse(raw)
+            if parsed.scheme != "https" or not parsed.netloc:
+                raise SettingsError(f"{name} must be an https:// URL, got {raw!r}")
+            return raw
+
+        app_type = text("MicrosoftAppType") or defaults.app_type
+        matching = [known for known in APP_TYPES if known.lower() == app_type.lower()]
+        if not matching:
+            raise SettingsError(f"MicrosoftAppType must be one of {', '.join(APP_TYPES)}, got {app_type!r}")
+        app_id = text("MicrosoftAppId")
+        app_password = env.get("MicrosoftAppPassword", "")
+        tenant_id = text("MicrosoftAppTenantId")
+        if app_id and matching[0] == "MultiTenant" and not app_password:
+            raise SettingsError("MicrosoftAppPassword must be set when MicrosoftAppId is set")
+        if matching[0] == "SingleTenant" and not tenant_id:
+            raise SettingsError("MicrosoftAppTenantId must be set when MicrosoftAppType is SingleTenant")
+        if not app_id and app_password:
+            raise SettingsError("MicrosoftAppPassword is set but MicrosoftAppId is empty")
+
+        zone_name = text("TIMEZONE") or "America/New_York"
+        try:
+            zone = ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(f"TIMEZONE must be an IANA time zone such as America/New_York, got {zone_name!r}") from None
+
+        data_dir = Path(text("DATA_DIR") or "./data")
+        if data_dir.exists() and not data_dir.is_dir():
+            raise SettingsError(f"DATA_DIR must be a directory, got {str(data_dir)!r}")
+
+        secret = env.get("TICKET_EVENTS_SECRET", "")
+        if secret and len(secret) < 16:
+            raise SettingsError("TICKET_EVENTS_SECRET must be at least 16 characters")
+
+        version = text("APP_VERSION") or defaults.app_version
+        parts = version.split(".")
+        if len(parts) != 3 or not all(part.isdigit() for part in parts):
+            raise SettingsError(f"APP_VERSION must look like 1.0.0, got {version!r}")
+
+        return cls(
+            port=integer("PORT", defaults.port, 1, 65535),
+            data_dir=data_dir,
+            app_id=app_id,
+            app_password=app_password,
+            app_type=matching[0],
+            app_tenant_id=tenant_id,
+            jb_staff_ids=id_set("JB_STAFF_IDS"),
+            ticket_events_secret=secret or None,
+            allowed_tenants=id_set("ALLOWED_TENANTS"),
+            timezone=zone,
+            ready_min_accepted=integer("READY_MIN_ACCEPTED", defaults.ready_min_accepted, 1, 100),
+            ready_min_days=integer("READY_MIN_DAYS", defaults.ready_min_days, 0, 365),
+            ready_clean_streak=integer("READY_CLEAN_STREAK", defaults.ready_clean_streak, 1, 100),
+            app_version=version,
+            app_website_url=url("APP_WEBSITE_URL", defaults.app_website_url),
+            app_privacy_url=url("APP_PRIVACY_URL", defaults.app_privacy_url),
+            app_terms_url=url("APP_TERMS_URL", defaults.app_terms_url),
+            openid_metadata_url=text("TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL") or None,
+        )

@@ -1,0 +1,315 @@
+"""Small repositories over the storage engine, one per kind of record.
+
+Reads never raise for a missing record: they return ``None`` or an empty list. Writes return the
+engine's durability future; awaiting it raises ``StorageUnavailable`` when the write could not be
+made durable, in which case nothing of it is kept. A repository builds ``Op`` lists so that one
+use case can commit several records atomically with ``Database.commit``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from domain.records import (
+    AuditEntry,
+    Incident,
+    IncidentStatus,
+    Officer,
+    OfficerState,
+    Package,
+    TicketEvent,
+    instant_to_str,
+)
+from storage.engine import Delete, Op, Put, Store
+
+INDEXES: dict[str, list[str]] = {
+    "officers": ["judiciary_code", "officer_number"],
+    "ticket_events": ["ticket_key", "officer_key"],
+    "incidents": ["officer_key", "ticket_key", "judiciary_code", "status"],
+    "conversations": ["aad_id"],
+    "outbox": ["status", "subject"],
+    "audit": ["target"],
+}
+
+
+class PackageRepository:
+    """Information Packages by Judiciary Code."""
+
+    table = "packages"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get(self, judiciary_code: str) -> Package | None:
+        """The package of that Judiciary Code, or None."""
+        doc = self._store.get(self.table, judiciary_code)
+        return None if doc is None else Package.from_doc(doc)
+
+    def all(self) -> list[Package]:
+        """Every package, in the order they were submitted."""
+        return [Package.from_doc(doc) for doc in self._store.all(self.table)]
+
+    def for_poc(self, aad_id: str) -> list[Package]:
+        """The packages whose Point-of-Contact is this person (one person may be PoC of several)."""
+        wanted = aad_id.lower()
+        return [package for package in self.all() if package.poc.aad_id == wanted]
+
+    def put(self, package: Package) -> Op:
+        """The op that stores this package."""
+        return Put(self.table, package.judiciary_code, package.to_doc())
+
+
+class OfficerRepository:
+    """Officers' memberships, one per (Judiciary Code, officer number)."""
+
+    table = "officers"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get(self, judiciary_code: str, officer_number: str) -> Officer | None:
+        """One membership, or None."""
+        doc = self._store.get(self.table, f"{judiciary_code}:{officer_number}")
+        return None if doc is None else Officer.from_doc(doc)
+
+    def of_agency(self, judiciary_code: str) -> list[Officer]:
+        """An agency's officers in the order they were added."""
+        return [Officer.from_doc(doc) for doc in self._store.find(self.table, "judiciary_code", judiciary_code)]
+
+    def by_number(self, officer_number: str) -> list[Officer]:
+        """Every agency's membership of this officer number (part-time officers serve several)."""
+        return [Officer.from_doc(doc) for doc in self._store.find(self.table, "officer_number", officer_number)]
+
+    def in_state(self, state: OfficerState) -> list[Officer]:
+        """Every officer in that state, across agencies."""
+        return [Officer.from_doc(doc) for doc in self._store.all(self.table) if doc["state"] == state.value]
+
+    def all(self) -> list[Officer]:
+        """Every membership."""
+        return [Officer.from_doc(doc) for doc in self._store.all(self.table)]
+
+    def put(self, officer: Officer) -> Op:
+        """The op that stores this membership."""
+        return Put(self.table, officer.key, officer.to_doc())
+
+
+class TicketEventRepository:
+    """Ticket events by event id, indexed by ticket and by officer membership."""
+
+    table = "ticket_events"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def seen(self, event_id: str) -> bool:
+        """Whether an event with this id was recorded before (the idempotency key)."""
+        return self._store.get(self.table, event_id) is not None
+
+    def of_ticket(self, ticket_key: str) -> list[TicketEvent]:
+        """Every recorded event of one ticket, in the order they were applied."""
+        return [TicketEvent.from_doc(doc) for doc in self._store.find(self.table, "ticket_key", ticket_key)]
+
+    def of_officer(self, officer_key: str) -> list[TicketEvent]:
+        """Every recorded event of one officer's membership, in the order they were applied."""
+        return [TicketEvent.from_doc(doc) for doc in self._store.find(self.table, "officer_key", officer_key)]
+
+    def count(self) -> int:
+        """How many events are stored."""
+        return self._store.count(self.table)
+
+    def put(self, event: TicketEvent) -> Op:
+        """The op that records this event."""
+        doc = event.to_doc() | {"ticket_key": event.ticket_key, "officer_key": event.officer_key}
+        return Put(self.table, event.event_id, doc)
+
+
+class IncidentRepository:
+    """Incidents by id, indexed by officer, ticket, agency and status."""
+
+    table = "incidents"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get(self, incident_id: str) -> Incident | None:
+        """One incident, or None."""
+        doc = self._store.get(self.table, incident_id)
+        return None if doc is None else Incident.from_doc(doc)
+
+    def of_officer(self, officer_key: str) -> list[Incident]:
+        """An officer membership's incidents, oldest first."""
+        return [Incident.from_doc(doc) for doc in self._store.find(self.table, "officer_key", officer_key)]
+
+    def of_ticket(self, ticket_key: str) -> list[Incident]:
+        """One ticket's incidents, oldest first."""
+        return [Incident.from_doc(doc) for doc in self._store.find(self.table, "ticket_key", ticket_key)]
+
+    def open(self, judiciary_code: str | None = None) -> list[Incident]:
+        """Open incidents, of one agency or of all."""
+        docs = self._store.find(self.table, "status", IncidentStatus.OPEN.value)
+        incidents = [Incident.from_doc(doc) for doc in docs]
+        if judiciary_code is not None:
+            incidents = [incident for incident in incidents if incident.judiciary_code == judiciary_code]
+        return incidents
+
+    def put(self, incident: Incident) -> Op:
+        """The op that stores this incident."""
+        doc = incident.to_doc() | {"officer_key": incident.officer_key, "ticket_key": incident.ticket_key}
+        return Put(self.table, incident.id, doc)
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    """Where the bot can write proactively: a serialized botbuilder ConversationReference and its kind."""
+
+    conversation_id: str
+    kind: str  # "personal" | "groupChat" | "channel"
+    reference: dict[str, Any]
+    aad_id: str | None = None  # the user, for personal chats
+    tenant_id: str | None = None
+    team_id: str | None = None
+    name: str | None = None  # the team or channel name, shown in /status
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "conversation_id": self.conversation_id,
+            "kind": self.kind,
+            "reference": self.reference,
+            "aad_id": self.aad_id,
+            "tenant_id": self.tenant_id,
+            "team_id": self.team_id,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> ConversationRecord:
+        return cls(**doc)
+
+
+class ConversationRepository:
+    """Conversation references, saved from install events and incoming messages."""
+
+    table = "conversations"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get(self, conversation_id: str) -> ConversationRecord | None:
+        """One conversation, or None."""
+        doc = self._store.get(self.table, conversation_id)
+        return None if doc is None else ConversationRecord.from_doc(doc)
+
+    def personal_chat_of(self, aad_id: str) -> ConversationRecord | None:
+        """The newest 1:1 chat the bot has with this person, or None."""
+        records = [ConversationRecord.from_doc(doc) for doc in self._store.find(self.table, "aad_id", aad_id.lower())]
+        personal = [record for record in records if record.kind == "personal"]
+        return personal[-1] if personal else None
+
+    def save(self, record: ConversationRecord) -> asyncio.Future[None]:
+        """Store the reference; a reference equal to the stored one touches no file."""
+        return self._store.write([Put(self.table, record.conversation_id, record.to_doc())])
+
+
+class SubscriptionRepository:
+    """Which conversation receives an agency's alerts (key: Judiciary Code) or the JB's (key: "jb")."""
+
+    table = "subscriptions"
+    JB = "jb"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def conversation_for(self, target: str) -> str | None:
+        """The conversation id subscribed to this target, or None."""
+        doc = self._store.get(self.table, target)
+        return None if doc is None else doc["conversation_id"]
+
+    def put(self, target: str, conversation_id: str, by: str, at: datetime) -> Op:
+        """The op that routes target's notices to conversation_id."""
+        return Put(self.table, target, {"conversation_id": conversation_id, "by": by, "at": instant_to_str(at)})
+
+
+class AuditRepository:
+    """The audit log: who, what, when, before and after."""
+
+    table = "audit"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def of_target(self, target: str) -> list[AuditEntry]:
+        """Entries about one record (e.g. ``officer:9000:A1234``), oldest first."""
+        return [AuditEntry.from_doc(doc) for doc in self._store.find(self.table, "target", target)]
+
+    def count(self) -> int:
+        """How many entries there are."""
+        return self._store.count(self.table)
+
+    def put(self, entry: AuditEntry) -> Op:
+        """The op that appends this entry."""
+        return Put(self.table, entry.id, entry.to_doc())
+
+
+class StateRepository:
+    """Raw documents for botbuilder's conversation and user state (with their eTags)."""
+
+    table = "bot_state"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The stored document ``{"etag": str, "state": dict}`` or None."""
+        return self._store.get(self.table, key)
+
+    def put(self, key: str, doc: dict[str, Any]) -> Op:
+        """The op that stores one state document."""
+        return Put(self.table, key, doc)
+
+    def delete(self, key: str) -> Op:
+        """The op that deletes one state document."""
+        return Delete(self.table, key)
+
+
+class Database:
+    """Every repository over one open store; ``commit`` writes a use case's ops atomically."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.packages = PackageRepository(store)
+        self.officers = OfficerRepository(store)
+        self.events = TicketEventRepository(store)
+        self.incidents = IncidentRepository(store)
+        self.conversations = ConversationRepository(store)
+        self.subscriptions = SubscriptionRepository(store)
+        self.audit = AuditRepository(store)
+        self.state = StateRepository(store)
+
+    @classmethod
+    async def open(cls, data_dir: Path) -> Database:
+        """Open (or create) the data under data_dir. Raises StorageUnavailable if it cannot be read."""
+        return cls(await Store.open(data_dir, INDEXES))
+
+    async def close(self) -> None:
+        """Flush and close the store."""
+        await self.store.close()
+
+    def commit(self, ops: Iterable[Op]) -> asyncio.Future[None]:
+        """Apply ops now, atomically; await the result for durability (raises StorageUnavailable)."""
+        return self.store.write(list(ops))
+
+
+def ops_of(*groups: Sequence[Op] | Op) -> list[Op]:
+    """Flatten single ops and lists of ops into one list for ``Database.commit``."""
+    flat: list[Op] = []
+    for group in groups:
+        if isinstance(group, (Put, Delete)):
+            flat.append(group)
+        else:
+            flat.extend(group)
+    return flat
