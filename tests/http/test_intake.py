@@ -456,9 +456,7 @@ async def test_unexpected_error_is_500_without_a_traceback(
     assert any(record.exc_info and "valcour-1" in record.getMessage() for record in caplog.records)
 
 
-async def test_recorder_returning_the_wrong_number_of_results_is_500(
-    client: TestClient, recorder: FakeRecorder
-) -> None:
+async def test_recorder_returning_the_wrong_number_of_results_is_500() -> None:
     async def short_recorder(events: list[TicketEvent]) -> list[dict[str, Any]]:
         return []
 
