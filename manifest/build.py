@@ -107,7 +107,8 @@ class PackageSettings:
 
 def load_template() -> dict[str, Any]:
     """The manifest template, read from manifest.json beside this module."""
-    return json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
+    template: dict[str, Any] = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
+    return template
 
 
 def command_description(command: CommandInfo) -> str:
@@ -194,7 +195,8 @@ def schema_path(manifest_version: str) -> Path:
 
 def load_schema(manifest_version: str) -> dict[str, Any]:
     """The official Teams manifest JSON schema (draft-04) of a manifest version."""
-    return json.loads(schema_path(manifest_version).read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(schema_path(manifest_version).read_text(encoding="utf-8"))
+    return schema
 
 
 def _where(path: Iterable[Any]) -> str:
@@ -274,7 +276,9 @@ def build_package(environ: Mapping[str, str], out: Path = DEFAULT_OUT) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: build the package; exit 2 with a one-line reason when it cannot be built."""
-    parser = argparse.ArgumentParser(prog="python -m manifest.build", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m manifest.build", description="Build the Teams app package zip for the JB e-Ticket Bot."
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"zip to write (default {DEFAULT_OUT})")
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

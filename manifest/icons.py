@@ -13,8 +13,9 @@ import logging
 import struct
 import sys
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Literal
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,9 @@ def circle(center_x: float, center_y: float, radius: float) -> Shape:
     return lambda x, y: (x - center_x) ** 2 + (y - center_y) ** 2 < radius**2
 
 
-def ring_half(center_x: float, center_y: float, outer: float, inner: float, side: str) -> Shape:
+def ring_half(
+    center_x: float, center_y: float, outer: float, inner: float, side: Literal["right", "below"]
+) -> Shape:
     """Half an annulus: the part to the "right" of, or "below", its center."""
 
     def inside(x: float, y: float) -> bool:
@@ -119,16 +122,16 @@ def hex_to_rgb(color: str) -> tuple[int, int, int]:
 
 def draw_color_icon() -> list[list[tuple[int, int, int]]]:
     """The 192x192 color icon as RGB rows: a white ticket with "JB" on the accent color."""
-    background = hex_to_rgb(ACCENT_COLOR)
-    rows: list[list[tuple[int, int, int]]] = []
-    for line in mark_coverage(COLOR_SIZE, COLOR_SUPERSAMPLING):
-        rows.append(
-            [
-                tuple(round(channel + (255 - channel) * share) for channel in background)  # type: ignore[misc]
-                for share in line
-            ]
-        )
-    return rows
+    red, green, blue = hex_to_rgb(ACCENT_COLOR)
+
+    def toward_white(channel: int, share: float) -> int:
+        """A background channel blended toward white by the mark's share of the pixel."""
+        return round(channel + (255 - channel) * share)
+
+    return [
+        [(toward_white(red, share), toward_white(green, share), toward_white(blue, share)) for share in line]
+        for line in mark_coverage(COLOR_SIZE, COLOR_SUPERSAMPLING)
+    ]
 
 
 def draw_outline_icon() -> list[list[tuple[int, int, int, int]]]:
@@ -144,7 +147,7 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def encode_png(rows: list[list[tuple[int, ...]]]) -> bytes:
+def encode_png(rows: Sequence[Sequence[tuple[int, ...]]]) -> bytes:
     """Encode 8-bit RGB or RGBA rows (all the same width) as a PNG file."""
     height = len(rows)
     width = len(rows[0])
@@ -172,7 +175,7 @@ def write_icons(directory: Path = ICON_DIR) -> tuple[Path, Path]:
 
 def main() -> int:
     """Redraw color.png and outline.png in the manifest folder."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     color_path, outline_path = write_icons()
     sys.stdout.write(f"Drew {color_path.name} and {outline_path.name} in {color_path.parent}\n")
     return 0

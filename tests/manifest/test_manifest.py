@@ -68,7 +68,8 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def packaged_manifest(package: Path) -> dict[str, Any]:
     """The manifest.json inside the built zip."""
     with zipfile.ZipFile(package) as archive:
-        return json.loads(archive.read("manifest.json"))
+        manifest: dict[str, Any] = json.loads(archive.read("manifest.json"))
+    return manifest
 
 
 @pytest.fixture
@@ -136,7 +137,8 @@ def run_ajv(manifest: dict[str, Any], tmp_path: Path) -> list[str]:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    messages: list[str] = json.loads(result.stdout)
+    return messages
 
 
 # The built package
@@ -216,7 +218,7 @@ def test_forty_character_short_name_fails_with_the_schema_message(
     assert run_ajv(manifest, tmp_path) == ["/name/short must NOT have more than 30 characters"]
 
 
-def test_bot_id_that_is_no_guid_fails(manifest: dict[str, Any]) -> None:
+def test_bot_id_that_is_no_guid_fails() -> None:
     """MicrosoftAppId must be a GUID, in id and botId."""
     settings = PackageSettings.from_env({**ENVIRONMENT, "MicrosoftAppId": "not-a-guid"})
     with pytest.raises(ManifestSchemaError) as refused:
