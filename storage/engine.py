@@ -702,6 +702,17 @@ class Store:
             if match and int(match.group(1)) < generation:
                 (self._dir / name).unlink(missing_ok=True)
 
+    async def flush(self) -> None:
+        """Wait until every write made so far has settled and no snapshot is being written.
+
+        Never raises: failed writes report through their own futures.
+        """
+        pending = self._queue[-1] if self._queue else (self._inflight[-1] if self._inflight else None)
+        if pending is not None:
+            await asyncio.wait([pending.future])
+        while self._compaction_task is not None:
+            await asyncio.wait([self._compaction_task])
+
     # ----------------------------------------------------------------------------- health
 
     async def check_writable(self) -> str | None:
