@@ -9,7 +9,7 @@ Nothing here reads the clock: ``now`` and ``today`` are always parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 COURT_TIMEZONE = "America/New_York"
@@ -30,6 +30,16 @@ def court_zone(name: str = COURT_TIMEZONE) -> ZoneInfo:
 def _require_aware(instant: datetime) -> None:
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError("instants must carry a time zone (an aware datetime)")
+
+
+def as_utc(instant: datetime) -> datetime:
+    """The same instant in UTC; use it before subtracting or ordering instants.
+
+    Python subtracts and compares two datetimes that share one ``tzinfo`` object by wall clock,
+    which is wrong across a daylight-saving change; in UTC it is always absolute time.
+    """
+    _require_aware(instant)
+    return instant.astimezone(timezone.utc)
 
 
 def court_date(instant: datetime, tz: ZoneInfo) -> date:

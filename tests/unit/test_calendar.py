@@ -11,6 +11,7 @@ from domain.calendar import (
     ANSWER_DAYS,
     answer_deadline,
     answer_window,
+    as_utc,
     court_date,
     court_today,
     court_zone,
@@ -100,3 +101,12 @@ def test_every_hour_of_a_year_maps_to_the_new_york_date() -> None:
     for hour in range(0, 24 * 366, 7):
         instant = start + timedelta(hours=hour)
         assert court_date(instant, TZ) == instant.astimezone(TZ).date()
+
+
+def test_as_utc_makes_differences_absolute_across_dst() -> None:
+    before = datetime(2026, 10, 31, 12, 0, tzinfo=TZ)
+    after = datetime(2026, 11, 2, 11, 0, tzinfo=TZ)
+    assert after - before == timedelta(hours=47)  # Python's wall-clock arithmetic for one tzinfo
+    assert as_utc(after) - as_utc(before) == timedelta(hours=48)
+    with pytest.raises(ValueError):
+        as_utc(datetime(2026, 11, 2))

@@ -1,0 +1,416 @@
+"""Unit tests of what ticket events raise (domain/incidents.py) and ticket summaries (domain/tickets.py)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from domain.incidents import (
+    INCIDENT_TEXT,
+    STATUS_TEXT,
+    close_for_voided,
+    incident_dates,
+    incident_text,
+    incidents_for_event,
+    mark_resolved,
+)
+from domain.records import (
+    Actor,
+    EventType,
+    Incident,
+    IncidentKind,
+    IncidentStatus,
+    Officer,
+    OfficerState,
+    Stamp,
+    TicketEvent,
+    Violation,
+    ViolationCategory,
+)
+from domain.tickets import summarize_ticket, summarize_tickets
+
+TZ = ZoneInfo("America/New_York")
+UTC = timezone.utc
+ISSUED = datetime(2026, 11, 10, 14, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+JB = Actor("jb-1", "JB Staff")
+
+
+def make_event(type_: EventType = EventType.SUBMITTED, **overrides: object) -> TicketEvent:
+    """A ticket event of ticket T-1 by officer A1234 of Judiciary Code 9000, with overrides."""
+    fields: dict[str, object] = {
+        "event_id": f"ev-{type_.value}",
+        "type": type_,
+        "ticket_number": "T-1",
+        "officer_number": "A1234",
+        "judiciary_code": "9000",
+        "occurred_at": ISSUED + timedelta(hours=1),
+        "issued_at": ISSUED if type_ is EventType.SUBMITTED else None,
+    }
+    fields.update(overrides)
+    return TicketEvent(**fields)  # type: ignore[arg-type]
+
+
+def make_officer(state: OfficerState = OfficerState.MONITORING, **overrides: object) -> Officer:
+    """A membership of A1234 in 9000's package."""
+    fields: dict[str, object] = {
+        "judiciary_code": "9000",
+        "officer_number": "A1234",
+        "first_name": "Jordan",
+        "last_name": "Sample",
+        "dps_username": "jsample",
+        "start_date": date(2026, 11, 1),
+        "added": Stamp(Actor("poc-1"), datetime(2026, 11, 1, tzinfo=UTC)),
+        "state": state,
+    }
+    fields.update(overrides)
+    return Officer(**fields)  # type: ignore[arg-type]
+
+
+def ids() -> Callable[[], str]:
+    counter = itertools.count(1)
+    return lambda: f"inc-{next(counter)}"
+
+
+def raise_for(event: TicketEvent, earlier: list[TicketEvent] | None = None, membership: Officer | None = None) -> list[Incident]:
+    member = make_officer() if membership is None else membership
+    return incidents_for_event(event, earlier or [], member, new_id=ids(), now=NOW)
+
+
+def kinds(incidents: list[Incident]) -> list[IncidentKind]:
+    return [incident.kind for incident in incidents]
+
+
+def test_clean_submission_raises_nothing() -> None:
+    assert raise_for(make_event()) == []
+
+
+# rejected
+
+
+def test_rejected_carries_the_reason() -> None:
+    event = make_event(EventType.REJECTED, reason="  Statute code 23-1008 not found  ")
+    [incident] = raise_for(event, [make_event()])
+    assert incident.kind is IncidentKind.REJECTED
+    assert incident.detail == "Statute code 23-1008 not found"
+    assert incident.event_id == "ev-rejected"
+    assert incident.issued_at == ISSUED  # from the earlier submitted event
+    assert incident.raised_at == NOW
+    assert incident.status is IncidentStatus.OPEN
+    assert incident.id == "inc-1"
+
+
+def test_rejected_without_reason_still_says_something() -> None:
+    [incident] = raise_for(make_event(EventType.REJECTED), [make_event()])
+    assert incident.detail
+
+
+# late upload
+
+
+def test_upload_exactly_48_hours_after_issue_is_on_time() -> None:
+    assert raise_for(make_event(occurred_at=ISSUED + timedelta(hours=48))) == []
+
+
+def test_upload_48_hours_and_1_minute_after_issue_is_late() -> None:
+    [incident] = raise_for(make_event(occurred_at=ISSUED + timedelta(hours=48, minutes=1)))
+    assert incident.kind is IncidentKind.LATE_UPLOAD
+    assert "48 h 1 min" in incident.detail
+
+
+def test_late_upload_measured_in_absolute_time_across_dst() -> None:
+    issued = datetime(2026, 10, 31, 12, 0, tzinfo=TZ)  # EDT
+    on_time = datetime(2026, 11, 2, 11, 0, tzinfo=TZ)  # EST: wall clock 47 h later, really 48 h
+    assert raise_for(make_event(issued_at=issued, occurred_at=on_time)) == []
+    late = datetime(2026, 11, 2, 11, 1, tzinfo=TZ)
+    assert kinds(raise_for(make_event(issued_at=issued, occurred_at=late))) == [IncidentKind.LATE_UPLOAD]
+
+
+def test_late_upload_uses_issue_time_of_an_earlier_event() -> None:
+    earlier = [make_event(EventType.AMENDED, event_id="ev-a", issued_at=ISSUED, occurred_at=ISSUED)]
+    event = make_event(issued_at=None, occurred_at=ISSUED + timedelta(hours=50))
+    assert kinds(raise_for(event, earlier)) == [IncidentKind.LATE_UPLOAD]
+
+
+def test_late_upload_only_on_first_submission() -> None:
+    first = make_event(event_id="s1", occurred_at=ISSUED + timedelta(hours=1))
+    rejected = make_event(EventType.REJECTED, event_id="r1", reason="bad", occurred_at=ISSUED + timedelta(hours=2))
+    resubmitted = make_event(event_id="s2", occurred_at=ISSUED + timedelta(hours=72))
+    assert raise_for(resubmitted, [first, rejected]) == []
+
+
+def test_submission_with_unknown_issue_time_is_not_judged_late() -> None:
+    assert raise_for(make_event(issued_at=None, occurred_at=ISSUED + timedelta(days=30))) == []
+
+
+# payment before receipt
+
+
+def test_payment_before_receipt() -> None:
+    [incident] = raise_for(make_event(EventType.PAYMENT_RECEIVED, issued_at=None), [])
+    assert incident.kind is IncidentKind.PAYMENT_BEFORE_RECEIPT
+    assert incident.issued_at is None
+
+
+def test_payment_after_receipt_is_fine() -> None:
+    assert raise_for(make_event(EventType.PAYMENT_RECEIVED), [make_event()]) == []
+
+
+def test_payment_after_accepted_counts_as_received() -> None:
+    assert raise_for(make_event(EventType.PAYMENT_RECEIVED), [make_event(EventType.ACCEPTED)]) == []
+
+
+def test_second_payment_before_receipt_not_raised_twice() -> None:
+    first = make_event(EventType.PAYMENT_RECEIVED, event_id="p1")
+    assert raise_for(make_event(EventType.PAYMENT_RECEIVED, event_id="p2"), [first]) == []
+
+
+def test_payment_after_only_a_rejection_is_before_receipt() -> None:
+    # An e-ticket that only ever came back rejected was never received: no submitted/accepted event.
+    rejected = make_event(EventType.REJECTED, reason="x")
+    assert kinds(raise_for(make_event(EventType.PAYMENT_RECEIVED), [rejected])) == [IncidentKind.PAYMENT_BEFORE_RECEIPT]
+
+
+# jurisdiction (4 V.S.A. § 1102)
+
+
+def test_municipal_parking_is_outside_jurisdiction() -> None:
+    event = make_event(violation=Violation(ViolationCategory.MUNICIPAL_PARKING, statute="Burlington ord. 20-5"))
+    [incident] = raise_for(event)
+    assert incident.kind is IncidentKind.OUTSIDE_JURISDICTION
+    assert "1102(c)" in incident.detail
+    assert "Burlington ord. 20-5" in incident.detail
+
+
+def test_not_jb_is_outside_jurisdiction() -> None:
+    [incident] = raise_for(make_event(violation=Violation(ViolationCategory.NOT_JB)))
+    assert incident.kind is IncidentKind.OUTSIDE_JURISDICTION
+    assert "1102(b)" in incident.detail
+
+
+@pytest.mark.parametrize(
+    "category", [ViolationCategory.TRAFFIC, ViolationCategory.FISH_WILDLIFE, ViolationCategory.OTHER_JB, None]
+)
+def test_jb_matters_are_inside_jurisdiction(category: ViolationCategory | None) -> None:
+    assert raise_for(make_event(violation=Violation(category, full_penalty=None))) == []
+
+
+def test_amended_event_repeating_the_violation_does_not_raise_again() -> None:
+    parking = Violation(ViolationCategory.MUNICIPAL_PARKING)
+    earlier = [make_event(violation=parking), make_event(EventType.ACCEPTED, event_id="acc")]
+    assert raise_for(make_event(EventType.AMENDED, event_id="am", violation=parking), earlier) == []
+    # parking amended to not_jb: still the same problem on the same ticket, not raised again
+    assert raise_for(make_event(EventType.AMENDED, event_id="am", violation=Violation(ViolationCategory.NOT_JB)), earlier) == []
+
+
+def test_amendment_reintroducing_the_problem_raises_again() -> None:
+    earlier = [
+        make_event(violation=Violation(ViolationCategory.MUNICIPAL_PARKING)),
+        make_event(EventType.AMENDED, event_id="am1", violation=Violation(ViolationCategory.TRAFFIC)),
+    ]
+    event = make_event(EventType.AMENDED, event_id="am2", violation=Violation(ViolationCategory.NOT_JB))
+    assert kinds(raise_for(event, earlier)) == [IncidentKind.OUTSIDE_JURISDICTION]
+
+
+def test_event_without_violation_keeps_the_previous_one() -> None:
+    earlier = [make_event(violation=Violation(ViolationCategory.MUNICIPAL_PARKING))]
+    assert raise_for(make_event(EventType.ACCEPTED), earlier) == []
+
+
+# municipal penalties (4 V.S.A. § 1102(d))
+
+
+@pytest.mark.parametrize(
+    ("full", "waiver", "missing"),
+    [(None, 50.0, "full penalty"), (100.0, None, "waiver penalty"), (None, None, "full penalty or the waiver penalty")],
+)
+def test_civil_ordinance_missing_a_penalty(full: float | None, waiver: float | None, missing: str) -> None:
+    event = make_event(violation=Violation(ViolationCategory.CIVIL_ORDINANCE, full_penalty=full, waiver_penalty=waiver))
+    [incident] = raise_for(event)
+    assert incident.kind is IncidentKind.MISSING_MUNICIPAL_PENALTIES
+    assert missing in incident.detail
+
+
+def test_civil_ordinance_with_both_penalties_is_fine() -> None:
+    event = make_event(violation=Violation(ViolationCategory.CIVIL_ORDINANCE, full_penalty=100.0, waiver_penalty=50.0))
+    assert raise_for(event) == []
+
+
+def test_zero_penalty_counts_as_stated() -> None:
+    event = make_event(violation=Violation(ViolationCategory.CIVIL_ORDINANCE, full_penalty=0.0, waiver_penalty=0.0))
+    assert raise_for(event) == []
+
+
+def test_amended_with_the_same_missing_penalty_not_raised_twice() -> None:
+    lacking = Violation(ViolationCategory.CIVIL_ORDINANCE, full_penalty=100.0)
+    earlier = [make_event(violation=lacking)]
+    assert raise_for(make_event(EventType.AMENDED, event_id="am", violation=lacking), earlier) == []
+
+
+def test_amendment_supplying_the_penalty_raises_nothing() -> None:
+    earlier = [make_event(violation=Violation(ViolationCategory.CIVIL_ORDINANCE, full_penalty=100.0))]
+    fixed = Violation(ViolationCategory.CIVIL_ORDINANCE, full_penalty=100.0, waiver_penalty=50.0)
+    assert raise_for(make_event(EventType.AMENDED, event_id="am", violation=fixed), earlier) == []
+
+
+# unknown officer
+
+
+def test_officer_in_no_package_is_unknown() -> None:
+    incidents = incidents_for_event(make_event(), [], None, new_id=ids(), now=NOW)
+    [incident] = incidents
+    assert incident.kind is IncidentKind.UNKNOWN_OFFICER
+    assert "A1234" in incident.detail and "9000" in incident.detail
+
+
+def test_withdrawn_officer_is_unknown() -> None:
+    withdrawn = make_officer(OfficerState.WITHDRAWN, withdrawn=Stamp(Actor("poc-1"), ISSUED - timedelta(days=1)))
+    assert kinds(raise_for(make_event(), membership=withdrawn)) == [IncidentKind.UNKNOWN_OFFICER]
+
+
+def test_withdrawn_without_stamp_is_unknown() -> None:
+    assert kinds(raise_for(make_event(), membership=make_officer(OfficerState.WITHDRAWN))) == [IncidentKind.UNKNOWN_OFFICER]
+
+
+def test_ticket_issued_before_withdrawal_is_not_unknown() -> None:
+    withdrawn = make_officer(OfficerState.WITHDRAWN, withdrawn=Stamp(Actor("poc-1"), ISSUED + timedelta(minutes=30)))
+    assert raise_for(make_event(), membership=withdrawn) == []
+
+
+def test_approved_officer_is_known() -> None:
+    assert raise_for(make_event(), membership=make_officer(OfficerState.APPROVED)) == []
+
+
+def test_unknown_officer_raised_once_per_ticket() -> None:
+    earlier = [make_event()]
+    later = make_event(EventType.ACCEPTED, event_id="acc")
+    assert incidents_for_event(later, earlier, None, new_id=ids(), now=NOW) == []
+
+
+def test_amendment_to_another_unknown_officer_raises() -> None:
+    earlier = [make_event()]
+    amended = make_event(EventType.AMENDED, event_id="am", officer_number="B9999")
+    [incident] = incidents_for_event(amended, earlier, None, new_id=ids(), now=NOW)
+    assert incident.kind is IncidentKind.UNKNOWN_OFFICER
+    assert incident.officer_number == "B9999"
+
+
+def test_one_event_can_raise_several_incidents_with_distinct_ids() -> None:
+    event = make_event(
+        occurred_at=ISSUED + timedelta(hours=60), violation=Violation(ViolationCategory.MUNICIPAL_PARKING)
+    )
+    incidents = incidents_for_event(event, [], None, new_id=ids(), now=NOW)
+    assert kinds(incidents) == [IncidentKind.LATE_UPLOAD, IncidentKind.OUTSIDE_JURISDICTION, IncidentKind.UNKNOWN_OFFICER]
+    assert len({incident.id for incident in incidents}) == 3
+
+
+# voided
+
+
+def test_voided_event_raises_nothing() -> None:
+    event = make_event(EventType.VOIDED, violation=Violation(ViolationCategory.MUNICIPAL_PARKING))
+    assert incidents_for_event(event, [], None, new_id=ids(), now=NOW) == []
+
+
+def test_voided_closes_open_incidents() -> None:
+    event = make_event(EventType.REJECTED, reason="bad")
+    open_one = raise_for(event, [make_event()])[0]
+    resolved = mark_resolved(raise_for(event, [make_event()])[0], Stamp(JB, NOW))
+    stamp = Stamp(JB, NOW + timedelta(hours=1))
+    closed = close_for_voided([open_one, resolved], stamp)
+    assert len(closed) == 1
+    assert closed[0].id == open_one.id
+    assert closed[0].status is IncidentStatus.VOIDED
+    assert closed[0].closed == stamp
+    assert closed[0].detail == open_one.detail
+
+
+def test_mark_resolved_once() -> None:
+    [incident] = raise_for(make_event(EventType.REJECTED, reason="x"), [make_event()])
+    resolved = mark_resolved(incident, Stamp(JB, NOW))
+    assert resolved.status is IncidentStatus.RESOLVED and resolved.closed is not None
+    with pytest.raises(ValueError):
+        mark_resolved(resolved, Stamp(JB, NOW))
+
+
+# texts and dates
+
+
+def test_every_kind_and_status_has_plain_words() -> None:
+    assert set(INCIDENT_TEXT) == set(IncidentKind)
+    assert set(STATUS_TEXT) == set(IncidentStatus)
+    assert incident_text(IncidentKind.REJECTED) == "Odyssey rejected the e-ticket"
+    assert incident_text(IncidentKind.LATE_UPLOAD) == "Uploaded more than 48 hours after it was issued (SOP 6.4)"
+
+
+def test_incident_dates_use_the_court_calendar() -> None:
+    issued = datetime(2026, 11, 11, 4, 30, tzinfo=UTC)  # 23:30 Eastern on Nov 10
+    [incident] = raise_for(make_event(EventType.REJECTED, reason="x", issued_at=issued), [])
+    window = incident_dates(incident, date(2026, 11, 24), TZ)
+    assert window.issue_date == date(2026, 11, 10)
+    assert window.deadline == date(2026, 12, 1)
+    assert window.days_left == 7
+
+
+def test_incident_dates_unknown_issue() -> None:
+    [incident] = raise_for(make_event(EventType.PAYMENT_RECEIVED), [])
+    window = incident_dates(incident, date(2026, 11, 24), TZ)
+    assert not window.known and "unknown" in window.text
+
+
+# ticket summaries
+
+
+def test_ticket_summary_rejected_then_accepted() -> None:
+    events = [
+        make_event(event_id="s1"),
+        make_event(EventType.REJECTED, event_id="r1", reason="x", occurred_at=ISSUED + timedelta(hours=2)),
+        make_event(event_id="s2", occurred_at=ISSUED + timedelta(hours=3)),
+        make_event(EventType.ACCEPTED, event_id="a1", occurred_at=ISSUED + timedelta(hours=4)),
+    ]
+    ticket = summarize_ticket(events)
+    assert ticket.issued_at == ISSUED
+    assert (ticket.submitted, ticket.accepted, ticket.rejected, ticket.voided) == (True, True, True, False)
+    assert ticket.latest is EventType.ACCEPTED
+    assert ticket.received
+    assert ticket.key == "9000:T-1"
+    assert ticket.event_count == 4
+
+
+def test_ticket_summary_unknown_issue_time_falls_back_to_first_event() -> None:
+    events = [
+        make_event(EventType.PAYMENT_RECEIVED, event_id="p", occurred_at=ISSUED + timedelta(hours=5)),
+        make_event(EventType.ACCEPTED, event_id="a", issued_at=None, occurred_at=ISSUED + timedelta(hours=3)),
+    ]
+    ticket = summarize_ticket(events)
+    assert ticket.issued_at is None
+    assert ticket.issue_time == ISSUED + timedelta(hours=3)
+
+
+def test_amended_issue_time_and_violation_take_the_latest() -> None:
+    corrected = ISSUED - timedelta(hours=2)
+    events = [
+        make_event(violation=Violation(ViolationCategory.TRAFFIC)),
+        make_event(EventType.AMENDED, event_id="am", issued_at=corrected, violation=Violation(ViolationCategory.FISH_WILDLIFE)),
+        make_event(EventType.ACCEPTED, event_id="acc"),
+    ]
+    ticket = summarize_ticket(events)
+    assert ticket.issued_at == corrected
+    assert ticket.violation == Violation(ViolationCategory.FISH_WILDLIFE)
+
+
+def test_summarize_tickets_groups_by_ticket_case_insensitively() -> None:
+    events = [make_event(ticket_number="t-1"), make_event(EventType.ACCEPTED, event_id="x", ticket_number="T-1"),
+              make_event(event_id="y", ticket_number="T-2")]
+    tickets = summarize_tickets(events)
+    assert [ticket.key for ticket in tickets] == ["9000:T-1", "9000:T-2"]
+    assert tickets[0].accepted and not tickets[1].accepted
+
+
+def test_empty_ticket_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        summarize_ticket([])
