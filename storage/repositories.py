@@ -23,6 +23,7 @@ from domain.records import (
     OfficerState,
     Package,
     TicketEvent,
+    instant_from_str,
     instant_to_str,
 )
 from storage.engine import Delete, Op, Put, Store
@@ -234,6 +235,107 @@ class SubscriptionRepository:
         return Put(self.table, target, {"conversation_id": conversation_id, "by": by, "at": instant_to_str(at)})
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A message the bot owes a conversation: stored before it is sent, retried until delivered.
+
+    ``action`` is "send" (a new message) or "update" (replace the card of message ``activity_id``).
+    ``subject`` ties the copies of one alert together (e.g. ``incident:<id>``) so that all of
+    them can be updated when it is resolved.
+    """
+
+    id: str
+    seq: int
+    conversation_id: str
+    card: dict[str, Any]
+    created_at: datetime
+    action: str = "send"
+    summary: str = ""
+    subject: str | None = None
+    status: str = "pending"  # "pending" | "sent" | "failed"
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    activity_id: str | None = None
+    error: str | None = None
+    finished_at: datetime | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "seq": self.seq,
+            "conversation_id": self.conversation_id,
+            "card": self.card,
+            "created_at": instant_to_str(self.created_at),
+            "action": self.action,
+            "summary": self.summary,
+            "subject": self.subject,
+            "status": self.status,
+            "attempts": self.attempts,
+            "next_attempt_at": instant_to_str(self.next_attempt_at),
+            "activity_id": self.activity_id,
+            "error": self.error,
+            "finished_at": instant_to_str(self.finished_at),
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Notice:
+        return cls(
+            id=doc["id"],
+            seq=doc["seq"],
+            conversation_id=doc["conversation_id"],
+            card=doc["card"],
+            created_at=instant_from_str(doc["created_at"]),  # type: ignore[arg-type]
+            action=doc["action"],
+            summary=doc.get("summary", ""),
+            subject=doc.get("subject"),
+            status=doc["status"],
+            attempts=doc.get("attempts", 0),
+            next_attempt_at=instant_from_str(doc.get("next_attempt_at")),
+            activity_id=doc.get("activity_id"),
+            error=doc.get("error"),
+            finished_at=instant_from_str(doc.get("finished_at")),
+        )
+
+
+class OutboxRepository:
+    """Notices owed to conversations, indexed by status and by subject."""
+
+    table = "outbox"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._last_seq = max((doc["seq"] for doc in store.all(self.table)), default=0)
+
+    def next_seq(self) -> int:
+        """A number that orders notices by when they were queued (survives restarts)."""
+        self._last_seq += 1
+        return self._last_seq
+
+    def get(self, notice_id: str) -> Notice | None:
+        """One notice, or None."""
+        doc = self._store.get(self.table, notice_id)
+        return None if doc is None else Notice.from_doc(doc)
+
+    def pending(self) -> list[Notice]:
+        """Notices still to deliver, in the order they were queued."""
+        notices = [Notice.from_doc(doc) for doc in self._store.find(self.table, "status", "pending")]
+        return sorted(notices, key=lambda notice: notice.seq)
+
+    def failed(self) -> list[Notice]:
+        """Notices that could not be delivered and will not be retried, oldest first."""
+        notices = [Notice.from_doc(doc) for doc in self._store.find(self.table, "status", "failed")]
+        return sorted(notices, key=lambda notice: notice.seq)
+
+    def of_subject(self, subject: str) -> list[Notice]:
+        """Every notice about one subject (the copies of one alert), in the order queued."""
+        notices = [Notice.from_doc(doc) for doc in self._store.find(self.table, "subject", subject)]
+        return sorted(notices, key=lambda notice: notice.seq)
+
+    def put(self, notice: Notice) -> Op:
+        """The op that stores this notice."""
+        return Put(self.table, notice.id, notice.to_doc())
+
+
 class AuditRepository:
     """The audit log: who, what, when, before and after."""
 
@@ -288,6 +390,7 @@ class Database:
         self.conversations = ConversationRepository(store)
         self.subscriptions = SubscriptionRepository(store)
         self.audit = AuditRepository(store)
+        self.outbox = OutboxRepository(store)
         self.state = StateRepository(store)
 
     @classmethod

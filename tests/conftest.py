@@ -1,0 +1,52 @@
+"""Fixtures shared by the bot- and HTTP-level tiers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from settings import Settings
+from tests.support.factories import JB_AAD
+from tests.support.fake_connector import FakeConnector
+
+SECRET = "test-secret-0123456789abcdef"
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    fake = await FakeConnector().start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+def settings_for(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings for a bot under test: its own data dir, one JB staff member, a ticket-events secret."""
+
+    def build(**env: str) -> Settings:
+        values = {"DATA_DIR": str(tmp_path / "data"), "JB_STAFF_IDS": JB_AAD, "TICKET_EVENTS_SECRET": SECRET} | env
+        return Settings.from_env(values)
+
+    return build
+
+
+@pytest.fixture
+async def bot_client(settings_for: Callable[..., Settings]) -> AsyncIterator[Callable[..., Any]]:
+    """Start the whole app (create_app) on loopback; call it to get a TestClient, restartable."""
+    from app import create_app
+
+    clients: list[TestClient] = []
+
+    async def start(settings: Settings | None = None) -> TestClient:
+        client = TestClient(TestServer(create_app(settings or settings_for()), host="127.0.0.1"))
+        await client.start_server()
+        clients.append(client)
+        return client
+
+    yield start
+    for client in clients:
+        await client.close()

@@ -1,0 +1,119 @@
+"""A local stand-in for the Bot Framework connector (Teams' side): records what the bot sends."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+
+@dataclass
+class Sent:
+    """One call the bot made to the connector."""
+
+    method: str
+    conversation_id: str
+    activity_id: str | None
+    body: dict[str, Any]
+    at: float
+
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        """The Adaptive Cards this activity carried."""
+        return [a["content"] for a in self.body.get("attachments") or [] if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
+
+    @property
+    def text(self) -> str:
+        """Every text in the activity and its cards, joined (for assertions)."""
+        parts = [self.body.get("text") or ""]
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                for key in ("text", "title", "value", "label"):
+                    if isinstance(node.get(key), str):
+                        parts.append(node[key])
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for item in node:
+                    walk(item)
+
+        walk(self.cards)
+        return "\n".join(parts)
+
+
+@dataclass
+class FakeConnector:
+    """Answers like Teams' connector; ``script`` can make the next calls fail (429, 500, 403...)."""
+
+    sent: list[Sent] = field(default_factory=list)
+    attempts: list[tuple[float, int]] = field(default_factory=list)
+    script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    on_call: Callable[[], None] | None = None
+    server: TestServer | None = None
+    _ids: Any = field(default_factory=lambda: itertools.count(1000))
+    _event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("/")).rstrip("/") + "/"
+
+    async def start(self) -> FakeConnector:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._send)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+        return self
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+    def _scripted(self) -> web.Response | None:
+        if not self.script:
+            return None
+        status, headers = self.script.pop(0)
+        if status < 300:
+            return None
+        body = {"error": {"code": "MessageWritesBlocked" if status == 403 else "Scripted", "message": "scripted failure"}}
+        return web.json_response(body, status=status, headers=headers)
+
+    async def _send(self, request: web.Request) -> web.Response:
+        return await self._record(request, "POST")
+
+    async def _update(self, request: web.Request) -> web.Response:
+        return await self._record(request, "PUT")
+
+    async def _record(self, request: web.Request, method: str) -> web.Response:
+        body = await request.json()
+        failure = self._scripted()
+        self.attempts.append((time.monotonic(), failure.status if failure else 200))
+        if failure is not None:
+            return failure
+        activity_id = request.match_info.get("activity") if method == "PUT" else f"msg-{next(self._ids)}"
+        self.sent.append(Sent(method, request.match_info["conversation"], activity_id, body, time.monotonic()))
+        self._event.set()
+        return web.json_response({"id": activity_id})
+
+    async def wait_for(self, predicate: Callable[[list[Sent]], bool], timeout: float = 10.0) -> list[Sent]:
+        """Wait until what was sent satisfies predicate (no fixed sleeps); returns everything sent."""
+        deadline = time.monotonic() + timeout
+        while not predicate(self.sent):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"connector never saw the expected activity; saw: {[s.text[:80] for s in self.sent]}")
+            self._event.clear()
+            try:
+                await asyncio.wait_for(self._event.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass
+        return self.sent
