@@ -28,6 +28,7 @@ class AppContext:
     settings: Settings
     db: Database
     clock: Callable[[], datetime] = field(default=utc_now)
+    wake_outbox: Callable[[], None] = field(default=lambda: None)
 
     def now(self) -> datetime:
         """The current instant (from the injectable clock)."""
