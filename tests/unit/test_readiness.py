@@ -1,0 +1,290 @@
+"""Unit tests of readiness for approval (domain/readiness.py; DESIGN "Ready for approval", SOP 3 and 6.6)."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from domain.readiness import ConditionKey, Readiness, assess_readiness
+from domain.records import (
+    Actor,
+    EventType,
+    Extension,
+    Incident,
+    IncidentKind,
+    IncidentStatus,
+    Officer,
+    OfficerState,
+    Stamp,
+    TicketEvent,
+)
+
+TZ = ZoneInfo("America/New_York")
+UTC = timezone.utc
+JB = Actor("jb-1", "JB Staff")
+# 23:30 Eastern on Tue Nov 10, 2026 is 04:30 UTC on Nov 11.
+FIRST_ISSUE = datetime(2026, 11, 11, 4, 30, tzinfo=UTC)
+_ids = itertools.count(1)
+
+
+def make_officer(state: OfficerState = OfficerState.MONITORING, **overrides: object) -> Officer:
+    """A membership of A1234 in 9000's package."""
+    fields: dict[str, object] = {
+        "judiciary_code": "9000",
+        "officer_number": "A1234",
+        "first_name": "Jordan",
+        "last_name": "Sample",
+        "dps_username": "jsample",
+        "start_date": date(2026, 11, 1),
+        "added": Stamp(Actor("poc-1"), datetime(2026, 11, 1, tzinfo=UTC)),
+        "state": state,
+    }
+    fields.update(overrides)
+    return Officer(**fields)  # type: ignore[arg-type]
+
+
+def ticket(number: str, issued_at: datetime | None, *types: EventType, officer_number: str = "A1234",
+           judiciary_code: str = "9000") -> list[TicketEvent]:
+    """The events of one ticket: submitted (carrying issued_at), then the given types an hour apart."""
+    base = issued_at or FIRST_ISSUE
+    events = []
+    for step, type_ in enumerate((EventType.SUBMITTED, *types)):
+        events.append(
+            TicketEvent(
+                event_id=f"ev-{next(_ids)}",
+                type=type_,
+                ticket_number=number,
+                officer_number=officer_number,
+                judiciary_code=judiciary_code,
+                occurred_at=base + timedelta(hours=1 + step),
+                issued_at=issued_at if type_ is EventType.SUBMITTED else None,
+                reason="bad" if type_ is EventType.REJECTED else None,
+            )
+        )
+    return events
+
+
+def incident(number: str, status: IncidentStatus = IncidentStatus.OPEN, kind: IncidentKind = IncidentKind.REJECTED,
+             officer_number: str = "A1234") -> Incident:
+    """An incident on ticket ``number`` of A1234."""
+    closed = None if status is IncidentStatus.OPEN else Stamp(JB, FIRST_ISSUE + timedelta(days=1))
+    return Incident(
+        id=f"inc-{next(_ids)}",
+        kind=kind,
+        judiciary_code="9000",
+        officer_number=officer_number,
+        ticket_number=number,
+        event_id="ev",
+        raised_at=FIRST_ISSUE,
+        status=status,
+        closed=closed,
+    )
+
+
+def accepted_tickets(count: int, start: datetime = FIRST_ISSUE) -> list[TicketEvent]:
+    """``count`` accepted tickets T-1.., issued a day apart from ``start``."""
+    events: list[TicketEvent] = []
+    for index in range(count):
+        events += ticket(f"T-{index + 1}", start + timedelta(days=index), EventType.ACCEPTED)
+    return events
+
+
+def assess(officer: Officer | None = None, events: list[TicketEvent] | None = None,
+           incidents: list[Incident] | None = None, today: date = date(2026, 11, 17)) -> Readiness:
+    return assess_readiness(officer or make_officer(), events if events is not None else accepted_tickets(3),
+                            incidents or [], today, TZ)
+
+
+def met(readiness: Readiness, key: ConditionKey) -> bool:
+    return readiness.condition(key).met
+
+
+def test_ready_with_three_accepted_seven_days_clean() -> None:
+    readiness = assess()
+    assert readiness.ready
+    assert readiness.missing == ()
+    assert readiness.summary == "ready for approval"
+    assert readiness.accepted_count == 3
+    assert readiness.first_accepted_issued == date(2026, 11, 10)
+    assert readiness.latest_issued == date(2026, 11, 12)
+    assert readiness.open_incidents == 0
+    assert [condition.key for condition in readiness.conditions] == list(ConditionKey)
+
+
+def test_two_accepted_not_ready() -> None:
+    readiness = assess(events=accepted_tickets(2))
+    assert not readiness.ready
+    assert not met(readiness, ConditionKey.ACCEPTED)
+    assert readiness.condition(ConditionKey.ACCEPTED).text == "2 of 3 accepted"
+    assert readiness.missing == ("2 of 3 accepted", "2 of 3 e-tickets clean in a row")
+
+
+def test_submitted_but_not_accepted_does_not_count() -> None:
+    events = accepted_tickets(2) + ticket("T-3", FIRST_ISSUE + timedelta(days=2))
+    assert assess(events=events).accepted_count == 2
+
+
+def test_more_than_needed_says_so() -> None:
+    readiness = assess(events=accepted_tickets(5))
+    assert readiness.condition(ConditionKey.ACCEPTED).text == "5 accepted (3 needed)"
+
+
+def test_day_6_vs_day_7_on_the_court_calendar() -> None:
+    # First accepted issued 23:30 Eastern Nov 10 (04:30 UTC Nov 11): court date Nov 10.
+    day6 = assess(today=date(2026, 11, 16))
+    assert not day6.ready
+    assert day6.condition(ConditionKey.DAYS).text == "6 of 7 days"
+    assert day6.missing == ("6 of 7 days",)
+    day7 = assess(today=date(2026, 11, 17))
+    assert day7.ready
+    assert day7.condition(ConditionKey.DAYS).text == "7 of 7 days"
+
+
+def test_days_counted_from_first_accepted_by_issue_time_not_arrival() -> None:
+    # T-9 arrives last but was issued first: it is the first accepted one.
+    early = ticket("T-9", FIRST_ISSUE - timedelta(days=3), EventType.ACCEPTED)
+    early = [dataclasses.replace(event, occurred_at=event.occurred_at + timedelta(days=5)) for event in early]
+    readiness = assess(events=accepted_tickets(3) + early, today=date(2026, 11, 14))
+    assert readiness.first_accepted_issued == date(2026, 11, 7)
+    assert met(readiness, ConditionKey.DAYS)
+
+
+def test_summary_lists_what_is_missing() -> None:
+    readiness = assess(events=accepted_tickets(2), today=date(2026, 11, 14))
+    assert readiness.summary == "2 of 3 accepted, 4 of 7 days, 2 of 3 e-tickets clean in a row"
+
+
+def test_no_tickets_at_all() -> None:
+    readiness = assess(events=[])
+    assert not readiness.ready
+    assert readiness.first_accepted_issued is None and readiness.latest_issued is None
+    assert readiness.condition(ConditionKey.DAYS).text == "0 of 7 days (no accepted e-ticket yet)"
+    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "0 of 3 e-tickets clean in a row"
+
+
+def test_incident_among_last_three_not_ready_even_when_resolved() -> None:
+    readiness = assess(incidents=[incident("T-2", IncidentStatus.RESOLVED)])
+    assert not readiness.ready
+    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "1 of the last 3 e-tickets has an incident"
+    assert met(readiness, ConditionKey.OPEN_INCIDENTS)
+
+
+def test_rejected_then_accepted_keeps_its_incident() -> None:
+    events = accepted_tickets(2) + ticket("T-3", FIRST_ISSUE + timedelta(days=2), EventType.REJECTED,
+                                          EventType.SUBMITTED, EventType.ACCEPTED)
+    readiness = assess(events=events, incidents=[incident("T-3", IncidentStatus.RESOLVED)])
+    assert readiness.accepted_count == 3
+    assert not met(readiness, ConditionKey.CLEAN_STREAK)
+
+
+def test_incident_before_the_last_three_is_forgotten_once_resolved() -> None:
+    events = accepted_tickets(4)
+    readiness = assess(events=events, incidents=[incident("T-1", IncidentStatus.RESOLVED)])
+    assert readiness.ready
+    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "last 3 e-tickets clean"
+
+
+def test_unresolved_incident_blocks_even_outside_the_streak() -> None:
+    readiness = assess(events=accepted_tickets(4), incidents=[incident("T-1")])
+    assert not readiness.ready
+    assert met(readiness, ConditionKey.CLEAN_STREAK)
+    assert readiness.open_incidents == 1
+    assert readiness.missing == ("1 open incident",)
+    two = assess(events=accepted_tickets(4), incidents=[incident("T-1"), incident("T-1", kind=IncidentKind.LATE_UPLOAD)])
+    assert two.condition(ConditionKey.OPEN_INCIDENTS).text == "2 open incidents"
+
+
+def test_other_officers_incidents_do_not_count() -> None:
+    readiness = assess(incidents=[incident("T-2", officer_number="B9999")])
+    assert readiness.ready
+
+
+def test_latest_pending_ticket_counts_in_the_streak() -> None:
+    events = accepted_tickets(3) + ticket("T-4", FIRST_ISSUE + timedelta(days=3))
+    readiness = assess(events=events, incidents=[incident("T-4")])
+    assert not met(readiness, ConditionKey.CLEAN_STREAK)
+
+
+def test_extension_on_its_last_day_then_the_day_after() -> None:
+    extension = Extension(until=date(2026, 12, 1), reason="watch one more week", granted=Stamp(JB, FIRST_ISSUE))
+    officer = make_officer(extension=extension)
+    last_day = assess(officer=officer, today=date(2026, 12, 1))
+    assert not last_day.ready
+    assert last_day.missing == ("monitoring extended through Tue Dec 1, 2026",)
+    day_after = assess(officer=officer, today=date(2026, 12, 2))
+    assert day_after.ready
+    assert day_after.condition(ConditionKey.EXTENSION).text == "extension ended Tue Dec 1, 2026"
+
+
+def test_voided_accepted_ticket_does_not_count() -> None:
+    events = accepted_tickets(2) + ticket("T-3", FIRST_ISSUE + timedelta(days=2), EventType.ACCEPTED, EventType.VOIDED)
+    readiness = assess(events=events)
+    assert readiness.accepted_count == 2
+    assert not readiness.ready
+
+
+def test_voided_first_ticket_does_not_start_the_week() -> None:
+    voided = ticket("T-0", FIRST_ISSUE - timedelta(days=5), EventType.ACCEPTED, EventType.VOIDED)
+    readiness = assess(events=voided + accepted_tickets(3), today=date(2026, 11, 14))
+    assert readiness.first_accepted_issued == date(2026, 11, 10)
+    assert not met(readiness, ConditionKey.DAYS)
+
+
+def test_voided_ticket_with_incident_does_not_break_the_streak() -> None:
+    voided = ticket("T-9", FIRST_ISSUE + timedelta(days=5), EventType.REJECTED, EventType.VOIDED)
+    readiness = assess(events=accepted_tickets(3) + voided, incidents=[incident("T-9", IncidentStatus.VOIDED)])
+    assert readiness.ready
+    assert readiness.latest_issued == date(2026, 11, 12)
+
+
+def test_approved_officer_is_not_ready() -> None:
+    officer = make_officer(OfficerState.APPROVED, approval_date=date(2026, 11, 18))
+    readiness = assess(officer=officer)
+    assert not readiness.ready
+    assert readiness.missing == ("already approved on Wed Nov 18, 2026",)
+
+
+def test_withdrawn_officer_is_not_ready() -> None:
+    readiness = assess(officer=make_officer(OfficerState.WITHDRAWN))
+    assert not readiness.ready
+    assert readiness.summary == "withdrawn from the Information Package"
+
+
+def test_tickets_of_other_agencies_and_officers_ignored() -> None:
+    events = (
+        accepted_tickets(2)
+        + ticket("T-3", FIRST_ISSUE, EventType.ACCEPTED, judiciary_code="0123")
+        + ticket("T-4", FIRST_ISSUE, EventType.ACCEPTED, officer_number="B9999")
+    )
+    assert assess(events=events).accepted_count == 2
+
+
+def test_lower_case_officer_number_on_events_matches() -> None:
+    events = [dataclasses.replace(event, officer_number="a1234") for event in accepted_tickets(3)]
+    assert assess(events=events).ready
+
+
+def test_unknown_issue_time_falls_back_to_first_event() -> None:
+    events = accepted_tickets(2)
+    no_issue = ticket("T-3", None, EventType.ACCEPTED)
+    no_issue = [dataclasses.replace(event, occurred_at=FIRST_ISSUE + timedelta(days=3, hours=i)) for i, event in enumerate(no_issue)]
+    readiness = assess(events=events + no_issue, today=date(2026, 11, 20))
+    assert readiness.accepted_count == 3
+    assert readiness.latest_issued == date(2026, 11, 13)  # 04:30 UTC Nov 14 is Nov 13 in Vermont
+
+
+def test_thresholds_are_parameters() -> None:
+    readiness = assess_readiness(make_officer(), accepted_tickets(5), [], date(2026, 11, 30), TZ,
+                                 min_accepted=5, min_days=14, clean_streak=5)
+    assert readiness.condition(ConditionKey.ACCEPTED).text == "5 of 5 accepted"
+    assert readiness.condition(ConditionKey.DAYS).text == "20 days (14 needed)"
+    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "last 5 e-tickets clean"
+    assert readiness.ready
+
+
+def test_condition_texts_when_all_hold() -> None:
+    texts = [condition.text for condition in assess().conditions]
+    assert texts == ["in monitoring", "3 of 3 accepted", "7 of 7 days", "last 3 e-tickets clean",
+                     "no open incidents", "no extension"]
