@@ -17,6 +17,8 @@ which event, and how repeats are avoided (decisions where the design was silent)
 * A withdrawn officer's ticket raises ``unknown_officer`` unless it is known to have been issued
   before the withdrawal (cached e-tickets are uploaded late, SOP 6.4).
 * A ``voided`` event raises nothing; it closes the ticket's open incidents (``close_for_voided``).
+  Events that arrive after a ticket was voided raise nothing either: a voided ticket counts
+  neither way (4 V.S.A. § 1106(d)).
 * Issue instant: this event's ``issued_at``, else the latest earlier event's that carried one.
 """
 
@@ -158,7 +160,7 @@ def incidents_for_event(
     now: datetime,
 ) -> list[Incident]:
     """The new incidents one incoming ticket event raises, given the ticket's earlier events and the officer's membership."""
-    if event.type is EventType.VOIDED:
+    if event.type is EventType.VOIDED or any(old.type is EventType.VOIDED for old in earlier):
         return []
     issued_at = event.issued_at if event.issued_at is not None else known_issued_at(earlier)
     raised: list[tuple[IncidentKind, str]] = []

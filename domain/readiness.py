@@ -59,7 +59,12 @@ class Condition:
 
 @dataclass(frozen=True)
 class Readiness:
-    """Whether an officer is ready for approval, with every condition explained."""
+    """Whether an officer is ready for approval, with every condition explained.
+
+    ``missing`` holds the texts of the unmet conditions; ``first_accepted_issued`` and
+    ``latest_issued`` are court dates of issue (voided e-tickets left out); ``summary`` is
+    "ready for approval" or the missing texts joined by commas ("2 of 3 accepted, 4 of 7 days").
+    """
 
     ready: bool
     conditions: tuple[Condition, ...]

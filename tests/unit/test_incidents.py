@@ -414,3 +414,9 @@ def test_summarize_tickets_groups_by_ticket_case_insensitively() -> None:
 def test_empty_ticket_is_an_error() -> None:
     with pytest.raises(ValueError):
         summarize_ticket([])
+
+
+def test_events_after_void_raise_nothing() -> None:
+    earlier = [make_event(), make_event(EventType.VOIDED, event_id="void")]
+    assert raise_for(make_event(EventType.REJECTED, event_id="r", reason="x"), earlier) == []
+    assert incidents_for_event(make_event(EventType.PAYMENT_RECEIVED), [earlier[1]], None, new_id=ids(), now=NOW) == []
