@@ -16,6 +16,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 
 from bot.adapter import build_adapter
 from bot.features import build_bot
+from bot.outbox import OutboxSender
 from bot.state_storage import DurableStorage
 from bot.teams_bot import JbBot
 from services.context import AppContext
@@ -29,6 +30,7 @@ SETTINGS = web.AppKey("settings", Settings)
 CONTEXT = web.AppKey("context", AppContext)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", JbBot)
+OUTBOX = web.AppKey("outbox", OutboxSender)
 
 MAX_ACTIVITY_BYTES = 256 * 1024
 
@@ -39,13 +41,19 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
     db = await Database.open(settings.data_dir)
     context = AppContext(settings=settings, db=db)
     conversation_state = ConversationState(DurableStorage(db.state, db.commit))
+    adapter = build_adapter(settings)
+    outbox = OutboxSender(context, adapter)
+    context.wake_outbox = outbox.wake
     app[CONTEXT] = context
-    app[ADAPTER] = build_adapter(settings)
+    app[ADAPTER] = adapter
     app[BOT] = build_bot(context, conversation_state)
+    app[OUTBOX] = outbox
+    outbox.start()
     logger.info("storage open at %s", settings.data_dir)
     try:
         yield
     finally:
+        await outbox.stop()
         await db.close()
         logger.info("storage closed")
 

@@ -98,11 +98,16 @@ class FakeConnector:
         failure = self._scripted()
         self.attempts.append((time.monotonic(), failure.status if failure else 200))
         if failure is not None:
+            self._event.set()
             return failure
         activity_id = request.match_info.get("activity") if method == "PUT" else f"msg-{next(self._ids)}"
         self.sent.append(Sent(method, request.match_info["conversation"], activity_id, body, time.monotonic()))
         self._event.set()
         return web.json_response({"id": activity_id})
+
+    async def wait_for_attempts(self, count: int, timeout: float = 10.0) -> None:
+        """Wait until the bot has made ``count`` calls, failed ones included."""
+        await self.wait_for(lambda _: len(self.attempts) >= count, timeout)
 
     async def wait_for(self, predicate: Callable[[list[Sent]], bool], timeout: float = 10.0) -> list[Sent]:
         """Wait until what was sent satisfies predicate (no fixed sleeps); returns everything sent."""
