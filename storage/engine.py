@@ -18,8 +18,10 @@ Files in ``data_dir`` (all created with mode 0o600, the directory with 0o700):
 - ``LOCK``: an advisory lock so two processes never append to the same journal.
 
 Recovery loads the snapshot and replays, in order, every journal whose generation is at least the
-one the snapshot names. A torn last record (a crash in the middle of an append) is dropped; a bad
-record followed by good ones is corruption and refuses to open.
+one the snapshot names. In the newest journal, replay stops at the first bad record: a torn last
+record (a crash in the middle of an append) is dropped; if intact records follow the damage, they
+are logged as an error and kept in a ``.dropped`` file for inspection. Damage in an older journal
+(fully fsynced before the next began) refuses to open.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import re
 import zlib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -86,7 +88,6 @@ class _Batch:
     record: bytes
     undo: list[tuple[str, str, Doc | None]]
     future: asyncio.Future[None]
-    ops: int = field(default=0)
 
 
 def journal_name(generation: int) -> str:
@@ -99,22 +100,21 @@ def encode_record(payload: bytes) -> bytes:
     return b"%08x %08x " % (len(payload), zlib.crc32(payload)) + payload + b"\n"
 
 
-def decode_records(data: bytes) -> tuple[list[bytes], int]:
-    """Split journal bytes into payloads; return them and the length of the valid prefix.
+def decode_records(data: bytes) -> tuple[list[bytes], int, int]:
+    """Split journal bytes into payloads up to the first bad record.
 
-    Raises StorageError if a bad record is followed by a good one (corruption, not a torn tail).
+    Returns the payloads, the length of the valid prefix, and how many intact records follow the
+    first bad one (0 for a plain torn tail). Never raises.
     """
     payloads: list[bytes] = []
     pos = 0
     while pos < len(data):
         payload = _record_at(data, pos)
         if payload is None:
-            if _any_record_after(data, pos):
-                raise StorageError(f"journal corrupt at byte {pos}: a bad record is followed by good ones")
-            return payloads, pos
+            return payloads, pos, _records_after(data, pos)
         payloads.append(payload)
         pos += _HEADER_LEN + len(payload) + 1
-    return payloads, pos
+    return payloads, pos, 0
 
 
 def _record_at(data: bytes, pos: int) -> bytes | None:
@@ -137,14 +137,15 @@ def _record_at(data: bytes, pos: int) -> bytes | None:
     return payload
 
 
-def _any_record_after(data: bytes, pos: int) -> bool:
-    """Whether any valid record starts after a line break following ``pos``."""
+def _records_after(data: bytes, pos: int) -> int:
+    """How many intact records start right after a line break following ``pos``."""
+    found = 0
     nl = data.find(b"\n", pos)
     while nl != -1 and nl + 1 < len(data):
         if _record_at(data, nl + 1) is not None:
-            return True
+            found += 1
         nl = data.find(b"\n", nl + 1)
-    return False
+    return found
 
 
 def _same_json(a: Any, b: Any) -> bool:
@@ -321,6 +322,7 @@ class Store:
         if snapshot_path.exists():
             tables, snapshot_generation = _read_snapshot(snapshot_path)
         (data_dir / _SNAPSHOT_TMP).unlink(missing_ok=True)
+        (data_dir / _PROBE_NAME).unlink(missing_ok=True)
         generations = sorted(
             int(m.group(1)) for name in os.listdir(data_dir) if (m := _JOURNAL_RE.match(name))
         )
@@ -334,15 +336,26 @@ class Store:
         valid_size = 0
         for i, generation in enumerate(live):
             data = (data_dir / journal_name(generation)).read_bytes()
-            payloads, valid_size = decode_records(data)
+            payloads, valid_size, intact_after = decode_records(data)
             if valid_size != len(data):
                 if i != len(live) - 1:
+                    # Every record of an older generation was fsynced before the next one began.
                     raise StorageError(f"journal generation {generation} is damaged before a later generation")
-                logger.warning(
-                    "dropped a torn last journal record (%d bytes) in generation %d",
-                    len(data) - valid_size,
-                    generation,
-                )
+                if intact_after:
+                    _keep_dropped_tail(data_dir, generation, valid_size, data[valid_size:])
+                    logger.error(
+                        "journal generation %d is damaged at byte %d; replay stops there, dropping %d "
+                        "intact records after it (kept in a .dropped file)",
+                        generation,
+                        valid_size,
+                        intact_after,
+                    )
+                else:
+                    logger.warning(
+                        "dropped a torn last journal record (%d bytes) in generation %d",
+                        len(data) - valid_size,
+                        generation,
+                    )
             for payload in payloads:
                 _replay(tables, payload)
             replayed += len(payloads)
@@ -445,7 +458,8 @@ class Store:
         is not a JSON object or a reserved table name, and StorageUnavailable once the store is
         closing. The future fails with StorageUnavailable if the journal append or fsync failed; the
         changes of that write, and of every write queued after it, are then undone in memory.
-        Cancelling the future does not undo the write.
+        Cancelling the future does not undo the write. An undone Delete puts its doc back at the
+        end of ``all()`` order until the next open.
         """
         if self._closing:
             raise StorageUnavailable("the store is closed")
@@ -468,7 +482,7 @@ class Store:
             return self._settled_future()
         future: asyncio.Future[None] = self._loop.create_future()
         record = encode_record(b"[" + b",".join(parts) + b"]")
-        self._queue.append(_Batch(record, undo, future, len(parts)))
+        self._queue.append(_Batch(record, undo, future))
         self._wakeup.set()
         return future
 
@@ -608,18 +622,16 @@ class Store:
         generation = self._journal_generation
         if self._journal_fd is None or self._journal_fd_generation != generation:
             self._close_journal_fd()
-            path = self._dir / journal_name(generation)
-            created = not path.exists()
-            fd = _open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-            if created:
-                try:
-                    _fsync_dir(self._dir)
-                except BaseException:
-                    os.close(fd)
-                    raise
+            fd = _open_private(self._dir / journal_name(generation), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+            try:
+                _fsync_dir(self._dir)  # the file's name must be durable too, not just its bytes
+                size = os.fstat(fd).st_size
+            except BaseException:
+                os.close(fd)
+                raise
             self._journal_fd, self._journal_fd_generation = fd, generation
-            if self._journal_good[0] != generation:
-                self._journal_good = (generation, 0)
+            if self._journal_good[0] != generation:  # a new generation: nothing in it to distrust
+                self._journal_good = (generation, size)
         fd = self._journal_fd
         good = self._journal_good[1]
         try:
@@ -671,7 +683,7 @@ class Store:
         """Write the snapshot in the snapshot thread; on failure keep the journals and retry later."""
         try:
             await self._loop.run_in_executor(self._snapshot_executor, self._write_snapshot, tables, generation)
-        except OSError as exc:
+        except Exception as exc:  # OSError mostly; a failed snapshot must never lose the writer or close
             self._next_compaction_at = self._unsnapshotted + self._compact_every
             logger.error("snapshot failed (%s); the journal keeps every write", _errno_name(exc))
             return
@@ -738,6 +750,20 @@ class Store:
             os.close(fd)
         path.unlink(missing_ok=True)
         self._append_and_sync(b"")
+
+
+def _keep_dropped_tail(data_dir: Path, generation: int, offset: int, tail: bytes) -> None:
+    """Save journal bytes that replay skipped for a person to inspect (mode 0o600). Never raises."""
+    path = data_dir / f"{journal_name(generation)}.{offset}.dropped"
+    try:
+        fd = _open_private(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        try:
+            _write_all(fd, tail)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        logger.error("could not keep the dropped journal bytes (%s)", _errno_name(exc))
 
 
 def _dumps(value: Any) -> bytes:

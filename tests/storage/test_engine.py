@@ -8,6 +8,7 @@ import errno
 import os
 import shutil
 import stat
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -151,14 +152,35 @@ async def test_torn_last_record_is_dropped_and_the_store_keeps_working(
     await reopened.close()
 
 
-async def test_damage_before_good_records_refuses_to_open(store: Store, data_dir: Path, tmp_path: Path) -> None:
+async def test_damage_in_the_newest_journal_stops_replay_there_and_keeps_the_rest(
+    store: Store, data_dir: Path, tmp_path: Path
+) -> None:
     for i in range(3):
         await store.write([Put("t", f"k{i}", {"n": i})])
     crash = disk_picture(data_dir, tmp_path / "crash")
     journal = crash / journal_name(0)
-    data = bytearray(journal.read_bytes())
-    data[30] ^= 0x01  # inside the first record's payload
-    journal.write_bytes(bytes(data))
+    data = journal.read_bytes()
+    second = data.index(b"\n") + 1
+    damaged = bytearray(data)
+    damaged[second + 30] ^= 0x01  # inside the second record's payload
+    journal.write_bytes(bytes(damaged))
+
+    reopened = await Store.open(crash)
+    assert reopened.keys("t") == ["k0"]
+    kept = [name for name in os.listdir(crash) if name.endswith(".dropped")]
+    assert len(kept) == 1 and (crash / kept[0]).read_bytes() == bytes(damaged[second:])
+    await reopened.close()
+
+
+async def test_damage_in_an_older_journal_refuses_to_open(store: Store, data_dir: Path, tmp_path: Path) -> None:
+    for i in range(3):
+        await store.write([Put("t", f"k{i}", {"n": i})])
+    crash = disk_picture(data_dir, tmp_path / "crash")
+    older, newer = crash / journal_name(0), crash / journal_name(1)
+    shutil.copy2(older, newer)
+    damaged = bytearray(older.read_bytes())
+    damaged[30] ^= 0x01
+    older.write_bytes(bytes(damaged))
     with pytest.raises(StorageError):
         await Store.open(crash)
 
@@ -408,3 +430,52 @@ async def test_stored_doc_is_not_the_callers_dict(store: Store) -> None:
     await store.write([Put("t", "k", doc)])
     doc["tags"].append("b")
     assert store.get("t", "k") == {"tags": ["a"]}
+
+
+async def test_a_snapshot_never_holds_a_write_that_later_fails(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = await Store.open(data_dir, compact_every=1)
+    real = store._append_and_sync
+    started, release = threading.Event(), threading.Event()
+    calls = 0
+
+    def first_blocks_then_disk_full(data: bytes) -> None:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        started.set()
+        release.wait(10)
+        real(data)
+
+    monkeypatch.setattr(store, "_append_and_sync", first_blocks_then_disk_full)
+    first = store.write([Put("t", "a", {"v": 1})])
+    await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+    second = store.write([Put("t", "b", {"v": 2})])  # queued while the first is being synced
+    release.set()
+    await first  # the snapshot starts now, with the second write in memory but not durable
+    with pytest.raises(StorageUnavailable):
+        await second
+    await store.flush()
+    assert (data_dir / SNAPSHOT_NAME).exists()
+
+    crashed = await Store.open(disk_picture(data_dir, tmp_path / "crash"))
+    assert crashed.keys("t") == ["a"]
+    await crashed.close()
+    monkeypatch.undo()
+    await store.close()
+
+
+async def test_a_data_file_left_world_readable_is_made_private(data_dir: Path, tmp_path: Path) -> None:
+    store = await Store.open(data_dir)
+    await store.write([Put("t", "k", {"v": 1})])
+    crash = disk_picture(data_dir, tmp_path / "crash")
+    os.chmod(crash / journal_name(0), 0o644)
+    (crash / "LOCK").touch(mode=0o644)
+    reopened = await Store.open(crash)
+    await reopened.write([Put("t", "k2", {"v": 2})])
+    for name in ("LOCK", journal_name(0)):
+        assert stat.S_IMODE(os.stat(crash / name).st_mode) == 0o600, name
+    await reopened.close()
+    await store.close()
