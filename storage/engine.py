@@ -33,6 +33,7 @@ import json
 import logging
 import os
 import re
+import time
 import zlib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -58,6 +59,7 @@ _JOURNAL_RE: Final = re.compile(r"^journal\.(\d+)\.log$")
 _HEADER_LEN: Final = 18  # "%08x %08x "
 _FILE_MODE: Final = 0o600
 _DIR_MODE: Final = 0o700
+_YIELD_EVERY: Final = 100  # snapshot docs serialized between GIL hand-offs
 _INDEXABLE: Final = (str, int, float, bool, type(None))
 
 
@@ -797,6 +799,8 @@ def write_tinydb_json(out: Any, tables: Mapping[str, Mapping[str, Doc]], generat
         out.write(", %s: {" % json.dumps(name))
         for position, doc in enumerate(docs.values(), start=1):
             out.write('%s"%d": %s' % (", " if position > 1 else "", position, json.dumps(doc)))
+            if position % _YIELD_EVERY == 0:
+                time.sleep(0)  # let the event loop's thread take the GIL: writers stay quick
         out.write("}")
     out.write("}\n")
 
