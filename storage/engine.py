@@ -39,7 +39,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TextIO
 
 from tinydb.queries import QueryLike
 
@@ -788,7 +788,7 @@ def _replay(tables: dict[str, dict[str, Doc]], payload: bytes) -> None:
         raise StorageError("a journal record has a valid checksum but cannot be understood") from exc
 
 
-def write_tinydb_json(out: Any, tables: Mapping[str, Mapping[str, Doc]], generation: int) -> None:
+def write_tinydb_json(out: TextIO, tables: Mapping[str, Mapping[str, Doc]], generation: int) -> None:
     """Stream ``tables`` to the text file ``out`` as TinyDB JSON (ASCII), with the engine's meta table."""
     keys = {name: list(docs) for name, docs in tables.items() if docs}
     meta = {"format": SNAPSHOT_FORMAT, "journal_generation": generation, "keys": keys}
