@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 from botbuilder.core import ConversationState
@@ -19,7 +20,10 @@ from bot.features import build_bot
 from bot.outbox import OutboxSender
 from bot.state_storage import DurableStorage
 from bot.teams_bot import JbBot
+from intake.api import setup_intake_routes
 from services.context import AppContext
+from services.tickets import record_events
+from domain.records import TicketEvent
 from settings import Settings, SettingsError
 from storage.errors import StorageError
 from storage.repositories import Database
@@ -90,6 +94,11 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_runtime)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+
+    async def recorder(events: list[TicketEvent]) -> list[dict[str, Any]]:
+        return await record_events(app[CONTEXT], events)
+
+    setup_intake_routes(app, secret=settings.ticket_events_secret, recorder=recorder)
     return app
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from botbuilder.core import ConversationState
 
 from bot.catalog import COMMAND_NAMES
+from bot.incident_actions import resolve_action
+from bot.package_commands import PackageCommands
 from bot.teams_bot import JbBot, help_command
 from bot.turn import ActionHandler, CommandHandler
 from bot.verbs import Verb
@@ -14,7 +16,10 @@ from services.context import AppContext
 def build_bot(app: AppContext, conversation_state: ConversationState) -> JbBot:
     """The bot with its command table and action table."""
     commands: dict[str, CommandHandler] = {"help": help_command()}
-    actions: dict[Verb, ActionHandler] = {}
+    actions: dict[Verb, ActionHandler] = {Verb.RESOLVE: resolve_action()}
+    package_features = PackageCommands(conversation_state)
+    commands |= package_features.commands()
+    actions |= package_features.actions()
     unknown = set(commands) - COMMAND_NAMES
     if unknown:
         raise ValueError(f"commands missing from bot/catalog.py: {sorted(unknown)}")

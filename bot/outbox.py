@@ -26,7 +26,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import ConversationReference
 
 from bot.turn import card_activity
-from services.context import AppContext
+from services.context import AppContext, new_id
 from storage.errors import StorageError
 from storage.repositories import Notice
 
@@ -219,8 +219,20 @@ class OutboxSender:
                              notice.id, notice.conversation_id, error.status, error.code)
                 await self._finish(replace(notice, attempts=attempts), "failed", error=error.code)
             return False
-        await self._finish(replace(notice, attempts=notice.attempts + 1,
-                                   activity_id=activity_id or notice.activity_id), "sent")
+        delivered = replace(notice, attempts=notice.attempts + 1, activity_id=activity_id or notice.activity_id,
+                            status="sent", error=None, finished_at=self._app.now(), next_attempt_at=None)
+        ops = [self._app.db.outbox.put(delivered)]
+        stored = self._app.db.outbox.get(notice.id)
+        if stored is not None and stored.card != notice.card and delivered.activity_id:
+            # the alert changed while this copy was on its way: bring the delivered message up to date
+            ops.append(self._app.db.outbox.put(replace(
+                delivered, id=new_id(), seq=self._app.db.outbox.next_seq(), card=stored.card, action="update",
+                subject=None, status="pending", attempts=0, finished_at=None, next_attempt_at=self._app.now())))
+            self._wake.set()
+        try:
+            await self._app.db.commit(ops)
+        except StorageError:
+            logger.exception("could not record the delivery of notice=%s", notice.id)
         logger.info("notice=%s delivered to conversation=%s", notice.id, notice.conversation_id)
         return True
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
@@ -23,12 +23,17 @@ def new_id() -> str:
 
 @dataclass
 class AppContext:
-    """The shared objects of one running bot; built once in app.py's composition root."""
+    """The shared objects of one running bot; built once in app.py's composition root.
+
+    ``wake_outbox`` is called after notices are queued; ``after_events`` hooks run with the
+    officer keys (``<judiciary code>:<officer number>``) whose tickets or incidents changed.
+    """
 
     settings: Settings
     db: Database
     clock: Callable[[], datetime] = field(default=utc_now)
     wake_outbox: Callable[[], None] = field(default=lambda: None)
+    after_events: list[Callable[[set[str]], Awaitable[None]]] = field(default_factory=list)
 
     def now(self) -> datetime:
         """The current instant (from the injectable clock)."""

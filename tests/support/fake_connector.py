@@ -112,13 +112,14 @@ class FakeConnector:
     async def wait_for(self, predicate: Callable[[list[Sent]], bool], timeout: float = 10.0) -> list[Sent]:
         """Wait until what was sent satisfies predicate (no fixed sleeps); returns everything sent."""
         deadline = time.monotonic() + timeout
-        while not predicate(self.sent):
+        while True:
+            self._event.clear()
+            if predicate(self.sent):
+                return self.sent
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise AssertionError(f"connector never saw the expected activity; saw: {[s.text[:80] for s in self.sent]}")
-            self._event.clear()
             try:
                 await asyncio.wait_for(self._event.wait(), remaining)
             except asyncio.TimeoutError:
                 pass
-        return self.sent

@@ -1,0 +1,119 @@
+"""Signed ticket events raise incident alerts in the agency channel, the PoC's chat and the JB's."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from app import CONTEXT
+from intake.signature import sign
+from tests.conftest import SECRET
+from tests.support.factories import JB_AAD, OTHER_AAD, POC_AAD, make_invoke, make_message
+from tests.support.fake_connector import FakeConnector
+from tests.support.seed import seed_agency
+
+AGENCY_CHANNEL = "19:agency-channel@thread.tacv2"
+JB_CHANNEL = "19:jb-channel@thread.tacv2"
+
+
+async def post_events(client: Any, body: Any) -> Any:
+    raw = json.dumps(body).encode()
+    return await client.post("/api/ticket-events", data=raw,
+                             headers={"Content-Type": "application/json", "X-Signature-256": sign(SECRET, raw)})
+
+
+def event(event_id: str, kind: str, **fields: Any) -> dict[str, Any]:
+    base = {"event_id": event_id, "type": kind, "ticket_number": "VT-0001", "officer_number": "a1234",
+            "judiciary_code": "9000", "occurred_at": "2026-11-20T15:00:00Z", "issued_at": "2026-11-20T14:00:00-05:00"}
+    return base | fields
+
+
+async def setup(client: Any, connector: FakeConnector) -> None:
+    """The PoC and a JB staff member have chatted with the bot; the agency channel is subscribed."""
+    await client.post("/api/messages", json=make_message("/help", connector.url))
+    await client.post("/api/messages", json=make_message("/help", connector.url, user_aad=JB_AAD, user_name="Jamie Staff"))
+    await client.post("/api/messages", json=make_message("/help", connector.url, mention=True, kind="channel"))
+    await connector.wait_for(lambda sent: len(sent) >= 3)
+    await seed_agency(client.server.app[CONTEXT], channel=AGENCY_CHANNEL)
+    connector.sent.clear()
+
+
+async def test_a_rejected_e_ticket_alerts_channel_poc_and_jb(bot_client: Any, connector: FakeConnector) -> None:
+    client = await bot_client()
+    await setup(client, connector)
+    response = await post_events(client, {"events": [event("e1", "submitted"), event("e2", "rejected", reason="Missing plate state")]})
+    assert response.status == 200
+    results = (await response.json())["results"]
+    assert [r["status"] for r in results] == ["recorded", "recorded"]
+    assert [i["kind"] for i in results[1]["incidents"]] == ["rejected"]
+    sent = await connector.wait_for(lambda sent: len(sent) >= 3)
+    assert sorted(s.conversation_id for s in sent) == sorted([AGENCY_CHANNEL, "a:personal-11111111", "a:personal-22222222"])
+    card = sent[0].text
+    for expected in ("E-ticket rejected by Odyssey", "VT-0001", "Casey Officer (A1234)", "Missing plate state",
+                     "Issued Fri Nov 20, 2026; answer due Fri Dec 11, 2026", "Mark resolved"):
+        assert expected in card
+
+
+async def test_mark_resolved_updates_every_copy_and_says_who(bot_client: Any, connector: FakeConnector) -> None:
+    client = await bot_client()
+    await setup(client, connector)
+    response = await post_events(client, event("e2", "rejected", reason="Bad statute"))
+    incident_id = (await response.json())["results"][0]["incidents"][0]["id"]
+    sent = await connector.wait_for(lambda sent: len(sent) >= 3)
+    in_channel = next(s for s in sent if s.conversation_id == AGENCY_CHANNEL)
+
+    press = make_invoke("incident.resolve", {"incident_id": incident_id}, connector.url, reply_to_id=in_channel.activity_id,
+                        kind="channel")
+    answer = await client.post("/api/messages", json=press)
+    assert answer.status == 200
+    card = json.dumps((await answer.json())["value"])
+    assert "Resolved by Pat Poc" in card and "Mark resolved" not in card
+    updates = await connector.wait_for(lambda sent: len([s for s in sent if s.method == "PUT"]) >= 3)
+    updated = {s.conversation_id.split(";messageid=")[0] for s in updates if s.method == "PUT"}
+    assert updated == {AGENCY_CHANNEL, "a:personal-11111111", "a:personal-22222222"}
+    assert all("Resolved by Pat Poc" in s.text for s in updates if s.method == "PUT")
+
+
+async def test_someone_else_cannot_resolve_and_nothing_changes(bot_client: Any, connector: FakeConnector) -> None:
+    client = await bot_client()
+    await setup(client, connector)
+    response = await post_events(client, event("e2", "rejected", reason="Bad statute"))
+    incident_id = (await response.json())["results"][0]["incidents"][0]["id"]
+    await connector.wait_for(lambda sent: len(sent) >= 3)
+    press = make_invoke("incident.resolve", {"incident_id": incident_id}, connector.url, user_aad=OTHER_AAD, user_name="Someone")
+    answer = await client.post("/api/messages", json=press)
+    card = json.dumps((await answer.json())["value"])
+    assert "Only the agency's Point-of-Contact or JB e-ticket staff" in card
+    assert "Mark resolved" in card
+    assert client.server.app[CONTEXT].db.incidents.get(incident_id).is_open
+
+
+async def test_a_duplicate_event_raises_nothing(bot_client: Any, connector: FakeConnector) -> None:
+    client = await bot_client()
+    await setup(client, connector)
+    await post_events(client, event("e2", "rejected", reason="Bad statute"))
+    await connector.wait_for(lambda sent: len(sent) >= 3)
+    again = await post_events(client, event("e2", "rejected", reason="Bad statute"))
+    assert (await again.json())["results"] == [{"event_id": "e2", "status": "duplicate", "incidents": []}]
+    assert len(client.server.app[CONTEXT].db.incidents.open()) == 1
+
+
+async def test_a_voided_ticket_closes_its_alerts(bot_client: Any, connector: FakeConnector) -> None:
+    client = await bot_client()
+    await setup(client, connector)
+    await post_events(client, event("e2", "rejected", reason="Bad statute"))
+    await connector.wait_for(lambda sent: len(sent) >= 3)
+    await post_events(client, event("e3", "voided"))
+    updates = await connector.wait_for(lambda sent: len([s for s in sent if s.method == "PUT"]) >= 3)
+    assert all("ticket was voided" in s.text for s in updates if s.method == "PUT")
+    assert client.server.app[CONTEXT].db.incidents.open() == []
+
+
+async def test_an_unknown_officer_goes_to_the_jb_only(bot_client: Any, connector: FakeConnector) -> None:
+    client = await bot_client()
+    await setup(client, connector)
+    await post_events(client, event("e9", "submitted", officer_number="Z9999"))
+    sent = await connector.wait_for(lambda sent: len(sent) >= 1)
+    assert [s.conversation_id for s in sent] == ["a:personal-22222222"]
+    assert "E-ticket from an unknown officer" in sent[0].text
+    assert POC_AAD  # the PoC is not told: the officer is not theirs
