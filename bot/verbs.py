@@ -16,6 +16,8 @@ class Verb(str, Enum):
     WIZARD_REMOVE_OFFICER = "wizard.remove_officer"
     WIZARD_SUBMIT = "wizard.submit"
     WIZARD_CANCEL = "wizard.cancel"
+    WIZARD_RESUME = "wizard.resume"
+    WIZARD_RESTART = "wizard.restart"
     # the JB's work
     ACKNOWLEDGE = "package.acknowledge"
     APPROVE = "officer.approve"

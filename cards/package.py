@@ -1,0 +1,514 @@
+"""Cards of the Information Package (SOP 6.1, Chart 1): the wizard's steps, the digital copy, the JB's card.
+
+Pure functions of domain records or plain data → card dicts. Wizard buttons carry the wizard's id
+and step in ``data`` (Teams merges the card's inputs into it on Action.Execute). A refused answer
+is shown as a red line right under its input, with every other answer kept in the inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from adaptive_cards import card as ac
+
+from bot.verbs import Verb
+from cards.base import execute, facts, heading, notice, paragraph, render
+from domain.calendar import format_date, format_instant
+from domain.records import Officer, OfficerState, Package, Stamp
+from domain.validation import AGENCY_FIELDS, FIELD_RULES, OFFICER_FIELDS
+
+JB_EMAIL = "JUD-eTicket@vermont.gov"
+TRACS_SOP = "JB Approval to Issue e-Tickets (TraCS/Spillman)"
+RECORDS_SYSTEM_CHOICES = (("Valcour", "valcour"), ("TraCS / Spillman", "tracs_spillman"))
+VALCOUR_INSTALLED = "Valcour is installed on the computer(s) used to issue e-tickets."
+OFFICERS_TRAINED = "Our officers have been trained to use Valcour e-ticketing."
+ACKNOWLEDGMENT_TEXT = (
+    "The Judicial Bureau has received your Information Package: the officers' intent to issue Vermont "
+    "Civil Violation Complaints electronically. These officers may begin issuing e-tickets; the JB will "
+    "monitor the first 3 to 5 e-tickets of each officer for quality, and will tell you here which "
+    "officers can issue e-tickets without monitoring."
+)
+REVIEW_PAGE_SIZE = 25
+"""Officers shown per review page; 25 rows of Chart 1 stay well under Teams' 28 KB."""
+
+_PLACEHOLDERS = {
+    "judiciary_code": "9000",
+    "agency_name": "Williston Police Department",
+    "letterhead_address": "7928 Williston Road, Williston, VT 05495",
+    "letterhead_phone": "(802) 555-0100",
+    "poc_name": "First and last name",
+    "poc_email": "name@example.vt.gov",
+    "officer_number": "A1234",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "dps_username": "jsmith",
+}
+
+
+@dataclass(frozen=True)
+class StepFrame:
+    """What every wizard card shows around its step: ids for the buttons, the step counter, a message."""
+
+    wizard_id: str
+    step: str
+    title: str
+    number: int
+    count: int
+    message: str | None = None
+    message_kind: str = "attention"
+    can_go_back: bool = True
+
+    def data(self, **extra: Any) -> dict[str, Any]:
+        """The ids every wizard button carries."""
+        return {"wizard": self.wizard_id, "step": self.step, **extra}
+
+
+@dataclass(frozen=True)
+class OfficerRow:
+    """One officer as the wizard holds it (text as typed, officer number upper case) and what to note."""
+
+    officer_number: str
+    first_name: str
+    last_name: str
+    dps_username: str
+    start_date: str
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any], notes: Sequence[str] = ()) -> OfficerRow:
+        """A row from a dict of officer field values."""
+        return cls(*(str(values.get(name) or "") for name in OFFICER_FIELDS), notes=tuple(notes))
+
+
+@dataclass(frozen=True)
+class AgencySummary:
+    """The agency part of a package as shown on the review (typed values)."""
+
+    judiciary_code: str
+    agency_name: str
+    letterhead_address: str
+    letterhead_phone: str
+    poc_name: str
+    poc_email: str
+
+
+# ---- small pieces ---------------------------------------------------------------------------------
+
+
+def _dump(element: Any) -> dict[str, Any]:
+    return element.model_dump(exclude_none=True, by_alias=True, warnings=False)
+
+
+def _shown_date(text: str) -> str:
+    try:
+        return format_date(date.fromisoformat(text))
+    except ValueError:
+        return text
+
+
+def _frame_top(frame: StepFrame, *, subtitle: str | None = None) -> list[Any]:
+    items: list[Any] = []
+    if frame.message:
+        items.append(notice(frame.message, kind=frame.message_kind))
+    items += heading(frame.title, subtle=f"Step {frame.number} of {frame.count}" + (f" · {subtitle}" if subtitle else ""))
+    return items
+
+
+def _wizard_actions(frame: StepFrame, *, next_title: str = "Next", next_verb: Verb = Verb.WIZARD_NEXT,
+                    extra: Sequence[Any] = ()) -> list[Any]:
+    actions: list[Any] = [execute(next_title, next_verb.value, frame.data(), style="positive")]
+    actions += list(extra)
+    if frame.can_go_back:
+        actions.append(execute("Back", Verb.WIZARD_BACK.value, frame.data(), associated_inputs="none"))
+    actions.append(execute("Cancel", Verb.WIZARD_CANCEL.value, frame.data(), associated_inputs="none"))
+    return actions
+
+
+def _error_line(errors: Mapping[str, str], field_id: str) -> list[Any]:
+    message = errors.get(field_id)
+    return [ac.TextBlock(text=message, wrap=True, color="Attention", spacing="None", size="Small")] if message else []
+
+
+def _text_input(field_id: str, values: Mapping[str, Any], errors: Mapping[str, str], *,
+                input_id: str | None = None, multiline: bool = False, style: str | None = None) -> list[Any]:
+    rule = FIELD_RULES[field_id]
+    value = values.get(field_id)
+    element = ac.InputText(
+        id=input_id or field_id,
+        label=rule.label,
+        is_required=True,
+        error_message=rule.message,
+        regex=rule.pattern,
+        max_length=rule.max_length,
+        placeholder=_PLACEHOLDERS.get(field_id),
+        is_multiline=multiline or None,
+        style=style,
+        value=value if isinstance(value, str) and value else None,
+    )
+    return [element, *_error_line(errors, field_id)]
+
+
+def _date_input(values: Mapping[str, Any], errors: Mapping[str, str], today: date) -> list[Any]:
+    rule = FIELD_RULES["start_date"]
+    value = values.get("start_date")
+    element = ac.InputDate(
+        id="start_date",
+        label=rule.label,
+        is_required=True,
+        error_message=f"Expected start date must be today ({format_date(today)}) or later.",
+        value=value if isinstance(value, str) and value else None,
+    )
+    return [element, *_error_line(errors, "start_date")]
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]) -> Any:
+    def row(cells: Sequence[str], *, bold: bool = False) -> Any:
+        return ac.TableRow(cells=[
+            ac.TableCell(items=[ac.TextBlock(text=text or "—", wrap=True, weight="Bolder" if bold else None)])
+            for text in cells
+        ])
+
+    return ac.Table(
+        columns=[ac.TableColumnDefinition(width=width) for width in widths],
+        rows=[row(headers, bold=True), *(row(cells) for cells in rows)],
+        first_row_as_header=True,
+        show_grid_lines=True,
+    )
+
+
+# ---- Chart 1: the Information Package ---------------------------------------------------------------
+
+CHART_TITLE = "E-Ticket Information Package"
+AGENCY_SECTION = "Vermont Law Enforcement Agency Information"
+OFFICER_SECTION = "Vermont Law Enforcement Officer Information"
+OFFICER_HEADERS = ("First Name", "Last Name", "Officer Number", "DPS Network Username", "Expected Start Date")
+APPROVAL_HEADER = "Approval Date"
+
+
+def agency_facts(agency: AgencySummary) -> Any:
+    """Chart 1's agency part as label/value pairs."""
+    return facts([
+        ("Agency Name", agency.agency_name),
+        ("Address (letterhead)", agency.letterhead_address),
+        ("Phone (letterhead)", agency.letterhead_phone),
+        ("Judiciary Code", agency.judiciary_code),
+        ("Point-of-Contact", agency.poc_name),
+        ("Point-of-Contact e-mail", agency.poc_email),
+    ])
+
+
+def summary_of(package: Package) -> AgencySummary:
+    """The agency part of a stored package as shown on cards."""
+    agency = package.agency
+    return AgencySummary(agency.judiciary_code, agency.agency_name, agency.letterhead_address,
+                         agency.letterhead_phone, agency.poc_name, agency.poc_email)
+
+
+def approval_text(officer: Officer) -> str:
+    """The approval-date column: the date, or where the officer stands."""
+    if officer.state is OfficerState.APPROVED and officer.approval_date is not None:
+        return format_date(officer.approval_date)
+    if officer.state is OfficerState.WITHDRAWN:
+        return "Withdrawn"
+    return "In monitoring"
+
+
+def officer_table(officers: Sequence[Officer]) -> Any:
+    """Chart 1's officer rows with the approval-date column (SOP 6.6)."""
+    rows = [
+        (o.first_name, o.last_name, o.officer_number, o.dps_username, format_date(o.start_date), approval_text(o))
+        for o in officers
+    ]
+    return _table((*OFFICER_HEADERS, APPROVAL_HEADER), rows, (2, 2, 2, 2, 2, 2))
+
+
+def _row_table(rows: Sequence[OfficerRow]) -> Any:
+    cells = [(r.first_name, r.last_name, r.officer_number, r.dps_username, _shown_date(r.start_date)) for r in rows]
+    return _table(OFFICER_HEADERS, cells, (2, 2, 2, 2, 2))
+
+
+def chart_body(package: Package, officers: Sequence[Officer], tz: ZoneInfo) -> list[Any]:
+    """The body of Chart 1 for a stored package: agency facts, officer table, submission line."""
+    body: list[Any] = [
+        paragraph(AGENCY_SECTION, weight="Bolder", spacing="Medium"),
+        agency_facts(summary_of(package)),
+        paragraph(OFFICER_SECTION, weight="Bolder", spacing="Medium"),
+        officer_table(officers) if officers else paragraph("No officers yet.", is_subtle=True),
+        paragraph(f"Submitted by {package.submitted.actor.name or 'the Point-of-Contact'} on "
+                  f"{format_instant(package.submitted.at, tz)}.", is_subtle=True, size="Small"),
+    ]
+    if package.acknowledged is not None:
+        body.append(acknowledged_line(package.acknowledged, tz))
+    return body
+
+
+def acknowledged_line(stamp: Stamp, tz: ZoneInfo) -> Any:
+    """Who acknowledged a package and when (court time)."""
+    return notice(f"Acknowledged by {stamp.actor.name or 'JB e-ticket staff'} on {format_instant(stamp.at, tz)}.", kind="good")
+
+
+def package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, title: str = CHART_TITLE,
+                 intro: str | None = None) -> dict[str, Any]:
+    """The PoC's digital copy of the Information Package, laid out like Chart 1 (with approval dates)."""
+    body: list[Any] = [*heading(title, subtle=f"{package.agency.agency_name} · Judiciary Code {package.judiciary_code}")]
+    if intro:
+        body.append(paragraph(intro))
+    body += chart_body(package, officers, tz)
+    return render(body, full_width=True)
+
+
+def confirmation_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, added: int | None = None) -> dict[str, Any]:
+    """What the PoC sees after Submit: the copy of the package, and what happens next."""
+    if added is None:
+        intro = ("Sent to the Judicial Bureau's e-ticket staff. Keep this card: it is your digital copy of the "
+                 "Information Package. Type /package at any time to see it again, with approval dates.")
+    else:
+        intro = (f"{added} officer{'s' if added != 1 else ''} added and sent to the Judicial Bureau's e-ticket staff. "
+                 "Type /package at any time to see your Information Package again.")
+    return package_card(package, officers, tz, title="Information Package sent", intro=intro)
+
+
+def jb_package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo) -> dict[str, Any]:
+    """The JB's card for a new Information Package (SOP 6.2), with Acknowledge until someone acknowledges."""
+    body: list[Any] = [*heading(f"New Information Package: {package.agency.agency_name}",
+                                subtle=f"Judiciary Code {package.judiciary_code}")]
+    body.append(paragraph(f"{package.agency.poc_name} intends to start issuing e-tickets with "
+                          f"{len(officers)} officer{'s' if len(officers) != 1 else ''} (SOP 6.1–6.2)."))
+    body += chart_body(package, officers, tz)
+    actions: list[Any] = []
+    if package.acknowledged is None:
+        actions.append(execute("Acknowledge", Verb.ACKNOWLEDGE.value, {"judiciary_code": package.judiciary_code}, style="positive"))
+    return render(body, actions, full_width=True)
+
+
+def officers_added_card(package: Package, added: Sequence[Officer], tz: ZoneInfo, by: Stamp) -> dict[str, Any]:
+    """The JB's card when a PoC adds officers to an existing package."""
+    count = len(added)
+    body: list[Any] = [
+        *heading(f"Officers added: {package.agency.agency_name}", subtle=f"Judiciary Code {package.judiciary_code}"),
+        paragraph(f"{by.actor.name or 'The Point-of-Contact'} added {count} officer{'s' if count != 1 else ''} "
+                  f"on {format_instant(by.at, tz)}. They are in monitoring from now."),
+        officer_table(added),
+    ]
+    return render(body, full_width=True)
+
+
+def acknowledgment_card(package: Package, stamp: Stamp, tz: ZoneInfo) -> dict[str, Any]:
+    """The PoC's acknowledgment notice (SOP 6.3), in the bot's words."""
+    body = [
+        *heading("Information Package acknowledged", subtle=f"{package.agency.agency_name} · Judiciary Code {package.judiciary_code}"),
+        paragraph(ACKNOWLEDGMENT_TEXT),
+        paragraph(f"Acknowledged by {stamp.actor.name or 'JB e-ticket staff'} on {format_instant(stamp.at, tz)}.",
+                  is_subtle=True),
+    ]
+    return render(body)
+
+
+# ---- the wizard's steps ------------------------------------------------------------------------------
+
+
+def records_system_card(frame: StepFrame, value: str | None, errors: Mapping[str, str]) -> dict[str, Any]:
+    """Step 1: which records management system the agency uses (SOP 1)."""
+    choice = ac.InputChoiceSet(
+        id="records_system",
+        label="Which records management system does your agency use?",
+        is_required=True,
+        error_message="Choose your agency's records management system.",
+        style="expanded",
+        choices=[ac.InputChoice(title=title, value=code) for title, code in RECORDS_SYSTEM_CHOICES],
+        value=value or None,
+    )
+    body = [
+        *_frame_top(frame),
+        paragraph("The Information Package tells the Judicial Bureau's e-ticket staff that your agency wants to "
+                  "issue Vermont Civil Violation Complaints electronically (SOP 6.1). This procedure is for "
+                  "agencies on the Valcour records management system."),
+        choice,
+        *_error_line(errors, "records_system"),
+    ]
+    return render(body, _wizard_actions(frame))
+
+
+def referral_card() -> dict[str, Any]:
+    """Where a TraCS / Spillman agency goes instead: the other SOP and the JB's e-mail."""
+    body = [
+        *heading("Please follow the TraCS / Spillman procedure"),
+        paragraph(f"This bot runs the procedure for agencies on Valcour. Agencies on TraCS / Spillman follow "
+                  f"\"{TRACS_SOP}\" instead."),
+        paragraph(f"Questions: write to the Judicial Bureau's e-ticket staff at {JB_EMAIL}."),
+        paragraph("Nothing was sent. Type /new-package to start again.", is_subtle=True),
+    ]
+    return render(body)
+
+
+def preconditions_card(frame: StepFrame, values: Mapping[str, Any], errors: Mapping[str, str]) -> dict[str, Any]:
+    """Step 2: the two pre-conditions of SOP 5, both required."""
+    def toggle(field_id: str, label: str, title: str, message: str) -> list[Any]:
+        element = ac.InputToggle(
+            id=field_id, label=label, title=title, is_required=True, error_message=message,
+            value_on="true", value_off="false", value="true" if values.get(field_id) else "false", wrap=True,
+        )
+        return [element, *_error_line(errors, field_id)]
+
+    body = [
+        *_frame_top(frame),
+        paragraph("Before you send the Information Package, confirm both pre-conditions (SOP 5)."),
+        *toggle("valcour_installed", "Valcour installed", VALCOUR_INSTALLED,
+                "Confirm that Valcour is installed, or install it before you continue."),
+        *toggle("officers_trained", "Officers trained", OFFICERS_TRAINED,
+                "Confirm that your officers have been trained, or train them before you continue."),
+    ]
+    return render(body, _wizard_actions(frame))
+
+
+def agency_card(frame: StepFrame, values: Mapping[str, Any], errors: Mapping[str, str]) -> dict[str, Any]:
+    """Step 3: the agency and its Point-of-Contact (SOP 6.1 item 1)."""
+    body: list[Any] = [*_frame_top(frame), paragraph("As they will appear on warning letterhead.", is_subtle=True)]
+    for field_id in AGENCY_FIELDS:
+        style = {"letterhead_phone": "Tel", "poc_email": "Email"}.get(field_id)
+        body += _text_input(field_id, values, errors, multiline=field_id == "letterhead_address", style=style)
+    return render(body, _wizard_actions(frame))
+
+
+def officers_card(frame: StepFrame, *, agency_line: str, saved: Sequence[OfficerRow], draft: Mapping[str, Any] | None,
+                  draft_index: int | None, errors: Mapping[str, str], today: date) -> dict[str, Any]:
+    """Step 4: officers (SOP 6.1 item 2): those entered, each with Edit and Remove, and a form for one more."""
+    body: list[Any] = [*_frame_top(frame, subtitle=agency_line)]
+    if saved:
+        body.append(paragraph(f"Officers in this package so far: {len(saved)}", weight="Bolder"))
+    for index, row in enumerate(saved):
+        if index == draft_index:
+            continue
+        line = f"**{row.officer_number}** {row.first_name} {row.last_name} · {row.dps_username} · starts {_shown_date(row.start_date)}"
+        buttons = ac.ActionSet(actions=[
+            execute("Edit", Verb.WIZARD_EDIT.value, frame.data(to="officers", officer=index), associated_inputs="none"),
+            execute("Remove", Verb.WIZARD_REMOVE_OFFICER.value, frame.data(officer=index), associated_inputs="none"),
+        ])
+        items: list[Any] = [paragraph(line)]
+        items += [paragraph(note, is_subtle=True, size="Small", spacing="None") for note in row.notes]
+        body.append(ac.ColumnSet(separator=True, columns=[
+            ac.Column(width="stretch", items=items),
+            ac.Column(width="auto", items=[buttons], vertical_content_alignment="Center"),
+        ]))
+    extra: list[Any] = []
+    if draft is not None:
+        title = "Edit officer" if draft_index is not None else f"Officer {len(saved) + 1}"
+        body.append(paragraph(title, weight="Bolder", spacing="Large", separator=True))
+        for field_id in ("first_name", "last_name", "officer_number", "dps_username"):
+            body += _text_input(field_id, draft, errors)
+        body += _date_input(draft, errors, today)
+        if saved:
+            extra.append(execute("Remove this officer" if draft_index is None else "Discard changes",
+                                 Verb.WIZARD_REMOVE_OFFICER.value, frame.data(officer="draft"), associated_inputs="none"))
+        add = execute("Save and add another officer", Verb.WIZARD_ADD_OFFICER.value, frame.data())
+        actions = _wizard_actions(frame, next_title="Next: review", extra=[add, *extra])
+    else:
+        add = execute("Add another officer", Verb.WIZARD_ADD_OFFICER.value, frame.data(), associated_inputs="none")
+        actions = _wizard_actions(frame, next_title="Next: review", extra=[add])
+    card = render(body, actions, full_width=True)
+    _set_date_minimum(card, "start_date", today)
+    return card
+
+
+def _set_date_minimum(node: Any, input_id: str, today: date) -> None:
+    """Give an Input.Date its ``min`` (in schema 1.5; adaptive-cards-py 0.4.3's model lacks the field)."""
+    if isinstance(node, dict):
+        if node.get("type") == "Input.Date" and node.get("id") == input_id:
+            node["min"] = today.isoformat()
+        for value in node.values():
+            _set_date_minimum(value, input_id, today)
+    elif isinstance(node, list):
+        for item in node:
+            _set_date_minimum(item, input_id, today)
+
+
+def choose_agency_card(frame: StepFrame, choices: Sequence[tuple[str, str]], errors: Mapping[str, str],
+                       value: str | None = None) -> dict[str, Any]:
+    """Which agency's package to add officers to, for a PoC of several agencies (or JB staff)."""
+    choice = ac.InputChoiceSet(
+        id="judiciary_code",
+        label="Which agency's Information Package?",
+        is_required=True,
+        error_message="Choose an agency.",
+        style="expanded" if len(choices) <= 6 else "compact",
+        choices=[ac.InputChoice(title=f"{name} ({code})", value=code) for code, name in choices],
+        value=value or None,
+    )
+    body = [*_frame_top(frame), choice, *_error_line(errors, "judiciary_code")]
+    return render(body, _wizard_actions(frame))
+
+
+def _section(title: str, frame: StepFrame, to: str | None) -> Any:
+    """A section title with an Edit button back to its step (none when ``to`` is None)."""
+    right = [ac.ActionSet(actions=[execute("Edit", Verb.WIZARD_EDIT.value, frame.data(to=to), associated_inputs="none")])] \
+        if to else [paragraph(" ")]
+    return ac.ColumnSet(spacing="Medium", columns=[
+        ac.Column(width="stretch", items=[paragraph(title, weight="Bolder")], vertical_content_alignment="Center"),
+        ac.Column(width="auto", items=right),
+    ])
+
+
+def review_card(frame: StepFrame, *, agency: AgencySummary, officers: Sequence[OfficerRow], new_package: bool,
+                records_system: str | None = None, attested: bool = False, page: int = 0,
+                existing_count: int = 0, agency_editable: bool = True) -> dict[str, Any]:
+    """Step 5: the whole package laid out like Chart 1, Edit buttons back to each step, and Submit."""
+    body: list[Any] = [*_frame_top(frame), paragraph(CHART_TITLE, weight="Bolder", size="Large")]
+    if new_package:
+        system = {code: title for title, code in RECORDS_SYSTEM_CHOICES}.get(records_system or "", "—")
+        body.append(_section(f"Records system: {system}", frame, "records_system"))
+        body.append(_section("Pre-conditions (SOP 5): " + ("both confirmed" if attested else "not confirmed"), frame, "preconditions"))
+    body.append(_section(AGENCY_SECTION, frame, "agency" if agency_editable else None))
+    body.append(agency_facts(agency))
+    pages = max(1, -(-len(officers) // REVIEW_PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = officers[page * REVIEW_PAGE_SIZE:(page + 1) * REVIEW_PAGE_SIZE]
+    label = OFFICER_SECTION if new_package else f"{OFFICER_SECTION}: officers to add"
+    body.append(_section(f"{label} ({len(officers)})", frame, "officers"))
+    body.append(_row_table(shown))
+    notes = [note for row in shown for note in row.notes]
+    body += [paragraph(note, is_subtle=True, size="Small") for note in notes]
+    if pages > 1:
+        nav = []
+        if page > 0:
+            nav.append(execute("Previous officers", Verb.WIZARD_EDIT.value, frame.data(to="review", page=page - 1),
+                               associated_inputs="none"))
+        if page < pages - 1:
+            nav.append(execute("More officers", Verb.WIZARD_EDIT.value, frame.data(to="review", page=page + 1),
+                               associated_inputs="none"))
+        first = page * REVIEW_PAGE_SIZE + 1
+        body.append(paragraph(f"Officers {first}–{first + len(shown) - 1} of {len(officers)}", is_subtle=True))
+        body.append(ac.ActionSet(actions=nav))
+    if existing_count:
+        body.append(paragraph(f"The package already lists {existing_count} officer{'s' if existing_count != 1 else ''}; "
+                              "type /package to see them.", is_subtle=True))
+    body.append(paragraph("Submit sends this to the Judicial Bureau's e-ticket staff (SOP 6.2). The officers are in "
+                          "monitoring from then on.", spacing="Medium"))
+    return render(body, _wizard_actions(frame, next_title="Submit", next_verb=Verb.WIZARD_SUBMIT), full_width=True)
+
+
+def resume_card(wizard_id: str, step_title: str, *, what: str, restart: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Offered when /new-package or /add-officer is typed while a wizard is unfinished."""
+    data = {"wizard": wizard_id, "step": "resume", **(restart or {})}
+    body = [
+        *heading("You have an unfinished card"),
+        paragraph(f"Your {what} stopped at: {step_title}. Resume where you stopped, or start over (the answers so far are dropped)."),
+    ]
+    actions = [
+        execute("Resume", Verb.WIZARD_RESUME.value, data, style="positive"),
+        execute("Start over", Verb.WIZARD_RESTART.value, data),
+    ]
+    return render(body, actions)
+
+
+def wizard_closed_card(title: str, text: str) -> dict[str, Any]:
+    """The card a wizard turns into when it ends without submitting (cancelled, out of date)."""
+    return render([*heading(title), paragraph(text)])
+
+
+def dumped(element: Any) -> dict[str, Any]:
+    """An element as the JSON dict Teams takes (for tests and merging)."""
+    return _dump(element)
