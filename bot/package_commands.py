@@ -82,7 +82,10 @@ class PackageCommands:
 
     async def _keep(self, turn: Turn, reply: WizardReply) -> None:
         if reply.state is None:
-            await self._state.delete(turn.context)
+            try:
+                await self._state.delete(turn.context)
+            except KeyError:  # there was no wizard to forget
+                pass
         else:
             await self._state.set(turn.context, reply.state.to_doc())
 

@@ -20,7 +20,9 @@ def render(body: Sequence[Any], actions: Sequence[Any] = (), *, full_width: bool
         actions=list(actions) or None,
         msteams={"width": "Full"} if full_width else None,
     )
-    return card.to_dict()
+    # mode="json": enum values as their JSON strings ("bolder"); a plain dump keeps Enum objects, which
+    # botbuilder's serializer writes as "FontWeight.BOLDER" on the wire.
+    return card.model_dump(mode="json", exclude_none=True, by_alias=True, warnings=False)
 
 
 def heading(text: str, *, subtle: str | None = None) -> list[Any]:

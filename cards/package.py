@@ -100,7 +100,7 @@ class AgencySummary:
 
 
 def _dump(element: Any) -> dict[str, Any]:
-    return element.model_dump(exclude_none=True, by_alias=True, warnings=False)
+    return element.model_dump(mode="json", exclude_none=True, by_alias=True, warnings=False)
 
 
 def _shown_date(text: str) -> str:
@@ -258,7 +258,7 @@ def package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo, *,
     if intro:
         body.append(paragraph(intro))
     body += chart_body(package, officers, tz)
-    return render(body, full_width=True)
+    return render(body)
 
 
 def confirmation_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, added: int | None = None) -> dict[str, Any]:
@@ -282,7 +282,7 @@ def jb_package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo)
     actions: list[Any] = []
     if package.acknowledged is None:
         actions.append(execute("Acknowledge", Verb.ACKNOWLEDGE.value, {"judiciary_code": package.judiciary_code}, style="positive"))
-    return render(body, actions, full_width=True)
+    return render(body, actions)
 
 
 def officers_added_card(package: Package, added: Sequence[Officer], tz: ZoneInfo, by: Stamp) -> dict[str, Any]:
@@ -294,7 +294,7 @@ def officers_added_card(package: Package, added: Sequence[Officer], tz: ZoneInfo
                   f"on {format_instant(by.at, tz)}. They are in monitoring from now."),
         officer_table(added),
     ]
-    return render(body, full_width=True)
+    return render(body)
 
 
 def acknowledgment_card(package: Package, stamp: Stamp, tz: ZoneInfo) -> dict[str, Any]:
@@ -409,7 +409,7 @@ def officers_card(frame: StepFrame, *, agency_line: str, saved: Sequence[Officer
     else:
         add = execute("Add another officer", Verb.WIZARD_ADD_OFFICER.value, frame.data(), associated_inputs="none")
         actions = _wizard_actions(frame, next_title="Next: review", extra=[add])
-    card = render(body, actions, full_width=True)
+    card = render(body, actions)
     _set_date_minimum(card, "start_date", today)
     return card
 
@@ -487,7 +487,7 @@ def review_card(frame: StepFrame, *, agency: AgencySummary, officers: Sequence[O
                               "type /package to see them.", is_subtle=True))
     body.append(paragraph("Submit sends this to the Judicial Bureau's e-ticket staff (SOP 6.2). The officers are in "
                           "monitoring from then on.", spacing="Medium"))
-    return render(body, _wizard_actions(frame, next_title="Submit", next_verb=Verb.WIZARD_SUBMIT), full_width=True)
+    return render(body, _wizard_actions(frame, next_title="Submit", next_verb=Verb.WIZARD_SUBMIT))
 
 
 def resume_card(wizard_id: str, step_title: str, *, what: str, restart: Mapping[str, Any] | None = None) -> dict[str, Any]:

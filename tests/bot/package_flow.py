@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from cards.base import teams_findings
 from services.context import AppContext
 from tests.support.factories import POC_AAD, make_invoke, make_message
 from tests.support.fake_connector import FakeConnector
@@ -29,6 +30,12 @@ def officer(number: str = "A1234", first: str = "Casey", last: str = "Officer", 
             start: str = START) -> dict[str, str]:
     """The officer form's inputs."""
     return {"first_name": first, "last_name": last, "officer_number": number, "dps_username": username, "start_date": start}
+
+
+def checked(card: dict[str, Any]) -> dict[str, Any]:
+    """The card, after checking it against the Microsoft Teams target (schema 1.5, 28 KB)."""
+    assert teams_findings(card) == [], teams_findings(card)
+    return card
 
 
 def walk(node: Any) -> Iterator[dict[str, Any]]:
@@ -69,7 +76,7 @@ def error_under(card: dict[str, Any], input_id: str) -> str | None:
             for position, item in enumerate(items):
                 if isinstance(item, dict) and item.get("id") == input_id and position + 1 < len(items):
                     following = items[position + 1]
-                    if following.get("type") == "TextBlock" and following.get("color") == "Attention":
+                    if following.get("type") == "TextBlock" and str(following.get("color")).lower() == "attention":
                         return following["text"]
     return None
 
@@ -97,12 +104,15 @@ class Chat:
 
     async def type(self, text: str, **overrides: Any) -> dict[str, Any]:
         """Type a message; returns the card the bot answered with (and keeps it as the current card)."""
-        count = len(self.connector.sent)
         activity = make_message(text, self.connector.url, user_aad=self.user_aad, user_name=self.user_name, **overrides)
         response = await self.client.post("/api/messages", json=activity)
         assert response.status in (200, 201), await response.text()
-        sent = await self.connector.wait_for(lambda sent: len(sent) > count)
-        self.card = sent[count].cards[0]
+
+        def answers(sent: list[Any]) -> list[Any]:
+            return [s for s in sent if s.method == "POST" and s.body.get("replyToId") == activity["id"]]
+
+        sent = await self.connector.wait_for(lambda sent: bool(answers(sent)))
+        self.card = checked(answers(sent)[0].cards[0])
         return self.card
 
     async def press(self, title: str, values: dict[str, Any] | None = None, *, index: int = 0,
@@ -121,7 +131,7 @@ class Chat:
         assert response.status == 200, await response.text()
         body = await response.json()
         assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
-        self.card = body["value"]
+        self.card = checked(body["value"])
         return self.card
 
     async def reach_officers(self, agency: dict[str, str] | None = None) -> dict[str, Any]:
