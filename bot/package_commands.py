@@ -18,7 +18,7 @@ from bot.dialogs.package_wizard import STATE_PROPERTY, PackageWizard, WizardEnv,
 from bot.turn import ActionHandler, ActionResult, CommandHandler, Turn
 from bot.verbs import Verb
 from cards.common import message_card
-from cards.package import package_card
+from cards.package import package_cards
 from domain.records import Actor
 from domain.validation import FieldErrors, parse_judiciary_code
 from services.packages import (
@@ -178,8 +178,8 @@ class PackageCommands:
                 await turn.reply_card(message_card("Which package?", text))
                 return
         for package in packages:
-            await turn.reply_card(package_card(package, db.officers.of_agency(package.judiciary_code), tz),
-                                  summary=f"Information Package {package.judiciary_code}")
+            for card in package_cards(package, db.officers.of_agency(package.judiciary_code), tz):
+                await turn.reply_card(card, summary=f"Information Package {package.judiciary_code}")
 
     # -- /subscribe
 

@@ -34,6 +34,8 @@ ACKNOWLEDGMENT_TEXT = (
 )
 REVIEW_PAGE_SIZE = 25
 """Officers shown per review page; 25 rows of Chart 1 stay well under Teams' 28 KB."""
+CHART_PAGE_SIZE = 25
+"""Officer rows per Chart 1 card (even with every field at its longest, one card stays under 28 KB)."""
 
 _PLACEHOLDERS = {
     "judiciary_code": "9000",
@@ -218,10 +220,10 @@ def approval_text(officer: Officer) -> str:
 
 
 def officer_table(officers: Sequence[Officer]) -> Any:
-    """Chart 1's officer rows with the approval-date column (SOP 6.6)."""
+    """Chart 1's officer rows with the approval-date column (SOP 6.6), at most ``CHART_PAGE_SIZE`` of them."""
     rows = [
         (o.first_name, o.last_name, o.officer_number, o.dps_username, format_date(o.start_date), approval_text(o))
-        for o in officers
+        for o in officers[:CHART_PAGE_SIZE]
     ]
     return _table((*OFFICER_HEADERS, APPROVAL_HEADER), rows, (2, 2, 2, 2, 2, 2))
 
@@ -231,16 +233,21 @@ def _row_table(rows: Sequence[OfficerRow]) -> Any:
     return _table(OFFICER_HEADERS, cells, (2, 2, 2, 2, 2))
 
 
-def chart_body(package: Package, officers: Sequence[Officer], tz: ZoneInfo) -> list[Any]:
-    """The body of Chart 1 for a stored package: agency facts, officer table, submission line."""
+def chart_body(package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, first: int = 0) -> list[Any]:
+    """The body of Chart 1 for a stored package: agency facts, officer table (from ``first``), submission line."""
+    shown = officers[first:first + CHART_PAGE_SIZE]
+    count = f" ({first + 1}–{first + len(shown)} of {len(officers)})" if len(officers) > CHART_PAGE_SIZE else ""
     body: list[Any] = [
         paragraph(AGENCY_SECTION, weight="Bolder", spacing="Medium"),
         agency_facts(summary_of(package)),
-        paragraph(OFFICER_SECTION, weight="Bolder", spacing="Medium"),
-        officer_table(officers) if officers else paragraph("No officers yet.", is_subtle=True),
+        paragraph(OFFICER_SECTION + count, weight="Bolder", spacing="Medium"),
+        officer_table(shown) if shown else paragraph("No officers yet.", is_subtle=True),
         paragraph(f"Submitted by {package.submitted.actor.name or 'the Point-of-Contact'} on "
                   f"{format_instant(package.submitted.at, tz)}.", is_subtle=True, size="Small"),
     ]
+    if first + len(shown) < len(officers):
+        body.append(paragraph(f"{len(officers) - first - len(shown)} more officers: type /package {package.judiciary_code} "
+                              "to see every officer.", is_subtle=True))
     if package.acknowledged is not None:
         body.append(acknowledged_line(package.acknowledged, tz))
     return body
@@ -252,13 +259,19 @@ def acknowledged_line(stamp: Stamp, tz: ZoneInfo) -> Any:
 
 
 def package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, title: str = CHART_TITLE,
-                 intro: str | None = None) -> dict[str, Any]:
+                 intro: str | None = None, first: int = 0) -> dict[str, Any]:
     """The PoC's digital copy of the Information Package, laid out like Chart 1 (with approval dates)."""
     body: list[Any] = [*heading(title, subtle=f"{package.agency.agency_name} · Judiciary Code {package.judiciary_code}")]
     if intro:
         body.append(paragraph(intro))
-    body += chart_body(package, officers, tz)
+    body += chart_body(package, officers, tz, first=first)
     return render(body)
+
+
+def package_cards(package: Package, officers: Sequence[Officer], tz: ZoneInfo) -> list[dict[str, Any]]:
+    """The whole package for /package: one Chart 1 card per ``CHART_PAGE_SIZE`` officers."""
+    starts = range(0, max(len(officers), 1), CHART_PAGE_SIZE)
+    return [package_card(package, officers, tz, first=start) for start in starts]
 
 
 def confirmation_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, added: int | None = None) -> dict[str, Any]:
