@@ -267,19 +267,21 @@ async def acknowledge(app: AppContext, actor: Actor, is_staff: bool, judiciary_c
         return Acknowledged(message_card("Package not found", "This Information Package is not in the bot any more."), "missing")
     tz = app.settings.timezone
     officers = app.db.officers.of_agency(package.judiciary_code)
+    subject = package_subject(package.judiciary_code)
     if not is_staff:
         card = with_notice(jb_package_card(package, officers, tz), "Only JB e-ticket staff may acknowledge an Information Package.")
+        await app.db.commit([audit_op(app, actor, "package.acknowledge.refused", subject)])
         return Acknowledged(card, "refused", package)
     if package.acknowledged is not None:
         done = package.acknowledged
         card = with_notice(jb_package_card(package, officers, tz),
                            f"Already acknowledged by {done.actor.name or 'JB e-ticket staff'} on {format_instant(done.at, tz)}.",
                            kind="warning")
+        await app.db.commit([audit_op(app, actor, "package.acknowledge.again", subject)])
         return Acknowledged(card, "already", package)
     stamp = Stamp(actor, app.now())
     after = replace(package, acknowledged=stamp)
     card = jb_package_card(after, officers, tz)
-    subject = package_subject(package.judiciary_code)
     ops: list[Op] = [
         app.db.packages.put(after),
         audit_op(app, actor, "package.acknowledge", subject, package.to_doc(), after.to_doc()),

@@ -216,7 +216,8 @@ async def test_acknowledge_by_jb_staff_updates_every_copy_and_tells_the_poc(bot_
     done = await jb.press("Acknowledge", card=card, reply_to_id=delivered.activity_id)
     assert "Acknowledged by Jo Bureau" in text_of(done) and not done.get("actions")
     assert poc.app.db.packages.get("9000").acknowledged is not None  # type: ignore[union-attr]
-    assert [e.action for e in poc.app.db.audit.of_target("package:9000")] == ["package.submit", "package.acknowledge"]
+    assert [e.action for e in poc.app.db.audit.of_target("package:9000")] == [
+        "package.submit", "package.acknowledge.refused", "package.acknowledge"]
     await connector.wait_for(lambda sent: any(s.method == "PUT" and s.activity_id == delivered.activity_id for s in sent))
     notice = await connector.wait_for(lambda sent: any("may begin issuing e-tickets" in s.text for s in sent))
     to_poc = next(s for s in notice if "may begin issuing e-tickets" in s.text)
@@ -224,7 +225,8 @@ async def test_acknowledge_by_jb_staff_updates_every_copy_and_tells_the_poc(bot_
 
     again = await jb.press("Acknowledge", card=card, reply_to_id=delivered.activity_id)
     assert "Already acknowledged by Jo Bureau" in text_of(again)
-    assert [e.action for e in poc.app.db.audit.of_target("package:9000")] == ["package.submit", "package.acknowledge"]
+    assert [e.action for e in poc.app.db.audit.of_target("package:9000")][-2:] == ["package.acknowledge", "package.acknowledge.again"]
+    assert poc.app.db.packages.get("9000").acknowledged.actor.aad_id == JB_AAD  # type: ignore[union-attr]
 
 
 async def test_package_shows_chart_1_to_its_poc_and_jb_staff_only(bot_client: Any, connector: FakeConnector) -> None:
