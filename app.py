@@ -18,6 +18,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from bot.adapter import build_adapter
 from bot.features import build_bot
 from bot.outbox import OutboxSender
+from bot.scheduler import ReadinessScheduler
 from bot.state_storage import DurableStorage
 from bot.teams_bot import JbBot
 from intake.api import setup_intake_routes
@@ -53,10 +54,13 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
     app[BOT] = build_bot(context, conversation_state)
     app[OUTBOX] = outbox
     outbox.start()
+    scheduler = ReadinessScheduler(context)
+    scheduler.start()
     logger.info("storage open at %s", settings.data_dir)
     try:
         yield
     finally:
+        await scheduler.stop()
         await outbox.stop()
         await db.close()
         logger.info("storage closed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from botbuilder.core import ConversationState
 
+from bot.approval_commands import ApprovalCommands
 from bot.catalog import COMMAND_NAMES
 from bot.incident_actions import resolve_action
 from bot.package_commands import PackageCommands
@@ -20,6 +21,9 @@ def build_bot(app: AppContext, conversation_state: ConversationState) -> JbBot:
     package_features = PackageCommands(conversation_state)
     commands |= package_features.commands()
     actions |= package_features.actions()
+    approval_features = ApprovalCommands()
+    commands |= approval_features.commands()
+    actions |= approval_features.actions()
     unknown = set(commands) - COMMAND_NAMES
     if unknown:
         raise ValueError(f"commands missing from bot/catalog.py: {sorted(unknown)}")

@@ -35,6 +35,7 @@ INDEXES: dict[str, list[str]] = {
     "conversations": ["aad_id"],
     "outbox": ["status", "subject"],
     "audit": ["target"],
+    "readiness": ["ready"],
 }
 
 
@@ -355,6 +356,28 @@ class AuditRepository:
     def put(self, entry: AuditEntry) -> Op:
         """The op that appends this entry."""
         return Put(self.table, entry.id, entry.to_doc())
+
+
+class ReadinessRepository:
+    """The last known readiness of each officer membership (key: officer key), so a change is noticed once."""
+
+    table = "readiness"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def was_ready(self, officer_key: str) -> bool:
+        """Whether the officer was ready at the last check (False when never checked)."""
+        doc = self._store.get(self.table, officer_key)
+        return bool(doc and doc["ready"])
+
+    def ready_keys(self) -> list[str]:
+        """The officer keys last seen ready."""
+        return [doc["officer_key"] for doc in self._store.find(self.table, "ready", True)]
+
+    def put(self, officer_key: str, ready: bool, at: datetime) -> Op:
+        """The op that remembers this officer's readiness as of ``at``."""
+        return Put(self.table, officer_key, {"officer_key": officer_key, "ready": ready, "at": instant_to_str(at)})
 
 
 class StateRepository:

@@ -1,0 +1,92 @@
+"""The /status card: sections of rows (officers, open incidents, failed notices), paged below Teams' 28 KB limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from adaptive_cards import card as ac
+
+from bot.verbs import Verb
+from cards.base import execute, heading, paragraph, render
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a list: its section, a bold title and a detail line; ``tone`` colours the detail."""
+
+    section: str
+    title: str
+    detail: str
+    tone: str = "default"  # "default" | "good" | "attention" | "warning"
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a list (1-based ``page``); ``query`` repeats the command's argument for the page buttons."""
+
+    list_name: str  # "status" | "audit"
+    title: str
+    subtitle: str
+    rows: tuple[Row, ...]
+    page: int
+    pages: int
+    total: int
+    query: str
+    empty_text: str
+
+
+def paginate(list_name: str, title: str, subtitle: str, rows: list[Row], page: int, size: int, query: str,
+             empty_text: str) -> ListPage:
+    """Cut ``rows`` into pages of ``size`` and return page ``page`` (clamped into range)."""
+    pages = max(1, -(-len(rows) // size))
+    page = min(max(1, page), pages)
+    start = (page - 1) * size
+    return ListPage(list_name, title, subtitle, tuple(rows[start:start + size]), page, pages, len(rows), query, empty_text)
+
+
+TONE_COLOURS = {"good": "Good", "attention": "Attention", "warning": "Warning"}
+
+
+def _row(row: Row) -> Any:
+    detail = ac.TextBlock(text=row.detail, wrap=True, spacing="None", is_subtle=row.tone == "default",
+                          color=TONE_COLOURS.get(row.tone))
+    return ac.Container(items=[ac.TextBlock(text=row.title, wrap=True, weight="Bolder"), detail], spacing="Small")
+
+
+def page_actions(page: ListPage) -> list[Any]:
+    """Previous page / Next page buttons carrying the list, its query and the page number."""
+    actions: list[Any] = []
+    data = {"list": page.list_name, "query": page.query}
+    if page.page > 1:
+        actions.append(execute("Previous page", Verb.PAGE.value, data | {"page": page.page - 1}))
+    if page.page < page.pages:
+        actions.append(execute("Next page", Verb.PAGE.value, data | {"page": page.page + 1}))
+    return actions
+
+
+def list_body(page: ListPage) -> list[Any]:
+    """The title, the summary line, then each section's heading and rows of this page."""
+    body: list[Any] = [*heading(page.title, subtle=page.subtitle)]
+    if not page.rows:
+        body.append(paragraph(page.empty_text))
+        return body
+    section = None
+    for row in page.rows:
+        if row.section != section:
+            section = row.section
+            body.append(ac.TextBlock(text=section, weight="Bolder", size="Medium", wrap=True, separator=True,
+                                     spacing="Medium"))
+        body.append(_row(row))
+    if page.pages > 1:
+        body.append(paragraph(f"Page {page.page} of {page.pages} ({page.total} lines)", is_subtle=True, spacing="Medium"))
+    return body
+
+
+def status_card(page: ListPage) -> dict[str, Any]:
+    """One page of /status."""
+    body = list_body(page)
+    if page.rows and page.page == page.pages and page.query == "":
+        body.append(paragraph("Type /status <officer number> for one officer's card (JB e-ticket staff can Approve or "
+                              "Extend monitoring there).", is_subtle=True, size="Small"))
+    return render(body, page_actions(page))
