@@ -5,15 +5,36 @@ from __future__ import annotations
 import logging
 from types import SimpleNamespace
 
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, CallerIdConstants
+from botframework.connector.auth import AuthenticateRequestResult, AuthenticationConstants
 
 from bot.turn import card_activity
 from cards.common import message_card
 from settings import Settings
 
 logger = logging.getLogger(__name__)
+
+
+class _RefusingAuthentication(ConfigurationBotFrameworkAuthentication):
+    """Bot Framework authentication where any token that cannot be validated is refused (401), never a 500.
+
+    botbuilder raises PermissionError (which CloudAdapter answers with 401) for some bad tokens, but
+    lets PyJWT's errors (expired, bad signature, garbage), a KeyError for a token without ``iss`` or
+    an unknown key id, and an AttributeError for an empty header escape as they are (HTTP 500).
+    """
+
+    async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+        """Validate the request's token; raises PermissionError for every failure."""
+        try:
+            return await super().authenticate_request(activity, auth_header)
+        except PermissionError:
+            logger.warning("refused a request to /api/messages: token not valid")
+            raise
+        except Exception as error:
+            logger.warning("refused a request to /api/messages: token not valid (%s)", type(error).__name__)
+            raise PermissionError("Unauthorized Access. Request is not authorized") from None
 
 
 def build_adapter(settings: Settings) -> CloudAdapter:
@@ -24,9 +45,17 @@ def build_adapter(settings: Settings) -> CloudAdapter:
         APP_TYPE=settings.app_type,
         APP_TENANTID=settings.app_tenant_id,
     )
-    if settings.openid_metadata_url:
+    if settings.openid_metadata_url and not settings.local_mode:
+        # Any of these switches botbuilder to its "parameterized" authentication, which has no defaults:
+        # without the rest of the public cloud's values it accepts no token (issuer None) and cannot reply.
         configuration.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.openid_metadata_url
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
+        configuration.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+        configuration.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+        configuration.TO_CHANNEL_FROM_BOT_LOGIN_URL = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
+        configuration.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+        configuration.OAUTH_URL = AuthenticationConstants.OAUTH_URL
+        configuration.CALLER_ID = CallerIdConstants.public_azure_channel
+    adapter = CloudAdapter(_RefusingAuthentication(configuration))
 
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
         """Log the failure with ids only and tell the person, without a stack trace."""
@@ -38,7 +67,12 @@ def build_adapter(settings: Settings) -> CloudAdapter:
             type(error).__name__,
             exc_info=error,
         )
-        if activity.type == ActivityTypes.message:
+        if activity.type == ActivityTypes.invoke:  # answer the press (else botbuilder answers 501) with a card, not a trace
+            card = message_card("Sorry, something went wrong", "Nothing was changed; please try again, or write to JUD-eTicket@vermont.gov.")
+            body = AdaptiveCardInvokeResponse(status_code=200, type="application/vnd.microsoft.card.adaptive", value=card)
+            await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response,
+                                                      value=InvokeResponse(status=200, body=body)))
+        elif activity.type == ActivityTypes.message:
             try:
                 await turn_context.send_activity(card_activity(message_card(
                     "Sorry, something went wrong",

@@ -131,7 +131,12 @@ class PackageCommands:
 
     async def wizard_press(self, turn: Turn) -> ActionResult:
         """Any wizard button: the next card in place; the message itself changes when the wizard ends."""
-        verb = Verb(turn.data.get("verb"))
+        pressed = turn.data.get("verb")
+        verb = next((known for known in self._wizard.verbs if known.value == pressed), None)
+        if verb is None:  # the card's data lost its verb or names another card's: a stale or forged press
+            logger.info("wizard press without a wizard verb in conversation=%s", turn.context.activity.conversation.id)
+            return ActionResult(message_card("This card is out of date", "Nothing was changed. Type /new-package or "
+                                             "/add-officer to continue where you were."))
         reply = await self._wizard.press(await self._env(turn), verb, turn.data, await self._load(turn))
         await self._keep(turn, reply)
         return ActionResult(reply.card, update_message=reply.final)
