@@ -1,30 +1,38 @@
-"""Fill a data directory before the bot starts: agencies, officers, and a year's worth of ticket events.
+"""Fill a data directory before the bot starts: agencies, officers, a year's worth of ticket events.
 
 Written straight through ``storage.repositories`` (one ``Database.commit`` per 500 events, as one
-intake batch would), then closed, which writes the TinyDB-format snapshot the bot loads at start.
-The events are clean (uploaded an hour after issue, then accepted), so they raise no incidents
-and queue no notices: they are history, spread over 20 agencies × 10 officers.
+full intake batch would), then closed, which writes the TinyDB-format snapshot the bot loads at
+start. The shape follows the procedure: 20 agencies of 10 officers; nine of each agency's officers
+were approved early in the year and carry the history (clean e-tickets: uploaded an hour after
+issue, then accepted, so no incidents and no notices); the tenth is still in monitoring with no
+history. ``ready`` more officers in monitoring each have three accepted e-tickets issued two weeks
+ago, so they are ready for approval (the Approve scenario presses on them).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from domain.records import Actor, Agency, EventType, Officer, Package, Stamp, TicketEvent
+from domain.records import Actor, Agency, EventType, Officer, OfficerState, Package, Stamp, TicketEvent
 from storage.repositories import Database
 
 AGENCY_CODES = tuple(f"{9000 + i:04d}" for i in range(20))
 OFFICER_NUMBERS = tuple(f"B{1000 + i:04d}" for i in range(10))
+APPROVED_NUMBERS = OFFICER_NUMBERS[:9]
+MONITORED_NUMBER = OFFICER_NUMBERS[9]
 BENCH_AGENCY = AGENCY_CODES[0]
-"""The agency whose channel is subscribed and whose PoC is the bench's PoC user."""
+"""The agency whose channel is subscribed."""
 
-SUBMITTED_AT = datetime(2026, 1, 5, 14, 0, tzinfo=timezone.utc)
-HISTORY_START = datetime(2026, 1, 10, 13, 0, tzinfo=timezone.utc)
+ALL_OFFICERS = tuple((code, number) for code in AGENCY_CODES for number in OFFICER_NUMBERS)
+"""Every (Judiciary Code, officer number) of the 20 agencies, for spreading load."""
+
 COMMIT_EVENTS = 500
+TICKET_SPACING = timedelta(minutes=10)
+"""100,000 events are 50,000 tickets: one every ten minutes is about a year."""
 
 
 @dataclass(frozen=True)
@@ -36,42 +44,71 @@ class People:
     agency_channel: str
 
 
-def _package(code: str, poc: str) -> Package:
+def ready_officer(index: int) -> tuple[str, str]:
+    """(Judiciary Code, officer number) of ready officer ``index``."""
+    return AGENCY_CODES[index % len(AGENCY_CODES)], f"C{index:04d}"
+
+
+def _package(code: str, poc: str, at: datetime) -> Package:
     agency = Agency(judiciary_code=code, agency_name=f"Bench Town {code} Police Department",
                     letterhead_address="1 Main St, Bench Town, VT 05000", letterhead_phone="(802) 555-0100",
                     poc_name="Pat Poc", poc_email="pat.poc@agency.example")
-    return Package(agency=agency, poc=Actor(poc, "Pat Poc"), submitted=Stamp(Actor(poc, "Pat Poc"), SUBMITTED_AT))
+    return Package(agency=agency, poc=Actor(poc, "Pat Poc"), submitted=Stamp(Actor(poc, "Pat Poc"), at))
 
 
-def _officer(code: str, number: str, poc: str) -> Officer:
+def _officer(code: str, number: str, poc: str, at: datetime) -> Officer:
     return Officer(judiciary_code=code, officer_number=number, first_name="Casey", last_name="Officer",
-                   dps_username=f"c{number.lower()}", start_date=date(2026, 1, 6), added=Stamp(Actor(poc, "Pat Poc"), SUBMITTED_AT))
+                   dps_username=f"c{number.lower()}", start_date=at.date(), added=Stamp(Actor(poc, "Pat Poc"), at))
 
 
-def history(count: int) -> Iterator[TicketEvent]:
-    """``count`` clean events: each ticket is uploaded an hour after issue, then accepted; ~every 5 minutes."""
-    for index in range(count):
-        ticket = index // 2
-        code = AGENCY_CODES[ticket % len(AGENCY_CODES)]
-        number = OFFICER_NUMBERS[(ticket // len(AGENCY_CODES)) % len(OFFICER_NUMBERS)]
-        issued = HISTORY_START + timedelta(minutes=5 * ticket)
-        kind = EventType.SUBMITTED if index % 2 == 0 else EventType.ACCEPTED
-        occurred = issued + timedelta(hours=1 if kind is EventType.SUBMITTED else 3)
-        yield TicketEvent(event_id=f"history-{index}", type=kind, ticket_number=f"H-{ticket}", officer_number=number,
-                          judiciary_code=code, occurred_at=occurred, issued_at=issued, received_at=occurred)
+def _ticket(event_id: str, ticket: str, code: str, number: str, issued: datetime) -> list[TicketEvent]:
+    """A clean ticket: submitted an hour after issue, accepted two hours later."""
+    submitted, accepted = issued + timedelta(hours=1), issued + timedelta(hours=3)
+    return [TicketEvent(event_id=f"{event_id}-s", type=EventType.SUBMITTED, ticket_number=ticket, officer_number=number,
+                        judiciary_code=code, occurred_at=submitted, issued_at=issued, received_at=submitted),
+            TicketEvent(event_id=f"{event_id}-a", type=EventType.ACCEPTED, ticket_number=ticket, officer_number=number,
+                        judiciary_code=code, occurred_at=accepted, issued_at=issued, received_at=accepted)]
 
 
-async def prefill(data_dir: Path, events: int, people: People) -> float:
-    """Write agencies, officers, the agency channel's subscription and ``events`` events; seconds taken."""
+def history(count: int, start: datetime) -> Iterator[TicketEvent]:
+    """``count`` events (``count // 2`` clean tickets) of the approved officers, one ticket every ten minutes."""
+    approved = [(code, number) for code in AGENCY_CODES for number in APPROVED_NUMBERS]
+    for ticket in range(count // 2):
+        code, number = approved[ticket % len(approved)]
+        yield from _ticket(f"history-{ticket}", f"H-{ticket}", code, number, start + ticket * TICKET_SPACING)
+
+
+async def prefill(data_dir: Path, events: int, people: People, *, ready: int = 0) -> float:
+    """Write agencies, officers, the agency channel's subscription, ``events`` events and ``ready`` ready officers.
+
+    Returns the seconds taken (including the snapshot written at close).
+    """
     started = time.perf_counter()
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    year_ago = now - timedelta(days=366)
+    approved_on: date = (year_ago + timedelta(days=10)).date()
     db = await Database.open(data_dir)
     try:
-        ops = [db.packages.put(_package(code, people.poc)) for code in AGENCY_CODES]
-        ops += [db.officers.put(_officer(code, number, people.poc)) for code in AGENCY_CODES for number in OFFICER_NUMBERS]
-        ops.append(db.subscriptions.put(BENCH_AGENCY, people.agency_channel, people.poc, SUBMITTED_AT))
+        ops = [db.packages.put(_package(code, people.poc, year_ago)) for code in AGENCY_CODES]
+        for code, number in ALL_OFFICERS:
+            officer = _officer(code, number, people.poc, year_ago)
+            if number in APPROVED_NUMBERS:
+                officer = replace(officer, state=OfficerState.APPROVED, approval_date=approved_on,
+                                  approved=Stamp(Actor(people.jb, "Jamie Staff"), year_ago + timedelta(days=10)))
+            ops.append(db.officers.put(officer))
+        ops.append(db.subscriptions.put(BENCH_AGENCY, people.agency_channel, people.poc, year_ago))
         await db.commit(ops)
         batch = []
-        for event in history(events):
+        for index in range(ready):
+            code, number = ready_officer(index)
+            batch.append(db.officers.put(_officer(code, number, people.poc, now - timedelta(days=20))))
+            for n in range(3):
+                batch += [db.events.put(event) for event in
+                          _ticket(f"ready-{index}-{n}", f"C-{index}-{n}", code, number, now - timedelta(days=14, hours=n))]
+        if batch:
+            await db.commit(batch)
+        batch = []
+        for event in history(events, year_ago + timedelta(days=11)):
             batch.append(db.events.put(event))
             if len(batch) == COMMIT_EVENTS:
                 await db.commit(batch)
