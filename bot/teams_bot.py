@@ -63,7 +63,15 @@ class JbBot(ActivityHandler):
         except StorageError:
             logger.exception("could not save the conversation reference conversation=%s", activity.conversation.id)
         await super().on_turn(turn_context)
-        await self._conversation_state.save_changes(turn_context)
+        try:
+            await self._conversation_state.save_changes(turn_context)
+        except StorageError as error:  # e.g. a wizard step that could not be kept: say so, in place of the answer
+            logger.warning("conversation state not saved: %s", type(error).__name__)
+            card = message_card("Nothing was changed", error.user_message)
+            if activity.type == ActivityTypes.invoke:
+                await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=invoke_card_response(card)))
+            else:
+                await turn_context.send_activity(card_activity(card))
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         """Look the first word up in the command table; anything else gets the help card."""
