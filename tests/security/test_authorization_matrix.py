@@ -1,0 +1,160 @@
+"""Authorization matrix: every action against every role, through real invoke and message activities.
+
+Only the allowed pairs change anything (and leave an audit entry); every other pair changes nothing.
+Actions are data: add a row to ACTIONS as features land (approve, extend, withdraw, status, audit).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from app import CONTEXT
+from intake.signature import sign
+from services.context import AppContext
+from tests.bot.package_flow import Chat, officer
+from tests.conftest import SECRET
+from tests.support.factories import JB_AAD, POC_AAD, make_invoke, make_message
+from tests.support.fake_connector import FakeConnector
+from tests.support.seed import SUBMITTED_AT, package
+from tests.support import seed
+
+OTHER_POC_AAD = "44444444-4444-4444-8444-444444444444"
+MEMBER_AAD = "55555555-5555-4555-8555-555555555555"
+UNKNOWN_AAD = "66666666-6666-4666-8666-666666666666"
+AGENCY_CHANNEL = "19:agency-channel@thread.tacv2"
+NEW_CHANNEL = "19:another-channel@thread.tacv2"
+
+ROLES: dict[str, tuple[str, str]] = {
+    "jb_staff": (JB_AAD, "Jamie Staff"),
+    "agency_poc": (POC_AAD, "Pat Poc"),
+    "other_agency_poc": (OTHER_POC_AAD, "Robin Other"),
+    "channel_member": (MEMBER_AAD, "Casey Member"),
+    "unknown_user": (UNKNOWN_AAD, "Uma Unknown"),
+}
+
+
+@dataclass
+class World:
+    """The running app with agency 9000 (PoC: agency_poc) and 9100 (PoC: other_agency_poc) and an open incident."""
+
+    client: Any
+    connector: FakeConnector
+    incident_id: str
+
+    @property
+    def app(self) -> AppContext:
+        return self.client.server.app[CONTEXT]
+
+
+async def build_world(client: Any, connector: FakeConnector) -> World:
+    app: AppContext = client.server.app[CONTEXT]
+    for aad, name in ROLES.values():  # everyone has a 1:1 chat and is in the agency channel
+        await client.post("/api/messages", json=make_message("/help", connector.url, user_aad=aad, user_name=name))
+    await client.post("/api/messages", json=make_message("/help", connector.url, mention=True, kind="channel",
+                                                         user_aad=MEMBER_AAD))
+    await app.db.commit([
+        app.db.packages.put(package("9000", POC_AAD)),
+        app.db.officers.put(seed.officer("A1234", "9000")),
+        app.db.packages.put(package("9100", OTHER_POC_AAD)),
+        app.db.officers.put(seed.officer("B2222", "9100")),
+        app.db.subscriptions.put("9000", AGENCY_CHANNEL, POC_AAD, SUBMITTED_AT),
+    ])
+    event = {"event_id": "m1", "type": "rejected", "ticket_number": "VT-1", "officer_number": "A1234",
+             "judiciary_code": "9000", "occurred_at": "2026-11-20T15:00:00Z", "reason": "Bad statute"}
+    raw = json.dumps(event).encode()
+    response = await client.post("/api/ticket-events", data=raw, headers={"Content-Type": "application/json",
+                                                                          "X-Signature-256": sign(SECRET, raw)})
+    incident_id = (await response.json())["results"][0]["incidents"][0]["id"]
+    return World(client, connector, incident_id)
+
+
+async def press(world: World, role: str, verb: str, data: dict[str, Any], **where: Any) -> None:
+    aad, name = ROLES[role]
+    response = await world.client.post("/api/messages", json=make_invoke(verb, data, world.connector.url, user_aad=aad,
+                                                                         user_name=name, **where))
+    assert response.status == 200, await response.text()
+
+
+async def say(world: World, role: str, text: str, **where: Any) -> None:
+    aad, name = ROLES[role]
+    response = await world.client.post("/api/messages", json=make_message(text, world.connector.url, user_aad=aad,
+                                                                          user_name=name, **where))
+    assert response.status in (200, 201), await response.text()
+
+
+async def acknowledge(world: World, role: str) -> None:
+    await press(world, role, "package.acknowledge", {"judiciary_code": "9000"}, kind="channel")
+
+
+async def resolve(world: World, role: str) -> None:
+    await press(world, role, "incident.resolve", {"incident_id": world.incident_id}, kind="channel")
+
+
+async def subscribe(world: World, role: str) -> None:
+    await say(world, role, "/subscribe 9000", mention=True, kind="channel", channel=NEW_CHANNEL)
+
+
+async def add_officer(world: World, role: str) -> None:
+    aad, name = ROLES[role]
+    chat = Chat(world.client, world.connector, user_aad=aad, user_name=name)
+    card = await chat.type("/add-officer 9000")
+    if "Next: review" not in json.dumps(card):
+        return  # refused at the start: nothing to press
+    await chat.press("Next: review", officer("Z1111", "Dana", "Newman", "dnewman"))
+    if "Submit" in json.dumps(chat.card):
+        await chat.press("Submit")
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action: who may do it, how a person does it, and how to tell it happened."""
+
+    name: str
+    allowed: frozenset[str]
+    perform: Callable[[World, str], Awaitable[None]]
+    happened: Callable[[World], bool]
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("acknowledge", frozenset({"jb_staff"}), acknowledge,
+           lambda w: w.app.db.packages.get("9000").acknowledged is not None),  # type: ignore[union-attr]
+    Action("resolve", frozenset({"jb_staff", "agency_poc"}), resolve,
+           lambda w: not w.app.db.incidents.get(w.incident_id).is_open),  # type: ignore[union-attr]
+    Action("subscribe", frozenset({"jb_staff", "agency_poc"}), subscribe,
+           lambda w: w.app.db.subscriptions.conversation_for("9000") == NEW_CHANNEL),
+    Action("add officer", frozenset({"jb_staff", "agency_poc"}), add_officer,
+           lambda w: w.app.db.officers.get("9000", "Z1111") is not None),
+)
+
+
+def records(world: World) -> dict[str, Any]:
+    """Everything an action could change (conversation references, wizard state and audited refusals aside)."""
+    store = world.app.db.store
+    changed = {table: store.all(table) for table in ("packages", "officers", "incidents", "subscriptions")}
+    return changed | {"audit": actions_audited(world)}
+
+
+def actions_audited(world: World) -> list[dict[str, Any]]:
+    """The audit entries of things done (a refused attempt may be audited too, as ``<action>.refused``)."""
+    return [entry for entry in world.app.db.store.all("audit") if not str(entry.get("action", "")).endswith(".refused")]
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+@pytest.mark.parametrize("action", ACTIONS, ids=[action.name for action in ACTIONS])
+async def test_only_allowed_roles_change_anything(bot_client: Callable[..., Any], connector: FakeConnector,
+                                                  action: Action, role: str) -> None:
+    world = await build_world(await bot_client(), connector)
+    before = records(world)
+    audited = len(actions_audited(world))
+    await action.perform(world, role)
+    if role in action.allowed:
+        assert action.happened(world), f"{role} may {action.name}, but nothing happened"
+        assert len(actions_audited(world)) > audited, f"{action.name} by {role} left no audit entry"
+    else:
+        assert not action.happened(world)
+        assert records(world) == before, f"{role} may not {action.name}, yet something changed"
