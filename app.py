@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiohttp import web
@@ -38,11 +40,16 @@ BOT = web.AppKey("bot", JbBot)
 OUTBOX = web.AppKey("outbox", OutboxSender)
 
 MAX_ACTIVITY_BYTES = 256 * 1024
+CONNECTOR_THREADS = 32
 
 
 async def _runtime(app: web.Application) -> AsyncIterator[None]:
     """Open storage, build the adapter and the bot; close storage on shutdown."""
     settings = app[SETTINGS]
+    # botbuilder's connector sends every reply with blocking `requests` in the default executor
+    # (min(32, cores + 4) threads); replies wait on the network, so give them room to overlap.
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=CONNECTOR_THREADS, thread_name_prefix="connector"))
     db = await Database.open(settings.data_dir)
     context = AppContext(settings=settings, db=db)
     conversation_state = ConversationState(DurableStorage(db.state, db.commit))

@@ -9,6 +9,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, CallerIdConstants
 from botframework.connector.auth import AuthenticateRequestResult, AuthenticationConstants
+from msrest.universal_http.requests import ClientRetryPolicy
 
 from bot.turn import card_activity
 from cards.common import message_card
@@ -37,8 +38,21 @@ class _RefusingAuthentication(ConfigurationBotFrameworkAuthentication):
             raise PermissionError("Unauthorized Access. Request is not authorized") from None
 
 
+def _speed_up_connector_clients() -> None:
+    """Make msrest's per-client retry set-up cheap; the codes it retries stay exactly the same.
+
+    msrest 0.7 builds ``[i for i in range(999) if i not in safe_codes]`` with ``safe_codes`` a
+    500-item list for every connector client, and botbuilder makes two clients per turn and one per
+    proactive send: about 3 ms each, a third of the CPU of an Approve press (measured by bench/).
+    The same membership test against a frozenset gives the identical list in 0.05 ms.
+    """
+    if not isinstance(ClientRetryPolicy.safe_codes, frozenset):
+        ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
+
+
 def build_adapter(settings: Settings) -> CloudAdapter:
     """A CloudAdapter that authenticates with the settings' app id (none in local mode)."""
+    _speed_up_connector_clients()
     configuration = SimpleNamespace(
         APP_ID=settings.app_id,
         APP_PASSWORD=settings.app_password,

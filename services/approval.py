@@ -123,6 +123,8 @@ async def recheck(app: AppContext, officer_keys: Iterable[str] | None = None) ->
             if was_ready:
                 ops.append(memory.put(key, False, now))
             continue
+        if officer.state is not OfficerState.MONITORING and not was_ready:
+            continue  # only an officer in monitoring can be ready: nothing to re-read or re-decide
         view = view_of(app, officer)
         ready = view.readiness.ready
         if ready == was_ready:
