@@ -40,5 +40,13 @@ playground: node_modules/.installed
 package: $(VENV)/.run-installed node_modules/.installed
 	$(PY) -m manifest.build
 
+## Echo bot vs our bot, and the intake at 0 / 10,000 / 100,000 stored events; writes build/bench.json (~3 min).
+bench: $(VENV)/.dev-installed
+	$(PY) -m bench
+
+## Long fault, load and property runs: 60 s of load, 20x hypothesis examples, the crash tests.
+soak: $(VENV)/.dev-installed
+	SOAK=1 HYPOTHESIS_PROFILE=soak $(PY) -m pytest tests/security tests/process -m "not e2e"
+
 clean:
 	rm -rf build .pytest_cache
