@@ -22,7 +22,35 @@ def render(body: Sequence[Any], actions: Sequence[Any] = (), *, full_width: bool
     )
     # mode="json": enum values as their JSON strings ("bolder"); a plain dump keeps Enum objects, which
     # botbuilder's serializer writes as "FontWeight.BOLDER" on the wire.
-    return card.model_dump(mode="json", exclude_none=True, by_alias=True, warnings=False)
+    return _shown_safely(card.model_dump(mode="json", exclude_none=True, by_alias=True, warnings=False))
+
+
+_DISPLAYED = frozenset({"text", "title", "value", "placeholder", "label", "errorMessage", "fallbackText"})
+
+
+def _shown_safely(node: Any, parent: str | None = None) -> Any:
+    """Angle brackets in displayed text as ‹ › : Teams takes ``<officer number>`` for an HTML tag and drops it.
+
+    Only what a card displays changes; an input's value (a person's answer), choice values and
+    action data are left exactly as they are.
+    """
+    if isinstance(node, list):
+        return [_shown_safely(item, parent) for item in node]
+    if not isinstance(node, dict):
+        return node
+    is_input = str(node.get("type", "")).startswith("Input.")
+    shown: dict[str, Any] = {}
+    for name, item in node.items():
+        if name == "data":
+            shown[name] = item
+        elif isinstance(item, str):
+            keeps_value = name == "value" and (is_input or parent == "choices")
+            if name in _DISPLAYED and not keeps_value and ("<" in item or ">" in item):
+                item = item.replace("<", "‹").replace(">", "›")
+            shown[name] = item
+        else:
+            shown[name] = _shown_safely(item, name)
+    return shown
 
 
 def heading(text: str, *, subtle: str | None = None) -> list[Any]:

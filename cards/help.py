@@ -20,10 +20,10 @@ PURPOSE = (
 
 def _command_table(commands: Sequence[CommandInfo]) -> Any:
     rows = [
-        ac.ColumnSet(
-            columns=[
-                ac.Column(width="auto", items=[ac.TextBlock(text=command.usage, weight="Bolder", wrap=True, font_type="Monospace")]),
-                ac.Column(width="stretch", items=[ac.TextBlock(text=command.description, wrap=True)]),
+        ac.Container(
+            items=[
+                ac.TextBlock(text=command.usage, weight="Bolder", wrap=True, font_type="Monospace"),
+                ac.TextBlock(text=command.description, wrap=True, spacing="None", is_subtle=True),
             ],
             spacing="Small",
         )

@@ -28,13 +28,13 @@ async def adapter(tmp_path: Path) -> AsyncIterator[TestAdapter]:
 
 
 def card_texts(activity: Activity) -> str:
-    return json.dumps(activity.attachments[0].content) if activity.attachments else (activity.text or "")
+    return json.dumps(activity.attachments[0].content, ensure_ascii=False) if activity.attachments else (activity.text or "")
 
 
 async def test_help_lists_every_command(adapter: TestAdapter) -> None:
     await adapter.send("help")
     reply = adapter.get_next_activity()
-    for usage in ("/new-package", "/status", "/audit <officer number>"):
+    for usage in ("/new-package", "/status", "/audit ‹officer number›", "/set-poc ‹judiciary code› ‹e-mail or @mention›"):
         assert usage in card_texts(reply)
 
 
@@ -54,3 +54,10 @@ async def test_a_bot_added_to_a_team_welcomes_with_subscribe_instructions(adapte
     await adapter.process_activity(update, adapter.logic)
     reply = adapter.get_next_activity()
     assert "/subscribe" in card_texts(reply)
+
+
+async def test_placeholders_survive_teams_html_handling(adapter: TestAdapter) -> None:
+    """Teams drops ``<officer number>`` as an unknown HTML tag; the card must show it another way."""
+    await adapter.send("help")
+    shown = card_texts(adapter.get_next_activity())
+    assert "<officer number>" not in shown and "‹officer number›" in shown

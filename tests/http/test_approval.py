@@ -383,7 +383,7 @@ async def test_withdraw_asks_which_agency_and_explains_bad_arguments(bot_client:
     narrowed = await say(client, connector, "/withdraw A1234 9001")
     assert "Withdraw this officer?" in narrowed[0].text
     assert "not an officer number" in (await say(client, connector, "/withdraw 12345"))[0].text
-    assert "Type /withdraw <officer number>" in (await say(client, connector, "/withdraw"))[0].text
+    assert "Type /withdraw ‹officer number›" in (await say(client, connector, "/withdraw"))[0].text
     assert "not in a package you are the Point-of-Contact of" in (
         await say(client, connector, "/withdraw A1234", user=OTHER_AAD, name="Someone"))[0].text
 
