@@ -24,8 +24,9 @@ node_modules/.installed: package.json
 run: $(VENV)/.run-installed
 	$(PY) app.py
 
-## Install what the tests need and run the whole suite.
+## Install what the tests need (venv, pip, npm, Debian chromium) and run the whole suite.
 test: $(VENV)/.dev-installed node_modules/.installed
+	bash tools/install_e2e_prereqs.sh
 	$(PY) -m pytest
 
 ## The suite without the end-to-end and process tiers (quick feedback while coding).

@@ -12,7 +12,7 @@ from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeRespons
 
 from bot import router
 from bot.catalog import COMMANDS
-from bot.conversations import remember, tenant_of
+from bot.conversations import base_conversation_id, remember, tenant_of
 from bot.turn import ActionHandler, ActionResult, CommandHandler, Turn, card_activity
 from bot.verbs import Verb
 from cards.base import CARD_CONTENT_TYPE
@@ -93,11 +93,21 @@ class JbBot(ActivityHandler):
         await self._guarded(turn_context, handler(Turn(turn_context, self._app, args=parsed.args)))
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
-        """Welcome card when the bot itself is added to a chat or team."""
-        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
-        if any(member.id == bot_id for member in members_added):
-            scope = "personal" if (turn_context.activity.conversation.conversation_type or "personal") == "personal" else "team"
-            await turn_context.send_activity(card_activity(welcome_card(COMMANDS, scope=scope), summary="Welcome"))
+        """Welcome card the first time the bot is added to a chat or team (not again on a re-install)."""
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        if not any(member.id == bot_id for member in members_added):
+            return
+        conversations = self._app.db.conversations
+        conversation_id = base_conversation_id(activity)
+        if conversations.welcomed(conversation_id):
+            return
+        scope = "personal" if (activity.conversation.conversation_type or "personal") == "personal" else "team"
+        await turn_context.send_activity(card_activity(welcome_card(COMMANDS, scope=scope), summary="Welcome"))
+        try:
+            await self._app.db.commit([conversations.mark_welcomed(conversation_id, self._app.now())])
+        except StorageError:
+            logger.warning("could not record the welcome of conversation=%s", conversation_id)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         """Answer Action.Execute presses with the new card (and update the message for everyone)."""

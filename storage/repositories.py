@@ -212,6 +212,14 @@ class ConversationRepository:
         personal = [record for record in records if record.kind == "personal"]
         return personal[-1] if personal else None
 
+    def welcomed(self, conversation_id: str) -> bool:
+        """Whether the bot already sent its welcome card in this conversation."""
+        return self._store.get("welcomed", conversation_id) is not None
+
+    def mark_welcomed(self, conversation_id: str, at: datetime) -> Op:
+        """The op that records the welcome card was sent here."""
+        return Put("welcomed", conversation_id, {"at": instant_to_str(at)})
+
     def save(self, record: ConversationRecord) -> asyncio.Future[None]:
         """Store the reference; a reference equal to the stored one touches no file."""
         return self._store.write([Put(self.table, record.conversation_id, record.to_doc())])

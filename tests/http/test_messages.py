@@ -100,3 +100,12 @@ async def test_an_unchanged_conversation_reference_does_not_touch_the_disk(bot_c
     await connector.wait_for(lambda sent: len(sent) >= 2)
     after = {path.name: (path.stat().st_size, path.stat().st_mtime_ns) for path in settings.data_dir.iterdir()}
     assert after == before
+
+
+async def test_the_welcome_card_comes_once_per_conversation(bot_client: Any, connector: FakeConnector) -> None:
+    client = await bot_client()
+    await client.post("/api/messages", json=make_bot_added(connector.url))
+    await client.post("/api/messages", json=make_bot_added(connector.url))
+    await client.post("/api/messages", json=make_message("/help", connector.url))
+    sent = await connector.wait_for(lambda sent: len(sent) >= 2)
+    assert ["Welcome to the JB e-Ticket Bot" in item.text for item in sent] == [True, False]
