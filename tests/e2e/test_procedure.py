@@ -8,10 +8,12 @@ step that does not show what it should fails with the screenshot's path.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from tests.e2e.harness import BotProcess, ChatPage
 
 HELP_ONLY = "Type a command with or without the slash"
+VERMONT = ZoneInfo("America/New_York")
 
 
 def test_help_answers_in_personal_chat_and_in_a_channel(pages: dict[str, ChatPage]) -> None:
@@ -29,3 +31,67 @@ def test_help_answers_in_personal_chat_and_in_a_channel(pages: dict[str, ChatPag
     card = poc.wait_for_card_text(HELP_ONLY, "help-channel", more_than=before)
     assert "/subscribe" in card.inner_text()
     poc.shot("help-team-channel")
+
+
+def test_a_poc_sends_a_package_and_the_jb_acknowledges_it(pages: dict[str, ChatPage]) -> None:
+    poc, jb = pages["poc"], pages["jb"]
+    today = datetime.now(timezone.utc).astimezone(VERMONT).date()
+
+    jb.open_channel("JB e-Tickets")
+    before = len(jb.cards_with("Alerts routed here"))
+    jb.send("/subscribe jb", mention=True)
+    jb.wait_for_card_text("Alerts routed here", "jb-subscribe", more_than=before)
+    jb.shot("jb-channel-subscribed")
+
+    poc.open_personal_chat()
+    before = len(poc.cards_with("Step 1 of 5"))
+    poc.send("/new-package")
+    card = poc.wait_for_card_text("Step 1 of 5", "wizard-start", more_than=before)
+    poc.choose(card, "Which records management system", "Valcour")
+    poc.shot("wizard-1-records-system")
+    poc.press(card, "Next")
+    card = poc.wait_for_card_text("Step 2 of 5", "wizard-preconditions")
+    poc.toggle(card, "Valcour installed")
+    poc.toggle(card, "Officers trained")
+    poc.shot("wizard-2-preconditions")
+    poc.press(card, "Next")
+
+    card = poc.wait_for_card_text("Step 3 of 5", "wizard-agency")
+    poc.fill(card, "Agency name", "Williston Police Department")
+    poc.fill(card, "Address on warning letterhead", "7928 Williston Rd, Williston, VT 05495")
+    poc.fill(card, "Phone on warning letterhead", "(802) 878-6611")
+    poc.fill(card, "Point-of-Contact name", "Pat Poc")
+    poc.fill(card, "Point-of-Contact e-mail", "pat.poc@williston.example")
+    poc.fill(card, "Judiciary Code", "900")
+    poc.press(card, "Next")
+    card = poc.wait_for_card_text("exactly 4 digits", "wizard-agency-error")
+    poc.shot("wizard-3-agency-wrong-code")
+    poc.fill(card, "Judiciary Code", "9000")
+    poc.press(card, "Next")
+
+    card = poc.wait_for_card_text("Step 4 of 5", "wizard-officers")
+    for first, last, number, username in (("Casey", "Officer", "a1234", "cofficer"), ("Dana", "Deputy", "B2345", "ddeputy")):
+        poc.fill(card, "First name", first)
+        poc.fill(card, "Last name", last)
+        poc.fill(card, "Officer number", number)
+        poc.fill(card, "DPS network username", username)
+        poc.pick_date(card, "Expected start date", today)
+        if number == "a1234":
+            poc.shot("wizard-4-first-officer")
+            poc.press(card, "Save and add another officer")
+            card = poc.wait_for_card_text("A1234", "wizard-second-officer")
+    poc.press(card, "Next: review")
+    card = poc.wait_for_card_text("Step 5 of 5", "wizard-review")
+    poc.shot("wizard-5-review")
+    poc.press(card, "Submit")
+    poc.wait_for_card_text("Information Package sent", "wizard-sent")
+    poc.shot("package-sent-confirmation")
+
+    card = jb.wait_for_card_text("Williston Police Department", "jb-package-card")
+    assert "B2345" in card.inner_text() and "A1234" in card.inner_text()
+    jb.shot("jb-channel-package-card")
+    jb.press(card, "Acknowledge")
+    jb.wait_for_card_text("Acknowledged by Jamie Staff", "jb-acknowledged")
+    jb.shot("jb-channel-acknowledged")
+    poc.wait_for_card_text("may begin issuing", "poc-acknowledgment")
+    poc.shot("poc-acknowledgment-notice")
