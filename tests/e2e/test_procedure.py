@@ -95,3 +95,57 @@ def test_a_poc_sends_a_package_and_the_jb_acknowledges_it(pages: dict[str, ChatP
     jb.shot("jb-channel-acknowledged")
     poc.wait_for_card_text("may begin issuing", "poc-acknowledgment")
     poc.shot("poc-acknowledgment-notice")
+
+
+def _event(event_id: str, kind: str, number: str, ticket: str, issued: datetime, **fields: object) -> dict[str, object]:
+    occurred = issued + timedelta(hours=1)
+    return {"event_id": event_id, "type": kind, "ticket_number": ticket, "officer_number": number,
+            "judiciary_code": "9000", "issued_at": issued.isoformat(), "occurred_at": occurred.isoformat()} | fields
+
+
+def test_a_rejected_e_ticket_alerts_the_agency_channel_and_mark_resolved_updates_it(
+        pages: dict[str, ChatPage], bot: BotProcess) -> None:
+    poc = pages["poc"]
+    poc.open_channel("Agency e-Tickets")
+    before = len(poc.cards_with("Alerts routed here"))
+    poc.send("/subscribe 9000", mention=True)
+    poc.wait_for_card_text("Alerts routed here", "agency-subscribe", more_than=before)
+    poc.shot("agency-channel-subscribed")
+
+    issued = datetime.now(timezone.utc) - timedelta(hours=5)
+    answer = bot.post_events([
+        _event("e2e-1", "submitted", "B2345", "VT-2026-0001", issued),
+        _event("e2e-2", "rejected", "B2345", "VT-2026-0001", issued, reason="Plate state missing"),
+    ])
+    assert [result["status"] for result in answer["results"]] == ["recorded", "recorded"]
+    card = poc.wait_for_card_text("E-ticket rejected by Odyssey", "alert-in-agency-channel")
+    text = card.inner_text()
+    assert "VT-2026-0001" in text and "Plate state missing" in text and "answer due" in text
+    poc.shot("agency-channel-rejected-alert")
+    poc.press(card, "Mark resolved")
+    poc.wait_for_card_text("Resolved by Pat Poc", "alert-resolved")
+    poc.shot("agency-channel-alert-resolved")
+
+
+def test_an_officer_with_a_clean_week_is_approved_by_the_jb(pages: dict[str, ChatPage], bot: BotProcess) -> None:
+    poc, jb = pages["poc"], pages["jb"]
+    now = datetime.now(timezone.utc)
+    events = [
+        _event(f"e2e-ok-{days}", "accepted", "A1234", f"VT-2026-01{days:02d}", now - timedelta(days=days, hours=2))
+        for days in (8, 6, 3, 0)
+    ]
+    answer = bot.post_events(events)
+    assert all(result["status"] == "recorded" and not result["incidents"] for result in answer["results"])
+
+    jb.open_channel("JB e-Tickets")
+    card = jb.wait_for_card_text("Ready for approval", "readiness-card", timeout=30)
+    assert "A1234" in card.inner_text()
+    jb.shot("jb-channel-readiness-card")
+    jb.press(card, "Approve")
+    jb.wait_for_card_text("Approved by Jamie Staff", "approved-in-place")
+    jb.shot("jb-channel-approved")
+
+    poc.open_personal_chat()
+    notice = poc.wait_for_card_text("is approved to issue e-tickets", "poc-approval-notice", timeout=30)
+    assert "fully authorized" in notice.inner_text()
+    poc.shot("poc-approval-notice")
