@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from adaptive_cards import card as ac
@@ -94,3 +95,21 @@ def teams_findings(card: dict[str, Any]) -> list[str]:
     validator = CardValidatorFactory.create_validator_microsoft_teams()
     validator.validate(model, debug=False)
     return [f"{finding.failure.value}: {finding.message}" for finding in validator.details()]
+
+
+def field_error(errors: Mapping[str, str], field_id: str) -> list[Any]:
+    """The red line under an input naming what is wrong with it (nothing when it is fine)."""
+    message = errors.get(field_id)
+    return [ac.TextBlock(text=message, wrap=True, color="Attention", spacing="None", size="Small")] if message else []
+
+
+def set_date_minimum(node: Any, input_id: str, today: date) -> None:
+    """Give an Input.Date its ``min`` (schema 1.5 has it; adaptive-cards-py 0.4.3's model lacks the field)."""
+    if isinstance(node, dict):
+        if node.get("type") == "Input.Date" and node.get("id") == input_id:
+            node["min"] = today.isoformat()
+        for value in node.values():
+            set_date_minimum(value, input_id, today)
+    elif isinstance(node, list):
+        for item in node:
+            set_date_minimum(item, input_id, today)

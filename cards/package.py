@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from adaptive_cards import card as ac
 
 from bot.verbs import Verb
-from cards.base import execute, facts, heading, notice, paragraph, render
+from cards.base import execute, facts, field_error, heading, notice, paragraph, render, set_date_minimum
 from domain.calendar import format_date, format_instant
 from domain.records import Officer, OfficerState, Package, Stamp
 from domain.validation import AGENCY_FIELDS, FIELD_RULES, OFFICER_FIELDS
@@ -130,10 +130,6 @@ def _wizard_actions(frame: StepFrame, *, next_title: str = "Next", next_verb: Ve
     return actions
 
 
-def _error_line(errors: Mapping[str, str], field_id: str) -> list[Any]:
-    message = errors.get(field_id)
-    return [ac.TextBlock(text=message, wrap=True, color="Attention", spacing="None", size="Small")] if message else []
-
 
 def _text_input(field_id: str, values: Mapping[str, Any], errors: Mapping[str, str], *,
                 input_id: str | None = None, multiline: bool = False, style: str | None = None) -> list[Any]:
@@ -151,7 +147,7 @@ def _text_input(field_id: str, values: Mapping[str, Any], errors: Mapping[str, s
         style=style,
         value=value if isinstance(value, str) and value else None,
     )
-    return [element, *_error_line(errors, field_id)]
+    return [element, *field_error(errors, field_id)]
 
 
 def _date_input(values: Mapping[str, Any], errors: Mapping[str, str], today: date) -> list[Any]:
@@ -164,7 +160,7 @@ def _date_input(values: Mapping[str, Any], errors: Mapping[str, str], today: dat
         error_message=f"Expected start date must be today ({format_date(today)}) or later.",
         value=value if isinstance(value, str) and value else None,
     )
-    return [element, *_error_line(errors, "start_date")]
+    return [element, *field_error(errors, "start_date")]
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]) -> Any:
@@ -341,7 +337,7 @@ def records_system_card(frame: StepFrame, value: str | None, errors: Mapping[str
                   "issue Vermont Civil Violation Complaints electronically (SOP 6.1). This procedure is for "
                   "agencies on the Valcour records management system."),
         choice,
-        *_error_line(errors, "records_system"),
+        *field_error(errors, "records_system"),
     ]
     return render(body, _wizard_actions(frame))
 
@@ -365,7 +361,7 @@ def preconditions_card(frame: StepFrame, values: Mapping[str, Any], errors: Mapp
             id=field_id, label=label, title=title, is_required=True, error_message=message,
             value_on="true", value_off="false", value="true" if values.get(field_id) else "false", wrap=True,
         )
-        return [element, *_error_line(errors, field_id)]
+        return [element, *field_error(errors, field_id)]
 
     body = [
         *_frame_top(frame),
@@ -423,20 +419,10 @@ def officers_card(frame: StepFrame, *, agency_line: str, saved: Sequence[Officer
         add = execute("Add another officer", Verb.WIZARD_ADD_OFFICER.value, frame.data(), associated_inputs="none")
         actions = _wizard_actions(frame, next_title="Next: review", extra=[add])
     card = render(body, actions)
-    _set_date_minimum(card, "start_date", today)
+    set_date_minimum(card, "start_date", today)
     return card
 
 
-def _set_date_minimum(node: Any, input_id: str, today: date) -> None:
-    """Give an Input.Date its ``min`` (in schema 1.5; adaptive-cards-py 0.4.3's model lacks the field)."""
-    if isinstance(node, dict):
-        if node.get("type") == "Input.Date" and node.get("id") == input_id:
-            node["min"] = today.isoformat()
-        for value in node.values():
-            _set_date_minimum(value, input_id, today)
-    elif isinstance(node, list):
-        for item in node:
-            _set_date_minimum(item, input_id, today)
 
 
 def choose_agency_card(frame: StepFrame, choices: Sequence[tuple[str, str]], errors: Mapping[str, str],
@@ -451,7 +437,7 @@ def choose_agency_card(frame: StepFrame, choices: Sequence[tuple[str, str]], err
         choices=[ac.InputChoice(title=f"{name} ({code})", value=code) for code, name in choices],
         value=value or None,
     )
-    body = [*_frame_top(frame), choice, *_error_line(errors, "judiciary_code")]
+    body = [*_frame_top(frame), choice, *field_error(errors, "judiciary_code")]
     return render(body, _wizard_actions(frame))
 
 

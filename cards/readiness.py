@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from adaptive_cards import card as ac
 
 from bot.verbs import Verb
-from cards.base import execute, facts, heading, notice, paragraph, render
+from cards.base import execute, facts, field_error, heading, notice, paragraph, render, set_date_minimum
 from domain.calendar import format_date, format_instant
 from domain.readiness import ConditionKey, Readiness
 from domain.records import Officer, OfficerState, Package
@@ -150,21 +150,7 @@ def approve_confirm_card(view: OfficerView) -> dict[str, Any]:
     return render(body, actions)
 
 
-def _error_line(errors: Mapping[str, str], field_id: str) -> list[Any]:
-    message = errors.get(field_id)
-    return [ac.TextBlock(text=message, wrap=True, color="Attention", spacing="None", size="Small")] if message else []
 
-
-def _set_date_minimum(node: Any, input_id: str, today: date) -> None:
-    """Give an Input.Date its ``min`` (schema 1.5 has it; adaptive-cards-py 0.4.3's model lacks it)."""
-    if isinstance(node, dict):
-        if node.get("type") == "Input.Date" and node.get("id") == input_id:
-            node["min"] = today.isoformat()
-        for value in node.values():
-            _set_date_minimum(value, input_id, today)
-    elif isinstance(node, list):
-        for item in node:
-            _set_date_minimum(item, input_id, today)
 
 
 def extend_card(view: OfficerView, today: date, values: Mapping[str, object], errors: Mapping[str, str]) -> dict[str, Any]:
@@ -181,7 +167,7 @@ def extend_card(view: OfficerView, today: date, values: Mapping[str, object], er
             error_message=f"Choose a date: today ({format_date(today)}) or later.",
             value=until if isinstance(until, str) and until else None,
         ),
-        *_error_line(errors, "until"),
+        *field_error(errors, "until"),
         paragraph("Monitoring continues through the end of this date; after it, the officer can become ready again.",
                   is_subtle=True, spacing="None", size="Small"),
         ac.InputText(
@@ -190,15 +176,15 @@ def extend_card(view: OfficerView, today: date, values: Mapping[str, object], er
             placeholder="e.g. two of the last e-tickets needed corrections",
             value=reason if isinstance(reason, str) and reason else None,
         ),
-        *_error_line(errors, "reason"),
-        *_error_line(errors, "form"),
+        *field_error(errors, "reason"),
+        *field_error(errors, "form"),
     ]
     actions = [
         execute("Submit", Verb.EXTEND_SUBMIT.value, ids, style="positive", associated_inputs="auto"),
         execute("Cancel", Verb.CANCEL.value, ids | {"cancel": "officer"}, associated_inputs="none"),
     ]
     card = render(body, actions)
-    _set_date_minimum(card, "until", today)
+    set_date_minimum(card, "until", today)
     return card
 
 

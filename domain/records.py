@@ -270,6 +270,24 @@ def ticket_key(judiciary_code: str, ticket_number: str) -> str:
     return f"{judiciary_code}:{ticket_number.upper()}"
 
 
+class _AboutATicket:
+    """Keys of a record about one ticket of one officer in one agency."""
+
+    judiciary_code: str
+    ticket_number: str
+    officer_number: str
+
+    @property
+    def ticket_key(self) -> str:
+        """The storage key of the ticket this record is about."""
+        return ticket_key(self.judiciary_code, self.ticket_number)
+
+    @property
+    def officer_key(self) -> str:
+        """The storage key of the officer membership this record is about."""
+        return officer_key(self.judiciary_code, self.officer_number)
+
+
 @dataclass(frozen=True)
 class Violation:
     """What the ticket charges; all parts optional."""
@@ -301,7 +319,7 @@ class Violation:
 
 
 @dataclass(frozen=True)
-class TicketEvent:
+class TicketEvent(_AboutATicket):
     """One event about one e-ticket, as posted to the intake API."""
 
     event_id: str
@@ -314,14 +332,6 @@ class TicketEvent:
     reason: str | None = None
     violation: Violation | None = None
     received_at: datetime | None = None
-
-    @property
-    def ticket_key(self) -> str:
-        return ticket_key(self.judiciary_code, self.ticket_number)
-
-    @property
-    def officer_key(self) -> str:
-        return officer_key(self.judiciary_code, self.officer_number)
 
     def to_doc(self) -> dict[str, Any]:
         return {
@@ -354,7 +364,7 @@ class TicketEvent:
 
 
 @dataclass(frozen=True)
-class Incident:
+class Incident(_AboutATicket):
     """Something wrong with an e-ticket that someone must look at."""
 
     id: str
@@ -372,14 +382,6 @@ class Incident:
     @property
     def is_open(self) -> bool:
         return self.status is IncidentStatus.OPEN
-
-    @property
-    def ticket_key(self) -> str:
-        return ticket_key(self.judiciary_code, self.ticket_number)
-
-    @property
-    def officer_key(self) -> str:
-        return officer_key(self.judiciary_code, self.officer_number)
 
     def to_doc(self) -> dict[str, Any]:
         return {
