@@ -128,7 +128,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @dataclass
 class BotProcess:
-    """The bot started as ``make run`` would, on its own port and data dir."""
+    """The bot started by ``make run``, on its own port and data dir."""
 
     data_dir: Path
     log_path: Path
@@ -145,7 +145,8 @@ class BotProcess:
         env |= {"PORT": str(self.port), "DATA_DIR": str(self.data_dir), "TICKET_EVENTS_SECRET": SECRET,
                 "JB_STAFF_IDS": JB.aad_id} | self.env
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "app.py"], cwd=ROOT, env=env,
+        # exactly the README's command; make and the bot share a process group that stop() ends
+        self.process = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env,
                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         wait_http(f"{self.url}/healthz", 60, self.process)
         return self
@@ -153,6 +154,10 @@ class BotProcess:
     def stop(self) -> None:
         if self.process is not None:
             _stop(self.process)
+
+    def log(self) -> str:
+        """What the bot wrote to its log so far."""
+        return self.log_path.read_text(errors="replace")
 
     def post_events(self, events: list[dict[str, Any]]) -> dict[str, Any]:
         """POST signed ticket events, as the records systems do; returns the JSON answer."""

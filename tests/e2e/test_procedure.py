@@ -16,7 +16,8 @@ HELP_ONLY = "Type a command with or without the slash"
 VERMONT = ZoneInfo("America/New_York")
 
 
-def test_help_answers_in_personal_chat_and_in_a_channel(pages: dict[str, ChatPage]) -> None:
+def test_help_answers_in_personal_chat_and_in_a_channel(pages: dict[str, ChatPage], bot: BotProcess) -> None:
+    assert "LOCAL MODE" in bot.log(), "make run without MicrosoftAppId must say loudly that it runs in local mode"
     poc = pages["poc"]
     poc.open_personal_chat()
     before = len(poc.cards_with(HELP_ONLY))
