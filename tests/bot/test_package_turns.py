@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from cards.base import teams_findings
 from services.context import AppContext
 from settings import Settings
 from storage.repositories import Database
-from tests.bot.package_flow import AGENCY, button, text_of
+from tests.bot.package_flow import AGENCY, button, officer, text_of
 from tests.support.factories import JB_AAD, POC_AAD
 
 START = (date.today() + timedelta(days=10)).isoformat()
@@ -60,10 +61,10 @@ async def test_the_wizard_walks_to_submit_through_the_test_adapter(context: AppC
     card = await press(adapter, card, "Next", {"records_system": "valcour"})
     card = await press(adapter, card, "Next", {"valcour_installed": "true", "officers_trained": "true"})
     card = await press(adapter, card, "Next", AGENCY)
-    officer = {"first_name": "Casey", "last_name": "Officer", "officer_number": "a1234", "dps_username": "cofficer",
-               "start_date": START}
-    card = await press(adapter, card, "Save and add another officer", officer)
-    card = await press(adapter, card, "Next: review", officer | {"officer_number": "B2345", "first_name": "Dana"})
+    first = {"first_name": "Casey", "last_name": "Officer", "officer_number": "a1234", "dps_username": "cofficer",
+             "start_date": START}
+    card = await press(adapter, card, "Save and add another officer", first)
+    card = await press(adapter, card, "Next: review", first | {"officer_number": "B2345", "first_name": "Dana"})
     assert "A1234" in text_of(card) and "B2345" in text_of(card)
     card = await press(adapter, card, "Submit")
     assert "Information Package sent" in text_of(card)
@@ -78,3 +79,54 @@ async def test_the_wizard_state_survives_a_new_bot_on_the_same_storage(context: 
     again = adapter_for(context)
     card = await press(again, card, "Next", {"valcour_installed": "true", "officers_trained": "true"})
     assert "Step 3 of 5" in text_of(card)
+
+
+async def start(adapter: TestAdapter) -> dict[str, Any]:
+    await adapter.send("/new-package")
+    return adapter.get_next_activity().attachments[0].content
+
+
+async def to_officers_step(adapter: TestAdapter, agency: dict[str, str] = AGENCY) -> dict[str, Any]:
+    card = await press(adapter, await start(adapter), "Next", {"records_system": "valcour"})
+    card = await press(adapter, card, "Next", {"valcour_installed": "true", "officers_trained": "true"})
+    return await press(adapter, card, "Next", agency)
+
+
+async def test_tracs_spillman_ends_with_the_referral(context: AppContext) -> None:
+    adapter = adapter_for(context)
+    card = await press(adapter, await start(adapter), "Next", {"records_system": "tracs_spillman"})
+    assert "JB Approval to Issue e-Tickets (TraCS/Spillman)" in text_of(card)
+    assert "JUD-eTicket@vermont.gov" in text_of(card)
+    assert context.db.packages.all() == []
+
+
+async def test_a_wrong_field_is_answered_beside_it_and_fixed(context: AppContext) -> None:
+    adapter = adapter_for(context)
+    card = await press(adapter, await start(adapter), "Next", {"records_system": "valcour"})
+    card = await press(adapter, card, "Next", {"valcour_installed": "true", "officers_trained": "true"})
+    card = await press(adapter, card, "Next", AGENCY | {"judiciary_code": "A900"})
+    assert "Step 3 of 5" in text_of(card) and "exactly 4 digits" in text_of(card)
+    assert "Williston Police Department" in json.dumps(card), "the other answers are kept"
+    card = await press(adapter, card, "Next", AGENCY)
+    assert "Step 4 of 5" in text_of(card)
+
+
+async def test_cancel_stores_nothing(context: AppContext) -> None:
+    adapter = adapter_for(context)
+    card = await to_officers_step(adapter)
+    card = await press(adapter, card, "Cancel")
+    assert "Step" not in text_of(card)
+    assert context.db.packages.all() == [] and context.db.officers.all() == []
+
+
+async def test_a_judiciary_code_with_a_package_continues_as_add_officer(context: AppContext) -> None:
+    adapter = adapter_for(context)
+    card = await to_officers_step(adapter)
+    card = await press(adapter, card, "Next: review", officer())
+    await press(adapter, card, "Submit")
+    card = await to_officers_step(adapter)
+    assert "already" in text_of(card).lower() and "9000" in text_of(card)
+    card = await press(adapter, card, "Next: review", officer("B2345", "Dana"))
+    card = await press(adapter, card, "Submit")
+    assert len(context.db.packages.all()) == 1, "one agency has one package"
+    assert [o.officer_number for o in context.db.officers.of_agency("9000")] == ["A1234", "B2345"]
