@@ -13,7 +13,7 @@ from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeRespons
 from bot import router
 from bot.catalog import COMMANDS
 from bot.conversations import base_conversation_id, remember, tenant_of
-from bot.turn import ActionHandler, ActionResult, CommandHandler, Turn, card_activity
+from bot.turn import ActionHandler, CommandHandler, Turn, card_activity
 from bot.verbs import Verb
 from cards.base import CARD_CONTENT_TYPE
 from cards.common import message_card

@@ -293,7 +293,7 @@ async def test_set_poc_hands_the_role_over_for_jb_staff_only(bot_client: Any, co
     await poc.submit_package()
     other = Chat(client, connector, user_aad=OTHER_AAD, user_name="Olive Other")
     await other.type("/help")
-    assert "Only JB e-ticket staff" in text_of(await poc.type(f"/set-poc 9000 <at>Olive Other</at>"))
+    assert "Only JB e-ticket staff" in text_of(await poc.type("/set-poc 9000 <at>Olive Other</at>"))
     jb = Chat(client, connector, user_aad=JB_AAD, user_name="Jo Bureau")
     unknown = await jb.type("/set-poc 9000 nobody@example.vt.gov")
     assert "Nobody found" in text_of(unknown) and poc.app.db.packages.get("9000").poc.aad_id == POC_AAD  # type: ignore[union-attr]

@@ -7,7 +7,7 @@ step that does not show what it should fails with the screenshot's path.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from tests.e2e.harness import BotProcess, ChatPage
