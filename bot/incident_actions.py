@@ -17,7 +17,7 @@ def resolve_action() -> ActionHandler:
             turn.app, turn.actor, incident_id if isinstance(incident_id, str) else "",
             is_jb_staff=turn.is_jb_staff, pressed_activity=turn.context.activity.reply_to_id,
         )
-        card = with_notice(outcome.card, outcome.message) if outcome.message else outcome.card
+        card = with_notice(outcome.card, outcome.message, kind=outcome.message_kind) if outcome.message else outcome.card
         return ActionResult(card, update_message=outcome.changed)
 
     return handle

@@ -14,7 +14,8 @@ from typing import Any
 from cards.alerts import incident_card
 from domain.incidents import close_for_voided, incident_dates, incidents_for_event, mark_resolved
 from cards.common import message_card
-from domain.records import SYSTEM, Actor, EventType, Incident, IncidentKind, Officer, Stamp, TicketEvent
+from domain.calendar import format_instant
+from domain.records import SYSTEM, Actor, EventType, Incident, IncidentKind, IncidentStatus, Officer, Stamp, TicketEvent
 from services.audit import audit_op
 from services.context import AppContext, new_id
 from services.notices import Audience, notice_ops, update_ops
@@ -106,6 +107,17 @@ class ResolveOutcome:
     card: dict[str, Any]
     changed: bool
     message: str | None = None
+    message_kind: str = "attention"
+
+
+def already_closed(app: AppContext, incident: Incident) -> str:
+    """What a late press of Mark resolved is told: who closed the incident, and when."""
+    if incident.closed is None:
+        return "This incident is already closed."
+    when = format_instant(incident.closed.at, app.settings.timezone)
+    if incident.status is IncidentStatus.VOIDED:
+        return f"Already closed: the ticket was voided ({when})."
+    return f"Already resolved by {incident.closed.actor.name or 'someone'} on {when}. Nothing was changed."
 
 
 async def resolve_incident(app: AppContext, actor: Actor, incident_id: str, *, is_jb_staff: bool,
@@ -121,7 +133,7 @@ async def resolve_incident(app: AppContext, actor: Actor, incident_id: str, *, i
     if not (is_jb_staff or is_poc):
         return ResolveOutcome(card, False, "Only the agency's Point-of-Contact or JB e-ticket staff can mark this resolved. Nothing was changed.")
     if not incident.is_open:
-        return ResolveOutcome(card, False, None)
+        return ResolveOutcome(card, False, already_closed(app, incident), "good")
     resolved = mark_resolved(incident, Stamp(actor, app.now()))
     new_card = alert_card(app, resolved)
     ops: list[Op] = [

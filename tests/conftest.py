@@ -42,7 +42,9 @@ async def bot_client(settings_for: Callable[..., Settings]) -> AsyncIterator[Cal
     clients: list[TestClient] = []
 
     async def start(settings: Settings | None = None) -> TestClient:
-        client = TestClient(TestServer(create_app(settings or settings_for()), host="127.0.0.1"))
+        server = TestServer(create_app(settings or settings_for()), host="127.0.0.1")
+        await server.start_server(shutdown_timeout=0.5)  # don't wait 60 s for idle keep-alive connections
+        client = TestClient(server)
         await client.start_server()
         clients.append(client)
         return client

@@ -117,3 +117,19 @@ async def test_an_unknown_officer_goes_to_the_jb_only(bot_client: Any, connector
     assert [s.conversation_id for s in sent] == ["a:personal-22222222"]
     assert "E-ticket from an unknown officer" in sent[0].text
     assert POC_AAD  # the PoC is not told: the officer is not theirs
+
+
+async def test_a_second_press_says_who_already_resolved_it(bot_client: Any, connector: FakeConnector) -> None:
+    client = await bot_client()
+    await setup(client, connector)
+    response = await post_events(client, event("e2", "rejected", reason="Bad statute"))
+    incident_id = (await response.json())["results"][0]["incidents"][0]["id"]
+    await connector.wait_for(lambda sent: len(sent) >= 3)
+    first = make_invoke("incident.resolve", {"incident_id": incident_id}, connector.url)
+    await client.post("/api/messages", json=first)
+    late = make_invoke("incident.resolve", {"incident_id": incident_id}, connector.url, user_aad=JB_AAD, user_name="Jamie Staff")
+    answer = await client.post("/api/messages", json=late)
+    card = json.dumps((await answer.json())["value"])
+    assert "Already resolved by Pat Poc" in card
+    entries = client.server.app[CONTEXT].db.audit.of_target("officer:9000:A1234")
+    assert [entry.action for entry in entries].count("incident.resolve") == 1

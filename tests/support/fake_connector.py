@@ -71,7 +71,8 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._send)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         self.server = TestServer(app, host="127.0.0.1")
-        await self.server.start_server()
+        # msrest keeps keep-alive connections open; do not wait the default 60 s for them at shutdown
+        await self.server.start_server(shutdown_timeout=0.5)
         return self
 
     async def close(self) -> None:
