@@ -13,9 +13,13 @@ as seen on this machine:
 - The compose box is ``[contenteditable=true][role=textbox]``. In a channel a message reaches the
   bot only with a mention: type ``@`` and click the bot in the ``[role=menuitem]`` suggestions; a new
   channel post is sent with the Post button.
-- Adaptive Cards render as ``.ac-adaptiveCard``; each input's ``<label for=…>`` names it; choice
-  sets are radio groups, toggles checkboxes, ``Input.Date`` a picker whose days are buttons like
-  ``button[aria-label="24, November, 2026"]``. Buttons carry the action title in ``title``.
+- Adaptive Cards render as ``.ac-adaptiveCard``; each input's ``<label for=…>`` names it; an
+  expanded choice set is a radio group, a compact one (the 1.5 default) an ``input[role=combobox]``
+  whose options are ``[role=listbox] [role=option]``; toggles are checkboxes; ``Input.Date`` opens
+  ``[role=dialog][aria-label=Calendar]`` with a header button labelled like "November 2026", month
+  arrows that have only a ``title`` ("Next month December", "Previous month October") and days as
+  buttons like ``button[aria-label="24, November, 2026"]`` (neighbouring months' days too).
+  Buttons carry the action title in ``title``.
   After ``Action.Execute`` the card returned in the invoke response replaces the pressed card.
 """
 
@@ -33,7 +37,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -317,9 +321,13 @@ class ChatPage:
         field_.fill(value)
 
     def choose(self, card: Any, label: str, option: str) -> None:
-        """Pick an option of a choice set (radio group) by its title."""
-        group = self._input_for(card, label)
-        group.locator("label", has_text=option).first.click()
+        """Pick an option of a choice set by its title: a radio group (expanded) or a drop-down (compact)."""
+        target = self._input_for(card, label)
+        if target.get_attribute("role") == "combobox":
+            target.click()
+            self.page.locator("[role=listbox] [role=option]", has_text=option).first.click()
+        else:
+            target.locator("label", has_text=option).first.click()
 
     def toggle(self, card: Any, label: str) -> None:
         """Tick a toggle (checkbox) by its title."""
@@ -327,15 +335,25 @@ class ChatPage:
         box.click()
 
     def pick_date(self, card: Any, label: str, day: date) -> None:
-        """Open an Input.Date picker and click the day (typing is disabled in the Playground)."""
+        """Open an Input.Date picker, go to the day's month and click the day (typing is disabled)."""
         self._input_for(card, label).click()
+        calendar = self.page.locator("[role=dialog][aria-label=Calendar]")
+        calendar.wait_for(timeout=5000)
+        # the header button is labelled like "November 2026"; the arrows only have a title
+        # ("Next month December", "Previous month October"), no aria-label
+        header = calendar.locator("button[aria-live], button:has(> span[aria-live])").first
+        shown = datetime.strptime(header.inner_text().strip(), "%B %Y")
+        steps = (day.year - shown.year) * 12 + day.month - shown.month
+        arrow = "Next month" if steps > 0 else "Previous month"
+        for _ in range(abs(steps)):
+            calendar.locator(f"button[title^='{arrow}']").first.click()
         aria = f"{day.day}, {day.strftime('%B')}, {day.year}"
-        button = self.page.locator(f"button[aria-label='{aria}']")
-        for _ in range(3):
-            if button.count():
-                break
-            self.page.locator("button[aria-label*='next month' i], button[aria-label*='Go to next month' i]").first.click()
-        button.first.click()
+        button = calendar.locator(f"button[aria-label='{aria}']").first
+        try:
+            button.wait_for(timeout=5000)
+        except Exception:
+            self.fail("date", f"the date picker for {label!r} shows no day {aria!r}")
+        button.click()
 
     def press(self, card: Any, title: str) -> None:
         """Press a card button by its title."""
