@@ -127,6 +127,7 @@ class OutboxSender:
         self._limiter = limiter or RateLimiter()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._busy: set[str] = set()
 
     def wake(self) -> None:
@@ -141,6 +142,7 @@ class OutboxSender:
 
     async def stop(self) -> None:
         """Stop delivering; undelivered notices stay stored for the next start."""
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             try:
@@ -150,16 +152,19 @@ class OutboxSender:
             self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 wait = await self.deliver_due()
             except Exception:
                 logger.exception("outbox round failed; retrying shortly")
                 wait = self._base_delay
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+            # arrives as the wake-up does, and stop() would then wait for this loop forever
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
+            except TimeoutError:
                 pass
 
     async def deliver_due(self) -> float:
