@@ -68,9 +68,14 @@ async def test_mark_resolved_updates_every_copy_and_says_who(bot_client: Any, co
     assert answer.status == 200
     card = json.dumps((await answer.json())["value"])
     assert "Resolved by Pat Poc" in card and "Mark resolved" not in card
-    updates = await connector.wait_for(lambda sent: len([s for s in sent if s.method == "PUT"]) >= 3)
-    updated = {s.conversation_id.split(";messageid=")[0] for s in updates if s.method == "PUT"}
-    assert updated == {AGENCY_CHANNEL, "a:personal-11111111", "a:personal-22222222"}
+    copies = {AGENCY_CHANNEL, "a:personal-11111111", "a:personal-22222222"}
+
+    def updated(sent: list[Any]) -> set[str]:
+        return {s.conversation_id.split(";messageid=")[0] for s in sent if s.method == "PUT"}
+
+    # a copy whose delivery was still being recorded when the press came may be updated twice; all three must be
+    updates = await connector.wait_for(lambda sent: updated(sent) >= copies)
+    assert updated(updates) == copies
     assert all("Resolved by Pat Poc" in s.text for s in updates if s.method == "PUT")
 
 
@@ -104,7 +109,9 @@ async def test_a_voided_ticket_closes_its_alerts(bot_client: Any, connector: Fak
     await post_events(client, event("e2", "rejected", reason="Bad statute"))
     await connector.wait_for(lambda sent: len(sent) >= 3)
     await post_events(client, event("e3", "voided"))
-    updates = await connector.wait_for(lambda sent: len([s for s in sent if s.method == "PUT"]) >= 3)
+    copies = {AGENCY_CHANNEL, "a:personal-11111111", "a:personal-22222222"}
+    updates = await connector.wait_for(
+        lambda sent: {s.conversation_id for s in sent if s.method == "PUT" and "ticket was voided" in s.text} >= copies)
     assert all("ticket was voided" in s.text for s in updates if s.method == "PUT")
     assert client.server.app[CONTEXT].db.incidents.open() == []
 
