@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from storage.engine import Delete, Op, Put, Store  # noqa: E402
 
 WRITERS = 4
-WRITES_PER_WRITER = 400
+WRITES_PER_WRITER = 50_000  # far more than fits before the parent kills it; bounded all the same
 COMPACT_EVERY = 20
 INDEXES = {"single": ["writer"], "multi": ["batch"]}
 
