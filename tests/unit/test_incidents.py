@@ -31,6 +31,8 @@ from domain.records import (
     Violation,
     ViolationCategory,
 )
+
+from tests.support import seed
 from domain.tickets import summarize_ticket, summarize_tickets
 
 TZ = ZoneInfo("America/New_York")
@@ -57,18 +59,7 @@ def make_event(type_: EventType = EventType.SUBMITTED, **overrides: object) -> T
 
 def make_officer(state: OfficerState = OfficerState.MONITORING, **overrides: object) -> Officer:
     """A membership of A1234 in 9000's package."""
-    fields: dict[str, object] = {
-        "judiciary_code": "9000",
-        "officer_number": "A1234",
-        "first_name": "Jordan",
-        "last_name": "Sample",
-        "dps_username": "jsample",
-        "start_date": date(2026, 11, 1),
-        "added": Stamp(Actor("poc-1"), datetime(2026, 11, 1, tzinfo=UTC)),
-        "state": state,
-    }
-    fields.update(overrides)
-    return Officer(**fields)  # type: ignore[arg-type]
+    return seed.officer("A1234", "9000", state=state, **overrides)
 
 
 def ids() -> Callable[[], str]:

@@ -21,6 +21,8 @@ from domain.records import (
     TicketEvent,
 )
 
+from tests.support import seed
+
 TZ = ZoneInfo("America/New_York")
 UTC = timezone.utc
 JB = Actor("jb-1", "JB Staff")
@@ -31,18 +33,7 @@ _ids = itertools.count(1)
 
 def make_officer(state: OfficerState = OfficerState.MONITORING, **overrides: object) -> Officer:
     """A membership of A1234 in 9000's package."""
-    fields: dict[str, object] = {
-        "judiciary_code": "9000",
-        "officer_number": "A1234",
-        "first_name": "Jordan",
-        "last_name": "Sample",
-        "dps_username": "jsample",
-        "start_date": date(2026, 11, 1),
-        "added": Stamp(Actor("poc-1"), datetime(2026, 11, 1, tzinfo=UTC)),
-        "state": state,
-    }
-    fields.update(overrides)
-    return Officer(**fields)  # type: ignore[arg-type]
+    return seed.officer("A1234", "9000", state=state, **overrides)
 
 
 def ticket(number: str, issued_at: datetime | None, *types: EventType, officer_number: str = "A1234",
