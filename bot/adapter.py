@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from types import SimpleNamespace
 
-from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, CallerIdConstants
+from botbuilder.schema import Activity, ActivityTypes, CallerIdConstants
 from botframework.connector.auth import AuthenticateRequestResult, AuthenticationConstants
 from msrest.universal_http.requests import ClientRetryPolicy
 
-from bot.turn import card_activity
+from bot.turn import card_activity, invoke_card_response
 from cards.common import message_card
 from settings import Settings
 
@@ -83,9 +83,7 @@ def build_adapter(settings: Settings) -> CloudAdapter:
         )
         if activity.type == ActivityTypes.invoke:  # answer the press (else botbuilder answers 501) with a card, not a trace
             card = message_card("Sorry, something went wrong", "Nothing was changed; please try again, or write to JUD-eTicket@vermont.gov.")
-            body = AdaptiveCardInvokeResponse(status_code=200, type="application/vnd.microsoft.card.adaptive", value=card)
-            await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response,
-                                                      value=InvokeResponse(status=200, body=body)))
+            await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=invoke_card_response(card)))
         elif activity.type == ActivityTypes.message:
             try:
                 await turn_context.send_activity(card_activity(message_card(

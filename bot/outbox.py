@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import aiohttp
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import ConversationReference
 
@@ -101,9 +100,7 @@ def _as_delivery_error(error: BaseException, now: datetime) -> DeliveryError:
         headers = getattr(response, "headers", {}) or {}
         code = "MessageWritesBlocked" if status == 403 else f"http_{status}"
         return DeliveryError(status, _retry_after_seconds(headers.get("Retry-After"), now), code)
-    if isinstance(error, (aiohttp.ClientError, OSError, asyncio.TimeoutError)):
-        return DeliveryError(None, None, type(error).__name__)
-    return DeliveryError(None, None, type(error).__name__)
+    return DeliveryError(None, None, type(error).__name__)  # network failures and the like: retried
 
 
 class OutboxSender:

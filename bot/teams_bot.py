@@ -8,14 +8,13 @@ from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, TurnContext
-from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, ChannelAccount
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot import router
 from bot.catalog import COMMANDS
 from bot.conversations import base_conversation_id, remember, tenant_of
-from bot.turn import ActionHandler, CommandHandler, Turn, card_activity
+from bot.turn import ActionHandler, CommandHandler, Turn, card_activity, invoke_card_response, storage_failure_card
 from bot.verbs import Verb
-from cards.base import CARD_CONTENT_TYPE
 from cards.common import message_card
 from cards.help import help_card, welcome_card
 from services.context import AppContext
@@ -24,12 +23,7 @@ from storage.errors import StorageError
 logger = logging.getLogger(__name__)
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
-
-
-def invoke_card_response(card: dict[str, Any]) -> InvokeResponse:
-    """HTTP 200 carrying a card for the one who pressed (a msrest model: see TEAMS-NOTES's invoke bug)."""
-    body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
-    return InvokeResponse(status=int(HTTPStatus.OK), body=body)
+VERBS = frozenset(verb.value for verb in Verb)
 
 
 class JbBot(ActivityHandler):
@@ -67,7 +61,7 @@ class JbBot(ActivityHandler):
             await self._conversation_state.save_changes(turn_context)
         except StorageError as error:  # e.g. a wizard step that could not be kept: say so, in place of the answer
             logger.warning("conversation state not saved: %s", type(error).__name__)
-            card = message_card("Nothing was changed", error.user_message)
+            card = storage_failure_card(error)
             if activity.type == ActivityTypes.invoke:
                 await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=invoke_card_response(card)))
             else:
@@ -117,14 +111,10 @@ class JbBot(ActivityHandler):
         value = activity.value if isinstance(activity.value, dict) else {}
         action = value.get("action") if isinstance(value.get("action"), dict) else {}
         data = action.get("data") if isinstance(action.get("data"), dict) else {}
-        try:
-            verb = Verb(action.get("verb"))
-        except ValueError:
-            logger.info("unknown card verb in conversation=%s", activity.conversation.id)
-            return invoke_card_response(message_card(
-                "This button is no longer in use", "Type /help to see what I can do now."))
-        handler = self._actions.get(verb)
-        if handler is None:
+        verb = Verb(action["verb"]) if action.get("verb") in VERBS else None
+        handler = self._actions.get(verb) if verb is not None else None
+        if verb is None or handler is None:
+            logger.info("card verb not in use in conversation=%s", activity.conversation.id)
             return invoke_card_response(message_card("This button is no longer in use", "Type /help to see what I can do now."))
         logger.info("card action verb=%s conversation=%s", verb.value, activity.conversation.id)
         turn = Turn(turn_context, self._app, data=data)
@@ -132,7 +122,7 @@ class JbBot(ActivityHandler):
             result = await handler(turn)
         except StorageError as error:
             logger.warning("card action verb=%s failed in storage: %s", verb.value, type(error).__name__)
-            return invoke_card_response(message_card("Nothing was changed", error.user_message))
+            return invoke_card_response(storage_failure_card(error))
         if result.update_message and activity.reply_to_id:
             await self._update_message(turn_context, activity.reply_to_id, result.card)
         return invoke_card_response(result.card)
@@ -152,7 +142,7 @@ class JbBot(ActivityHandler):
             await work
         except StorageError as error:
             logger.warning("command failed in storage: %s", type(error).__name__)
-            await turn_context.send_activity(card_activity(message_card("Nothing was changed", error.user_message)))
+            await turn_context.send_activity(card_activity(storage_failure_card(error)))
 
 
 def help_command() -> CommandHandler:

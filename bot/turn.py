@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cached_property
+from http import HTTPStatus
 from typing import Any
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
-from botbuilder.schema import Activity
+from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
 
 from bot.conversations import conversation_kind, tenant_of
+from cards.base import CARD_CONTENT_TYPE
+from cards.common import message_card
 from domain.records import Actor
 from services.context import AppContext
+from storage.errors import StorageError
 
 
 def card_activity(card: dict[str, Any], *, summary: str | None = None) -> Activity:
@@ -20,6 +25,17 @@ def card_activity(card: dict[str, Any], *, summary: str | None = None) -> Activi
     if summary:
         activity.summary = summary
     return activity
+
+
+def invoke_card_response(card: dict[str, Any]) -> InvokeResponse:
+    """HTTP 200 carrying a card for the one who pressed (a msrest model: see TEAMS-NOTES's invoke bug)."""
+    body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
+    return InvokeResponse(status=int(HTTPStatus.OK), body=body)
+
+
+def storage_failure_card(error: StorageError) -> dict[str, Any]:
+    """What a person is told when storage refused a write: nothing was changed, and why."""
+    return message_card("Nothing was changed", error.user_message)
 
 
 def actor_of(activity: Activity) -> Actor:
@@ -40,7 +56,7 @@ class Turn:
     args: str = ""
     data: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def actor(self) -> Actor:
         """Who is speaking or pressing."""
         return actor_of(self.context.activity)

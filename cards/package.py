@@ -101,10 +101,6 @@ class AgencySummary:
 # ---- small pieces ---------------------------------------------------------------------------------
 
 
-def _dump(element: Any) -> dict[str, Any]:
-    return element.model_dump(mode="json", exclude_none=True, by_alias=True, warnings=False)
-
-
 def _shown_date(text: str) -> str:
     try:
         return format_date(date.fromisoformat(text))
@@ -501,13 +497,3 @@ def resume_card(wizard_id: str, step_title: str, *, what: str, restart: Mapping[
         execute("Start over", Verb.WIZARD_RESTART.value, data),
     ]
     return render(body, actions)
-
-
-def wizard_closed_card(title: str, text: str) -> dict[str, Any]:
-    """The card a wizard turns into when it ends without submitting (cancelled, out of date)."""
-    return render([*heading(title), paragraph(text)])
-
-
-def dumped(element: Any) -> dict[str, Any]:
-    """An element as the JSON dict Teams takes (for tests and merging)."""
-    return _dump(element)

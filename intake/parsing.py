@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.records import EventType, TicketEvent, Violation, ViolationCategory
+from domain.validation import JUDICIARY_CODE_PATTERN, OFFICER_NUMBER_PATTERN
 
 MAX_BATCH = 500
 """The most events one request may carry."""
@@ -23,8 +24,8 @@ MAX_REASON = 1000
 MAX_STATUTE = 200
 
 _TICKET_NUMBER = re.compile(r"[A-Za-z0-9-]{1,32}")
-_OFFICER_NUMBER = re.compile(r"[A-Za-z][0-9]{4}")
-_JUDICIARY_CODE = re.compile(r"[0-9]{4}")
+_OFFICER_NUMBER = re.compile(OFFICER_NUMBER_PATTERN)  # the same rules as the Information Package's
+_JUDICIARY_CODE = re.compile(JUDICIARY_CODE_PATTERN)
 _INSTANT = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:?[0-9]{2})"
 )

@@ -27,13 +27,12 @@ from cards.readiness import (
 )
 from domain.calendar import format_instant
 from domain.readiness import Readiness, assess_readiness
-from domain.records import SYSTEM, Actor, Extension, Officer, OfficerState, Package, Stamp
+from domain.records import SYSTEM, Actor, Extension, Incident, Officer, OfficerState, Package, Stamp
 from domain.validation import FieldErrors, parse_extension
 from services.audit import audit_op
 from services.context import AppContext
 from services.notices import Audience, notice_ops, update_ops
 from storage.engine import Op
-from storage.repositories import ReadinessRepository
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +52,13 @@ def audit_target(officer: Officer) -> str:
     return f"officer:{officer.key}"
 
 
-def readiness_memory(app: AppContext) -> ReadinessRepository:
-    """The durable memory of each officer's last known readiness."""
-    return ReadinessRepository(app.db.store)
-
-
-def assess(app: AppContext, officer: Officer) -> Readiness:
+def assess(app: AppContext, officer: Officer, incidents: list[Incident] | None = None) -> Readiness:
     """The officer's readiness today on the court calendar, from their recorded events and incidents."""
     settings = app.settings
+    if incidents is None:
+        incidents = app.db.incidents.of_officer(officer.key)
     return assess_readiness(
-        officer, app.db.events.of_officer(officer.key), app.db.incidents.of_officer(officer.key), app.today(),
+        officer, app.db.events.of_officer(officer.key), incidents, app.today(),
         settings.timezone, min_accepted=settings.ready_min_accepted, min_days=settings.ready_min_days,
         clean_streak=settings.ready_clean_streak,
     )
@@ -74,7 +70,7 @@ def view_of(app: AppContext, officer: Officer) -> OfficerView:
     return OfficerView(
         officer=officer,
         package=app.db.packages.get(officer.judiciary_code),
-        readiness=assess(app, officer),
+        readiness=assess(app, officer, incidents),
         incidents_total=len(incidents),
         tz=app.settings.timezone,
     )
@@ -106,7 +102,7 @@ async def recheck(app: AppContext, officer_keys: Iterable[str] | None = None) ->
     remembered durably); one who stopped being ready gets every copy of their card brought up to date.
     """
     db = app.db
-    memory = readiness_memory(app)
+    memory = app.db.readiness
     if officer_keys is None:
         officers = db.officers.all()
         keys = {officer.key for officer in officers} | set(memory.ready_keys())
@@ -209,7 +205,7 @@ async def approve(app: AppContext, actor: Actor, is_staff: bool, judiciary_code:
         audit_op(app, actor, "officer.approve", audit_target(officer), officer.to_doc(),
                  after.to_doc() | {"ready_when_approved": view.readiness.ready,
                                    "missing_when_approved": list(view.readiness.missing)}),
-        readiness_memory(app).put(officer.key, False, stamp.at),
+        app.db.readiness.put(officer.key, False, stamp.at),
         *update_ops(app, readiness_subject(officer.key), new_card, exclude_activity=pressed_activity),
     ]
     if package is not None:
@@ -283,7 +279,7 @@ async def extend(app: AppContext, actor: Actor, is_staff: bool, judiciary_code: 
     ops: list[Op] = [
         app.db.officers.put(after),
         audit_op(app, actor, "officer.extend", audit_target(officer), officer.to_doc(), after.to_doc()),
-        readiness_memory(app).put(officer.key, new_view.readiness.ready, stamp.at),
+        app.db.readiness.put(officer.key, new_view.readiness.ready, stamp.at),
         *update_ops(app, readiness_subject(officer.key), new_card, exclude_activity=pressed_activity),
     ]
     await app.db.commit(ops)
@@ -357,7 +353,7 @@ async def withdraw(app: AppContext, actor: Actor, is_staff: bool, judiciary_code
     ops: list[Op] = [
         app.db.officers.put(after),
         audit_op(app, actor, "officer.withdraw", audit_target(officer), officer.to_doc(), after.to_doc()),
-        readiness_memory(app).put(officer.key, False, stamp.at),
+        app.db.readiness.put(officer.key, False, stamp.at),
         *update_ops(app, readiness_subject(officer.key), new_card, exclude_activity=pressed_activity),
     ]
     if not is_staff:

@@ -154,10 +154,6 @@ class Submitted:
     confirmation: dict[str, Any]
 
 
-def _officer_doc(officer: Officer) -> dict[str, Any]:
-    return officer.to_doc()
-
-
 async def submit_package(app: AppContext, actor: Actor, agency_values: Mapping[str, object],
                          officer_values: Sequence[Mapping[str, object]], *, valcour_installed: bool,
                          officers_trained: bool) -> Submitted:
@@ -182,7 +178,7 @@ async def submit_package(app: AppContext, actor: Actor, agency_values: Mapping[s
     ops: list[Op] = [app.db.packages.put(package)]
     ops += [app.db.officers.put(officer) for officer in officers]
     ops.append(audit_op(app, actor, "package.submit", package_subject(agency.judiciary_code), None, package.to_doc()))
-    ops += [audit_op(app, actor, "officer.add", f"officer:{o.key}", None, _officer_doc(o)) for o in officers]
+    ops += [audit_op(app, actor, "officer.add", f"officer:{o.key}", None, o.to_doc()) for o in officers]
     ops += notice_ops(app, [Audience.jb()], jb_package_card(package, officers, tz),
                       summary=f"New Information Package {agency.judiciary_code}", subject=package_subject(agency.judiciary_code))
     await app.db.commit(ops)

@@ -31,7 +31,7 @@ from storage.engine import Delete, Op, Put, Store
 INDEXES: dict[str, list[str]] = {
     "officers": ["judiciary_code", "officer_number"],
     "ticket_events": ["ticket_key", "officer_key"],
-    "incidents": ["officer_key", "ticket_key", "judiciary_code", "status"],
+    "incidents": ["officer_key", "ticket_key", "status"],
     "conversations": ["aad_id"],
     "outbox": ["status", "subject"],
     "audit": ["target"],
@@ -154,10 +154,7 @@ class IncidentRepository:
     def open(self, judiciary_code: str | None = None) -> list[Incident]:
         """Open incidents, of one agency or of all."""
         docs = self._store.find(self.table, "status", IncidentStatus.OPEN.value)
-        incidents = [Incident.from_doc(doc) for doc in docs]
-        if judiciary_code is not None:
-            incidents = [incident for incident in incidents if incident.judiciary_code == judiciary_code]
-        return incidents
+        return [Incident.from_doc(doc) for doc in docs if judiciary_code in (None, doc["judiciary_code"])]
 
     def put(self, incident: Incident) -> Op:
         """The op that stores this incident."""
@@ -422,6 +419,7 @@ class Database:
         self.subscriptions = SubscriptionRepository(store)
         self.audit = AuditRepository(store)
         self.outbox = OutboxRepository(store)
+        self.readiness = ReadinessRepository(store)
         self.state = StateRepository(store)
 
     @classmethod

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.verbs import Verb
+from cards.common import message_card
 from cards.package import (
     AgencySummary,
     OfficerRow,
@@ -44,7 +45,6 @@ from cards.package import (
     resume_card,
     review_card,
     summary_of,
-    wizard_closed_card,
 )
 from domain.records import Actor
 from domain.validation import AGENCY_FIELDS, OFFICER_FIELDS, FieldErrors, parse_judiciary_code
@@ -388,13 +388,13 @@ class PackageWizard:
             try:
                 code = parse_judiciary_code(args.split()[0])
             except FieldErrors as problem:
-                return WizardReply(wizard_closed_card("Which agency?", str(problem)), None)
+                return WizardReply(message_card("Which agency?", str(problem)), None)
             package = db.packages.get(code)
             if package is None:
-                return WizardReply(wizard_closed_card("No such package", f"No Information Package has Judiciary Code {code}. "
+                return WizardReply(message_card("No such package", f"No Information Package has Judiciary Code {code}. "
                                                       "Start one with /new-package."), None)
             if not may_change(package, env.actor, env.is_staff):
-                return WizardReply(wizard_closed_card("Not your agency's package", (
+                return WizardReply(message_card("Not your agency's package", (
                     f"Only the Point-of-Contact of {package.agency.agency_name} ({poc_line(package)}) or JB e-ticket staff can "
                     "add officers to it. If you are taking over, ask JB e-ticket staff to hand you the role with /set-poc.")), None)
             state.target = code
@@ -404,7 +404,7 @@ class PackageWizard:
                 text = ("There is no Information Package yet." if env.is_staff else
                         "You are not the Point-of-Contact of any agency's Information Package. Start one with /new-package, "
                         "or, if you are taking over from someone, ask JB e-ticket staff to hand you the role with /set-poc.")
-                return WizardReply(wizard_closed_card("No package to add officers to", text), None)
+                return WizardReply(message_card("No package to add officers to", text), None)
             if len(packages) == 1:
                 state.target = packages[0].judiciary_code
             else:
@@ -427,9 +427,9 @@ class PackageWizard:
         if state is None or data.get("wizard") != state.id:
             text = ("This card belongs to a wizard that has ended. " if state is None else
                     "You have started another wizard since; use its card, or type /new-package to resume it. ")
-            return WizardReply(wizard_closed_card("This card is out of date", text + "Nothing was changed."), state, final=state is None)
+            return WizardReply(message_card("This card is out of date", text + "Nothing was changed."), state, final=state is None)
         if state.owner and env.actor.aad_id and state.owner != env.actor.aad_id:
-            return WizardReply(wizard_closed_card("Not your card", "This wizard belongs to someone else. Nothing was changed."), state)
+            return WizardReply(message_card("Not your card", "This wizard belongs to someone else. Nothing was changed."), state)
         handler = self._presses[verb]
         return await handler(env, state, data)
 
@@ -553,7 +553,7 @@ class PackageWizard:
     async def _cancel(self, env: WizardEnv, state: WizardState, data: Mapping[str, Any]) -> WizardReply:
         logger.info("wizard cancelled wizard=%s at step=%s", state.id, state.step)
         command = "/new-package" if state.mode == "new" else "/add-officer"
-        return WizardReply(wizard_closed_card("Cancelled", f"Nothing was sent. Type {command} to start again."), None, final=True)
+        return WizardReply(message_card("Cancelled", f"Nothing was sent. Type {command} to start again."), None, final=True)
 
     async def _resume(self, env: WizardEnv, state: WizardState, data: Mapping[str, Any]) -> WizardReply:
         return WizardReply(self.card(env, state), state)

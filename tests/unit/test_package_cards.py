@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cards.base import teams_findings
+from cards.common import message_card
 from cards.package import (
     REVIEW_PAGE_SIZE,
     AgencySummary,
@@ -29,7 +30,6 @@ from cards.package import (
     referral_card,
     resume_card,
     review_card,
-    wizard_closed_card,
 )
 from domain.records import Actor, Agency, Officer, OfficerState, Package, Stamp
 from domain.validation import AGENCY_FIELDS, FIELD_RULES, OFFICER_FIELDS
@@ -135,7 +135,7 @@ def test_every_wizard_step_is_valid_with_errors_beside_fields() -> None:
                     officers=rows(2), new_package=True, records_system="valcour", attested=True),
         resume_card("w1", "Officers", what="Information Package", restart={"mode": "new", "args": ""}),
         referral_card(),
-        wizard_closed_card("Cancelled", "Nothing was sent."),
+        message_card("Cancelled", "Nothing was sent."),
     ]
     for card in cards:
         valid(card)
