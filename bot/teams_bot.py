@@ -111,7 +111,8 @@ class JbBot(ActivityHandler):
         value = activity.value if isinstance(activity.value, dict) else {}
         action = value.get("action") if isinstance(value.get("action"), dict) else {}
         data = action.get("data") if isinstance(action.get("data"), dict) else {}
-        verb = Verb(action["verb"]) if action.get("verb") in VERBS else None
+        raw_verb = action.get("verb")
+        verb = Verb(raw_verb) if isinstance(raw_verb, str) and raw_verb in VERBS else None
         handler = self._actions.get(verb) if verb is not None else None
         if verb is None or handler is None:
             logger.info("card verb not in use in conversation=%s", activity.conversation.id)

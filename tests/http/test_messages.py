@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.support.factories import make_activity, make_bot_added, make_message
@@ -109,3 +110,15 @@ async def test_the_welcome_card_comes_once_per_conversation(bot_client: Any, con
     await client.post("/api/messages", json=make_message("/help", connector.url))
     sent = await connector.wait_for(lambda sent: len(sent) >= 2)
     assert ["Welcome to the JB e-Ticket Bot" in item.text for item in sent] == [True, False]
+
+
+async def test_a_press_whose_verb_is_not_text_gets_the_out_of_use_card(bot_client: Any, connector: FakeConnector) -> None:
+    from tests.support.factories import make_invoke
+
+    client = await bot_client()
+    for junk in (["officer.approve"], {"v": 1}, 7, None):
+        press = make_invoke("x", {}, connector.url)
+        press["value"]["action"]["verb"] = junk
+        answer = await client.post("/api/messages", json=press)
+        assert answer.status == 200
+        assert "This button is no longer in use" in json.dumps(await answer.json())
