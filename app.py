@@ -23,10 +23,10 @@ from bot.outbox import OutboxSender
 from bot.scheduler import ReadinessScheduler
 from bot.state_storage import DurableStorage
 from bot.teams_bot import JbBot
+from domain.records import TicketEvent
 from intake.api import setup_intake_routes
 from services.context import AppContext
 from services.tickets import record_events
-from domain.records import TicketEvent
 from settings import Settings, SettingsError
 from storage.errors import StorageError
 from storage.repositories import Database
@@ -49,7 +49,8 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
     # botbuilder's connector sends every reply with blocking `requests` in the default executor
     # (min(32, cores + 4) threads); replies wait on the network, so give them room to overlap.
     asyncio.get_running_loop().set_default_executor(
-        ThreadPoolExecutor(max_workers=CONNECTOR_THREADS, thread_name_prefix="connector"))
+        ThreadPoolExecutor(max_workers=CONNECTOR_THREADS, thread_name_prefix="connector")
+    )
     db = await Database.open(settings.data_dir)
     context = AppContext(settings=settings, db=db)
     conversation_state = ConversationState(DurableStorage(db.state, db.commit))
@@ -153,4 +154,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

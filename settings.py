@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+COURT_ZONE = ZoneInfo("America/New_York")
 
 
 class SettingsError(ValueError):
@@ -29,7 +30,7 @@ class Settings:
     jb_staff_ids: frozenset[str] = frozenset()
     ticket_events_secret: str | None = field(default=None, repr=False)
     allowed_tenants: frozenset[str] = frozenset()
-    timezone: ZoneInfo = ZoneInfo("America/New_York")
+    timezone: ZoneInfo = COURT_ZONE
     ready_min_accepted: int = 3
     ready_min_days: int = 7
     ready_clean_streak: int = 3
@@ -98,7 +99,9 @@ class Settings:
         try:
             zone = ZoneInfo(zone_name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise SettingsError(f"TIMEZONE must be an IANA time zone such as America/New_York, got {zone_name!r}") from None
+            raise SettingsError(
+                f"TIMEZONE must be an IANA time zone such as America/New_York, got {zone_name!r}"
+            ) from None
 
         data_dir = Path(text("DATA_DIR") or "./data")
         if data_dir.exists() and not data_dir.is_dir():

@@ -33,8 +33,11 @@ class EchoBot(ActivityHandler):
             return await super().on_invoke_activity(turn_context)
         value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
         action = value.get("action") if isinstance(value.get("action"), dict) else {}
-        card = {"type": "AdaptiveCard", "version": "1.5",
-                "body": [{"type": "TextBlock", "text": f"Echo: {action.get('verb')}", "wrap": True}]}
+        card = {
+            "type": "AdaptiveCard",
+            "version": "1.5",
+            "body": [{"type": "TextBlock", "text": f"Echo: {action.get('verb')}", "wrap": True}],
+        }
         body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
         return InvokeResponse(status=int(HTTPStatus.OK), body=body)
 

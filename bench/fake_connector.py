@@ -78,8 +78,15 @@ class FakeConnector:
     async def _member(self, request: web.Request) -> web.Response:
         self.calls += 1
         member = request.match_info["member"]
-        return web.json_response({"id": member, "name": "Bench User", "aadObjectId": member.removeprefix("29:"),
-                                  "email": "bench.user@agency.example", "userPrincipalName": "bench.user@agency.example"})
+        return web.json_response(
+            {
+                "id": member,
+                "name": "Bench User",
+                "aadObjectId": member.removeprefix("29:"),
+                "email": "bench.user@agency.example",
+                "userPrincipalName": "bench.user@agency.example",
+            }
+        )
 
     async def _send(self, request: web.Request) -> web.Response:
         return await self._record(request, "POST", f"msg-{next(self._ids)}")
@@ -101,8 +108,11 @@ class FakeConnector:
 
 def cards_of(body: dict[str, Any]) -> list[dict[str, Any]]:
     """The Adaptive Cards an activity carries."""
-    return [a.get("content") or {} for a in body.get("attachments") or []
-            if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
+    return [
+        a.get("content") or {}
+        for a in body.get("attachments") or []
+        if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+    ]
 
 
 def find_action_data(node: Any, key: str) -> dict[str, Any] | None:

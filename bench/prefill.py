@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from domain.records import Actor, Agency, EventType, Officer, OfficerState, Package, Stamp, TicketEvent
@@ -50,24 +50,54 @@ def ready_officer(index: int) -> tuple[str, str]:
 
 
 def _package(code: str, poc: str, at: datetime) -> Package:
-    agency = Agency(judiciary_code=code, agency_name=f"Bench Town {code} Police Department",
-                    letterhead_address="1 Main St, Bench Town, VT 05000", letterhead_phone="(802) 555-0100",
-                    poc_name="Pat Poc", poc_email="pat.poc@agency.example")
+    agency = Agency(
+        judiciary_code=code,
+        agency_name=f"Bench Town {code} Police Department",
+        letterhead_address="1 Main St, Bench Town, VT 05000",
+        letterhead_phone="(802) 555-0100",
+        poc_name="Pat Poc",
+        poc_email="pat.poc@agency.example",
+    )
     return Package(agency=agency, poc=Actor(poc, "Pat Poc"), submitted=Stamp(Actor(poc, "Pat Poc"), at))
 
 
 def _officer(code: str, number: str, poc: str, at: datetime) -> Officer:
-    return Officer(judiciary_code=code, officer_number=number, first_name="Casey", last_name="Officer",
-                   dps_username=f"c{number.lower()}", start_date=at.date(), added=Stamp(Actor(poc, "Pat Poc"), at))
+    return Officer(
+        judiciary_code=code,
+        officer_number=number,
+        first_name="Casey",
+        last_name="Officer",
+        dps_username=f"c{number.lower()}",
+        start_date=at.date(),
+        added=Stamp(Actor(poc, "Pat Poc"), at),
+    )
 
 
 def _ticket(event_id: str, ticket: str, code: str, number: str, issued: datetime) -> list[TicketEvent]:
     """A clean ticket: submitted an hour after issue, accepted two hours later."""
     submitted, accepted = issued + timedelta(hours=1), issued + timedelta(hours=3)
-    return [TicketEvent(event_id=f"{event_id}-s", type=EventType.SUBMITTED, ticket_number=ticket, officer_number=number,
-                        judiciary_code=code, occurred_at=submitted, issued_at=issued, received_at=submitted),
-            TicketEvent(event_id=f"{event_id}-a", type=EventType.ACCEPTED, ticket_number=ticket, officer_number=number,
-                        judiciary_code=code, occurred_at=accepted, issued_at=issued, received_at=accepted)]
+    return [
+        TicketEvent(
+            event_id=f"{event_id}-s",
+            type=EventType.SUBMITTED,
+            ticket_number=ticket,
+            officer_number=number,
+            judiciary_code=code,
+            occurred_at=submitted,
+            issued_at=issued,
+            received_at=submitted,
+        ),
+        TicketEvent(
+            event_id=f"{event_id}-a",
+            type=EventType.ACCEPTED,
+            ticket_number=ticket,
+            officer_number=number,
+            judiciary_code=code,
+            occurred_at=accepted,
+            issued_at=issued,
+            received_at=accepted,
+        ),
+    ]
 
 
 def history(count: int, start: datetime) -> Iterator[TicketEvent]:
@@ -84,7 +114,7 @@ async def prefill(data_dir: Path, events: int, people: People, *, ready: int = 0
     Returns the seconds taken (including the snapshot written at close).
     """
     started = time.perf_counter()
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     year_ago = now - timedelta(days=366)
     approved_on: date = (year_ago + timedelta(days=10)).date()
     db = await Database.open(data_dir)
@@ -93,8 +123,12 @@ async def prefill(data_dir: Path, events: int, people: People, *, ready: int = 0
         for code, number in ALL_OFFICERS:
             officer = _officer(code, number, people.poc, year_ago)
             if number in APPROVED_NUMBERS:
-                officer = replace(officer, state=OfficerState.APPROVED, approval_date=approved_on,
-                                  approved=Stamp(Actor(people.jb, "Jamie Staff"), year_ago + timedelta(days=10)))
+                officer = replace(
+                    officer,
+                    state=OfficerState.APPROVED,
+                    approval_date=approved_on,
+                    approved=Stamp(Actor(people.jb, "Jamie Staff"), year_ago + timedelta(days=10)),
+                )
             ops.append(db.officers.put(officer))
         ops.append(db.subscriptions.put(BENCH_AGENCY, people.agency_channel, people.poc, year_ago))
         await db.commit(ops)
@@ -103,8 +137,12 @@ async def prefill(data_dir: Path, events: int, people: People, *, ready: int = 0
             code, number = ready_officer(index)
             batch.append(db.officers.put(_officer(code, number, people.poc, now - timedelta(days=20))))
             for n in range(3):
-                batch += [db.events.put(event) for event in
-                          _ticket(f"ready-{index}-{n}", f"C-{index}-{n}", code, number, now - timedelta(days=14, hours=n))]
+                batch += [
+                    db.events.put(event)
+                    for event in _ticket(
+                        f"ready-{index}-{n}", f"C-{index}-{n}", code, number, now - timedelta(days=14, hours=n)
+                    )
+                ]
         if batch:
             await db.commit(batch)
         batch = []

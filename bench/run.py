@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +36,11 @@ LOGS = BUILD / "bench-logs"
 SECRET = "bench-secret-0123456789abcdef"
 BOT_ID = "28:bench-bot"
 TENANT = "tenant-bench"
-PEOPLE = People(poc="11111111-1111-4111-8111-111111111111", jb="22222222-2222-4222-8222-222222222222",
-                agency_channel="19:bench-agency@thread.tacv2")
+PEOPLE = People(
+    poc="11111111-1111-4111-8111-111111111111",
+    jb="22222222-2222-4222-8222-222222222222",
+    agency_channel="19:bench-agency@thread.tacv2",
+)
 
 TURNS = int(os.environ.get("BENCH_TURNS", "300"))
 TURN_WARMUP = 30
@@ -112,8 +115,12 @@ def foreign_cpu(before: CpuSample, after: CpuSample) -> dict[str, float]:
     """CPU seconds other processes used (and the hypervisor stole) between two samples: noise in the results."""
     wall = after.at - before.at
     foreign = max(0.0, (after.busy_s - before.busy_s) - (after.ours_s - before.ours_s))
-    return {"wall_s": round(wall, 1), "other_processes_cpu_s": round(foreign, 1), "steal_s": round(after.steal_s - before.steal_s, 1),
-            "other_share_of_machine": round(foreign / (wall * (os.cpu_count() or 1)), 3) if wall > 0 else 0.0}
+    return {
+        "wall_s": round(wall, 1),
+        "other_processes_cpu_s": round(foreign, 1),
+        "steal_s": round(after.steal_s - before.steal_s, 1),
+        "other_share_of_machine": round(foreign / (wall * (os.cpu_count() or 1)), 3) if wall > 0 else 0.0,
+    }
 
 
 @dataclass
@@ -155,7 +162,7 @@ class BotProcess:
             self.process.send_signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(self.process.wait(), STOP_TIMEOUT)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
         return round(time.monotonic() - started, 2)
@@ -168,7 +175,13 @@ async def spawn(name: str, args: list[str], env: Mapping[str, str], port: int) -
     with open(log_path, "wb") as log:
         started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
-            sys.executable, *args, cwd=ROOT, env=dict(env), stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL,
+            sys.executable,
+            *args,
+            cwd=ROOT,
+            env=dict(env),
+            stdout=log,
+            stderr=log,
+            stdin=asyncio.subprocess.DEVNULL,
         )
     return BotProcess(name, port, process, log_path, started)
 
@@ -189,8 +202,12 @@ async def start_echo_bot() -> BotProcess:
 async def start_our_bot(name: str, data_dir: Path) -> BotProcess:
     """``python app.py`` with its own data dir, one JB staff member and the intake secret."""
     port = free_port()
-    env = base_env() | {"PORT": str(port), "DATA_DIR": str(data_dir), "JB_STAFF_IDS": PEOPLE.jb,
-                        "TICKET_EVENTS_SECRET": SECRET}
+    env = base_env() | {
+        "PORT": str(port),
+        "DATA_DIR": str(data_dir),
+        "JB_STAFF_IDS": PEOPLE.jb,
+        "TICKET_EVENTS_SECRET": SECRET,
+    }
     return await spawn(name, ["app.py"], env, port)
 
 
@@ -208,12 +225,14 @@ def activity(kind: str, service_url: str, conversation_id: str, user: str, *, ch
     channel_data: dict[str, Any] = {"tenant": {"id": TENANT}}
     if channel:
         conversation |= {"conversationType": "channel", "isGroup": True}
-        channel_data |= {"team": {"id": "19:bench-team@thread.tacv2", "name": "Bench Town PD"},
-                         "channel": {"id": PEOPLE.agency_channel, "name": "e-Tickets"}}
+        channel_data |= {
+            "team": {"id": "19:bench-team@thread.tacv2", "name": "Bench Town PD"},
+            "channel": {"id": PEOPLE.agency_channel, "name": "e-Tickets"},
+        }
     return {
         "type": kind,
         "id": f"activity-{uuid.uuid4().hex[:12]}",
-        "timestamp": datetime.now(timezone.utc).isoformat(),
+        "timestamp": datetime.now(UTC).isoformat(),
         "serviceUrl": service_url,
         "channelId": "msteams",
         "from": {"id": f"29:{user}", "name": "Bench User", "aadObjectId": user},
@@ -236,27 +255,45 @@ def message(text: str, service_url: str, conversation_id: str, user: str, *, cha
     return body
 
 
-def invoke(verb: str, data: dict[str, Any], service_url: str, conversation_id: str, user: str,
-           reply_to_id: str = "msg-card") -> dict[str, Any]:
+def invoke(
+    verb: str, data: dict[str, Any], service_url: str, conversation_id: str, user: str, reply_to_id: str = "msg-card"
+) -> dict[str, Any]:
     """An Action.Execute press: an ``adaptiveCard/action`` invoke carrying the verb and data."""
     body = activity("invoke", service_url, conversation_id, user)
     body["name"] = "adaptiveCard/action"
     body["replyToId"] = reply_to_id
-    body["value"] = {"action": {"type": "Action.Execute", "verb": verb, "data": {"verb": verb, **data}}, "trigger": "manual"}
+    body["value"] = {
+        "action": {"type": "Action.Execute", "verb": verb, "data": {"verb": verb, **data}},
+        "trigger": "manual",
+    }
     return body
 
 
 def iso(moment: datetime) -> str:
     """ISO 8601 in UTC with ``Z``."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def ticket_event(event_id: str, ticket: str, *, kind: str = "submitted", officer: str = MONITORED_NUMBER,
-                 code: str = BENCH_AGENCY, **extra: Any) -> dict[str, Any]:
+def ticket_event(
+    event_id: str,
+    ticket: str,
+    *,
+    kind: str = "submitted",
+    officer: str = MONITORED_NUMBER,
+    code: str = BENCH_AGENCY,
+    **extra: Any,
+) -> dict[str, Any]:
     """A clean intake event (uploaded an hour after issue), or ``kind`` with ``extra`` fields."""
-    now = datetime.now(timezone.utc)
-    return {"event_id": event_id, "type": kind, "ticket_number": ticket, "officer_number": officer,
-            "judiciary_code": code, "occurred_at": iso(now), "issued_at": iso(now - timedelta(hours=1))} | extra
+    now = datetime.now(UTC)
+    return {
+        "event_id": event_id,
+        "type": kind,
+        "ticket_number": ticket,
+        "officer_number": officer,
+        "judiciary_code": code,
+        "occurred_at": iso(now),
+        "issued_at": iso(now - timedelta(hours=1)),
+    } | extra
 
 
 # ---- the driver ------------------------------------------------------------------------------------
@@ -332,6 +369,7 @@ class Driver:
 
 async def help_turns(driver: Driver, bot: BotProcess) -> Stats:
     """/help typed in a 1:1 chat, one chat per worker."""
+
     async def work(worker: int, _: int) -> None:
         await driver.turn(bot, message("/help", driver.connector.url, f"a:bench-help-{worker}", guid(0x100 + worker)))
 
@@ -340,16 +378,22 @@ async def help_turns(driver: Driver, bot: BotProcess) -> Stats:
 
 async def wizard_steps(driver: Driver, bot: BotProcess) -> dict[str, Stats]:
     """/new-package, then Next on its first card (Valcour chosen); then Cancel (not timed) to begin afresh."""
+
     async def work(worker: int, _: int) -> dict[str, float]:
         conversation, user = f"a:bench-wizard-{worker}", guid(0x200 + worker)
         started = time.perf_counter()
         reply = await driver.turn(bot, message("/new-package", driver.connector.url, conversation, user))
         typed = time.perf_counter() - started
         found = next((d for card in cards_of(reply) if (d := find_action_data(card, "wizard"))), None)
-        wizard = {"wizard": found["wizard"], "step": found.get("step")} if found else {"wizard": "echo", "step": "records_system"}
+        wizard = (
+            {"wizard": found["wizard"], "step": found.get("step")}
+            if found
+            else {"wizard": "echo", "step": "records_system"}
+        )
         started = time.perf_counter()
-        card = await driver.press(bot, invoke("wizard.next", wizard | {"records_system": "valcour"},
-                                              driver.connector.url, conversation, user))
+        card = await driver.press(
+            bot, invoke("wizard.next", wizard | {"records_system": "valcour"}, driver.connector.url, conversation, user)
+        )
         pressed = time.perf_counter() - started
         if found and "Pre-conditions" not in json.dumps(card):
             raise RuntimeError("the wizard did not move to its second step")
@@ -372,8 +416,10 @@ async def open_incidents(driver: Driver, bot: BotProcess, count: int) -> list[st
     ids: list[str] = []
     run = uuid.uuid4().hex[:6]
     for start in range(0, count, BATCH_SIZE):
-        events = [ticket_event(f"rej-{run}-{i}", f"R-{run}-{i}", kind="rejected", reason="Missing plate state")
-                  for i in range(start, min(count, start + BATCH_SIZE))]
+        events = [
+            ticket_event(f"rej-{run}-{i}", f"R-{run}-{i}", kind="rejected", reason="Missing plate state")
+            for i in range(start, min(count, start + BATCH_SIZE))
+        ]
         answer = await driver.post_events(bot, {"events": events})
         ids += [incident["id"] for result in answer["results"] for incident in result["incidents"]]
     return ids
@@ -381,10 +427,19 @@ async def open_incidents(driver: Driver, bot: BotProcess, count: int) -> list[st
 
 async def approve_presses(driver: Driver, bot: BotProcess, check: bool) -> Stats:
     """Action.Execute Approve by JB staff on a different ready officer each time (echo: the same invoke)."""
+
     async def work(_: int, iteration: int) -> None:
         code, number = ready_officer(iteration)
-        card = await driver.press(bot, invoke("officer.approve", {"judiciary_code": code, "officer_number": number},
-                                              driver.connector.url, "a:bench-jb", PEOPLE.jb))
+        card = await driver.press(
+            bot,
+            invoke(
+                "officer.approve",
+                {"judiciary_code": code, "officer_number": number},
+                driver.connector.url,
+                "a:bench-jb",
+                PEOPLE.jb,
+            ),
+        )
         if check and "Approved by" not in json.dumps(card):
             raise RuntimeError(f"officer {code}:{number} was not approved")
 
@@ -393,10 +448,12 @@ async def approve_presses(driver: Driver, bot: BotProcess, check: bool) -> Stats
 
 async def resolve_presses(driver: Driver, bot: BotProcess, incident_ids: list[str] | None) -> Stats:
     """Action.Execute Mark resolved by JB staff on a fresh open incident each time (echo: the same invoke)."""
+
     async def work(_: int, iteration: int) -> None:
         incident = incident_ids[iteration] if incident_ids else f"echo-{iteration}"
-        card = await driver.press(bot, invoke("incident.resolve", {"incident_id": incident}, driver.connector.url,
-                                              "a:bench-jb", PEOPLE.jb))
+        card = await driver.press(
+            bot, invoke("incident.resolve", {"incident_id": incident}, driver.connector.url, "a:bench-jb", PEOPLE.jb)
+        )
         if incident_ids and "Resolved by" not in json.dumps(card):
             raise RuntimeError("the incident was not resolved")
 
@@ -421,11 +478,17 @@ async def turn_comparison(driver: Driver, workdir: Path) -> dict[str, Any]:
         for label, bot in (("echo", echo), ("ours", ours)):
             for name, stats in (await wizard_steps(driver, bot)).items():
                 out[label][name] = stats.as_dict()
-            print(f"  wizard {label}: start {out[label]['new_package']['p50_ms']} ms, step {out[label]['wizard_step']['p50_ms']} ms", flush=True)
+            print(
+                f"  wizard {label}: start {out[label]['new_package']['p50_ms']} ms, step {out[label]['wizard_step']['p50_ms']} ms",
+                flush=True,
+            )
         await introduce(driver, ours)
         out["echo"]["approve"] = (await approve_presses(driver, echo, False)).as_dict()
         out["ours"]["approve"] = (await approve_presses(driver, ours, True)).as_dict()
-        print(f"  Approve: echo {out['echo']['approve']['p50_ms']} ms, ours {out['ours']['approve']['p50_ms']} ms", flush=True)
+        print(
+            f"  Approve: echo {out['echo']['approve']['p50_ms']} ms, ours {out['ours']['approve']['p50_ms']} ms",
+            flush=True,
+        )
         started = time.perf_counter()
         incidents = await open_incidents(driver, ours, TURNS + TURN_WARMUP)
         out["ours"]["incident_setup_s"] = round(time.perf_counter() - started, 2)
@@ -433,7 +496,10 @@ async def turn_comparison(driver: Driver, workdir: Path) -> dict[str, Any]:
             raise RuntimeError(f"expected {TURNS + TURN_WARMUP} incidents, got {len(incidents)}")
         out["echo"]["resolve"] = (await resolve_presses(driver, echo, None)).as_dict()
         out["ours"]["resolve"] = (await resolve_presses(driver, ours, incidents)).as_dict()
-        print(f"  Mark resolved: echo {out['echo']['resolve']['p50_ms']} ms, ours {out['ours']['resolve']['p50_ms']} ms", flush=True)
+        print(
+            f"  Mark resolved: echo {out['echo']['resolve']['p50_ms']} ms, ours {out['ours']['resolve']['p50_ms']} ms",
+            flush=True,
+        )
         out["echo"]["peak_rss_mb"] = echo.peak_rss_mb()
         out["ours"]["peak_rss_mb"] = ours.peak_rss_mb()
         out["noise"] = foreign_cpu(before, cpu_sample([os.getpid(), echo.pid, ours.pid]))
@@ -461,27 +527,43 @@ async def intake_stage(driver: Driver, workdir: Path, stored: int) -> dict[str, 
 
         async def single(worker: int, i: int) -> None:
             code, number = ALL_OFFICERS[i % len(ALL_OFFICERS)]
-            answer = await driver.post_events(bot, ticket_event(f"{run}-single-{i}", f"S-{run}-{i}", code=code, officer=number))
+            answer = await driver.post_events(
+                bot, ticket_event(f"{run}-single-{i}", f"S-{run}-{i}", code=code, officer=number)
+            )
             if answer["results"][0]["status"] != "recorded":
                 raise RuntimeError("event not recorded")
 
-        out["single"] = (await measure(single, iterations=SINGLE_EVENTS, concurrency=SENDERS, warmup=SINGLE_WARMUP))[WHOLE].as_dict()
+        out["single"] = (await measure(single, iterations=SINGLE_EVENTS, concurrency=SENDERS, warmup=SINGLE_WARMUP))[
+            WHOLE
+        ].as_dict()
 
         async def batch(_: int, i: int) -> None:
-            events = [ticket_event(f"{run}-batch-{i}-{j}", f"T-{run}-{i}-{j}", code=ALL_OFFICERS[j % len(ALL_OFFICERS)][0],
-                                   officer=ALL_OFFICERS[j % len(ALL_OFFICERS)][1]) for j in range(BATCH_SIZE)]
+            events = [
+                ticket_event(
+                    f"{run}-batch-{i}-{j}",
+                    f"T-{run}-{i}-{j}",
+                    code=ALL_OFFICERS[j % len(ALL_OFFICERS)][0],
+                    officer=ALL_OFFICERS[j % len(ALL_OFFICERS)][1],
+                )
+                for j in range(BATCH_SIZE)
+            ]
             answer = await driver.post_events(bot, {"events": events})
             if len(answer["results"]) != BATCH_SIZE:
                 raise RuntimeError("batch not recorded")
 
-        out["batch_100"] = (await measure(batch, iterations=BATCHES, concurrency=BATCH_CONCURRENCY, warmup=4))[WHOLE].as_dict()
+        out["batch_100"] = (await measure(batch, iterations=BATCHES, concurrency=BATCH_CONCURRENCY, warmup=4))[
+            WHOLE
+        ].as_dict()
         out["peak_rss_mb"] = bot.peak_rss_mb()
         out["noise"] = foreign_cpu(before, cpu_sample([os.getpid(), bot.pid]))
         out["snapshots_during_run"] = bot.log_count("snapshot written")
     finally:
         out["stop_s"] = await bot.stop()
-    print(f"  {stored:>7} stored: cold start {out['cold_start_s']} s, single p99 {out['single']['p99_ms']} ms "
-          f"at {out['single']['per_second']}/s, batch p99 {out['batch_100']['p99_ms']} ms, RSS {out['peak_rss_mb']} MB", flush=True)
+    print(
+        f"  {stored:>7} stored: cold start {out['cold_start_s']} s, single p99 {out['single']['p99_ms']} ms "
+        f"at {out['single']['per_second']}/s, batch p99 {out['batch_100']['p99_ms']} ms, RSS {out['peak_rss_mb']} MB",
+        flush=True,
+    )
     shutil.rmtree(data_dir, ignore_errors=True)
     return out
 
@@ -503,18 +585,42 @@ def judge(turns: dict[str, Any], stages: dict[int, dict[str, Any]]) -> list[dict
         ok = value is not None and (value <= limit if at_most else value >= limit)
         checks.append({"target": name, "value": value, "limit": limit, "pass": ok, "text": text})
 
-    check("help_p50_ratio", ratio(ours["help"]["p50_ms"], echo["help"]["p50_ms"]), TARGETS["help_p50_ratio"], True,
-          "our /help p50 within 1.5x of the echo bot's")
-    check("approve_p50_ratio", ratio(ours["approve"]["p50_ms"], echo["approve"]["p50_ms"]), TARGETS["approve_p50_ratio"], True,
-          "Action.Execute Approve p50 within 2x of the echo bot's invoke")
+    check(
+        "help_p50_ratio",
+        ratio(ours["help"]["p50_ms"], echo["help"]["p50_ms"]),
+        TARGETS["help_p50_ratio"],
+        True,
+        "our /help p50 within 1.5x of the echo bot's",
+    )
+    check(
+        "approve_p50_ratio",
+        ratio(ours["approve"]["p50_ms"], echo["approve"]["p50_ms"]),
+        TARGETS["approve_p50_ratio"],
+        True,
+        "Action.Execute Approve p50 within 2x of the echo bot's invoke",
+    )
     empty, full = stages.get(0), stages.get(max(stages)) if stages else None
-    check("intake_p99_ratio_100k_vs_empty",
-          ratio(full["single"]["p99_ms"], empty["single"]["p99_ms"]) if empty and full and max(stages) > 0 else None,
-          TARGETS["intake_p99_ratio_100k_vs_empty"], True, f"single-event intake p99 at {max(stages) if stages else 0:,} stored within 2x of empty")
-    check("single_event_per_second", min((s["single"]["per_second"] for s in stages.values()), default=None),
-          TARGETS["single_event_per_second"], False, "single-event requests per second with 8 senders (lowest stage)")
-    check("peak_rss_mb_100k", full["peak_rss_mb"] if full else None, TARGETS["peak_rss_mb_100k"], True,
-          f"our peak RSS at {max(stages) if stages else 0:,} stored events, MB")
+    check(
+        "intake_p99_ratio_100k_vs_empty",
+        ratio(full["single"]["p99_ms"], empty["single"]["p99_ms"]) if empty and full and max(stages) > 0 else None,
+        TARGETS["intake_p99_ratio_100k_vs_empty"],
+        True,
+        f"single-event intake p99 at {max(stages) if stages else 0:,} stored within 2x of empty",
+    )
+    check(
+        "single_event_per_second",
+        min((s["single"]["per_second"] for s in stages.values()), default=None),
+        TARGETS["single_event_per_second"],
+        False,
+        "single-event requests per second with 8 senders (lowest stage)",
+    )
+    check(
+        "peak_rss_mb_100k",
+        full["peak_rss_mb"] if full else None,
+        TARGETS["peak_rss_mb_100k"],
+        True,
+        f"our peak RSS at {max(stages) if stages else 0:,} stored events, MB",
+    )
     return checks
 
 
@@ -527,15 +633,24 @@ def table(turns: dict[str, Any], stages: dict[int, dict[str, Any]], checks: list
         "| scenario | bot | p50 ms | p95 ms | p99 ms | per s | errors |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    names = [("help", "/help turn"), ("new_package", "/new-package turn"), ("wizard_step", "wizard step (card submit)"),
-             ("approve", "Action.Execute Approve"), ("resolve", "Action.Execute Mark resolved")]
+    names = [
+        ("help", "/help turn"),
+        ("new_package", "/new-package turn"),
+        ("wizard_step", "wizard step (card submit)"),
+        ("approve", "Action.Execute Approve"),
+        ("resolve", "Action.Execute Mark resolved"),
+    ]
     for key, title in names:
         for label, data in (("echo", echo), ("ours", ours)):
             s = data[key]
-            lines.append(f"| {title} | {label} | {s['p50_ms']} | {s['p95_ms']} | {s['p99_ms']} | {s['per_second']} | {s['errors']} |")
-        lines.append(f"| {title} | ours/echo | {ratio(ours[key]['p50_ms'], echo[key]['p50_ms'])} | "
-                     f"{ratio(ours[key]['p95_ms'], echo[key]['p95_ms'])} | {ratio(ours[key]['p99_ms'], echo[key]['p99_ms'])} | "
-                     f"{ratio(ours[key]['per_second'], echo[key]['per_second'])} | |")
+            lines.append(
+                f"| {title} | {label} | {s['p50_ms']} | {s['p95_ms']} | {s['p99_ms']} | {s['per_second']} | {s['errors']} |"
+            )
+        lines.append(
+            f"| {title} | ours/echo | {ratio(ours[key]['p50_ms'], echo[key]['p50_ms'])} | "
+            f"{ratio(ours[key]['p95_ms'], echo[key]['p95_ms'])} | {ratio(ours[key]['p99_ms'], echo[key]['p99_ms'])} | "
+            f"{ratio(ours[key]['per_second'], echo[key]['per_second'])} | |"
+        )
     lines += [
         "",
         "| bot | cold start to first reply s | peak RSS MB |",
@@ -552,13 +667,18 @@ def table(turns: dict[str, Any], stages: dict[int, dict[str, Any]], checks: list
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for stored, s in sorted(stages.items()):
-        lines.append(f"| {stored:,} | {s['prefill_s']} | {s['cold_start_s']} | {s['help']['p50_ms']} | {s['single']['p50_ms']} | "
-                     f"{s['single']['p99_ms']} | {s['single']['per_second']} | {s['batch_100']['p50_ms']} | "
-                     f"{s['batch_100']['p99_ms']} | {round(s['batch_100']['per_second'] * BATCH_SIZE)} | {s['peak_rss_mb']} | "
-                     f"{s['snapshots_during_run']} | {s['stop_s']} |")
+        lines.append(
+            f"| {stored:,} | {s['prefill_s']} | {s['cold_start_s']} | {s['help']['p50_ms']} | {s['single']['p50_ms']} | "
+            f"{s['single']['p99_ms']} | {s['single']['per_second']} | {s['batch_100']['p50_ms']} | "
+            f"{s['batch_100']['p99_ms']} | {round(s['batch_100']['per_second'] * BATCH_SIZE)} | {s['peak_rss_mb']} | "
+            f"{s['snapshots_during_run']} | {s['stop_s']} |"
+        )
     noise = [("turns", turns.get("noise"))] + [(f"intake {k:,}", v.get("noise")) for k, v in sorted(stages.items())]
-    lines += ["", "Other processes' share of the machine's CPU while measuring (noise): " +
-              ", ".join(f"{name} {n['other_share_of_machine']:.0%} (steal {n['steal_s']} s)" for name, n in noise if n)]
+    lines += [
+        "",
+        "Other processes' share of the machine's CPU while measuring (noise): "
+        + ", ".join(f"{name} {n['other_share_of_machine']:.0%} (steal {n['steal_s']} s)" for name, n in noise if n),
+    ]
     lines += ["", "| target | value | limit | result |", "| --- | ---: | ---: | --- |"]
     for c in checks:
         lines.append(f"| {c['text']} | {c['value']} | {c['limit']} | {'PASS' if c['pass'] else 'FAIL'} |")
@@ -586,11 +706,19 @@ async def run() -> dict[str, Any]:
         shutil.rmtree(workdir, ignore_errors=True)
     checks = judge(turns, stages)
     return {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
-        "settings": {"turns": TURNS, "turn_warmup": TURN_WARMUP, "turn_concurrency": TURN_CONCURRENCY,
-                     "single_events": SINGLE_EVENTS, "single_warmup": SINGLE_WARMUP, "senders": SENDERS,
-                     "batches": BATCHES, "batch_size": BATCH_SIZE, "batch_concurrency": BATCH_CONCURRENCY},
+        "settings": {
+            "turns": TURNS,
+            "turn_warmup": TURN_WARMUP,
+            "turn_concurrency": TURN_CONCURRENCY,
+            "single_events": SINGLE_EVENTS,
+            "single_warmup": SINGLE_WARMUP,
+            "senders": SENDERS,
+            "batches": BATCHES,
+            "batch_size": BATCH_SIZE,
+            "batch_concurrency": BATCH_CONCURRENCY,
+        },
         "turns": turns,
         "intake": {str(k): v for k, v in stages.items()},
         "targets": checks,

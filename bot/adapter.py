@@ -64,7 +64,9 @@ def build_adapter(settings: Settings) -> CloudAdapter:
         # without the rest of the public cloud's values it accepts no token (issuer None) and cannot reply.
         configuration.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.openid_metadata_url
         configuration.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
-        configuration.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+        configuration.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = (
+            AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+        )
         configuration.TO_CHANNEL_FROM_BOT_LOGIN_URL = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
         configuration.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
         configuration.OAUTH_URL = AuthenticationConstants.OAUTH_URL
@@ -81,15 +83,26 @@ def build_adapter(settings: Settings) -> CloudAdapter:
             type(error).__name__,
             exc_info=error,
         )
-        if activity.type == ActivityTypes.invoke:  # answer the press (else botbuilder answers 501) with a card, not a trace
-            card = message_card("Sorry, something went wrong", "Nothing was changed; please try again, or write to JUD-eTicket@vermont.gov.")
-            await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=invoke_card_response(card)))
+        if (
+            activity.type == ActivityTypes.invoke
+        ):  # answer the press (else botbuilder answers 501) with a card, not a trace
+            card = message_card(
+                "Sorry, something went wrong",
+                "Nothing was changed; please try again, or write to JUD-eTicket@vermont.gov.",
+            )
+            await turn_context.send_activity(
+                Activity(type=ActivityTypes.invoke_response, value=invoke_card_response(card))
+            )
         elif activity.type == ActivityTypes.message:
             try:
-                await turn_context.send_activity(card_activity(message_card(
-                    "Sorry, something went wrong",
-                    "I could not finish that. Nothing was changed; please try again, or write to JUD-eTicket@vermont.gov.",
-                )))
+                await turn_context.send_activity(
+                    card_activity(
+                        message_card(
+                            "Sorry, something went wrong",
+                            "I could not finish that. Nothing was changed; please try again, or write to JUD-eTicket@vermont.gov.",
+                        )
+                    )
+                )
             except Exception:
                 logger.exception("could not send the error notice")
 

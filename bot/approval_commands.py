@@ -30,7 +30,9 @@ from storage.repositories import SubscriptionRepository
 
 logger = logging.getLogger(__name__)
 
-WITHDRAW_USAGE = "Type /withdraw <officer number>, like /withdraw A1234 (add the Judiciary Code if you are PoC of several agencies)."
+WITHDRAW_USAGE = (
+    "Type /withdraw <officer number>, like /withdraw A1234 (add the Judiciary Code if you are PoC of several agencies)."
+)
 
 
 def _in_jb_channel(turn: Turn) -> bool:
@@ -71,43 +73,73 @@ class ApprovalCommands:
 
     async def approve(self, turn: Turn) -> ActionResult:
         """Approve (JB staff): approves a ready officer; one who is not ready gets the confirm card first."""
-        outcome = await approve(turn.app, turn.actor, turn.is_jb_staff, turn.data.get("judiciary_code"),
-                                turn.data.get("officer_number"), confirmed=False,
-                                pressed_activity=turn.context.activity.reply_to_id)
+        outcome = await approve(
+            turn.app,
+            turn.actor,
+            turn.is_jb_staff,
+            turn.data.get("judiciary_code"),
+            turn.data.get("officer_number"),
+            confirmed=False,
+            pressed_activity=turn.context.activity.reply_to_id,
+        )
         return _result(turn, outcome, "approve")
 
     async def approve_confirm(self, turn: Turn) -> ActionResult:
         """Approve on the confirm card (JB staff): approves although not every condition holds."""
-        outcome = await approve(turn.app, turn.actor, turn.is_jb_staff, turn.data.get("judiciary_code"),
-                                turn.data.get("officer_number"), confirmed=True,
-                                pressed_activity=turn.context.activity.reply_to_id)
+        outcome = await approve(
+            turn.app,
+            turn.actor,
+            turn.is_jb_staff,
+            turn.data.get("judiciary_code"),
+            turn.data.get("officer_number"),
+            confirmed=True,
+            pressed_activity=turn.context.activity.reply_to_id,
+        )
         return _result(turn, outcome, "approve_confirm")
 
     async def extend(self, turn: Turn) -> ActionResult:
         """Extend monitoring (JB staff): the same card with a date and a reason to fill in."""
-        outcome = await extend_form(turn.app, turn.actor, turn.is_jb_staff, turn.data.get("judiciary_code"),
-                                    turn.data.get("officer_number"))
+        outcome = await extend_form(
+            turn.app, turn.actor, turn.is_jb_staff, turn.data.get("judiciary_code"), turn.data.get("officer_number")
+        )
         return _result(turn, outcome, "extend")
 
     async def extend_submit(self, turn: Turn) -> ActionResult:
         """Submit on the extend card: recorded and shown on every copy, or the card back with the problems."""
-        outcome = await extend(turn.app, turn.actor, turn.is_jb_staff, turn.data.get("judiciary_code"),
-                               turn.data.get("officer_number"), turn.data,
-                               pressed_activity=turn.context.activity.reply_to_id)
+        outcome = await extend(
+            turn.app,
+            turn.actor,
+            turn.is_jb_staff,
+            turn.data.get("judiciary_code"),
+            turn.data.get("officer_number"),
+            turn.data,
+            pressed_activity=turn.context.activity.reply_to_id,
+        )
         return _result(turn, outcome, "extend_submit")
 
     async def withdraw_confirm(self, turn: Turn) -> ActionResult:
         """Withdraw on the confirm card (the agency's PoC or JB staff)."""
-        outcome = await withdraw(turn.app, turn.actor, turn.is_jb_staff, turn.data.get("judiciary_code"),
-                                 turn.data.get("officer_number"), pressed_activity=turn.context.activity.reply_to_id)
+        outcome = await withdraw(
+            turn.app,
+            turn.actor,
+            turn.is_jb_staff,
+            turn.data.get("judiciary_code"),
+            turn.data.get("officer_number"),
+            pressed_activity=turn.context.activity.reply_to_id,
+        )
         return _result(turn, outcome, "withdraw")
 
     async def cancel(self, turn: Turn) -> ActionResult:
         """Cancel: back to the officer's card (confirm and extend cards), or nothing withdrawn."""
         if turn.data.get("cancel") == "withdraw":
             return ActionResult(message_card("Nothing was withdrawn", "The officer stays in the Information Package."))
-        outcome = await cancel(turn.app, turn.actor, turn.data.get("judiciary_code"), turn.data.get("officer_number"),
-                               is_staff=turn.is_jb_staff)
+        outcome = await cancel(
+            turn.app,
+            turn.actor,
+            turn.data.get("judiciary_code"),
+            turn.data.get("officer_number"),
+            is_staff=turn.is_jb_staff,
+        )
         return _result(turn, outcome, "cancel")
 
     async def page(self, turn: Turn) -> ActionResult:
@@ -143,9 +175,16 @@ class ApprovalCommands:
             activity_id = await turn.reply_card(card, summary=f"Officer {officer.officer_number}")
             if turn.is_jb_staff:
                 # later Approve / Extend / readiness changes update this copy too
-                await turn.app.db.commit(track_ops(turn.app, readiness_subject(officer.key),
-                                                   base_conversation_id(turn.context.activity), activity_id, card,
-                                                   summary=f"Officer {officer.officer_number}"))
+                await turn.app.db.commit(
+                    track_ops(
+                        turn.app,
+                        readiness_subject(officer.key),
+                        base_conversation_id(turn.context.activity),
+                        activity_id,
+                        card,
+                        summary=f"Officer {officer.officer_number}",
+                    )
+                )
 
     async def status(self, turn: Turn) -> None:
         """/status [judiciary code | officer number]: progress toward readiness, open incidents, failed notices."""
@@ -163,16 +202,28 @@ class ApprovalCommands:
             await turn.reply_card(message_card("Which officer?", WITHDRAW_USAGE, kind="attention" if words else None))
             return
         if not is_officer_number(words[0]):
-            await turn.reply_card(message_card("Which officer?", (
-                f"\"{words[0][:40]}\" is not an officer number: it must be one letter and four digits. {WITHDRAW_USAGE}"),
-                kind="attention"))
+            await turn.reply_card(
+                message_card(
+                    "Which officer?",
+                    (
+                        f'"{words[0][:40]}" is not an officer number: it must be one letter and four digits. {WITHDRAW_USAGE}'
+                    ),
+                    kind="attention",
+                )
+            )
             return
         code: str | None = None
         if len(words) == 2:
             if not is_judiciary_code(words[1]):
-                await turn.reply_card(message_card("Which agency?", (
-                    f"\"{words[1][:40]}\" is not a Judiciary Code: it must be exactly 4 digits, like 9000. {WITHDRAW_USAGE}"),
-                    kind="attention"))
+                await turn.reply_card(
+                    message_card(
+                        "Which agency?",
+                        (
+                            f'"{words[1][:40]}" is not a Judiciary Code: it must be exactly 4 digits, like 9000. {WITHDRAW_USAGE}'
+                        ),
+                        kind="attention",
+                    )
+                )
                 return
             code = parse_judiciary_code(words[1])
         card = withdraw_request(turn.app, turn.actor, turn.is_jb_staff, parse_officer_number(words[0]), code)

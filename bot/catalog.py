@@ -23,9 +23,20 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("add-officer", "/add-officer", "Add officers to your agency's Information Package", ("personal",)),
     CommandInfo("withdraw", "/withdraw <officer number>", "Withdraw an officer from your agency's package"),
     CommandInfo("package", "/package [judiciary code]", "Show an Information Package with approval dates"),
-    CommandInfo("status", "/status [judiciary code | officer number]", "Officers' monitoring progress and open incidents"),
-    CommandInfo("subscribe", "/subscribe <judiciary code | jb>", "Send an agency's alerts (or JB notices) to this channel", ("team", "groupChat")),
-    CommandInfo("set-poc", "/set-poc <judiciary code> <e-mail or @mention>", "JB staff: hand an agency's Point-of-Contact role to someone"),
+    CommandInfo(
+        "status", "/status [judiciary code | officer number]", "Officers' monitoring progress and open incidents"
+    ),
+    CommandInfo(
+        "subscribe",
+        "/subscribe <judiciary code | jb>",
+        "Send an agency's alerts (or JB notices) to this channel",
+        ("team", "groupChat"),
+    ),
+    CommandInfo(
+        "set-poc",
+        "/set-poc <judiciary code> <e-mail or @mention>",
+        "JB staff: hand an agency's Point-of-Contact role to someone",
+    ),
     CommandInfo("audit", "/audit <officer number>", "JB staff: an officer's history of actions"),
     CommandInfo("help", "/help", "What this bot does and the commands it knows"),
 )

@@ -14,10 +14,15 @@ def resolve_action() -> ActionHandler:
         """Resolve the incident named in the card's data."""
         incident_id = turn.data.get("incident_id")
         outcome = await resolve_incident(
-            turn.app, turn.actor, incident_id if isinstance(incident_id, str) else "",
-            is_jb_staff=turn.is_jb_staff, pressed_activity=turn.context.activity.reply_to_id,
+            turn.app,
+            turn.actor,
+            incident_id if isinstance(incident_id, str) else "",
+            is_jb_staff=turn.is_jb_staff,
+            pressed_activity=turn.context.activity.reply_to_id,
         )
-        card = with_notice(outcome.card, outcome.message, kind=outcome.message_kind) if outcome.message else outcome.card
+        card = (
+            with_notice(outcome.card, outcome.message, kind=outcome.message_kind) if outcome.message else outcome.card
+        )
         return ActionResult(card, update_message=outcome.changed)
 
     return handle

@@ -54,7 +54,9 @@ class DeliveryError(Exception):
 class RateLimiter:
     """Sliding windows per conversation; ``delay`` says how long until one more operation is allowed."""
 
-    def __init__(self, limits: tuple[tuple[int, float], ...] = RATE_LIMITS, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limits: tuple[tuple[int, float], ...] = RATE_LIMITS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._limits = limits
         self._clock = clock
         self._history: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
@@ -169,7 +171,11 @@ class OutboxSender:
         by_conversation: dict[str, list[Notice]] = collections.defaultdict(list)
         for notice in self._app.db.outbox.pending():
             by_conversation[notice.conversation_id].append(notice)
-        rounds = [self._deliver_conversation(cid, notices) for cid, notices in by_conversation.items() if cid not in self._busy]
+        rounds = [
+            self._deliver_conversation(cid, notices)
+            for cid, notices in by_conversation.items()
+            if cid not in self._busy
+        ]
         waits = await asyncio.gather(*rounds) if rounds else []
         return min([wait for wait in waits if wait is not None], default=3600.0)
 
@@ -212,24 +218,54 @@ class OutboxSender:
                 delay = self._backoff(attempts, error.retry_after)
                 logger.warning(
                     "notice=%s conversation=%s attempt=%d failed status=%s; retrying in %.1fs",
-                    notice.id, notice.conversation_id, attempts, error.status, delay,
+                    notice.id,
+                    notice.conversation_id,
+                    attempts,
+                    error.status,
+                    delay,
                 )
-                await self._save(replace(notice, attempts=attempts, error=error.code,
-                                         next_attempt_at=now + timedelta(seconds=delay)))
+                await self._save(
+                    replace(notice, attempts=attempts, error=error.code, next_attempt_at=now + timedelta(seconds=delay))
+                )
             else:
-                logger.error("notice=%s conversation=%s failed for good status=%s code=%s",
-                             notice.id, notice.conversation_id, error.status, error.code)
+                logger.error(
+                    "notice=%s conversation=%s failed for good status=%s code=%s",
+                    notice.id,
+                    notice.conversation_id,
+                    error.status,
+                    error.code,
+                )
                 await self._finish(replace(notice, attempts=attempts), "failed", error=error.code)
             return False
-        delivered = replace(notice, attempts=notice.attempts + 1, activity_id=activity_id or notice.activity_id,
-                            status="sent", error=None, finished_at=self._app.now(), next_attempt_at=None)
+        delivered = replace(
+            notice,
+            attempts=notice.attempts + 1,
+            activity_id=activity_id or notice.activity_id,
+            status="sent",
+            error=None,
+            finished_at=self._app.now(),
+            next_attempt_at=None,
+        )
         ops = [self._app.db.outbox.put(delivered)]
         stored = self._app.db.outbox.get(notice.id)
         if stored is not None and stored.card != notice.card and delivered.activity_id:
             # the alert changed while this copy was on its way: bring the delivered message up to date
-            ops.append(self._app.db.outbox.put(replace(
-                delivered, id=new_id(), seq=self._app.db.outbox.next_seq(), card=stored.card, action="update",
-                subject=None, status="pending", attempts=0, finished_at=None, next_attempt_at=self._app.now())))
+            ops.append(
+                self._app.db.outbox.put(
+                    replace(
+                        delivered,
+                        id=new_id(),
+                        seq=self._app.db.outbox.next_seq(),
+                        card=stored.card,
+                        action="update",
+                        subject=None,
+                        status="pending",
+                        attempts=0,
+                        finished_at=None,
+                        next_attempt_at=self._app.now(),
+                    )
+                )
+            )
             self._wake.set()
         try:
             await self._app.db.commit(ops)
@@ -269,12 +305,18 @@ class OutboxSender:
         return outcome.get("id")
 
     async def _finish(self, notice: Notice, status: str, *, error: str | None = None) -> None:
-        await self._save(replace(notice, status=status, error=error if status == "failed" else None,
-                                 finished_at=self._app.now(), next_attempt_at=None))
+        await self._save(
+            replace(
+                notice,
+                status=status,
+                error=error if status == "failed" else None,
+                finished_at=self._app.now(),
+                next_attempt_at=None,
+            )
+        )
 
     async def _save(self, notice: Notice) -> None:
         try:
             await self._app.db.commit([self._app.db.outbox.put(notice)])
         except StorageError:
             logger.exception("could not record the outcome of notice=%s", notice.id)
-

@@ -43,12 +43,19 @@ _GUID_LIKE = re.compile(r"^[0-9a-fA-F-]{8,}$")
 
 def _one_to_one_card(app_id: str) -> dict[str, Any]:
     """How to open the 1:1 chat with the bot (wizards run there, not in channels)."""
-    text = ("The Information Package is filled in privately, in your 1:1 chat with me. Open it from my name (JB e-Ticket Bot): "
-            "select it and choose Chat, or search for JB e-Ticket Bot under Chat, then type the command there.")
+    text = (
+        "The Information Package is filled in privately, in your 1:1 chat with me. Open it from my name (JB e-Ticket Bot): "
+        "select it and choose Chat, or search for JB e-Ticket Bot under Chat, then type the command there."
+    )
     card = message_card("Let's continue in a 1:1 chat", text)
     if app_id:
-        card["actions"] = [{"type": "Action.OpenUrl", "title": "Open a 1:1 chat",
-                            "url": f"https://teams.microsoft.com/l/chat/0/0?users=28:{app_id}"}]
+        card["actions"] = [
+            {
+                "type": "Action.OpenUrl",
+                "title": "Open a 1:1 chat",
+                "url": f"https://teams.microsoft.com/l/chat/0/0?users=28:{app_id}",
+            }
+        ]
     return card
 
 
@@ -104,7 +111,9 @@ class PackageCommands:
         try:
             member = await asyncio.wait_for(TeamsInfo.get_member(turn.context, sender.id), MEMBER_LOOKUP_SECONDS)
         except Exception as error:  # the roster is a nicety: any failure just leaves the field empty
-            logger.debug("no roster e-mail for conversation=%s: %s", turn.context.activity.conversation.id, type(error).__name__)
+            logger.debug(
+                "no roster e-mail for conversation=%s: %s", turn.context.activity.conversation.id, type(error).__name__
+            )
             return None
         email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
         return email if isinstance(email, str) and _EMAIL.match(email) else None
@@ -135,8 +144,12 @@ class PackageCommands:
         verb = next((known for known in self._wizard.verbs if known.value == pressed), None)
         if verb is None:  # the card's data lost its verb or names another card's: a stale or forged press
             logger.info("wizard press without a wizard verb in conversation=%s", turn.context.activity.conversation.id)
-            return ActionResult(message_card("This card is out of date", "Nothing was changed. Type /new-package or "
-                                             "/add-officer to continue where you were."))
+            return ActionResult(
+                message_card(
+                    "This card is out of date",
+                    "Nothing was changed. Type /new-package or /add-officer to continue where you were.",
+                )
+            )
         reply = await self._wizard.press(await self._env(turn), verb, turn.data, await self._load(turn))
         await self._keep(turn, reply)
         return ActionResult(reply.card, update_message=reply.final)
@@ -145,8 +158,9 @@ class PackageCommands:
 
     async def acknowledge(self, turn: Turn) -> ActionResult:
         """Acknowledge (JB staff): record who and when, update every copy, tell the PoC (SOP 6.3)."""
-        result = await acknowledge(turn.app, turn.actor, turn.is_jb_staff, turn.data.get("judiciary_code"),
-                                   turn.context.activity.reply_to_id)
+        result = await acknowledge(
+            turn.app, turn.actor, turn.is_jb_staff, turn.data.get("judiciary_code"), turn.context.activity.reply_to_id
+        )
         logger.info("acknowledge outcome=%s conversation=%s", result.outcome, turn.context.activity.conversation.id)
         return ActionResult(result.card, update_message=result.outcome == "acknowledged")
 
@@ -164,12 +178,20 @@ class PackageCommands:
                 return
             package = db.packages.get(code)
             if package is None:
-                await turn.reply_card(message_card("No such package", f"No Information Package has Judiciary Code {code}."))
+                await turn.reply_card(
+                    message_card("No such package", f"No Information Package has Judiciary Code {code}.")
+                )
                 return
             if not may_change(package, turn.actor, turn.is_jb_staff):
-                await turn.reply_card(message_card("Not your agency's package", (
-                    f"Only the Point-of-Contact of {package.agency.agency_name} ({poc_line(package)}) and JB e-ticket staff "
-                    "can see its package.")))
+                await turn.reply_card(
+                    message_card(
+                        "Not your agency's package",
+                        (
+                            f"Only the Point-of-Contact of {package.agency.agency_name} ({poc_line(package)}) and JB e-ticket staff "
+                            "can see its package."
+                        ),
+                    )
+                )
                 return
             packages = [package]
         else:
@@ -191,13 +213,21 @@ class PackageCommands:
     async def subscribe(self, turn: Turn) -> None:
         """/subscribe <judiciary code | jb>: route an agency's alerts (or the JB's) to this channel or group chat."""
         if turn.scope == "personal":
-            await turn.reply_card(message_card("Use this in a channel", (
-                "/subscribe sends alerts to a team channel or group chat. Add me to the channel, then type "
-                "@JB e-Ticket Bot /subscribe <judiciary code> there (JB staff: /subscribe jb in the JB channel).")))
+            await turn.reply_card(
+                message_card(
+                    "Use this in a channel",
+                    (
+                        "/subscribe sends alerts to a team channel or group chat. Add me to the channel, then type "
+                        "@JB e-Ticket Bot /subscribe <judiciary code> there (JB staff: /subscribe jb in the JB channel)."
+                    ),
+                )
+            )
             return
         words = turn.args.split()
         if not words:
-            await turn.reply_card(message_card("Which alerts?", "Type /subscribe <judiciary code>, or /subscribe jb for the JB channel."))
+            await turn.reply_card(
+                message_card("Which alerts?", "Type /subscribe <judiciary code>, or /subscribe jb for the JB channel.")
+            )
             return
         if words[0].lower() == SubscriptionRepository.JB:
             target = SubscriptionRepository.JB
@@ -205,16 +235,24 @@ class PackageCommands:
             try:
                 target = parse_judiciary_code(words[0])
             except FieldErrors as problem:
-                await turn.reply_card(message_card("Which alerts?", f"{problem} Or type /subscribe jb for the JB channel.", kind="attention"))
+                await turn.reply_card(
+                    message_card(
+                        "Which alerts?", f"{problem} Or type /subscribe jb for the JB channel.", kind="attention"
+                    )
+                )
                 return
         try:
-            what = await subscribe(turn.app, turn.actor, turn.is_jb_staff, target, base_conversation_id(turn.context.activity))
+            what = await subscribe(
+                turn.app, turn.actor, turn.is_jb_staff, target, base_conversation_id(turn.context.activity)
+            )
         except NotAllowed as refused:
             await turn.reply_card(message_card("Not changed", refused.user_message, kind="attention"))
             return
         place = "channel" if turn.scope == "channel" else "group chat"
-        await turn.reply_card(message_card("Alerts routed here", f"This {place} now receives the {what}.", kind="good"),
-                              summary="Subscribed")
+        await turn.reply_card(
+            message_card("Alerts routed here", f"This {place} now receives the {what}.", kind="good"),
+            summary="Subscribed",
+        )
 
     # -- /set-poc
 
@@ -222,8 +260,11 @@ class PackageCommands:
         """/set-poc <judiciary code> <e-mail or @mention> (JB staff): hand the PoC role to another person."""
         usage = "Type /set-poc <judiciary code> <e-mail or @mention of the person>."
         if not turn.is_jb_staff:
-            await turn.reply_card(message_card("Not changed", "Only JB e-ticket staff can hand over the Point-of-Contact role.",
-                                               kind="attention"))
+            await turn.reply_card(
+                message_card(
+                    "Not changed", "Only JB e-ticket staff can hand over the Point-of-Contact role.", kind="attention"
+                )
+            )
             return
         words = turn.args.split()
         if not words:
@@ -239,15 +280,25 @@ class PackageCommands:
         if email is not None:
             person = person_by_email(turn.app, email)
             if person is None:
-                await turn.reply_card(message_card("Nobody found", (
-                    f"I know nobody with the e-mail {email}: nothing was changed. Use an @mention of the person instead "
-                    "(in a chat or channel they are in), or ask them to open a 1:1 chat with me first."), kind="attention"))
+                await turn.reply_card(
+                    message_card(
+                        "Nobody found",
+                        (
+                            f"I know nobody with the e-mail {email}: nothing was changed. Use an @mention of the person instead "
+                            "(in a chat or channel they are in), or ask them to open a 1:1 chat with me first."
+                        ),
+                        kind="attention",
+                    )
+                )
                 return
         else:
             person = await self._mentioned_person(turn)
             if person is None:
-                await turn.reply_card(message_card("Whom?", f"I could not tell whom you mean: nothing was changed. {usage}",
-                                                   kind="attention"))
+                await turn.reply_card(
+                    message_card(
+                        "Whom?", f"I could not tell whom you mean: nothing was changed. {usage}", kind="attention"
+                    )
+                )
                 return
         try:
             package = await set_poc(turn.app, turn.actor, turn.is_jb_staff, code, person, email)
@@ -255,10 +306,17 @@ class PackageCommands:
             await turn.reply_card(message_card("Not changed", refused.user_message, kind="attention"))
             return
         told = turn.app.db.conversations.personal_chat_of(person.aad_id) is not None
-        text = (f"{person.name or 'The person'} is now the Point-of-Contact of {package.agency.agency_name} ({code}). "
-                + ("I told them in their 1:1 chat with me." if told else
-                   "I have no 1:1 chat with them yet: ask them to open one with me to receive the agency's notices."))
-        await turn.reply_card(message_card("Point-of-Contact changed", text, kind="good"), summary="Point-of-Contact changed")
+        text = (
+            f"{person.name or 'The person'} is now the Point-of-Contact of {package.agency.agency_name} ({code}). "
+            + (
+                "I told them in their 1:1 chat with me."
+                if told
+                else "I have no 1:1 chat with them yet: ask them to open one with me to receive the agency's notices."
+            )
+        )
+        await turn.reply_card(
+            message_card("Point-of-Contact changed", text, kind="good"), summary="Point-of-Contact changed"
+        )
 
     async def _mentioned_person(self, turn: Turn) -> Actor | None:
         """The first @mentioned user other than the bot, with their Azure AD object id.
@@ -269,7 +327,9 @@ class PackageCommands:
         activity: Activity = turn.context.activity
         bot_id = activity.recipient.id if activity.recipient else None
         for entity in activity.entities or []:
-            doc = entity if isinstance(entity, Mapping) else {"type": entity.type, **(entity.additional_properties or {})}
+            doc = (
+                entity if isinstance(entity, Mapping) else {"type": entity.type, **(entity.additional_properties or {})}
+            )
             mentioned = doc.get("mentioned") if doc.get("type") == "mention" else None
             if not isinstance(mentioned, Mapping) or not mentioned.get("id") or mentioned.get("id") == bot_id:
                 continue
@@ -283,7 +343,11 @@ class PackageCommands:
             try:
                 member = await asyncio.wait_for(TeamsInfo.get_member(turn.context, user_id), MEMBER_LOOKUP_SECONDS)
             except Exception as error:  # not in this conversation's roster, or no roster (tests, Playground)
-                logger.info("mention could not be resolved in conversation=%s: %s", activity.conversation.id, type(error).__name__)
+                logger.info(
+                    "mention could not be resolved in conversation=%s: %s",
+                    activity.conversation.id,
+                    type(error).__name__,
+                )
                 return None
             if member is not None and member.aad_object_id:
                 return Actor(member.aad_object_id.lower(), name or member.name or "")

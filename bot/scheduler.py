@@ -22,7 +22,9 @@ Rechecker = Callable[[AppContext, Iterable[str] | None], Awaitable[list[str]]]
 class ReadinessScheduler:
     """A background task that runs ``recheck(None)`` now and then every ``period`` seconds."""
 
-    def __init__(self, app: AppContext, *, period: float = RECHECK_PERIOD_SECONDS, rechecker: Rechecker = recheck) -> None:
+    def __init__(
+        self, app: AppContext, *, period: float = RECHECK_PERIOD_SECONDS, rechecker: Rechecker = recheck
+    ) -> None:
         self._app = app
         self._period = period
         self._recheck = rechecker

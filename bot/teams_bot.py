@@ -63,7 +63,9 @@ class JbBot(ActivityHandler):
             logger.warning("conversation state not saved: %s", type(error).__name__)
             card = storage_failure_card(error)
             if activity.type == ActivityTypes.invoke:
-                await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=invoke_card_response(card)))
+                await turn_context.send_activity(
+                    Activity(type=ActivityTypes.invoke_response, value=invoke_card_response(card))
+                )
             else:
                 await turn_context.send_activity(card_activity(card))
 
@@ -73,8 +75,13 @@ class JbBot(ActivityHandler):
         parsed = router.parse(activity.text)
         if parsed is None:
             if activity.value is not None:
-                await turn_context.send_activity(card_activity(message_card(
-                    "That card is out of date", "Type /help to see what I can do, or start the step again.")))
+                await turn_context.send_activity(
+                    card_activity(
+                        message_card(
+                            "That card is out of date", "Type /help to see what I can do, or start the step again."
+                        )
+                    )
+                )
                 return
             await turn_context.send_activity(card_activity(help_card(COMMANDS)))
             return
@@ -116,7 +123,9 @@ class JbBot(ActivityHandler):
         handler = self._actions.get(verb) if verb is not None else None
         if verb is None or handler is None:
             logger.info("card verb not in use in conversation=%s", activity.conversation.id)
-            return invoke_card_response(message_card("This button is no longer in use", "Type /help to see what I can do now."))
+            return invoke_card_response(
+                message_card("This button is no longer in use", "Type /help to see what I can do now.")
+            )
         logger.info("card action verb=%s conversation=%s", verb.value, activity.conversation.id)
         turn = Turn(turn_context, self._app, data=data)
         try:
@@ -154,4 +163,3 @@ def help_command() -> CommandHandler:
         await turn.reply_card(help_card(COMMANDS), summary="Help")
 
     return handle
-

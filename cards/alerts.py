@@ -21,11 +21,20 @@ TITLES: dict[IncidentKind, str] = {
 }
 
 
-def incident_card(incident: Incident, officer: Officer | None, package: Package | None, window: AnswerWindow,
-                  tz: ZoneInfo) -> dict[str, Any]:
+def incident_card(
+    incident: Incident, officer: Officer | None, package: Package | None, window: AnswerWindow, tz: ZoneInfo
+) -> dict[str, Any]:
     """The alert for one incident; open ones carry Mark resolved, closed ones say who closed it and when."""
-    officer_text = f"{officer.full_name} ({incident.officer_number})" if officer else f"{incident.officer_number} (not in the package)"
-    agency_text = f"{package.agency.agency_name} ({incident.judiciary_code})" if package else f"Judiciary Code {incident.judiciary_code} (no package)"
+    officer_text = (
+        f"{officer.full_name} ({incident.officer_number})"
+        if officer
+        else f"{incident.officer_number} (not in the package)"
+    )
+    agency_text = (
+        f"{package.agency.agency_name} ({incident.judiciary_code})"
+        if package
+        else f"Judiciary Code {incident.judiciary_code} (no package)"
+    )
     pairs = [
         ("Ticket", incident.ticket_number),
         ("Officer", officer_text),
@@ -39,12 +48,19 @@ def incident_card(incident: Incident, officer: Officer | None, package: Package 
     body: list[Any] = [*heading(TITLES[incident.kind], subtle="JB e-ticket monitoring (SOP 6.5)"), facts(pairs)]
     actions: list[Any] = []
     if incident.status is IncidentStatus.OPEN:
-        body.append(paragraph("The agency's Point-of-Contact or JB e-ticket staff can mark this resolved once it is fixed.", is_subtle=True))
+        body.append(
+            paragraph(
+                "The agency's Point-of-Contact or JB e-ticket staff can mark this resolved once it is fixed.",
+                is_subtle=True,
+            )
+        )
         actions.append(execute("Mark resolved", Verb.RESOLVE.value, {"incident_id": incident.id}, style="positive"))
     elif incident.closed is not None:
         who = incident.closed.actor.name or "the bot"
         if incident.status is IncidentStatus.VOIDED:
-            body.append(notice(f"Closed: the ticket was voided ({format_instant(incident.closed.at, tz)}).", kind="good"))
+            body.append(
+                notice(f"Closed: the ticket was voided ({format_instant(incident.closed.at, tz)}).", kind="good")
+            )
         else:
             body.append(notice(f"Resolved by {who} on {format_instant(incident.closed.at, tz)}.", kind="good"))
     return render(body, actions)

@@ -47,8 +47,9 @@ def _shown_safely(node: Any, parent: str | None = None) -> Any:
         elif isinstance(item, str):
             keeps_value = name == "value" and (is_input or parent == "choices")
             if name in _DISPLAYED and not keeps_value and ("<" in item or ">" in item):
-                item = item.replace("<", "‹").replace(">", "›")
-            shown[name] = item
+                shown[name] = item.replace("<", "‹").replace(">", "›")
+            else:
+                shown[name] = item
         else:
             shown[name] = _shown_safely(item, name)
     return shown
@@ -77,8 +78,14 @@ def facts(pairs: Sequence[tuple[str, str]]) -> Any:
     return ac.FactSet(facts=[ac.Fact(title=title, value=value or "—") for title, value in pairs])
 
 
-def execute(title: str, verb: str, data: dict[str, Any] | None = None, *, style: str | None = None,
-            associated_inputs: str | None = None) -> Any:
+def execute(
+    title: str,
+    verb: str,
+    data: dict[str, Any] | None = None,
+    *,
+    style: str | None = None,
+    associated_inputs: str | None = None,
+) -> Any:
     """An Action.Execute button with a verb and the record's ids in data."""
     return ac.ActionExecute(
         title=title,

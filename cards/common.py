@@ -17,5 +17,8 @@ def message_card(title: str, text: str, *, kind: str | None = None) -> dict[str,
 def with_notice(card: dict[str, Any], text: str, *, kind: str = "attention") -> dict[str, Any]:
     """The same card with a message on top (e.g. who may press this button); the card itself is unchanged."""
     changed = copy.deepcopy(card)
-    changed["body"] = [notice(text, kind=kind).model_dump(mode="json", exclude_none=True, by_alias=True)] + list(changed.get("body", []))
+    changed["body"] = [
+        notice(text, kind=kind).model_dump(mode="json", exclude_none=True, by_alias=True),
+        *changed.get("body", []),
+    ]
     return changed

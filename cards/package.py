@@ -112,12 +112,15 @@ def _frame_top(frame: StepFrame, *, subtitle: str | None = None) -> list[Any]:
     items: list[Any] = []
     if frame.message:
         items.append(notice(frame.message, kind=frame.message_kind))
-    items += heading(frame.title, subtle=f"Step {frame.number} of {frame.count}" + (f" · {subtitle}" if subtitle else ""))
+    items += heading(
+        frame.title, subtle=f"Step {frame.number} of {frame.count}" + (f" · {subtitle}" if subtitle else "")
+    )
     return items
 
 
-def _wizard_actions(frame: StepFrame, *, next_title: str = "Next", next_verb: Verb = Verb.WIZARD_NEXT,
-                    extra: Sequence[Any] = ()) -> list[Any]:
+def _wizard_actions(
+    frame: StepFrame, *, next_title: str = "Next", next_verb: Verb = Verb.WIZARD_NEXT, extra: Sequence[Any] = ()
+) -> list[Any]:
     actions: list[Any] = [execute(next_title, next_verb.value, frame.data(), style="positive")]
     actions += list(extra)
     if frame.can_go_back:
@@ -126,9 +129,15 @@ def _wizard_actions(frame: StepFrame, *, next_title: str = "Next", next_verb: Ve
     return actions
 
 
-
-def _text_input(field_id: str, values: Mapping[str, Any], errors: Mapping[str, str], *,
-                input_id: str | None = None, multiline: bool = False, style: str | None = None) -> list[Any]:
+def _text_input(
+    field_id: str,
+    values: Mapping[str, Any],
+    errors: Mapping[str, str],
+    *,
+    input_id: str | None = None,
+    multiline: bool = False,
+    style: str | None = None,
+) -> list[Any]:
     rule = FIELD_RULES[field_id]
     value = values.get(field_id)
     element = ac.InputText(
@@ -161,10 +170,12 @@ def _date_input(values: Mapping[str, Any], errors: Mapping[str, str], today: dat
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]) -> Any:
     def row(cells: Sequence[str], *, bold: bool = False) -> Any:
-        return ac.TableRow(cells=[
-            ac.TableCell(items=[ac.TextBlock(text=text or "—", wrap=True, weight="Bolder" if bold else None)])
-            for text in cells
-        ])
+        return ac.TableRow(
+            cells=[
+                ac.TableCell(items=[ac.TextBlock(text=text or "—", wrap=True, weight="Bolder" if bold else None)])
+                for text in cells
+            ]
+        )
 
     return ac.Table(
         columns=[ac.TableColumnDefinition(width=width) for width in widths],
@@ -185,21 +196,29 @@ APPROVAL_HEADER = "Approval Date"
 
 def agency_facts(agency: AgencySummary) -> Any:
     """Chart 1's agency part as label/value pairs."""
-    return facts([
-        ("Agency Name", agency.agency_name),
-        ("Address (letterhead)", agency.letterhead_address),
-        ("Phone (letterhead)", agency.letterhead_phone),
-        ("Judiciary Code", agency.judiciary_code),
-        ("Point-of-Contact", agency.poc_name),
-        ("Point-of-Contact e-mail", agency.poc_email),
-    ])
+    return facts(
+        [
+            ("Agency Name", agency.agency_name),
+            ("Address (letterhead)", agency.letterhead_address),
+            ("Phone (letterhead)", agency.letterhead_phone),
+            ("Judiciary Code", agency.judiciary_code),
+            ("Point-of-Contact", agency.poc_name),
+            ("Point-of-Contact e-mail", agency.poc_email),
+        ]
+    )
 
 
 def summary_of(package: Package) -> AgencySummary:
     """The agency part of a stored package as shown on cards."""
     agency = package.agency
-    return AgencySummary(agency.judiciary_code, agency.agency_name, agency.letterhead_address,
-                         agency.letterhead_phone, agency.poc_name, agency.poc_email)
+    return AgencySummary(
+        agency.judiciary_code,
+        agency.agency_name,
+        agency.letterhead_address,
+        agency.letterhead_phone,
+        agency.poc_name,
+        agency.poc_email,
+    )
 
 
 def approval_text(officer: Officer) -> str:
@@ -227,19 +246,28 @@ def _row_table(rows: Sequence[OfficerRow]) -> Any:
 
 def chart_body(package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, first: int = 0) -> list[Any]:
     """The body of Chart 1 for a stored package: agency facts, officer table (from ``first``), submission line."""
-    shown = officers[first:first + CHART_PAGE_SIZE]
+    shown = officers[first : first + CHART_PAGE_SIZE]
     count = f" ({first + 1}–{first + len(shown)} of {len(officers)})" if len(officers) > CHART_PAGE_SIZE else ""
     body: list[Any] = [
         paragraph(AGENCY_SECTION, weight="Bolder", spacing="Medium"),
         agency_facts(summary_of(package)),
         paragraph(OFFICER_SECTION + count, weight="Bolder", spacing="Medium"),
         officer_table(shown) if shown else paragraph("No officers yet.", is_subtle=True),
-        paragraph(f"Submitted by {package.submitted.actor.name or 'the Point-of-Contact'} on "
-                  f"{format_instant(package.submitted.at, tz)}.", is_subtle=True, size="Small"),
+        paragraph(
+            f"Submitted by {package.submitted.actor.name or 'the Point-of-Contact'} on "
+            f"{format_instant(package.submitted.at, tz)}.",
+            is_subtle=True,
+            size="Small",
+        ),
     ]
     if first + len(shown) < len(officers):
-        body.append(paragraph(f"{len(officers) - first - len(shown)} more officers: type /package {package.judiciary_code} "
-                              "to see every officer.", is_subtle=True))
+        body.append(
+            paragraph(
+                f"{len(officers) - first - len(shown)} more officers: type /package {package.judiciary_code} "
+                "to see every officer.",
+                is_subtle=True,
+            )
+        )
     if package.acknowledged is not None:
         body.append(acknowledged_line(package.acknowledged, tz))
     return body
@@ -247,13 +275,24 @@ def chart_body(package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, f
 
 def acknowledged_line(stamp: Stamp, tz: ZoneInfo) -> Any:
     """Who acknowledged a package and when (court time)."""
-    return notice(f"Acknowledged by {stamp.actor.name or 'JB e-ticket staff'} on {format_instant(stamp.at, tz)}.", kind="good")
+    return notice(
+        f"Acknowledged by {stamp.actor.name or 'JB e-ticket staff'} on {format_instant(stamp.at, tz)}.", kind="good"
+    )
 
 
-def package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, title: str = CHART_TITLE,
-                 intro: str | None = None, first: int = 0) -> dict[str, Any]:
+def package_card(
+    package: Package,
+    officers: Sequence[Officer],
+    tz: ZoneInfo,
+    *,
+    title: str = CHART_TITLE,
+    intro: str | None = None,
+    first: int = 0,
+) -> dict[str, Any]:
     """The PoC's digital copy of the Information Package, laid out like Chart 1 (with approval dates)."""
-    body: list[Any] = [*heading(title, subtle=f"{package.agency.agency_name} · Judiciary Code {package.judiciary_code}")]
+    body: list[Any] = [
+        *heading(title, subtle=f"{package.agency.agency_name} · Judiciary Code {package.judiciary_code}")
+    ]
     if intro:
         body.append(paragraph(intro))
     body += chart_body(package, officers, tz, first=first)
@@ -266,27 +305,42 @@ def package_cards(package: Package, officers: Sequence[Officer], tz: ZoneInfo) -
     return [package_card(package, officers, tz, first=start) for start in starts]
 
 
-def confirmation_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, added: int | None = None) -> dict[str, Any]:
+def confirmation_card(
+    package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, added: int | None = None
+) -> dict[str, Any]:
     """What the PoC sees after Submit: the copy of the package, and what happens next."""
     if added is None:
-        intro = ("Sent to the Judicial Bureau's e-ticket staff. Keep this card: it is your digital copy of the "
-                 "Information Package. Type /package at any time to see it again, with approval dates.")
+        intro = (
+            "Sent to the Judicial Bureau's e-ticket staff. Keep this card: it is your digital copy of the "
+            "Information Package. Type /package at any time to see it again, with approval dates."
+        )
     else:
-        intro = (f"{added} officer{'s' if added != 1 else ''} added and sent to the Judicial Bureau's e-ticket staff. "
-                 "Type /package at any time to see your Information Package again.")
+        intro = (
+            f"{added} officer{'s' if added != 1 else ''} added and sent to the Judicial Bureau's e-ticket staff. "
+            "Type /package at any time to see your Information Package again."
+        )
     return package_card(package, officers, tz, title="Information Package sent", intro=intro)
 
 
 def jb_package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo) -> dict[str, Any]:
     """The JB's card for a new Information Package (SOP 6.2), with Acknowledge until someone acknowledges."""
-    body: list[Any] = [*heading(f"New Information Package: {package.agency.agency_name}",
-                                subtle=f"Judiciary Code {package.judiciary_code}")]
-    body.append(paragraph(f"{package.agency.poc_name} intends to start issuing e-tickets with "
-                          f"{len(officers)} officer{'s' if len(officers) != 1 else ''} (SOP 6.1–6.2)."))
+    body: list[Any] = [
+        *heading(
+            f"New Information Package: {package.agency.agency_name}", subtle=f"Judiciary Code {package.judiciary_code}"
+        )
+    ]
+    body.append(
+        paragraph(
+            f"{package.agency.poc_name} intends to start issuing e-tickets with "
+            f"{len(officers)} officer{'s' if len(officers) != 1 else ''} (SOP 6.1–6.2)."
+        )
+    )
     body += chart_body(package, officers, tz)
     actions: list[Any] = []
     if package.acknowledged is None:
-        actions.append(execute("Acknowledge", Verb.ACKNOWLEDGE.value, {"judiciary_code": package.judiciary_code}, style="positive"))
+        actions.append(
+            execute("Acknowledge", Verb.ACKNOWLEDGE.value, {"judiciary_code": package.judiciary_code}, style="positive")
+        )
     return render(body, actions)
 
 
@@ -295,8 +349,10 @@ def officers_added_card(package: Package, added: Sequence[Officer], tz: ZoneInfo
     count = len(added)
     body: list[Any] = [
         *heading(f"Officers added: {package.agency.agency_name}", subtle=f"Judiciary Code {package.judiciary_code}"),
-        paragraph(f"{by.actor.name or 'The Point-of-Contact'} added {count} officer{'s' if count != 1 else ''} "
-                  f"on {format_instant(by.at, tz)}. They are in monitoring from now."),
+        paragraph(
+            f"{by.actor.name or 'The Point-of-Contact'} added {count} officer{'s' if count != 1 else ''} "
+            f"on {format_instant(by.at, tz)}. They are in monitoring from now."
+        ),
         officer_table(added),
     ]
     return render(body)
@@ -305,10 +361,15 @@ def officers_added_card(package: Package, added: Sequence[Officer], tz: ZoneInfo
 def acknowledgment_card(package: Package, stamp: Stamp, tz: ZoneInfo) -> dict[str, Any]:
     """The PoC's acknowledgment notice (SOP 6.3), in the bot's words."""
     body = [
-        *heading("Information Package acknowledged", subtle=f"{package.agency.agency_name} · Judiciary Code {package.judiciary_code}"),
+        *heading(
+            "Information Package acknowledged",
+            subtle=f"{package.agency.agency_name} · Judiciary Code {package.judiciary_code}",
+        ),
         paragraph(ACKNOWLEDGMENT_TEXT),
-        paragraph(f"Acknowledged by {stamp.actor.name or 'JB e-ticket staff'} on {format_instant(stamp.at, tz)}.",
-                  is_subtle=True),
+        paragraph(
+            f"Acknowledged by {stamp.actor.name or 'JB e-ticket staff'} on {format_instant(stamp.at, tz)}.",
+            is_subtle=True,
+        ),
     ]
     return render(body)
 
@@ -329,9 +390,11 @@ def records_system_card(frame: StepFrame, value: str | None, errors: Mapping[str
     )
     body = [
         *_frame_top(frame),
-        paragraph("The Information Package tells the Judicial Bureau's e-ticket staff that your agency wants to "
-                  "issue Vermont Civil Violation Complaints electronically (SOP 6.1). This procedure is for "
-                  "agencies on the Valcour records management system."),
+        paragraph(
+            "The Information Package tells the Judicial Bureau's e-ticket staff that your agency wants to "
+            "issue Vermont Civil Violation Complaints electronically (SOP 6.1). This procedure is for "
+            "agencies on the Valcour records management system."
+        ),
         choice,
         *field_error(errors, "records_system"),
     ]
@@ -342,8 +405,10 @@ def referral_card() -> dict[str, Any]:
     """Where a TraCS / Spillman agency goes instead: the other SOP and the JB's e-mail."""
     body = [
         *heading("Please follow the TraCS / Spillman procedure"),
-        paragraph(f"This bot runs the procedure for agencies on Valcour. Agencies on TraCS / Spillman follow "
-                  f"\"{TRACS_SOP}\" instead."),
+        paragraph(
+            f"This bot runs the procedure for agencies on Valcour. Agencies on TraCS / Spillman follow "
+            f'"{TRACS_SOP}" instead.'
+        ),
         paragraph(f"Questions: write to the Judicial Bureau's e-ticket staff at {JB_EMAIL}."),
         paragraph("Nothing was sent. Type /new-package to start again.", is_subtle=True),
     ]
@@ -352,20 +417,36 @@ def referral_card() -> dict[str, Any]:
 
 def preconditions_card(frame: StepFrame, values: Mapping[str, Any], errors: Mapping[str, str]) -> dict[str, Any]:
     """Step 2: the two pre-conditions of SOP 5, both required."""
+
     def toggle(field_id: str, label: str, title: str, message: str) -> list[Any]:
         element = ac.InputToggle(
-            id=field_id, label=label, title=title, is_required=True, error_message=message,
-            value_on="true", value_off="false", value="true" if values.get(field_id) else "false", wrap=True,
+            id=field_id,
+            label=label,
+            title=title,
+            is_required=True,
+            error_message=message,
+            value_on="true",
+            value_off="false",
+            value="true" if values.get(field_id) else "false",
+            wrap=True,
         )
         return [element, *field_error(errors, field_id)]
 
     body = [
         *_frame_top(frame),
         paragraph("Before you send the Information Package, confirm both pre-conditions (SOP 5)."),
-        *toggle("valcour_installed", "Valcour installed", VALCOUR_INSTALLED,
-                "Confirm that Valcour is installed, or install it before you continue."),
-        *toggle("officers_trained", "Officers trained", OFFICERS_TRAINED,
-                "Confirm that your officers have been trained, or train them before you continue."),
+        *toggle(
+            "valcour_installed",
+            "Valcour installed",
+            VALCOUR_INSTALLED,
+            "Confirm that Valcour is installed, or install it before you continue.",
+        ),
+        *toggle(
+            "officers_trained",
+            "Officers trained",
+            OFFICERS_TRAINED,
+            "Confirm that your officers have been trained, or train them before you continue.",
+        ),
     ]
     return render(body, _wizard_actions(frame))
 
@@ -379,8 +460,16 @@ def agency_card(frame: StepFrame, values: Mapping[str, Any], errors: Mapping[str
     return render(body, _wizard_actions(frame))
 
 
-def officers_card(frame: StepFrame, *, agency_line: str, saved: Sequence[OfficerRow], draft: Mapping[str, Any] | None,
-                  draft_index: int | None, errors: Mapping[str, str], today: date) -> dict[str, Any]:
+def officers_card(
+    frame: StepFrame,
+    *,
+    agency_line: str,
+    saved: Sequence[OfficerRow],
+    draft: Mapping[str, Any] | None,
+    draft_index: int | None,
+    errors: Mapping[str, str],
+    today: date,
+) -> dict[str, Any]:
     """Step 4: officers (SOP 6.1 item 2): those entered, each with Edit and Remove, and a form for one more."""
     body: list[Any] = [*_frame_top(frame, subtitle=agency_line)]
     if saved:
@@ -389,16 +478,27 @@ def officers_card(frame: StepFrame, *, agency_line: str, saved: Sequence[Officer
         if index == draft_index:
             continue
         line = f"**{row.officer_number}** {row.first_name} {row.last_name} · {row.dps_username} · starts {_shown_date(row.start_date)}"
-        buttons = ac.ActionSet(actions=[
-            execute("Edit", Verb.WIZARD_EDIT.value, frame.data(to="officers", officer=index), associated_inputs="none"),
-            execute("Remove", Verb.WIZARD_REMOVE_OFFICER.value, frame.data(officer=index), associated_inputs="none"),
-        ])
+        buttons = ac.ActionSet(
+            actions=[
+                execute(
+                    "Edit", Verb.WIZARD_EDIT.value, frame.data(to="officers", officer=index), associated_inputs="none"
+                ),
+                execute(
+                    "Remove", Verb.WIZARD_REMOVE_OFFICER.value, frame.data(officer=index), associated_inputs="none"
+                ),
+            ]
+        )
         items: list[Any] = [paragraph(line)]
         items += [paragraph(note, is_subtle=True, size="Small", spacing="None") for note in row.notes]
-        body.append(ac.ColumnSet(separator=True, columns=[
-            ac.Column(width="stretch", items=items),
-            ac.Column(width="auto", items=[buttons], vertical_content_alignment="Center"),
-        ]))
+        body.append(
+            ac.ColumnSet(
+                separator=True,
+                columns=[
+                    ac.Column(width="stretch", items=items),
+                    ac.Column(width="auto", items=[buttons], vertical_content_alignment="Center"),
+                ],
+            )
+        )
     extra: list[Any] = []
     if draft is not None:
         title = "Edit officer" if draft_index is not None else f"Officer {len(saved) + 1}"
@@ -407,8 +507,14 @@ def officers_card(frame: StepFrame, *, agency_line: str, saved: Sequence[Officer
             body += _text_input(field_id, draft, errors)
         body += _date_input(draft, errors, today)
         if saved:
-            extra.append(execute("Remove this officer" if draft_index is None else "Discard changes",
-                                 Verb.WIZARD_REMOVE_OFFICER.value, frame.data(officer="draft"), associated_inputs="none"))
+            extra.append(
+                execute(
+                    "Remove this officer" if draft_index is None else "Discard changes",
+                    Verb.WIZARD_REMOVE_OFFICER.value,
+                    frame.data(officer="draft"),
+                    associated_inputs="none",
+                )
+            )
         add = execute("Save and add another officer", Verb.WIZARD_ADD_OFFICER.value, frame.data())
         actions = _wizard_actions(frame, next_title="Next: review", extra=[add, *extra])
     else:
@@ -419,10 +525,9 @@ def officers_card(frame: StepFrame, *, agency_line: str, saved: Sequence[Officer
     return card
 
 
-
-
-def choose_agency_card(frame: StepFrame, choices: Sequence[tuple[str, str]], errors: Mapping[str, str],
-                       value: str | None = None) -> dict[str, Any]:
+def choose_agency_card(
+    frame: StepFrame, choices: Sequence[tuple[str, str]], errors: Mapping[str, str], value: str | None = None
+) -> dict[str, Any]:
     """Which agency's package to add officers to, for a PoC of several agencies (or JB staff)."""
     choice = ac.InputChoiceSet(
         id="judiciary_code",
@@ -439,28 +544,47 @@ def choose_agency_card(frame: StepFrame, choices: Sequence[tuple[str, str]], err
 
 def _section(title: str, frame: StepFrame, to: str | None) -> Any:
     """A section title with an Edit button back to its step (none when ``to`` is None)."""
-    right = [ac.ActionSet(actions=[execute("Edit", Verb.WIZARD_EDIT.value, frame.data(to=to), associated_inputs="none")])] \
-        if to else [paragraph(" ")]
-    return ac.ColumnSet(spacing="Medium", columns=[
-        ac.Column(width="stretch", items=[paragraph(title, weight="Bolder")], vertical_content_alignment="Center"),
-        ac.Column(width="auto", items=right),
-    ])
+    right = (
+        [ac.ActionSet(actions=[execute("Edit", Verb.WIZARD_EDIT.value, frame.data(to=to), associated_inputs="none")])]
+        if to
+        else [paragraph(" ")]
+    )
+    return ac.ColumnSet(
+        spacing="Medium",
+        columns=[
+            ac.Column(width="stretch", items=[paragraph(title, weight="Bolder")], vertical_content_alignment="Center"),
+            ac.Column(width="auto", items=right),
+        ],
+    )
 
 
-def review_card(frame: StepFrame, *, agency: AgencySummary, officers: Sequence[OfficerRow], new_package: bool,
-                records_system: str | None = None, attested: bool = False, page: int = 0,
-                existing_count: int = 0, agency_editable: bool = True) -> dict[str, Any]:
+def review_card(
+    frame: StepFrame,
+    *,
+    agency: AgencySummary,
+    officers: Sequence[OfficerRow],
+    new_package: bool,
+    records_system: str | None = None,
+    attested: bool = False,
+    page: int = 0,
+    existing_count: int = 0,
+    agency_editable: bool = True,
+) -> dict[str, Any]:
     """Step 5: the whole package laid out like Chart 1, Edit buttons back to each step, and Submit."""
     body: list[Any] = [*_frame_top(frame), paragraph(CHART_TITLE, weight="Bolder", size="Large")]
     if new_package:
         system = {code: title for title, code in RECORDS_SYSTEM_CHOICES}.get(records_system or "", "—")
         body.append(_section(f"Records system: {system}", frame, "records_system"))
-        body.append(_section("Pre-conditions (SOP 5): " + ("both confirmed" if attested else "not confirmed"), frame, "preconditions"))
+        body.append(
+            _section(
+                "Pre-conditions (SOP 5): " + ("both confirmed" if attested else "not confirmed"), frame, "preconditions"
+            )
+        )
     body.append(_section(AGENCY_SECTION, frame, "agency" if agency_editable else None))
     body.append(agency_facts(agency))
     pages = max(1, -(-len(officers) // REVIEW_PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    shown = officers[page * REVIEW_PAGE_SIZE:(page + 1) * REVIEW_PAGE_SIZE]
+    shown = officers[page * REVIEW_PAGE_SIZE : (page + 1) * REVIEW_PAGE_SIZE]
     label = OFFICER_SECTION if new_package else f"{OFFICER_SECTION}: officers to add"
     body.append(_section(f"{label} ({len(officers)})", frame, "officers"))
     body.append(_row_table(shown))
@@ -469,28 +593,54 @@ def review_card(frame: StepFrame, *, agency: AgencySummary, officers: Sequence[O
     if pages > 1:
         nav = []
         if page > 0:
-            nav.append(execute("Previous officers", Verb.WIZARD_EDIT.value, frame.data(to="review", page=page - 1),
-                               associated_inputs="none"))
+            nav.append(
+                execute(
+                    "Previous officers",
+                    Verb.WIZARD_EDIT.value,
+                    frame.data(to="review", page=page - 1),
+                    associated_inputs="none",
+                )
+            )
         if page < pages - 1:
-            nav.append(execute("More officers", Verb.WIZARD_EDIT.value, frame.data(to="review", page=page + 1),
-                               associated_inputs="none"))
+            nav.append(
+                execute(
+                    "More officers",
+                    Verb.WIZARD_EDIT.value,
+                    frame.data(to="review", page=page + 1),
+                    associated_inputs="none",
+                )
+            )
         first = page * REVIEW_PAGE_SIZE + 1
         body.append(paragraph(f"Officers {first}–{first + len(shown) - 1} of {len(officers)}", is_subtle=True))
         body.append(ac.ActionSet(actions=nav))
     if existing_count:
-        body.append(paragraph(f"The package already lists {existing_count} officer{'s' if existing_count != 1 else ''}; "
-                              "type /package to see them.", is_subtle=True))
-    body.append(paragraph("Submit sends this to the Judicial Bureau's e-ticket staff (SOP 6.2). The officers are in "
-                          "monitoring from then on.", spacing="Medium"))
+        body.append(
+            paragraph(
+                f"The package already lists {existing_count} officer{'s' if existing_count != 1 else ''}; "
+                "type /package to see them.",
+                is_subtle=True,
+            )
+        )
+    body.append(
+        paragraph(
+            "Submit sends this to the Judicial Bureau's e-ticket staff (SOP 6.2). The officers are in "
+            "monitoring from then on.",
+            spacing="Medium",
+        )
+    )
     return render(body, _wizard_actions(frame, next_title="Submit", next_verb=Verb.WIZARD_SUBMIT))
 
 
-def resume_card(wizard_id: str, step_title: str, *, what: str, restart: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def resume_card(
+    wizard_id: str, step_title: str, *, what: str, restart: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Offered when /new-package or /add-officer is typed while a wizard is unfinished."""
     data = {"wizard": wizard_id, "step": "resume", **(restart or {})}
     body = [
         *heading("You have an unfinished card"),
-        paragraph(f"Your {what} stopped at: {step_title}. Resume where you stopped, or start over (the answers so far are dropped)."),
+        paragraph(
+            f"Your {what} stopped at: {step_title}. Resume where you stopped, or start over (the answers so far are dropped)."
+        ),
     ]
     actions = [
         execute("Resume", Verb.WIZARD_RESUME.value, data, style="positive"),

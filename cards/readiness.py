@@ -38,12 +38,12 @@ def officer_ids(officer: Officer) -> dict[str, str]:
 
 
 def officer_text(officer: Officer) -> str:
-    """"Casey Officer (A1234)"."""
+    """ "Casey Officer (A1234)"."""
     return f"{officer.full_name} ({officer.officer_number})"
 
 
 def agency_text(officer: Officer, package: Package | None) -> str:
-    """"Williston Police Department (9000)"."""
+    """ "Williston Police Department (9000)"."""
     if package is None:
         return f"Judiciary Code {officer.judiciary_code}"
     return f"{package.agency.agency_name} ({officer.judiciary_code})"
@@ -62,14 +62,16 @@ def _incidents_text(view: OfficerView) -> str:
 
 def _facts(view: OfficerView) -> Any:
     readiness = view.readiness
-    return facts([
-        ("Officer", officer_text(view.officer)),
-        ("Agency", agency_text(view.officer, view.package)),
-        ("Accepted e-tickets", str(readiness.accepted_count)),
-        ("First accepted issued", _date_or_dash(readiness.first_accepted_issued)),
-        ("Latest issued", _date_or_dash(readiness.latest_issued)),
-        ("Incidents", _incidents_text(view)),
-    ])
+    return facts(
+        [
+            ("Officer", officer_text(view.officer)),
+            ("Agency", agency_text(view.officer, view.package)),
+            ("Accepted e-tickets", str(readiness.accepted_count)),
+            ("First accepted issued", _date_or_dash(readiness.first_accepted_issued)),
+            ("Latest issued", _date_or_dash(readiness.latest_issued)),
+            ("Incidents", _incidents_text(view)),
+        ]
+    )
 
 
 def _title(view: OfficerView) -> str:
@@ -92,8 +94,13 @@ def _state_lines(view: OfficerView) -> list[Any]:
     lines: list[Any] = []
     if officer.state is OfficerState.APPROVED and officer.approved is not None:
         who = officer.approved.actor.name or "JB e-ticket staff"
-        lines.append(notice(f"Approved by {who} on {format_instant(officer.approved.at, tz)}. "
-                            f"Approval date: {_date_or_dash(officer.approval_date)}.", kind="good"))
+        lines.append(
+            notice(
+                f"Approved by {who} on {format_instant(officer.approved.at, tz)}. "
+                f"Approval date: {_date_or_dash(officer.approval_date)}.",
+                kind="good",
+            )
+        )
         return lines
     if officer.state is OfficerState.WITHDRAWN and officer.withdrawn is not None:
         who = officer.withdrawn.actor.name or "the Point-of-Contact"
@@ -103,8 +110,10 @@ def _state_lines(view: OfficerView) -> list[Any]:
     if extension is not None:
         who = extension.granted.actor.name or "JB e-ticket staff"
         running = not view.readiness.condition(ConditionKey.EXTENSION).met
-        text = (f"Monitoring extended by {who} on {format_instant(extension.granted.at, tz)} through "
-                f"{format_date(extension.until)}" + ("." if running else " (ended)."))
+        text = (
+            f"Monitoring extended by {who} on {format_instant(extension.granted.at, tz)} through "
+            f"{format_date(extension.until)}" + ("." if running else " (ended).")
+        )
         lines.append(notice(text, kind="warning") if running else paragraph(text, is_subtle=True))
         lines.append(paragraph(f"Reason: {extension.reason}", spacing="None", is_subtle=not running))
     if view.readiness.ready:
@@ -140,8 +149,11 @@ def approve_confirm_card(view: OfficerView) -> dict[str, Any]:
         _facts(view),
         notice(f"{view.officer.full_name} is not ready for approval. Not yet met:", kind="warning"),
         *_missing_list(view.readiness),
-        paragraph("You may still approve (SOP 6.6 leaves it to the JB). Approve records today as the approval date "
-                  "and tells the agency's Point-of-Contact.", is_subtle=True),
+        paragraph(
+            "You may still approve (SOP 6.6 leaves it to the JB). Approve records today as the approval date "
+            "and tells the agency's Point-of-Contact.",
+            is_subtle=True,
+        ),
     ]
     actions = [
         execute("Approve", Verb.APPROVE_CONFIRM.value, ids, style="destructive"),
@@ -150,10 +162,9 @@ def approve_confirm_card(view: OfficerView) -> dict[str, Any]:
     return render(body, actions)
 
 
-
-
-
-def extend_card(view: OfficerView, today: date, values: Mapping[str, object], errors: Mapping[str, str]) -> dict[str, Any]:
+def extend_card(
+    view: OfficerView, today: date, values: Mapping[str, object], errors: Mapping[str, str]
+) -> dict[str, Any]:
     """Extend monitoring: the officer's card with a date and a reason to fill in; wrong values come back beside the field."""
     until = values.get("until")
     reason = values.get("reason")
@@ -163,15 +174,25 @@ def extend_card(view: OfficerView, today: date, values: Mapping[str, object], er
         _facts(view),
         *_state_lines(view),
         ac.InputDate(
-            id="until", label="Extend monitoring until", is_required=True,
+            id="until",
+            label="Extend monitoring until",
+            is_required=True,
             error_message=f"Choose a date: today ({format_date(today)}) or later.",
             value=until if isinstance(until, str) and until else None,
         ),
         *field_error(errors, "until"),
-        paragraph("Monitoring continues through the end of this date; after it, the officer can become ready again.",
-                  is_subtle=True, spacing="None", size="Small"),
+        paragraph(
+            "Monitoring continues through the end of this date; after it, the officer can become ready again.",
+            is_subtle=True,
+            spacing="None",
+            size="Small",
+        ),
         ac.InputText(
-            id="reason", label="Reason", is_required=True, is_multiline=True, max_length=REASON_MAX,
+            id="reason",
+            label="Reason",
+            is_required=True,
+            is_multiline=True,
+            max_length=REASON_MAX,
             error_message=f"Give a reason (at most {REASON_MAX} characters).",
             placeholder="e.g. two of the last e-tickets needed corrections",
             value=reason if isinstance(reason, str) and reason else None,
@@ -204,13 +225,17 @@ def approval_notice_card(view: OfficerView) -> dict[str, Any]:
             "From this date onward, the Judicial Bureau will notify you of any of their e-tickets that is rejected or "
             "aberrant, for further resolution."
         ),
-        facts([
-            ("Officer", officer_text(officer)),
-            ("Agency", agency_text(officer, view.package)),
-            ("Approval date", _date_or_dash(officer.approval_date)),
-            ("Approved by", (officer.approved.actor.name if officer.approved else "") or "JB e-ticket staff"),
-        ]),
-        paragraph("The approval date is recorded in your Information Package: type /package to see it.", is_subtle=True),
+        facts(
+            [
+                ("Officer", officer_text(officer)),
+                ("Agency", agency_text(officer, view.package)),
+                ("Approval date", _date_or_dash(officer.approval_date)),
+                ("Approved by", (officer.approved.actor.name if officer.approved else "") or "JB e-ticket staff"),
+            ]
+        ),
+        paragraph(
+            "The approval date is recorded in your Information Package: type /package to see it.", is_subtle=True
+        ),
     ]
     return render(body)
 
@@ -220,10 +245,17 @@ def withdraw_confirm_card(officer: Officer, package: Package | None) -> dict[str
     ids = officer_ids(officer)
     body: list[Any] = [
         *heading("Withdraw this officer?", subtle="Information Package"),
-        facts([("Officer", officer_text(officer)), ("Agency", agency_text(officer, package)),
-               ("Now", _state_word(officer))]),
-        paragraph("A withdrawn officer is no longer in the package: their e-tickets will raise an "
-                  "\"unknown officer\" alert to the JB. They can be added again later with /add-officer."),
+        facts(
+            [
+                ("Officer", officer_text(officer)),
+                ("Agency", agency_text(officer, package)),
+                ("Now", _state_word(officer)),
+            ]
+        ),
+        paragraph(
+            "A withdrawn officer is no longer in the package: their e-tickets will raise an "
+            '"unknown officer" alert to the JB. They can be added again later with /add-officer.'
+        ),
     ]
     actions = [
         execute("Withdraw", Verb.WITHDRAW_CONFIRM.value, ids, style="destructive"),
@@ -237,13 +269,29 @@ def withdraw_choice_card(choices: Sequence[tuple[Officer, Package | None]]) -> d
     first = choices[0][0]
     body: list[Any] = [
         *heading(f"Withdraw {first.officer_number} from which agency?", subtle="Information Package"),
-        paragraph(f"Officer number {first.officer_number} is in {len(choices)} of your agencies' packages; approval and "
-                  "withdrawal are per agency. Choose the one to withdraw the officer from; the others stay as they are."),
-        facts([(agency_text(officer, package), f"{officer.full_name}, {_state_word(officer)}") for officer, package in choices]),
+        paragraph(
+            f"Officer number {first.officer_number} is in {len(choices)} of your agencies' packages; approval and "
+            "withdrawal are per agency. Choose the one to withdraw the officer from; the others stay as they are."
+        ),
+        facts(
+            [
+                (agency_text(officer, package), f"{officer.full_name}, {_state_word(officer)}")
+                for officer, package in choices
+            ]
+        ),
     ]
-    actions = [execute(f"Withdraw from {officer.judiciary_code}", Verb.WITHDRAW_CONFIRM.value, officer_ids(officer),
-                       style="destructive") for officer, _ in choices[:5]]
-    actions.append(execute("Cancel", Verb.CANCEL.value, officer_ids(first) | {"cancel": "withdraw"}, associated_inputs="none"))
+    actions = [
+        execute(
+            f"Withdraw from {officer.judiciary_code}",
+            Verb.WITHDRAW_CONFIRM.value,
+            officer_ids(officer),
+            style="destructive",
+        )
+        for officer, _ in choices[:5]
+    ]
+    actions.append(
+        execute("Cancel", Verb.CANCEL.value, officer_ids(first) | {"cancel": "withdraw"}, associated_inputs="none")
+    )
     return render(body, actions)
 
 
@@ -254,9 +302,15 @@ def withdrawn_notice_card(view: OfficerView) -> dict[str, Any]:
     when = format_instant(officer.withdrawn.at, view.tz) if officer.withdrawn else ""
     body: list[Any] = [
         *heading("Officer withdrawn from an Information Package", subtle="Information Package"),
-        facts([("Officer", officer_text(officer)), ("Agency", agency_text(officer, view.package)),
-               ("Withdrawn by", who or "—"), ("When", when)]),
-        paragraph("Their e-tickets now raise an \"unknown officer\" alert.", is_subtle=True),
+        facts(
+            [
+                ("Officer", officer_text(officer)),
+                ("Agency", agency_text(officer, view.package)),
+                ("Withdrawn by", who or "—"),
+                ("When", when),
+            ]
+        ),
+        paragraph('Their e-tickets now raise an "unknown officer" alert.', is_subtle=True),
     ]
     return render(body)
 

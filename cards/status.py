@@ -36,21 +36,25 @@ class ListPage:
     empty_text: str
 
 
-def paginate(list_name: str, title: str, subtitle: str, rows: list[Row], page: int, size: int, query: str,
-             empty_text: str) -> ListPage:
+def paginate(
+    list_name: str, title: str, subtitle: str, rows: list[Row], page: int, size: int, query: str, empty_text: str
+) -> ListPage:
     """Cut ``rows`` into pages of ``size`` and return page ``page`` (clamped into range)."""
     pages = max(1, -(-len(rows) // size))
     page = min(max(1, page), pages)
     start = (page - 1) * size
-    return ListPage(list_name, title, subtitle, tuple(rows[start:start + size]), page, pages, len(rows), query, empty_text)
+    return ListPage(
+        list_name, title, subtitle, tuple(rows[start : start + size]), page, pages, len(rows), query, empty_text
+    )
 
 
 TONE_COLOURS = {"good": "Good", "attention": "Attention", "warning": "Warning"}
 
 
 def _row(row: Row) -> Any:
-    detail = ac.TextBlock(text=row.detail, wrap=True, spacing="None", is_subtle=row.tone == "default",
-                          color=TONE_COLOURS.get(row.tone))
+    detail = ac.TextBlock(
+        text=row.detail, wrap=True, spacing="None", is_subtle=row.tone == "default", color=TONE_COLOURS.get(row.tone)
+    )
     return ac.Container(items=[ac.TextBlock(text=row.title, wrap=True, weight="Bolder"), detail], spacing="Small")
 
 
@@ -75,11 +79,14 @@ def list_body(page: ListPage) -> list[Any]:
     for row in page.rows:
         if row.section != section:
             section = row.section
-            body.append(ac.TextBlock(text=section, weight="Bolder", size="Medium", wrap=True, separator=True,
-                                     spacing="Medium"))
+            body.append(
+                ac.TextBlock(text=section, weight="Bolder", size="Medium", wrap=True, separator=True, spacing="Medium")
+            )
         body.append(_row(row))
     if page.pages > 1:
-        body.append(paragraph(f"Page {page.page} of {page.pages} ({page.total} lines)", is_subtle=True, spacing="Medium"))
+        body.append(
+            paragraph(f"Page {page.page} of {page.pages} ({page.total} lines)", is_subtle=True, spacing="Medium")
+        )
     return body
 
 
@@ -87,6 +94,12 @@ def status_card(page: ListPage) -> dict[str, Any]:
     """One page of /status."""
     body = list_body(page)
     if page.rows and page.page == page.pages and page.query == "":
-        body.append(paragraph("Type /status <officer number> for one officer's card (JB e-ticket staff can Approve or "
-                              "Extend monitoring there).", is_subtle=True, size="Small"))
+        body.append(
+            paragraph(
+                "Type /status <officer number> for one officer's card (JB e-ticket staff can Approve or "
+                "Extend monitoring there).",
+                is_subtle=True,
+                size="Small",
+            )
+        )
     return render(body, page_actions(page))

@@ -9,7 +9,7 @@ Nothing here reads the clock: ``now`` and ``today`` are always parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 COURT_TIMEZONE = "America/New_York"
@@ -39,7 +39,7 @@ def as_utc(instant: datetime) -> datetime:
     which is wrong across a daylight-saving change; in UTC it is always absolute time.
     """
     _require_aware(instant)
-    return instant.astimezone(timezone.utc)
+    return instant.astimezone(UTC)
 
 
 def court_date(instant: datetime, tz: ZoneInfo) -> date:

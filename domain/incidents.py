@@ -99,9 +99,8 @@ def jurisdiction_problem(violation: Violation | None) -> str | None:
             + _statute_suffix(violation)
         )
     if violation.category is ViolationCategory.NOT_JB:
-        return (
-            "The violation is not among the matters of the Judicial Bureau (4 V.S.A. § 1102(b))"
-            + _statute_suffix(violation)
+        return "The violation is not among the matters of the Judicial Bureau (4 V.S.A. § 1102(b))" + _statute_suffix(
+            violation
         )
     return None
 
@@ -132,9 +131,7 @@ def _previous_violation(earlier: Sequence[TicketEvent]) -> Violation | None:
     return None
 
 
-def _unknown_officer_problem(
-    event: TicketEvent, membership: Officer | None, issued_at: datetime | None
-) -> str | None:
+def _unknown_officer_problem(event: TicketEvent, membership: Officer | None, issued_at: datetime | None) -> str | None:
     if membership is None:
         return (
             f"Officer number {event.officer_number} is in no Information Package of Judiciary Code"

@@ -109,9 +109,7 @@ def _officer_tickets(officer: Officer, tickets_events: Sequence[TicketEvent]) ->
     return [ticket for ticket in summarize_tickets(own_events) if ticket.officer_number.upper() == number]
 
 
-def _streak_condition(
-    streak: Sequence[Ticket], incident_tickets: set[str], clean_streak: int
-) -> Condition:
+def _streak_condition(streak: Sequence[Ticket], incident_tickets: set[str], clean_streak: int) -> Condition:
     if clean_streak <= 0:
         return Condition(ConditionKey.CLEAN_STREAK, True, "no clean streak required")
     flagged = sum(1 for ticket in streak if ticket.key in incident_tickets)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
@@ -75,7 +75,7 @@ def instant_to_str(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise ValueError("instants must carry a time zone")
-    return value.astimezone(timezone.utc).isoformat()
+    return value.astimezone(UTC).isoformat()
 
 
 def instant_from_str(value: str | None) -> datetime | None:
@@ -453,4 +453,3 @@ class AuditEntry:
 
 SYSTEM = Actor(aad_id="system", name="JB e-Ticket Bot")
 """The actor for changes the bot makes by itself (a voided ticket closing its incidents)."""
-

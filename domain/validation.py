@@ -100,9 +100,7 @@ OFFICER_NUMBER_MESSAGE = "Officer number must be one letter and four digits, lik
 DPS_USERNAME_MESSAGE = (
     "DPS network username must be 1 to 64 letters, digits, dots, underscores or hyphens, like jsmith."
 )
-PHONE_MESSAGE = (
-    "Letterhead phone must be a US number with area code, like (802) 555-0100 or 802-555-0100 x12."
-)
+PHONE_MESSAGE = "Letterhead phone must be a US number with area code, like (802) 555-0100 or 802-555-0100 x12."
 EMAIL_MESSAGE = "Point-of-Contact e-mail must be an e-mail address, like name@example.vt.gov."
 DATE_MESSAGE = "must be a date written like 2026-11-24."
 
@@ -119,14 +117,22 @@ FIELD_RULES: dict[str, FieldRule] = {
             "Address on warning letterhead is required (at most 300 characters).",
         ),
         FieldRule("letterhead_phone", "Phone on warning letterhead", PHONE_MAX, PHONE_PATTERN, PHONE_MESSAGE),
-        FieldRule("poc_name", "Point-of-Contact name", NAME_MAX, None, "Point-of-Contact name is required (at most 100 characters)."),
+        FieldRule(
+            "poc_name",
+            "Point-of-Contact name",
+            NAME_MAX,
+            None,
+            "Point-of-Contact name is required (at most 100 characters).",
+        ),
         FieldRule("poc_email", "Point-of-Contact e-mail", EMAIL_MAX, EMAIL_PATTERN, EMAIL_MESSAGE),
         FieldRule("officer_number", "Officer number", 5, OFFICER_NUMBER_PATTERN, OFFICER_NUMBER_MESSAGE),
         FieldRule("first_name", "First name", NAME_MAX, None, "First name is required (at most 100 characters)."),
         FieldRule("last_name", "Last name", NAME_MAX, None, "Last name is required (at most 100 characters)."),
         FieldRule("dps_username", "DPS network username", DPS_USERNAME_MAX, DPS_USERNAME_PATTERN, DPS_USERNAME_MESSAGE),
         FieldRule("start_date", "Expected start date", 10, ISO_DATE_PATTERN, f"Expected start date {DATE_MESSAGE}"),
-        FieldRule("until", "Extend monitoring through", 10, ISO_DATE_PATTERN, f"Extend monitoring through {DATE_MESSAGE}"),
+        FieldRule(
+            "until", "Extend monitoring through", 10, ISO_DATE_PATTERN, f"Extend monitoring through {DATE_MESSAGE}"
+        ),
         FieldRule("reason", "Reason", REASON_MAX, None, "Reason is required (at most 500 characters)."),
     )
 }
@@ -321,10 +327,10 @@ def parse_agency(values: Mapping[str, object]) -> Agency:
         {
             "judiciary_code": _judiciary_code,
             "agency_name": lambda value: _text(value, "agency_name", NAME_MAX),
-            "letterhead_address": lambda value: _text(
-                value, "letterhead_address", ADDRESS_MAX, allow_line_breaks=True
+            "letterhead_address": lambda value: _text(value, "letterhead_address", ADDRESS_MAX, allow_line_breaks=True),
+            "letterhead_phone": lambda value: _patterned(
+                value, "letterhead_phone", _PHONE_RE, PHONE_MESSAGE, PHONE_MAX
             ),
-            "letterhead_phone": lambda value: _patterned(value, "letterhead_phone", _PHONE_RE, PHONE_MESSAGE, PHONE_MAX),
             "poc_name": lambda value: _text(value, "poc_name", NAME_MAX),
             "poc_email": _email,
         },

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +150,6 @@ def setup_intake_routes(
     """Add POST /api/ticket-events and GET /api/openapi.json to app."""
     if not secret:
         logger.warning("TICKET_EVENTS_SECRET is not set: %s will answer 503", EVENTS_PATH)
-    handlers = _IntakeHandlers(secret, recorder, received_now or (lambda: datetime.now(timezone.utc)))
+    handlers = _IntakeHandlers(secret, recorder, received_now or (lambda: datetime.now(UTC)))
     app.router.add_post(EVENTS_PATH, handlers.post_ticket_events)
     app.router.add_get(OPENAPI_PATH, handlers.get_openapi)

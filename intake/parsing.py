@@ -233,7 +233,9 @@ def parse_events(payload: object, received_at: datetime) -> list[TicketEvent]:
     if isinstance(payload, dict) and "events" in payload:
         items = payload["events"]
         if not isinstance(items, list):
-            raise EventErrors([{"index": 0, "field": "events", "message": f"must be an array, not {_json_type(items)}"}])
+            raise EventErrors(
+                [{"index": 0, "field": "events", "message": f"must be an array, not {_json_type(items)}"}]
+            )
         if not items:
             errors.append({"index": 0, "field": "events", "message": "must hold at least 1 event"})
         elif len(items) > MAX_BATCH:

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="python -m intake.send", description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=DEFAULT_URL, help=f"intake endpoint (default {DEFAULT_URL})")
-    parser.add_argument("file", type=Path, help="JSON file: one event or {\"events\": [...]}")
+    parser.add_argument("file", type=Path, help='JSON file: one event or {"events": [...]}')
     args = parser.parse_args(argv)
     secret = os.environ.get("TICKET_EVENTS_SECRET", "")
     if not secret:

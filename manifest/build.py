@@ -65,9 +65,7 @@ class ManifestSchemaError(PackageError):
         """Keep the schema's messages and join them into one line."""
         self.schema_version = schema_version
         self.problems = tuple(problems)
-        super().__init__(
-            f"manifest does not match the Teams v{schema_version} schema: " + "; ".join(self.problems)
-        )
+        super().__init__(f"manifest does not match the Teams v{schema_version} schema: " + "; ".join(self.problems))
 
 
 @dataclass(frozen=True)
@@ -126,9 +124,7 @@ def command_lists(commands: Iterable[CommandInfo]) -> list[dict[str, Any]]:
         if unknown:
             raise PackageError(f"command {command.name!r} names scopes the bot lacks: {sorted(unknown)}")
         if len(command_description(command)) > MAX_COMMAND_DESCRIPTION:
-            raise PackageError(
-                f"command {command.name!r}: description over {MAX_COMMAND_DESCRIPTION} characters"
-            )
+            raise PackageError(f"command {command.name!r}: description over {MAX_COMMAND_DESCRIPTION} characters")
     lists: list[dict[str, Any]] = []
     for scope in BOT_SCOPES:
         in_scope = [command for command in commands if scope in command.scopes]
@@ -142,8 +138,7 @@ def command_lists(commands: Iterable[CommandInfo]) -> list[dict[str, Any]]:
                 {
                     "scopes": [scope],
                     "commands": [
-                        {"title": command.name, "description": command_description(command)}
-                        for command in in_scope
+                        {"title": command.name, "description": command_description(command)} for command in in_scope
                     ],
                 }
             )
@@ -168,9 +163,7 @@ def build_manifest(settings: PackageSettings, template: Mapping[str, Any] | None
     manifest["developer"]["websiteUrl"] = settings.website_url
     manifest["developer"]["privacyUrl"] = settings.privacy_url
     manifest["developer"]["termsOfUseUrl"] = settings.terms_url
-    manifest["validDomains"] = valid_domains(
-        (settings.website_url, settings.privacy_url, settings.terms_url)
-    )
+    manifest["validDomains"] = valid_domains((settings.website_url, settings.privacy_url, settings.terms_url))
     bot = manifest["bots"][0]
     bot["botId"] = settings.bot_id
     bot["commandLists"] = command_lists(COMMANDS)

@@ -60,13 +60,11 @@ def circle(center_x: float, center_y: float, radius: float) -> Shape:
     return lambda x, y: (x - center_x) ** 2 + (y - center_y) ** 2 < radius**2
 
 
-def ring_half(
-    center_x: float, center_y: float, outer: float, inner: float, side: Literal["right", "below"]
-) -> Shape:
+def ring_half(center_x: float, center_y: float, outer: float, inner: float, side: Literal["right", "below"]) -> Shape:
     """Half an annulus: the part to the "right" of, or "below", its center."""
 
     def inside(x: float, y: float) -> bool:
-        if side == "right" and x < center_x or side == "below" and y < center_y:
+        if (side == "right" and x < center_x) or (side == "below" and y < center_y):
             return False
         distance = (x - center_x) ** 2 + (y - center_y) ** 2
         return inner**2 <= distance < outer**2
@@ -106,9 +104,7 @@ def mark_coverage(size: int, samples: int) -> list[list[float]]:
     for row in range(size):
         line: list[float] = []
         for column in range(size):
-            hits = sum(
-                in_mark((column + dx) * scale, (row + dy) * scale) for dy in offsets for dx in offsets
-            )
+            hits = sum(in_mark((column + dx) * scale, (row + dy) * scale) for dy in offsets for dx in offsets)
             line.append(hits / samples**2)
         coverage.append(line)
     return coverage

@@ -38,8 +38,9 @@ logger = logging.getLogger(__name__)
 
 STAFF_ONLY_APPROVE = "Only JB e-ticket staff may approve an officer. Nothing was changed."
 STAFF_ONLY_EXTEND = "Only JB e-ticket staff may extend monitoring. Nothing was changed."
-POC_OR_STAFF_WITHDRAW = ("Only the agency's Point-of-Contact or JB e-ticket staff may withdraw an officer. "
-                         "Nothing was changed.")
+POC_OR_STAFF_WITHDRAW = (
+    "Only the agency's Point-of-Contact or JB e-ticket staff may withdraw an officer. Nothing was changed."
+)
 
 
 def readiness_subject(officer_key: str) -> str:
@@ -58,8 +59,13 @@ def assess(app: AppContext, officer: Officer, incidents: list[Incident] | None =
     if incidents is None:
         incidents = app.db.incidents.of_officer(officer.key)
     return assess_readiness(
-        officer, app.db.events.of_officer(officer.key), incidents, app.today(),
-        settings.timezone, min_accepted=settings.ready_min_accepted, min_days=settings.ready_min_days,
+        officer,
+        app.db.events.of_officer(officer.key),
+        incidents,
+        app.today(),
+        settings.timezone,
+        min_accepted=settings.ready_min_accepted,
+        min_days=settings.ready_min_days,
         clean_streak=settings.ready_clean_streak,
     )
 
@@ -126,13 +132,26 @@ async def recheck(app: AppContext, officer_keys: Iterable[str] | None = None) ->
         if ready == was_ready:
             continue
         ops.append(memory.put(key, ready, now))
-        ops.append(audit_op(app, SYSTEM, "officer.readiness", audit_target(officer),
-                            {"ready": was_ready}, {"ready": ready, "summary": view.readiness.summary}))
+        ops.append(
+            audit_op(
+                app,
+                SYSTEM,
+                "officer.readiness",
+                audit_target(officer),
+                {"ready": was_ready},
+                {"ready": ready, "summary": view.readiness.summary},
+            )
+        )
         card = officer_card(view)
         if ready:
             became_ready.append(key)
-            ops += notice_ops(app, [Audience.jb()], card, summary=f"Ready for approval: {officer.officer_number}",
-                              subject=readiness_subject(key))
+            ops += notice_ops(
+                app,
+                [Audience.jb()],
+                card,
+                summary=f"Ready for approval: {officer.officer_number}",
+                subject=readiness_subject(key),
+            )
         else:
             ops += update_ops(app, readiness_subject(key), card)
     if ops:
@@ -156,11 +175,14 @@ class Outcome:
 
 
 def _missing(title: str = "Officer not found") -> Outcome:
-    return Outcome(message_card(title, "This card refers to an officer who is not in any Information Package."),
-                   False, "missing")
+    return Outcome(
+        message_card(title, "This card refers to an officer who is not in any Information Package."), False, "missing"
+    )
 
 
-async def _audit_only(app: AppContext, actor: Actor, action: str, officer: Officer, detail: dict[str, Any] | None = None) -> None:
+async def _audit_only(
+    app: AppContext, actor: Actor, action: str, officer: Officer, detail: dict[str, Any] | None = None
+) -> None:
     """Record a press that changed nothing (refused, already done, a form opened)."""
     await app.db.commit([audit_op(app, actor, action, audit_target(officer), None, detail)])
 
@@ -168,8 +190,16 @@ async def _audit_only(app: AppContext, actor: Actor, action: str, officer: Offic
 # ---- approve (SOP 6.6) -------------------------------------------------------------------------------
 
 
-async def approve(app: AppContext, actor: Actor, is_staff: bool, judiciary_code: object, officer_number: object, *,
-                  confirmed: bool, pressed_activity: str | None) -> Outcome:
+async def approve(
+    app: AppContext,
+    actor: Actor,
+    is_staff: bool,
+    judiciary_code: object,
+    officer_number: object,
+    *,
+    confirmed: bool,
+    pressed_activity: str | None,
+) -> Outcome:
     """JB staff approve an officer: approval date recorded, state approved, every copy updated, the PoC told.
 
     An officer who is not ready needs ``confirmed`` (the card lists what is missing first).
@@ -190,10 +220,19 @@ async def approve(app: AppContext, actor: Actor, is_staff: bool, judiciary_code:
         return Outcome(with_notice(card, text, kind="warning"), False, "already")
     if officer.state is OfficerState.WITHDRAWN:
         await _audit_only(app, actor, "officer.approve.refused", officer, {"reason": "withdrawn"})
-        return Outcome(with_notice(card, "This officer was withdrawn from the Information Package, so they cannot be "
-                                         "approved. Nothing was changed."), False, "refused")
+        return Outcome(
+            with_notice(
+                card,
+                "This officer was withdrawn from the Information Package, so they cannot be "
+                "approved. Nothing was changed.",
+            ),
+            False,
+            "refused",
+        )
     if not view.readiness.ready and not confirmed:
-        await _audit_only(app, actor, "officer.approve.confirm_asked", officer, {"missing": list(view.readiness.missing)})
+        await _audit_only(
+            app, actor, "officer.approve.confirm_asked", officer, {"missing": list(view.readiness.missing)}
+        )
         return Outcome(approve_confirm_card(view), False, "confirm")
     stamp = Stamp(actor, app.now())
     after = replace(officer, state=OfficerState.APPROVED, approved=stamp, approval_date=app.today())
@@ -202,17 +241,27 @@ async def approve(app: AppContext, actor: Actor, is_staff: bool, judiciary_code:
     package = view.package
     ops: list[Op] = [
         app.db.officers.put(after),
-        audit_op(app, actor, "officer.approve", audit_target(officer), officer.to_doc(),
-                 after.to_doc() | {"ready_when_approved": view.readiness.ready,
-                                   "missing_when_approved": list(view.readiness.missing)}),
+        audit_op(
+            app,
+            actor,
+            "officer.approve",
+            audit_target(officer),
+            officer.to_doc(),
+            after.to_doc()
+            | {"ready_when_approved": view.readiness.ready, "missing_when_approved": list(view.readiness.missing)},
+        ),
         app.db.readiness.put(officer.key, False, stamp.at),
         *update_ops(app, readiness_subject(officer.key), new_card, exclude_activity=pressed_activity),
     ]
     if package is not None:
         notice = approval_notice_card(new_view)
-        ops += notice_ops(app, [Audience.person(package.poc.aad_id), Audience.agency(package.judiciary_code)], notice,
-                          summary=f"Officer {officer.officer_number} approved for e-tickets",
-                          subject=f"approval:{officer.key}")
+        ops += notice_ops(
+            app,
+            [Audience.person(package.poc.aad_id), Audience.agency(package.judiciary_code)],
+            notice,
+            summary=f"Officer {officer.officer_number} approved for e-tickets",
+            subject=f"approval:{officer.key}",
+        )
     await app.db.commit(ops)
     app.wake_outbox()
     logger.info("officer approved officer=%s ready=%s", officer.key, view.readiness.ready)
@@ -222,8 +271,9 @@ async def approve(app: AppContext, actor: Actor, is_staff: bool, judiciary_code:
 # ---- extend monitoring (SOP 6.6) --------------------------------------------------------------------
 
 
-async def extend_form(app: AppContext, actor: Actor, is_staff: bool, judiciary_code: object,
-                      officer_number: object) -> Outcome:
+async def extend_form(
+    app: AppContext, actor: Actor, is_staff: bool, judiciary_code: object, officer_number: object
+) -> Outcome:
     """Extend monitoring pressed: the same card with a date and a reason to fill in (JB staff only)."""
     officer = find_officer(app, judiciary_code, officer_number)
     if officer is None:
@@ -236,8 +286,9 @@ async def extend_form(app: AppContext, actor: Actor, is_staff: bool, judiciary_c
     return Outcome(extend_card(view, app.today(), {}, {}), False, "form")
 
 
-async def _extend_refusal(app: AppContext, actor: Actor, is_staff: bool, officer: Officer,
-                          view: OfficerView) -> Outcome | None:
+async def _extend_refusal(
+    app: AppContext, actor: Actor, is_staff: bool, officer: Officer, view: OfficerView
+) -> Outcome | None:
     card = officer_card(view)
     tz = app.settings.timezone
     if not is_staff:
@@ -245,18 +296,31 @@ async def _extend_refusal(app: AppContext, actor: Actor, is_staff: bool, officer
         return Outcome(with_notice(card, STAFF_ONLY_EXTEND), False, "refused")
     if officer.state is OfficerState.APPROVED and officer.approved is not None:
         await _audit_only(app, actor, "officer.extend.already", officer)
-        text = (f"Already approved by {_who(officer.approved)} on {format_instant(officer.approved.at, tz)}: "
-                "monitoring has ended, so it cannot be extended.")
+        text = (
+            f"Already approved by {_who(officer.approved)} on {format_instant(officer.approved.at, tz)}: "
+            "monitoring has ended, so it cannot be extended."
+        )
         return Outcome(with_notice(card, text, kind="warning"), False, "already")
     if officer.state is OfficerState.WITHDRAWN:
         await _audit_only(app, actor, "officer.extend.refused", officer, {"reason": "withdrawn"})
-        return Outcome(with_notice(card, "This officer was withdrawn from the Information Package. Nothing was changed."),
-                       False, "refused")
+        return Outcome(
+            with_notice(card, "This officer was withdrawn from the Information Package. Nothing was changed."),
+            False,
+            "refused",
+        )
     return None
 
 
-async def extend(app: AppContext, actor: Actor, is_staff: bool, judiciary_code: object, officer_number: object,
-                 values: Mapping[str, object], *, pressed_activity: str | None) -> Outcome:
+async def extend(
+    app: AppContext,
+    actor: Actor,
+    is_staff: bool,
+    judiciary_code: object,
+    officer_number: object,
+    values: Mapping[str, object],
+    *,
+    pressed_activity: str | None,
+) -> Outcome:
     """JB staff extend an officer's monitoring through a date (today or later) with a reason; every copy updated."""
     officer = find_officer(app, judiciary_code, officer_number)
     if officer is None:
@@ -288,8 +352,9 @@ async def extend(app: AppContext, actor: Actor, is_staff: bool, judiciary_code: 
     return Outcome(new_card, True, "done")
 
 
-async def cancel(app: AppContext, actor: Actor, judiciary_code: object, officer_number: object, *,
-                 is_staff: bool) -> Outcome:
+async def cancel(
+    app: AppContext, actor: Actor, judiciary_code: object, officer_number: object, *, is_staff: bool
+) -> Outcome:
     """Cancel on a confirm or extend card: the officer's card as it stands, nothing changed."""
     officer = find_officer(app, judiciary_code, officer_number)
     if officer is None:
@@ -306,31 +371,53 @@ def may_withdraw(package: Package | None, actor: Actor, is_staff: bool) -> bool:
     return is_staff or (package is not None and bool(actor.aad_id) and package.poc.aad_id == actor.aad_id.lower())
 
 
-def withdraw_request(app: AppContext, actor: Actor, is_staff: bool, officer_number: str,
-                     judiciary_code: str | None = None) -> dict[str, Any]:
+def withdraw_request(
+    app: AppContext, actor: Actor, is_staff: bool, officer_number: str, judiciary_code: str | None = None
+) -> dict[str, Any]:
     """The answer to /withdraw <officer number> [judiciary code]: a confirm card, a choice of agency, or why not."""
-    candidates = [officer for officer in app.db.officers.by_number(officer_number)
-                  if officer.state is not OfficerState.WITHDRAWN
-                  and (judiciary_code is None or officer.judiciary_code == judiciary_code)]
-    mine = [officer for officer in candidates
-            if may_withdraw(app.db.packages.get(officer.judiciary_code), actor, is_staff)]
+    candidates = [
+        officer
+        for officer in app.db.officers.by_number(officer_number)
+        if officer.state is not OfficerState.WITHDRAWN
+        and (judiciary_code is None or officer.judiciary_code == judiciary_code)
+    ]
+    mine = [
+        officer for officer in candidates if may_withdraw(app.db.packages.get(officer.judiciary_code), actor, is_staff)
+    ]
     where = f" in the package of Judiciary Code {judiciary_code}" if judiciary_code else ""
     if not mine:
         if candidates:
-            return message_card("Not your agency's officer", (
-                f"Officer {officer_number}{where} is not in a package you are the Point-of-Contact of. "
-                "Only the agency's Point-of-Contact or JB e-ticket staff may withdraw an officer."), kind="attention")
-        return message_card("Officer not found", (
-            f"Officer number {officer_number} is in no Information Package{where} (or was withdrawn already). "
-            "Type /package to see your agency's officers."), kind="attention")
+            return message_card(
+                "Not your agency's officer",
+                (
+                    f"Officer {officer_number}{where} is not in a package you are the Point-of-Contact of. "
+                    "Only the agency's Point-of-Contact or JB e-ticket staff may withdraw an officer."
+                ),
+                kind="attention",
+            )
+        return message_card(
+            "Officer not found",
+            (
+                f"Officer number {officer_number} is in no Information Package{where} (or was withdrawn already). "
+                "Type /package to see your agency's officers."
+            ),
+            kind="attention",
+        )
     views = [(officer, app.db.packages.get(officer.judiciary_code)) for officer in mine]
     if len(views) > 1:
         return withdraw_choice_card(views)
     return withdraw_confirm_card(*views[0])
 
 
-async def withdraw(app: AppContext, actor: Actor, is_staff: bool, judiciary_code: object, officer_number: object, *,
-                   pressed_activity: str | None) -> Outcome:
+async def withdraw(
+    app: AppContext,
+    actor: Actor,
+    is_staff: bool,
+    judiciary_code: object,
+    officer_number: object,
+    *,
+    pressed_activity: str | None,
+) -> Outcome:
     """Withdraw an officer from an agency's package (its PoC or JB staff); their tickets then raise unknown_officer."""
     officer = find_officer(app, judiciary_code, officer_number)
     if officer is None:
@@ -343,9 +430,15 @@ async def withdraw(app: AppContext, actor: Actor, is_staff: bool, judiciary_code
     if officer.state is OfficerState.WITHDRAWN and officer.withdrawn is not None:
         await _audit_only(app, actor, "officer.withdraw.already", officer)
         done = officer.withdrawn
-        return Outcome(with_notice(officer_card(view_of(app, officer), with_actions=False),
-                                   f"Already withdrawn by {_who(done)} on {format_instant(done.at, tz)}.", kind="warning"),
-                       False, "already")
+        return Outcome(
+            with_notice(
+                officer_card(view_of(app, officer), with_actions=False),
+                f"Already withdrawn by {_who(done)} on {format_instant(done.at, tz)}.",
+                kind="warning",
+            ),
+            False,
+            "already",
+        )
     stamp = Stamp(actor, app.now())
     after = replace(officer, state=OfficerState.WITHDRAWN, withdrawn=stamp)
     new_view = view_of(app, after)
@@ -357,13 +450,17 @@ async def withdraw(app: AppContext, actor: Actor, is_staff: bool, judiciary_code
         *update_ops(app, readiness_subject(officer.key), new_card, exclude_activity=pressed_activity),
     ]
     if not is_staff:
-        ops += notice_ops(app, [Audience.jb()], withdrawn_notice_card(new_view),
-                          summary=f"Officer {officer.officer_number} withdrawn")
+        ops += notice_ops(
+            app, [Audience.jb()], withdrawn_notice_card(new_view), summary=f"Officer {officer.officer_number} withdrawn"
+        )
     if package is not None and package.poc.aad_id != actor.aad_id.lower():
-        ops += notice_ops(app, [Audience.person(package.poc.aad_id)], withdrawn_notice_card(new_view),
-                          summary=f"Officer {officer.officer_number} withdrawn")
+        ops += notice_ops(
+            app,
+            [Audience.person(package.poc.aad_id)],
+            withdrawn_notice_card(new_view),
+            summary=f"Officer {officer.officer_number} withdrawn",
+        )
     await app.db.commit(ops)
     app.wake_outbox()
     logger.info("officer withdrawn officer=%s", officer.key)
     return Outcome(new_card, True, "done")
-

@@ -9,8 +9,14 @@ from services.context import AppContext, new_id
 from storage.engine import Op
 
 
-def audit_op(app: AppContext, actor: Actor, action: str, target: str,
-             before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> Op:
+def audit_op(
+    app: AppContext,
+    actor: Actor,
+    action: str,
+    target: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> Op:
     """The op that appends one audit entry (target like ``officer:9000:A1234`` or ``package:9000``)."""
     entry = AuditEntry(id=new_id(), at=app.now(), actor=actor, action=action, target=target, before=before, after=after)
     return app.db.audit.put(entry)

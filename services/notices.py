@@ -59,8 +59,15 @@ def conversations_for(app: AppContext, audience: Audience) -> list[str]:
     return [chat.conversation_id] if chat is not None else []
 
 
-def notice_ops(app: AppContext, audiences: Iterable[Audience], card: dict[str, Any], *, summary: str,
-               subject: str | None = None, exclude: Iterable[str] = ()) -> list[Op]:
+def notice_ops(
+    app: AppContext,
+    audiences: Iterable[Audience],
+    card: dict[str, Any],
+    *,
+    summary: str,
+    subject: str | None = None,
+    exclude: Iterable[str] = (),
+) -> list[Op]:
     """Ops that queue one copy of the card to each distinct conversation of the audiences.
 
     ``exclude`` lists conversations that already show the card (e.g. the one where a button was pressed).
@@ -71,14 +78,22 @@ def notice_ops(app: AppContext, audiences: Iterable[Audience], card: dict[str, A
     for audience in audiences:
         targets = conversations_for(app, audience)
         if not targets:
-            logger.info("no conversation known for audience kind=%s; notice subject=%s not queued", audience.kind, subject)
+            logger.info(
+                "no conversation known for audience kind=%s; notice subject=%s not queued", audience.kind, subject
+            )
         for conversation_id in targets:
             if conversation_id in seen:
                 continue
             seen.add(conversation_id)
             notice = Notice(
-                id=new_id(), seq=app.db.outbox.next_seq(), conversation_id=conversation_id, card=card,
-                created_at=now, summary=summary, subject=subject, next_attempt_at=now,
+                id=new_id(),
+                seq=app.db.outbox.next_seq(),
+                conversation_id=conversation_id,
+                card=card,
+                created_at=now,
+                summary=summary,
+                subject=subject,
+                next_attempt_at=now,
             )
             ops.append(app.db.outbox.put(notice))
     return ops
@@ -99,22 +114,38 @@ def update_ops(app: AppContext, subject: str, card: dict[str, Any], *, exclude_a
             ops.append(app.db.outbox.put(replace(notice, card=card)))
         elif notice.status == "sent" and notice.activity_id and notice.activity_id != exclude_activity:
             update = Notice(
-                id=new_id(), seq=app.db.outbox.next_seq(), conversation_id=notice.conversation_id, card=card,
-                created_at=now, action="update", summary=notice.summary, subject=None,
-                activity_id=notice.activity_id, next_attempt_at=now,
+                id=new_id(),
+                seq=app.db.outbox.next_seq(),
+                conversation_id=notice.conversation_id,
+                card=card,
+                created_at=now,
+                action="update",
+                summary=notice.summary,
+                subject=None,
+                activity_id=notice.activity_id,
+                next_attempt_at=now,
             )
             ops.append(app.db.outbox.put(update))
     return ops
 
 
-def track_ops(app: AppContext, subject: str, conversation_id: str, activity_id: str | None, card: dict[str, Any],
-              *, summary: str) -> list[Op]:
+def track_ops(
+    app: AppContext, subject: str, conversation_id: str, activity_id: str | None, card: dict[str, Any], *, summary: str
+) -> list[Op]:
     """Ops that remember a card the bot sent in-turn (not via the outbox) so later updates reach it too."""
     if not activity_id:
         return []
     now = app.now()
     notice = Notice(
-        id=new_id(), seq=app.db.outbox.next_seq(), conversation_id=conversation_id, card=card, created_at=now,
-        summary=summary, subject=subject, status="sent", activity_id=activity_id, finished_at=now,
+        id=new_id(),
+        seq=app.db.outbox.next_seq(),
+        conversation_id=conversation_id,
+        card=card,
+        created_at=now,
+        summary=summary,
+        subject=subject,
+        status="sent",
+        activity_id=activity_id,
+        finished_at=now,
     )
     return [app.db.outbox.put(notice)]

@@ -105,12 +105,16 @@ def check_agency(app: AppContext, values: Mapping[str, object], actor: Actor, is
         return AgencyCheck(agency)
     if may_change(existing, actor, is_staff):
         return AgencyCheck(agency, existing)
-    raise FieldErrors({"judiciary_code": (
-        f"Judiciary Code {agency.judiciary_code} already has an Information Package "
-        f"({existing.agency.agency_name}); its Point-of-Contact is {poc_line(existing)}. Only they or JB e-ticket "
-        f"staff can add officers to it. If you are taking over, ask JB e-ticket staff ({JB_EMAIL}) to hand you "
-        "the role with /set-poc."
-    )})
+    raise FieldErrors(
+        {
+            "judiciary_code": (
+                f"Judiciary Code {agency.judiciary_code} already has an Information Package "
+                f"({existing.agency.agency_name}); its Point-of-Contact is {poc_line(existing)}. Only they or JB e-ticket "
+                f"staff can add officers to it. If you are taking over, ask JB e-ticket staff ({JB_EMAIL}) to hand you "
+                "the role with /set-poc."
+            )
+        }
+    )
 
 
 def other_agency_notes(app: AppContext, officer_number: str, judiciary_code: str | None) -> list[str]:
@@ -121,23 +125,33 @@ def other_agency_notes(app: AppContext, officer_number: str, judiciary_code: str
             continue
         package = app.db.packages.get(officer.judiciary_code)
         name = package.agency.agency_name if package else "another agency"
-        notes.append(f"{officer_number} is also in the package of {name} ({officer.judiciary_code}). That is fine: "
-                     "approval is per agency, so this membership is monitored and approved on its own.")
+        notes.append(
+            f"{officer_number} is also in the package of {name} ({officer.judiciary_code}). That is fine: "
+            "approval is per agency, so this membership is monitored and approved on its own."
+        )
     return notes
 
 
-def check_officer(app: AppContext, values: Mapping[str, object], today: date, *, judiciary_code: str | None,
-                  taken: Iterable[str]) -> OfficerEntry:
+def check_officer(
+    app: AppContext, values: Mapping[str, object], today: date, *, judiciary_code: str | None, taken: Iterable[str]
+) -> OfficerEntry:
     """Parse one officer; refuse a number already in this wizard (``taken``) or in this agency's package."""
     entry = parse_officer(values, today)
     if entry.officer_number in set(taken):
-        raise FieldErrors({"officer_number": f"Officer number {entry.officer_number} is already listed in this package."})
+        raise FieldErrors(
+            {"officer_number": f"Officer number {entry.officer_number} is already listed in this package."}
+        )
     if judiciary_code is not None:
         existing = app.db.officers.get(judiciary_code, entry.officer_number)
         if existing is not None and existing.state is not OfficerState.WITHDRAWN:
-            raise FieldErrors({"officer_number": (
-                f"Officer number {entry.officer_number} is already in this agency's package "
-                f"({existing.full_name}). Each officer number appears once in a package.")})
+            raise FieldErrors(
+                {
+                    "officer_number": (
+                        f"Officer number {entry.officer_number} is already in this agency's package "
+                        f"({existing.full_name}). Each officer number appears once in a package."
+                    )
+                }
+            )
     return entry
 
 
@@ -154,9 +168,15 @@ class Submitted:
     confirmation: dict[str, Any]
 
 
-async def submit_package(app: AppContext, actor: Actor, agency_values: Mapping[str, object],
-                         officer_values: Sequence[Mapping[str, object]], *, valcour_installed: bool,
-                         officers_trained: bool) -> Submitted:
+async def submit_package(
+    app: AppContext,
+    actor: Actor,
+    agency_values: Mapping[str, object],
+    officer_values: Sequence[Mapping[str, object]],
+    *,
+    valcour_installed: bool,
+    officers_trained: bool,
+) -> Submitted:
     """Store a new Information Package and its officers (in monitoring), audit it and tell the JB (SOP 6.2).
 
     Raises ``FieldErrors`` (field ids as on the cards; officer problems as ``officer:<index>``),
@@ -171,24 +191,35 @@ async def submit_package(app: AppContext, actor: Actor, agency_values: Mapping[s
         raise PackageExists(f"Judiciary Code {agency.judiciary_code} already has an Information Package.")
     now = app.now()
     stamp = Stamp(actor, now)
-    package = Package(agency=agency, poc=Actor(actor.aad_id.lower(), actor.name), submitted=stamp,
-                      valcour_installed=True, officers_trained=True)
+    package = Package(
+        agency=agency,
+        poc=Actor(actor.aad_id.lower(), actor.name),
+        submitted=stamp,
+        valcour_installed=True,
+        officers_trained=True,
+    )
     officers = [entry.to_officer(agency.judiciary_code, stamp) for entry in entries]
     tz = app.settings.timezone
     ops: list[Op] = [app.db.packages.put(package)]
     ops += [app.db.officers.put(officer) for officer in officers]
     ops.append(audit_op(app, actor, "package.submit", package_subject(agency.judiciary_code), None, package.to_doc()))
     ops += [audit_op(app, actor, "officer.add", f"officer:{o.key}", None, o.to_doc()) for o in officers]
-    ops += notice_ops(app, [Audience.jb()], jb_package_card(package, officers, tz),
-                      summary=f"New Information Package {agency.judiciary_code}", subject=package_subject(agency.judiciary_code))
+    ops += notice_ops(
+        app,
+        [Audience.jb()],
+        jb_package_card(package, officers, tz),
+        summary=f"New Information Package {agency.judiciary_code}",
+        subject=package_subject(agency.judiciary_code),
+    )
     await app.db.commit(ops)
     app.wake_outbox()
     logger.info("package submitted judiciary_code=%s officers=%d", agency.judiciary_code, len(officers))
     return Submitted(package, officers, officers, confirmation_card(package, officers, tz))
 
 
-async def add_officers(app: AppContext, actor: Actor, is_staff: bool, judiciary_code: str,
-                       officer_values: Sequence[Mapping[str, object]]) -> Submitted:
+async def add_officers(
+    app: AppContext, actor: Actor, is_staff: bool, judiciary_code: str, officer_values: Sequence[Mapping[str, object]]
+) -> Submitted:
     """Add officers (in monitoring) to an existing package; audit it and tell the JB (and the PoC if staff added).
 
     Raises ``NotFound``, ``NotAllowed``, ``FieldErrors`` (``officer:<index>`` keys).
@@ -197,8 +228,10 @@ async def add_officers(app: AppContext, actor: Actor, is_staff: bool, judiciary_
     if package is None:
         raise NotFound(f"No Information Package has Judiciary Code {judiciary_code}.")
     if not may_change(package, actor, is_staff):
-        raise NotAllowed(f"Only the Point-of-Contact of {package.agency.agency_name} ({poc_line(package)}) or JB "
-                         "e-ticket staff can add officers to its package.")
+        raise NotAllowed(
+            f"Only the Point-of-Contact of {package.agency.agency_name} ({poc_line(package)}) or JB "
+            "e-ticket staff can add officers to its package."
+        )
     today = app.today()
     entries = _parse_all(app, officer_values, today, judiciary_code=judiciary_code)
     if not entries:
@@ -211,31 +244,56 @@ async def add_officers(app: AppContext, actor: Actor, is_staff: bool, judiciary_
     for officer in added:
         before = app.db.officers.get(judiciary_code, officer.officer_number)
         ops.append(app.db.officers.put(officer))
-        ops.append(audit_op(app, actor, "officer.add", f"officer:{officer.key}",
-                            None if before is None else before.to_doc(), officer.to_doc()))
+        ops.append(
+            audit_op(
+                app,
+                actor,
+                "officer.add",
+                f"officer:{officer.key}",
+                None if before is None else before.to_doc(),
+                officer.to_doc(),
+            )
+        )
     added_numbers = {officer.officer_number for officer in added}
     everyone = [o for o in app.db.officers.of_agency(judiciary_code) if o.officer_number not in added_numbers] + added
-    ops += notice_ops(app, [Audience.jb()], officers_added_card(package, added, tz, stamp),
-                      summary=f"Officers added to {judiciary_code}", subject=f"officers-added:{judiciary_code}")
+    ops += notice_ops(
+        app,
+        [Audience.jb()],
+        officers_added_card(package, added, tz, stamp),
+        summary=f"Officers added to {judiciary_code}",
+        subject=f"officers-added:{judiciary_code}",
+    )
     if package.poc.aad_id != actor.aad_id.lower():
-        ops += notice_ops(app, [Audience.person(package.poc.aad_id)],
-                          package_card(package, everyone, tz, title="Officers added to your Information Package",
-                                       intro=f"JB e-ticket staff added {len(added)} officer(s)."),
-                          summary=f"Officers added to {judiciary_code}")
+        ops += notice_ops(
+            app,
+            [Audience.person(package.poc.aad_id)],
+            package_card(
+                package,
+                everyone,
+                tz,
+                title="Officers added to your Information Package",
+                intro=f"JB e-ticket staff added {len(added)} officer(s).",
+            ),
+            summary=f"Officers added to {judiciary_code}",
+        )
     await app.db.commit(ops)
     app.wake_outbox()
     logger.info("officers added judiciary_code=%s count=%d", judiciary_code, len(added))
     return Submitted(package, everyone, added, confirmation_card(package, everyone, tz, added=len(added)))
 
 
-def _parse_all(app: AppContext, officer_values: Sequence[Mapping[str, object]], today: date, *,
-               judiciary_code: str | None) -> list[OfficerEntry]:
+def _parse_all(
+    app: AppContext, officer_values: Sequence[Mapping[str, object]], today: date, *, judiciary_code: str | None
+) -> list[OfficerEntry]:
     entries: list[OfficerEntry] = []
     errors: dict[str, str] = {}
     for index, values in enumerate(officer_values):
         try:
-            entries.append(check_officer(app, values, today, judiciary_code=judiciary_code,
-                                         taken=[entry.officer_number for entry in entries]))
+            entries.append(
+                check_officer(
+                    app, values, today, judiciary_code=judiciary_code, taken=[entry.officer_number for entry in entries]
+                )
+            )
         except FieldErrors as problem:
             errors |= {f"officer:{index}:{field_id}": message for field_id, message in problem.errors.items()}
     if errors:
@@ -255,24 +313,31 @@ class Acknowledged:
     package: Package | None = None
 
 
-async def acknowledge(app: AppContext, actor: Actor, is_staff: bool, judiciary_code: object,
-                      pressed_activity: str | None) -> Acknowledged:
+async def acknowledge(
+    app: AppContext, actor: Actor, is_staff: bool, judiciary_code: object, pressed_activity: str | None
+) -> Acknowledged:
     """JB staff acknowledge a package: recorded, every copy updated, the PoC told (SOP 6.3)."""
     package = app.db.packages.get(judiciary_code) if isinstance(judiciary_code, str) else None
     if package is None:
-        return Acknowledged(message_card("Package not found", "This Information Package is not in the bot any more."), "missing")
+        return Acknowledged(
+            message_card("Package not found", "This Information Package is not in the bot any more."), "missing"
+        )
     tz = app.settings.timezone
     officers = app.db.officers.of_agency(package.judiciary_code)
     subject = package_subject(package.judiciary_code)
     if not is_staff:
-        card = with_notice(jb_package_card(package, officers, tz), "Only JB e-ticket staff may acknowledge an Information Package.")
+        card = with_notice(
+            jb_package_card(package, officers, tz), "Only JB e-ticket staff may acknowledge an Information Package."
+        )
         await app.db.commit([audit_op(app, actor, "package.acknowledge.refused", subject)])
         return Acknowledged(card, "refused", package)
     if package.acknowledged is not None:
         done = package.acknowledged
-        card = with_notice(jb_package_card(package, officers, tz),
-                           f"Already acknowledged by {done.actor.name or 'JB e-ticket staff'} on {format_instant(done.at, tz)}.",
-                           kind="warning")
+        card = with_notice(
+            jb_package_card(package, officers, tz),
+            f"Already acknowledged by {done.actor.name or 'JB e-ticket staff'} on {format_instant(done.at, tz)}.",
+            kind="warning",
+        )
         await app.db.commit([audit_op(app, actor, "package.acknowledge.again", subject)])
         return Acknowledged(card, "already", package)
     stamp = Stamp(actor, app.now())
@@ -282,8 +347,13 @@ async def acknowledge(app: AppContext, actor: Actor, is_staff: bool, judiciary_c
         app.db.packages.put(after),
         audit_op(app, actor, "package.acknowledge", subject, package.to_doc(), after.to_doc()),
         *update_ops(app, subject, card, exclude_activity=pressed_activity),
-        *notice_ops(app, [Audience.person(package.poc.aad_id)], acknowledgment_card(after, stamp, tz),
-                    summary="Information Package acknowledged", subject=f"package-ack:{package.judiciary_code}"),
+        *notice_ops(
+            app,
+            [Audience.person(package.poc.aad_id)],
+            acknowledgment_card(after, stamp, tz),
+            summary="Information Package acknowledged",
+            subject=f"package-ack:{package.judiciary_code}",
+        ),
     ]
     await app.db.commit(ops)
     app.wake_outbox()
@@ -306,17 +376,27 @@ async def subscribe(app: AppContext, actor: Actor, is_staff: bool, target: str, 
     else:
         package = app.db.packages.get(target)
         if package is None and not is_staff:
-            raise NotAllowed(f"No Information Package has Judiciary Code {target} yet. Its Point-of-Contact sends it "
-                             "first with /new-package in a 1:1 chat with me.")
+            raise NotAllowed(
+                f"No Information Package has Judiciary Code {target} yet. Its Point-of-Contact sends it "
+                "first with /new-package in a 1:1 chat with me."
+            )
         if package is not None and not may_change(package, actor, is_staff):
-            raise NotAllowed(f"Only the Point-of-Contact of {package.agency.agency_name} ({poc_line(package)}) or "
-                             "JB e-ticket staff can route its alerts.")
+            raise NotAllowed(
+                f"Only the Point-of-Contact of {package.agency.agency_name} ({poc_line(package)}) or "
+                "JB e-ticket staff can route its alerts."
+            )
         what = f"e-ticket alerts of {package.agency.agency_name if package else 'Judiciary Code'} ({target})"
     before = app.db.subscriptions.conversation_for(target)
     ops = [
         app.db.subscriptions.put(target, conversation_id, actor.aad_id, app.now()),
-        audit_op(app, actor, "subscribe", f"subscription:{target}",
-                 None if before is None else {"conversation_id": before}, {"conversation_id": conversation_id}),
+        audit_op(
+            app,
+            actor,
+            "subscribe",
+            f"subscription:{target}",
+            None if before is None else {"conversation_id": before},
+            {"conversation_id": conversation_id},
+        ),
     ]
     await app.db.commit(ops)
     logger.info("subscription target=%s conversation=%s", target, conversation_id)
@@ -332,8 +412,9 @@ def person_by_email(app: AppContext, email: str) -> Actor | None:
     return None
 
 
-async def set_poc(app: AppContext, actor: Actor, is_staff: bool, judiciary_code: str, new_poc: Actor,
-                  email: str | None) -> Package:
+async def set_poc(
+    app: AppContext, actor: Actor, is_staff: bool, judiciary_code: str, new_poc: Actor, email: str | None
+) -> Package:
     """JB staff hand an agency's PoC role to another person; both are told in 1:1 where the bot can.
 
     Raises ``NotAllowed``, ``NotFound``.
@@ -349,20 +430,39 @@ async def set_poc(app: AppContext, actor: Actor, is_staff: bool, judiciary_code:
     officers = app.db.officers.of_agency(judiciary_code)
     ops: list[Op] = [
         app.db.packages.put(after),
-        audit_op(app, actor, "package.set_poc", package_subject(judiciary_code),
-                 {"poc": package.poc.to_doc()}, {"poc": after.poc.to_doc()}),
-        *notice_ops(app, [Audience.person(after.poc.aad_id)],
-                    package_card(after, officers, tz, title="You are now the Point-of-Contact",
-                                 intro=f"JB e-ticket staff made you the Point-of-Contact of {agency.agency_name}. "
-                                       "You receive its notices and can add officers with /add-officer."),
-                    summary="You are now the Point-of-Contact"),
+        audit_op(
+            app,
+            actor,
+            "package.set_poc",
+            package_subject(judiciary_code),
+            {"poc": package.poc.to_doc()},
+            {"poc": after.poc.to_doc()},
+        ),
+        *notice_ops(
+            app,
+            [Audience.person(after.poc.aad_id)],
+            package_card(
+                after,
+                officers,
+                tz,
+                title="You are now the Point-of-Contact",
+                intro=f"JB e-ticket staff made you the Point-of-Contact of {agency.agency_name}. "
+                "You receive its notices and can add officers with /add-officer.",
+            ),
+            summary="You are now the Point-of-Contact",
+        ),
     ]
     if package.poc.aad_id and package.poc.aad_id != after.poc.aad_id:
-        ops += notice_ops(app, [Audience.person(package.poc.aad_id)],
-                          message_card("Point-of-Contact role handed over",
-                                       f"JB e-ticket staff handed the Point-of-Contact role of {agency.agency_name} "
-                                       f"({judiciary_code}) to {new_poc.name or 'another person'}."),
-                          summary="Point-of-Contact role handed over")
+        ops += notice_ops(
+            app,
+            [Audience.person(package.poc.aad_id)],
+            message_card(
+                "Point-of-Contact role handed over",
+                f"JB e-ticket staff handed the Point-of-Contact role of {agency.agency_name} "
+                f"({judiciary_code}) to {new_poc.name or 'another person'}.",
+            ),
+            summary="Point-of-Contact role handed over",
+        )
     await app.db.commit(ops)
     app.wake_outbox()
     logger.info("poc handed over judiciary_code=%s", judiciary_code)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from cards.alerts import incident_card
-from domain.incidents import close_for_voided, incident_dates, incidents_for_event, mark_resolved
 from cards.common import message_card
 from domain.calendar import format_instant
+from domain.incidents import close_for_voided, incident_dates, incidents_for_event, mark_resolved
 from domain.records import SYSTEM, Actor, EventType, Incident, IncidentKind, IncidentStatus, Officer, Stamp, TicketEvent
 from services.audit import audit_op
 from services.context import AppContext, new_id
@@ -71,31 +71,49 @@ async def record_events(app: AppContext, events: Sequence[TicketEvent]) -> list[
         for incident in [*raised, *closed]:
             batch_incidents[incident.id] = incident
         touched_officers.add(event.officer_key)
-        results.append({
-            "event_id": event.event_id,
-            "status": "recorded",
-            "incidents": [{"id": i.id, "kind": i.kind.value, "ticket_number": i.ticket_number,
-                           "officer_number": i.officer_number} for i in raised],
-        })
+        results.append(
+            {
+                "event_id": event.event_id,
+                "status": "recorded",
+                "incidents": [
+                    {
+                        "id": i.id,
+                        "kind": i.kind.value,
+                        "ticket_number": i.ticket_number,
+                        "officer_number": i.officer_number,
+                    }
+                    for i in raised
+                ],
+            }
+        )
     for incident in batch_incidents.values():
         ops.append(db.incidents.put(incident))
         card = alert_card(app, incident)
         if incident.is_open:
-            ops += notice_ops(app, alert_audiences(app, incident), card, summary=f"E-ticket {incident.ticket_number}: {incident.kind.value}",
-                              subject=incident_subject(incident.id))
+            ops += notice_ops(
+                app,
+                alert_audiences(app, incident),
+                card,
+                summary=f"E-ticket {incident.ticket_number}: {incident.kind.value}",
+                subject=incident_subject(incident.id),
+            )
         else:
             ops += update_ops(app, incident_subject(incident.id), card)
     if ops:
         await db.commit(ops)
         app.wake_outbox()
     recorded = sum(1 for result in results if result["status"] == "recorded")
-    logger.info("ticket events recorded=%d duplicate=%d incidents=%d", recorded, len(results) - recorded, len(batch_incidents))
+    logger.info(
+        "ticket events recorded=%d duplicate=%d incidents=%d", recorded, len(results) - recorded, len(batch_incidents)
+    )
     for hook in app.after_events:
         await hook(touched_officers)
     return results
 
 
-def incidents_for(app: AppContext, event: TicketEvent, earlier: list[TicketEvent], membership: Officer | None) -> list[Incident]:
+def incidents_for(
+    app: AppContext, event: TicketEvent, earlier: list[TicketEvent], membership: Officer | None
+) -> list[Incident]:
     """The incidents one event raises (the domain rule, with the app's clock and ids)."""
     return incidents_for_event(event, earlier, membership, new_id=new_id, now=app.now())
 
@@ -120,27 +138,39 @@ def already_closed(app: AppContext, incident: Incident) -> str:
     return f"Already resolved by {incident.closed.actor.name or 'someone'} on {when}. Nothing was changed."
 
 
-async def resolve_incident(app: AppContext, actor: Actor, incident_id: str, *, is_jb_staff: bool,
-                           pressed_activity: str | None) -> ResolveOutcome:
+async def resolve_incident(
+    app: AppContext, actor: Actor, incident_id: str, *, is_jb_staff: bool, pressed_activity: str | None
+) -> ResolveOutcome:
     """Mark an incident resolved (its agency's PoC or JB staff); updates every copy of its alert."""
     db = app.db
     incident = db.incidents.get(incident_id) if isinstance(incident_id, str) else None
     if incident is None:
-        return ResolveOutcome(message_card("Incident not found", "This alert refers to an incident I have no record of."), False)
+        return ResolveOutcome(
+            message_card("Incident not found", "This alert refers to an incident I have no record of."), False
+        )
     card = alert_card(app, incident)
     package = db.packages.get(incident.judiciary_code)
     is_poc = package is not None and package.poc.aad_id == actor.aad_id
     if not (is_jb_staff or is_poc):
-        return ResolveOutcome(card, False, "Only the agency's Point-of-Contact or JB e-ticket staff can mark this resolved. Nothing was changed.")
+        return ResolveOutcome(
+            card,
+            False,
+            "Only the agency's Point-of-Contact or JB e-ticket staff can mark this resolved. Nothing was changed.",
+        )
     if not incident.is_open:
         return ResolveOutcome(card, False, already_closed(app, incident), "good")
     resolved = mark_resolved(incident, Stamp(actor, app.now()))
     new_card = alert_card(app, resolved)
     ops: list[Op] = [
         db.incidents.put(resolved),
-        audit_op(app, actor, "incident.resolve", f"officer:{incident.judiciary_code}:{incident.officer_number}",
-                 before={"incident": incident.id, "status": incident.status.value},
-                 after={"incident": incident.id, "status": resolved.status.value, "ticket": incident.ticket_number}),
+        audit_op(
+            app,
+            actor,
+            "incident.resolve",
+            f"officer:{incident.judiciary_code}:{incident.officer_number}",
+            before={"incident": incident.id, "status": incident.status.value},
+            after={"incident": incident.id, "status": resolved.status.value, "ticket": incident.ticket_number},
+        ),
         *update_ops(app, incident_subject(incident.id), new_card, exclude_activity=pressed_activity),
     ]
     await db.commit(ops)
@@ -149,4 +179,3 @@ async def resolve_incident(app: AppContext, actor: Actor, incident_id: str, *, i
     for hook in app.after_events:
         await hook({resolved.officer_key})
     return ResolveOutcome(new_card, True)
-

@@ -157,7 +157,7 @@ def _same_json(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(_same_json(v, b[k]) for k, v in a.items())
     if isinstance(a, list):
-        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
 
 
@@ -325,9 +325,7 @@ class Store:
             tables, snapshot_generation = _read_snapshot(snapshot_path)
         (data_dir / _SNAPSHOT_TMP).unlink(missing_ok=True)
         (data_dir / _PROBE_NAME).unlink(missing_ok=True)
-        generations = sorted(
-            int(m.group(1)) for name in os.listdir(data_dir) if (m := _JOURNAL_RE.match(name))
-        )
+        generations = sorted(int(m.group(1)) for name in os.listdir(data_dir) if (m := _JOURNAL_RE.match(name)))
         for stale in (g for g in generations if g < snapshot_generation):
             try:
                 (data_dir / journal_name(stale)).unlink()
@@ -538,9 +536,7 @@ class Store:
         if fields and doc is not None:
             self._index_add(table, key, doc, fields, old)
 
-    def _index_add(
-        self, table: str, key: str, doc: Doc, fields: Sequence[str], old: Doc | None = None
-    ) -> None:
+    def _index_add(self, table: str, key: str, doc: Doc, fields: Sequence[str], old: Doc | None = None) -> None:
         """Enter ``key`` into the index of every declared field ``doc`` has (unless unchanged)."""
         indexes = self._indexes[table]
         for name in fields:
@@ -550,9 +546,7 @@ class Store:
                 continue
             indexes[name].setdefault(_index_key(value), {})[key] = None
 
-    def _index_remove(
-        self, table: str, key: str, doc: Doc, fields: Sequence[str], new: Doc | None
-    ) -> None:
+    def _index_remove(self, table: str, key: str, doc: Doc, fields: Sequence[str], new: Doc | None) -> None:
         """Take ``key`` out of the index of every field whose value ``new`` does not keep."""
         indexes = self._indexes[table]
         for name in fields:
@@ -605,9 +599,7 @@ class Store:
         for batch in reversed(failed):
             for table, key, before in reversed(batch.undo):
                 self._set(table, key, before)
-        logger.error(
-            "journal append failed (%s); %d writes undone and refused", _errno_name(exc), len(failed)
-        )
+        logger.error("journal append failed (%s); %d writes undone and refused", _errno_name(exc), len(failed))
         for batch in failed:
             if not batch.future.done():
                 error = StorageUnavailable(f"the journal write failed ({_errno_name(exc)})")

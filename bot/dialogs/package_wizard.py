@@ -154,7 +154,9 @@ def _text_values(data: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, s
     return {name: data[name] for name in names if isinstance(data.get(name), str)}
 
 
-def _render_records_system(env: WizardEnv, state: WizardState, errors: Mapping[str, str], frame: StepFrame) -> dict[str, Any]:
+def _render_records_system(
+    env: WizardEnv, state: WizardState, errors: Mapping[str, str], frame: StepFrame
+) -> dict[str, Any]:
     return records_system_card(frame, state.records_system, errors)
 
 
@@ -168,7 +170,9 @@ def _accept_records_system(env: WizardEnv, state: WizardState, data: Mapping[str
     return Accepted()
 
 
-def _render_preconditions(env: WizardEnv, state: WizardState, errors: Mapping[str, str], frame: StepFrame) -> dict[str, Any]:
+def _render_preconditions(
+    env: WizardEnv, state: WizardState, errors: Mapping[str, str], frame: StepFrame
+) -> dict[str, Any]:
     values = {"valcour_installed": state.valcour_installed, "officers_trained": state.officers_trained}
     return preconditions_card(frame, values, errors)
 
@@ -178,9 +182,13 @@ def _accept_preconditions(env: WizardEnv, state: WizardState, data: Mapping[str,
     state.officers_trained = data.get("officers_trained") == "true"
     errors = {}
     if not state.valcour_installed:
-        errors["valcour_installed"] = "Valcour must be installed on the computers used to issue e-tickets before you send the package (SOP 5)."
+        errors["valcour_installed"] = (
+            "Valcour must be installed on the computers used to issue e-tickets before you send the package (SOP 5)."
+        )
     if not state.officers_trained:
-        errors["officers_trained"] = "Your officers must be trained in Valcour e-ticketing before you send the package (SOP 5)."
+        errors["officers_trained"] = (
+            "Your officers must be trained in Valcour e-ticketing before you send the package (SOP 5)."
+        )
     return Accepted(errors=errors)
 
 
@@ -197,8 +205,10 @@ def _accept_agency(env: WizardEnv, state: WizardState, data: Mapping[str, Any]) 
     message = None
     if check.existing is not None:
         state.target = check.existing.judiciary_code
-        message = (f"Judiciary Code {state.target} already has an Information Package ({check.existing.agency.agency_name}). "
-                   "You are adding officers to it; its agency details stay as they are.")
+        message = (
+            f"Judiciary Code {state.target} already has an Information Package ({check.existing.agency.agency_name}). "
+            "You are adding officers to it; its agency details stay as they are."
+        )
     else:
         state.target = None
     if not state.officers and state.draft is None:
@@ -206,7 +216,9 @@ def _accept_agency(env: WizardEnv, state: WizardState, data: Mapping[str, Any]) 
     return Accepted(message=message)
 
 
-def _render_choose_agency(env: WizardEnv, state: WizardState, errors: Mapping[str, str], frame: StepFrame) -> dict[str, Any]:
+def _render_choose_agency(
+    env: WizardEnv, state: WizardState, errors: Mapping[str, str], frame: StepFrame
+) -> dict[str, Any]:
     return choose_agency_card(frame, [(code, name) for code, name in state.choices], errors, state.target)
 
 
@@ -221,8 +233,10 @@ def _accept_choose_agency(env: WizardEnv, state: WizardState, data: Mapping[str,
 
 
 def _rows(env: WizardEnv, state: WizardState) -> list[OfficerRow]:
-    return [OfficerRow.of(values, other_agency_notes(env.app, values.get("officer_number", ""), state.target))
-            for values in state.officers]
+    return [
+        OfficerRow.of(values, other_agency_notes(env.app, values.get("officer_number", ""), state.target))
+        for values in state.officers
+    ]
 
 
 def _agency_line(env: WizardEnv, state: WizardState) -> str:
@@ -236,8 +250,15 @@ def _agency_line(env: WizardEnv, state: WizardState) -> str:
 
 
 def _render_officers(env: WizardEnv, state: WizardState, errors: Mapping[str, str], frame: StepFrame) -> dict[str, Any]:
-    return officers_card(frame, agency_line=_agency_line(env, state), saved=_rows(env, state), draft=state.draft,
-                         draft_index=state.draft_index, errors=errors, today=env.app.today())
+    return officers_card(
+        frame,
+        agency_line=_agency_line(env, state),
+        saved=_rows(env, state),
+        draft=state.draft,
+        draft_index=state.draft_index,
+        errors=errors,
+        today=env.app.today(),
+    )
 
 
 def _is_blank(values: Mapping[str, Any]) -> bool:
@@ -252,8 +273,13 @@ def _save_draft(env: WizardEnv, state: WizardState, data: Mapping[str, Any]) -> 
         entry = check_officer(env.app, state.draft, env.app.today(), judiciary_code=state.target, taken=taken)
     except FieldErrors as problem:
         return problem.errors
-    row = {"officer_number": entry.officer_number, "first_name": entry.first_name, "last_name": entry.last_name,
-           "dps_username": entry.dps_username, "start_date": entry.start_date.isoformat()}
+    row = {
+        "officer_number": entry.officer_number,
+        "first_name": entry.first_name,
+        "last_name": entry.last_name,
+        "dps_username": entry.dps_username,
+        "start_date": entry.start_date.isoformat(),
+    }
     if state.draft_index is not None and state.draft_index < len(state.officers):
         state.officers[state.draft_index] = row
     else:
@@ -283,12 +309,31 @@ def _render_review(env: WizardEnv, state: WizardState, errors: Mapping[str, str]
         agency = summary_of(package)
         existing = len(env.app.db.officers.of_agency(package.judiciary_code))
     else:
-        agency = AgencySummary(*(state.agency.get(name, "") for name in
-                                 ("judiciary_code", "agency_name", "letterhead_address", "letterhead_phone", "poc_name", "poc_email")))
+        agency = AgencySummary(
+            *(
+                state.agency.get(name, "")
+                for name in (
+                    "judiciary_code",
+                    "agency_name",
+                    "letterhead_address",
+                    "letterhead_phone",
+                    "poc_name",
+                    "poc_email",
+                )
+            )
+        )
         existing = 0
-    return review_card(frame, agency=agency, officers=_rows(env, state), new_package=state.mode == "new" and package is None,
-                       records_system=state.records_system, attested=state.valcour_installed and state.officers_trained,
-                       page=state.page, existing_count=existing, agency_editable=state.mode == "new")
+    return review_card(
+        frame,
+        agency=agency,
+        officers=_rows(env, state),
+        new_package=state.mode == "new" and package is None,
+        records_system=state.records_system,
+        attested=state.valcour_installed and state.officers_trained,
+        page=state.page,
+        existing_count=existing,
+        agency_editable=state.mode == "new",
+    )
 
 
 def _accept_review(env: WizardEnv, state: WizardState, data: Mapping[str, Any]) -> Accepted:
@@ -347,22 +392,39 @@ class PackageWizard:
         """The card verbs the wizard answers."""
         return tuple(self._presses)
 
-    def card(self, env: WizardEnv, state: WizardState, errors: Mapping[str, str] | None = None,
-             message: str | None = None, kind: str = "attention") -> dict[str, Any]:
+    def card(
+        self,
+        env: WizardEnv,
+        state: WizardState,
+        errors: Mapping[str, str] | None = None,
+        message: str | None = None,
+        kind: str = "attention",
+    ) -> dict[str, Any]:
         """The card of the wizard's current step, with problems beside fields and an optional message on top."""
         errors = dict(errors or {})
         form_problem = errors.pop("form", None)
         if form_problem:
             message = f"{message} {form_problem}" if message else form_problem
         if errors and not message:
-            message = "Please correct the answer marked below." if len(errors) == 1 else "Please correct the answers marked below."
+            message = (
+                "Please correct the answer marked below."
+                if len(errors) == 1
+                else "Please correct the answers marked below."
+            )
         steps = steps_of(state)
         index = next((i for i, step in enumerate(steps) if step.name == state.step), 0)
         step = steps[index]
         prefix = "New Information Package" if state.mode == "new" else "Add officers"
-        frame = StepFrame(wizard_id=state.id, step=step.name, title=f"{prefix}: {step.title}", number=index + 1,
-                          count=len(steps), message=message, message_kind=kind if not errors else "attention",
-                          can_go_back=index > 0)
+        frame = StepFrame(
+            wizard_id=state.id,
+            step=step.name,
+            title=f"{prefix}: {step.title}",
+            number=index + 1,
+            count=len(steps),
+            message=message,
+            message_kind=kind if not errors else "attention",
+            can_go_back=index > 0,
+        )
         return step.render(env, state, errors, frame)
 
     # -- starting
@@ -386,24 +448,39 @@ class PackageWizard:
         state = WizardState(id=new_id(), mode="add", step="officers", owner=env.actor.aad_id, draft={})
         if args.strip():
             try:
-                code = parse_judiciary_code(args.split()[0])
+                code = parse_judiciary_code(args.split(maxsplit=1)[0])
             except FieldErrors as problem:
                 return WizardReply(message_card("Which agency?", str(problem)), None)
             package = db.packages.get(code)
             if package is None:
-                return WizardReply(message_card("No such package", f"No Information Package has Judiciary Code {code}. "
-                                                      "Start one with /new-package."), None)
+                return WizardReply(
+                    message_card(
+                        "No such package",
+                        f"No Information Package has Judiciary Code {code}. Start one with /new-package.",
+                    ),
+                    None,
+                )
             if not may_change(package, env.actor, env.is_staff):
-                return WizardReply(message_card("Not your agency's package", (
-                    f"Only the Point-of-Contact of {package.agency.agency_name} ({poc_line(package)}) or JB e-ticket staff can "
-                    "add officers to it. If you are taking over, ask JB e-ticket staff to hand you the role with /set-poc.")), None)
+                return WizardReply(
+                    message_card(
+                        "Not your agency's package",
+                        (
+                            f"Only the Point-of-Contact of {package.agency.agency_name} ({poc_line(package)}) or JB e-ticket staff can "
+                            "add officers to it. If you are taking over, ask JB e-ticket staff to hand you the role with /set-poc."
+                        ),
+                    ),
+                    None,
+                )
             state.target = code
         else:
             packages = db.packages.all() if env.is_staff else db.packages.for_poc(env.actor.aad_id)
             if not packages:
-                text = ("There is no Information Package yet." if env.is_staff else
-                        "You are not the Point-of-Contact of any agency's Information Package. Start one with /new-package, "
-                        "or, if you are taking over from someone, ask JB e-ticket staff to hand you the role with /set-poc.")
+                text = (
+                    "There is no Information Package yet."
+                    if env.is_staff
+                    else "You are not the Point-of-Contact of any agency's Information Package. Start one with /new-package, "
+                    "or, if you are taking over from someone, ask JB e-ticket staff to hand you the role with /set-poc."
+                )
                 return WizardReply(message_card("No package to add officers to", text), None)
             if len(packages) == 1:
                 state.target = packages[0].judiciary_code
@@ -417,19 +494,30 @@ class PackageWizard:
     def _offer_resume(self, current: WizardState, mode: str, args: str = "") -> WizardReply:
         step = _step(current, current.step)
         what = "Information Package" if current.mode == "new" else "list of officers to add"
-        card = resume_card(current.id, step.title if step else current.step, what=what, restart={"mode": mode, "args": args})
+        card = resume_card(
+            current.id, step.title if step else current.step, what=what, restart={"mode": mode, "args": args}
+        )
         return WizardReply(card, current)
 
     # -- presses
 
-    async def press(self, env: WizardEnv, verb: Verb, data: Mapping[str, Any], state: WizardState | None) -> WizardReply:
+    async def press(
+        self, env: WizardEnv, verb: Verb, data: Mapping[str, Any], state: WizardState | None
+    ) -> WizardReply:
         """Answer one press of a wizard button with the card to show and the state to keep."""
         if state is None or data.get("wizard") != state.id:
-            text = ("This card belongs to a wizard that has ended. " if state is None else
-                    "You have started another wizard since; use its card, or type /new-package to resume it. ")
-            return WizardReply(message_card("This card is out of date", text + "Nothing was changed."), state, final=state is None)
+            text = (
+                "This card belongs to a wizard that has ended. "
+                if state is None
+                else "You have started another wizard since; use its card, or type /new-package to resume it. "
+            )
+            return WizardReply(
+                message_card("This card is out of date", text + "Nothing was changed."), state, final=state is None
+            )
         if state.owner and env.actor.aad_id and state.owner != env.actor.aad_id:
-            return WizardReply(message_card("Not your card", "This wizard belongs to someone else. Nothing was changed."), state)
+            return WizardReply(
+                message_card("Not your card", "This wizard belongs to someone else. Nothing was changed."), state
+            )
         handler = self._presses[verb]
         return await handler(env, state, data)
 
@@ -437,7 +525,9 @@ class PackageWizard:
         """When the pressed card shows another step than the wizard's, answer with the current step."""
         if data.get("step") == state.step:
             return None
-        return WizardReply(self.card(env, state, message="That card was behind; here is where you are.", kind="warning"), state)
+        return WizardReply(
+            self.card(env, state, message="That card was behind; here is where you are.", kind="warning"), state
+        )
 
     async def _next(self, env: WizardEnv, state: WizardState, data: Mapping[str, Any]) -> WizardReply:
         behind = self._behind(env, state, data)
@@ -519,8 +609,14 @@ class PackageWizard:
             return behind or WizardReply(self.card(env, state), state)
         try:
             if state.target is None:
-                result = await submit_package(env.app, env.actor, state.agency, state.officers,
-                                              valcour_installed=state.valcour_installed, officers_trained=state.officers_trained)
+                result = await submit_package(
+                    env.app,
+                    env.actor,
+                    state.agency,
+                    state.officers,
+                    valcour_installed=state.valcour_installed,
+                    officers_trained=state.officers_trained,
+                )
             else:
                 result = await add_officers(env.app, env.actor, env.is_staff, state.target, state.officers)
         except FieldErrors as problem:
@@ -530,10 +626,17 @@ class PackageWizard:
             return WizardReply(self.card(env, state, message=problem.user_message), state)
         except PackageExists as problem:
             state.step = "agency"
-            return WizardReply(self.card(env, state, message=problem.user_message + " Press Next to add your officers to it."), state)
+            return WizardReply(
+                self.card(env, state, message=problem.user_message + " Press Next to add your officers to it."), state
+            )
         except PackageError as problem:
             return WizardReply(self.card(env, state, message=problem.user_message), state)
-        logger.info("wizard submitted wizard=%s judiciary_code=%s officers=%d", state.id, result.package.judiciary_code, len(result.added))
+        logger.info(
+            "wizard submitted wizard=%s judiciary_code=%s officers=%d",
+            state.id,
+            result.package.judiciary_code,
+            len(result.added),
+        )
         return WizardReply(result.confirmation, None, final=True)
 
     def _refused_at_submit(self, env: WizardEnv, state: WizardState, errors: Mapping[str, str]) -> WizardReply:
@@ -544,7 +647,9 @@ class PackageWizard:
             return WizardReply(self.card(env, state, agency_errors), state)
         first = sorted(errors, key=lambda key: int(key.split(":")[1]))[0]
         index = int(first.split(":")[1])
-        officer_errors = {key.split(":")[2]: value for key, value in errors.items() if key.startswith(f"officer:{index}:")}
+        officer_errors = {
+            key.split(":")[2]: value for key, value in errors.items() if key.startswith(f"officer:{index}:")
+        }
         state.step = "officers"
         state.draft = dict(state.officers[index])
         state.draft_index = index
@@ -553,7 +658,9 @@ class PackageWizard:
     async def _cancel(self, env: WizardEnv, state: WizardState, data: Mapping[str, Any]) -> WizardReply:
         logger.info("wizard cancelled wizard=%s at step=%s", state.id, state.step)
         command = "/new-package" if state.mode == "new" else "/add-officer"
-        return WizardReply(message_card("Cancelled", f"Nothing was sent. Type {command} to start again."), None, final=True)
+        return WizardReply(
+            message_card("Cancelled", f"Nothing was sent. Type {command} to start again."), None, final=True
+        )
 
     async def _resume(self, env: WizardEnv, state: WizardState, data: Mapping[str, Any]) -> WizardReply:
         return WizardReply(self.card(env, state), state)
@@ -564,4 +671,3 @@ class PackageWizard:
         if data.get("mode") == "add":
             return self.start_add(env, None, args)  # type: ignore[arg-type]
         return self.start_new(env, None)
-

@@ -26,10 +26,17 @@ AGENCY = {
 }
 
 
-def officer(number: str = "A1234", first: str = "Casey", last: str = "Officer", username: str = "cofficer",
-            start: str = START) -> dict[str, str]:
+def officer(
+    number: str = "A1234", first: str = "Casey", last: str = "Officer", username: str = "cofficer", start: str = START
+) -> dict[str, str]:
     """The officer form's inputs."""
-    return {"first_name": first, "last_name": last, "officer_number": number, "dps_username": username, "start_date": start}
+    return {
+        "first_name": first,
+        "last_name": last,
+        "officer_number": number,
+        "dps_username": username,
+        "start_date": start,
+    }
 
 
 def checked(card: dict[str, Any]) -> dict[str, Any]:
@@ -83,7 +90,12 @@ def error_under(card: dict[str, Any], input_id: str) -> str | None:
 
 def text_of(card: dict[str, Any]) -> str:
     """Every text of a card, joined."""
-    return "\n".join(str(node.get(key)) for node in walk(card) for key in ("text", "title", "value") if isinstance(node.get(key), str))
+    return "\n".join(
+        str(node.get(key))
+        for node in walk(card)
+        for key in ("text", "title", "value")
+        if isinstance(node.get(key), str)
+    )
 
 
 @dataclass
@@ -115,8 +127,15 @@ class Chat:
         self.card = checked(answers(sent)[0].cards[0])
         return self.card
 
-    async def press(self, title: str, values: dict[str, Any] | None = None, *, index: int = 0,
-                    card: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
+    async def press(
+        self,
+        title: str,
+        values: dict[str, Any] | None = None,
+        *,
+        index: int = 0,
+        card: dict[str, Any] | None = None,
+        **overrides: Any,
+    ) -> dict[str, Any]:
         """Press a button of the current card with inputs merged into its data, as Teams does; returns the new card."""
         action = button(card or self.card or {}, title, index)
         data = dict(action.get("data") or {})
@@ -126,7 +145,9 @@ class Chat:
 
     async def invoke(self, verb: str, data: dict[str, Any], **overrides: Any) -> dict[str, Any]:
         """Send one adaptiveCard/action invoke; the response body carries the card."""
-        activity = make_invoke(verb, data, self.connector.url, user_aad=self.user_aad, user_name=self.user_name, **overrides)
+        activity = make_invoke(
+            verb, data, self.connector.url, user_aad=self.user_aad, user_name=self.user_name, **overrides
+        )
         response = await self.client.post("/api/messages", json=activity)
         assert response.status == 200, await response.text()
         body = await response.json()
@@ -141,8 +162,9 @@ class Chat:
         await self.press("Next", {"valcour_installed": "true", "officers_trained": "true"})
         return await self.press("Next", agency or AGENCY)
 
-    async def submit_package(self, agency: dict[str, str] | None = None,
-                             officers: tuple[dict[str, str], ...] = (officer(),)) -> dict[str, Any]:
+    async def submit_package(
+        self, agency: dict[str, str] | None = None, officers: tuple[dict[str, str], ...] = (officer(),)
+    ) -> dict[str, Any]:
         """The whole wizard with these answers, ending with Submit; returns the confirmation card."""
         await self.reach_officers(agency)
         for position, values in enumerate(officers):

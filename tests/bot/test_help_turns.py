@@ -28,13 +28,22 @@ async def adapter(tmp_path: Path) -> AsyncIterator[TestAdapter]:
 
 
 def card_texts(activity: Activity) -> str:
-    return json.dumps(activity.attachments[0].content, ensure_ascii=False) if activity.attachments else (activity.text or "")
+    return (
+        json.dumps(activity.attachments[0].content, ensure_ascii=False)
+        if activity.attachments
+        else (activity.text or "")
+    )
 
 
 async def test_help_lists_every_command(adapter: TestAdapter) -> None:
     await adapter.send("help")
     reply = adapter.get_next_activity()
-    for usage in ("/new-package", "/status", "/audit ‹officer number›", "/set-poc ‹judiciary code› ‹e-mail or @mention›"):
+    for usage in (
+        "/new-package",
+        "/status",
+        "/audit ‹officer number›",
+        "/set-poc ‹judiciary code› ‹e-mail or @mention›",
+    ):
         assert usage in card_texts(reply)
 
 

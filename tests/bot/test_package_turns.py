@@ -40,12 +40,17 @@ def adapter_for(context: AppContext) -> TestAdapter:
     return adapter
 
 
-async def press(adapter: TestAdapter, card: dict[str, Any], title: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
+async def press(
+    adapter: TestAdapter, card: dict[str, Any], title: str, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """An Action.Execute press through the adapter; returns the card of the invoke response."""
     action = button(card, title)
     data = dict(action["data"]) | (values or {})
-    invoke = Activity(type="invoke", name="adaptiveCard/action",
-                      value={"action": {"type": "Action.Execute", "verb": action["verb"], "data": data}})
+    invoke = Activity(
+        type="invoke",
+        name="adaptiveCard/action",
+        value={"action": {"type": "Action.Execute", "verb": action["verb"], "data": data}},
+    )
     await adapter.send(invoke)
     response = adapter.get_next_activity()
     assert response.type == "invokeResponse" and response.value.status == 200
@@ -61,8 +66,13 @@ async def test_the_wizard_walks_to_submit_through_the_test_adapter(context: AppC
     card = await press(adapter, card, "Next", {"records_system": "valcour"})
     card = await press(adapter, card, "Next", {"valcour_installed": "true", "officers_trained": "true"})
     card = await press(adapter, card, "Next", AGENCY)
-    first = {"first_name": "Casey", "last_name": "Officer", "officer_number": "a1234", "dps_username": "cofficer",
-             "start_date": START}
+    first = {
+        "first_name": "Casey",
+        "last_name": "Officer",
+        "officer_number": "a1234",
+        "dps_username": "cofficer",
+        "start_date": START,
+    }
     card = await press(adapter, card, "Save and add another officer", first)
     card = await press(adapter, card, "Next: review", first | {"officer_number": "B2345", "first_name": "Dana"})
     assert "A1234" in text_of(card) and "B2345" in text_of(card)

@@ -20,7 +20,9 @@ async def jb_chat(client: Any, connector: FakeConnector) -> Chat:
     return chat
 
 
-async def test_a_poc_walks_the_whole_wizard_and_the_jb_gets_the_package(bot_client: Any, connector: FakeConnector) -> None:
+async def test_a_poc_walks_the_whole_wizard_and_the_jb_gets_the_package(
+    bot_client: Any, connector: FakeConnector
+) -> None:
     client = await bot_client()
     jb = await jb_chat(client, connector)
     poc = Chat(client, connector)
@@ -43,14 +45,18 @@ async def test_a_poc_walks_the_whole_wizard_and_the_jb_gets_the_package(bot_clie
     package = db.packages.get("9000")
     assert package is not None and package.poc.aad_id == POC_AAD and package.agency.agency_name == AGENCY["agency_name"]
     officers = db.officers.of_agency("9000")
-    assert [(o.officer_number, o.state) for o in officers] == [("A1234", OfficerState.MONITORING), ("B2345", OfficerState.MONITORING)]
+    assert [(o.officer_number, o.state) for o in officers] == [
+        ("A1234", OfficerState.MONITORING),
+        ("B2345", OfficerState.MONITORING),
+    ]
     assert [e.action for e in db.audit.of_target("package:9000")] == ["package.submit"]
     assert [e.action for e in db.audit.of_target("officer:9000:B2345")] == ["officer.add"]
     notices = db.outbox.of_subject("package:9000")
     jb_conversation = db.conversations.personal_chat_of(JB_AAD)
     assert jb_conversation is not None and [n.conversation_id for n in notices] == [jb_conversation.conversation_id]
-    sent = await connector.wait_for(lambda sent: any(s.conversation_id == jb_conversation.conversation_id
-                                                     and "Acknowledge" in s.text for s in sent))
+    sent = await connector.wait_for(
+        lambda sent: any(s.conversation_id == jb_conversation.conversation_id and "Acknowledge" in s.text for s in sent)
+    )
     jb_card = next(s for s in sent if "Acknowledge" in s.text)
     assert jb_card.conversation_id == jb_conversation.conversation_id and "Acknowledge" in jb_card.text
     assert jb.user_aad == JB_AAD
@@ -69,7 +75,9 @@ async def test_tracs_spillman_ends_the_wizard_with_the_referral(bot_client: Any,
     assert "Step 1 of 5" in text_of(fresh)
 
 
-async def test_a_wrong_value_comes_back_beside_its_field_with_the_other_answers_kept(bot_client: Any, connector: FakeConnector) -> None:
+async def test_a_wrong_value_comes_back_beside_its_field_with_the_other_answers_kept(
+    bot_client: Any, connector: FakeConnector
+) -> None:
     poc = Chat(await bot_client(), connector)
     await poc.type("/new-package")
     await poc.press("Next", {"records_system": "valcour"})
@@ -111,7 +119,9 @@ async def test_cancel_at_any_step_sends_nothing(bot_client: Any, connector: Fake
     assert "Step 2 of 5" in text_of(stale)
 
 
-async def test_an_unfinished_wizard_resumes_after_a_restart(bot_client: Any, connector: FakeConnector, settings_for: Any) -> None:
+async def test_an_unfinished_wizard_resumes_after_a_restart(
+    bot_client: Any, connector: FakeConnector, settings_for: Any
+) -> None:
     settings = settings_for()
     first = await bot_client(settings)
     poc = Chat(first, connector)
@@ -136,7 +146,9 @@ async def test_an_unfinished_wizard_resumes_after_a_restart(bot_client: Any, con
     assert "out of date" in text_of(old)
 
 
-async def test_a_judiciary_code_with_a_package_continues_as_add_officer(bot_client: Any, connector: FakeConnector) -> None:
+async def test_a_judiciary_code_with_a_package_continues_as_add_officer(
+    bot_client: Any, connector: FakeConnector
+) -> None:
     client = await bot_client()
     await jb_chat(client, connector)
     poc = Chat(client, connector)
@@ -163,7 +175,9 @@ async def test_someone_else_gets_told_who_the_poc_is(bot_client: Any, connector:
     assert "Pat Poc" in message and "/set-poc" in message
 
 
-async def test_the_same_officer_number_twice_in_one_package_is_refused(bot_client: Any, connector: FakeConnector) -> None:
+async def test_the_same_officer_number_twice_in_one_package_is_refused(
+    bot_client: Any, connector: FakeConnector
+) -> None:
     poc = Chat(await bot_client(), connector)
     await poc.reach_officers()
     await poc.press("Save and add another officer", officer())
@@ -199,13 +213,16 @@ async def test_officers_can_be_edited_and_removed(bot_client: Any, connector: Fa
     assert "Robin" in text_of(card)
 
 
-async def test_acknowledge_by_jb_staff_updates_every_copy_and_tells_the_poc(bot_client: Any, connector: FakeConnector) -> None:
+async def test_acknowledge_by_jb_staff_updates_every_copy_and_tells_the_poc(
+    bot_client: Any, connector: FakeConnector
+) -> None:
     client = await bot_client()
     jb = await jb_chat(client, connector)
     poc = Chat(client, connector)
     await poc.submit_package()
-    sent = await connector.wait_for(lambda sent: any(s.conversation_id == "a:personal-22222222" and "Acknowledge" in s.text
-                                                     for s in sent))
+    sent = await connector.wait_for(
+        lambda sent: any(s.conversation_id == "a:personal-22222222" and "Acknowledge" in s.text for s in sent)
+    )
     delivered = next(s for s in sent if s.conversation_id == "a:personal-22222222" and "Acknowledge" in s.text)
     card = delivered.cards[0]
 
@@ -217,15 +234,23 @@ async def test_acknowledge_by_jb_staff_updates_every_copy_and_tells_the_poc(bot_
     assert "Acknowledged by Jo Bureau" in text_of(done) and not done.get("actions")
     assert poc.app.db.packages.get("9000").acknowledged is not None  # type: ignore[union-attr]
     assert [e.action for e in poc.app.db.audit.of_target("package:9000")] == [
-        "package.submit", "package.acknowledge.refused", "package.acknowledge"]
-    await connector.wait_for(lambda sent: any(s.method == "PUT" and s.activity_id == delivered.activity_id for s in sent))
+        "package.submit",
+        "package.acknowledge.refused",
+        "package.acknowledge",
+    ]
+    await connector.wait_for(
+        lambda sent: any(s.method == "PUT" and s.activity_id == delivered.activity_id for s in sent)
+    )
     notice = await connector.wait_for(lambda sent: any("may begin issuing e-tickets" in s.text for s in sent))
     to_poc = next(s for s in notice if "may begin issuing e-tickets" in s.text)
     assert to_poc.conversation_id == "a:personal-11111111" and "first 3 to 5" in to_poc.text
 
     again = await jb.press("Acknowledge", card=card, reply_to_id=delivered.activity_id)
     assert "Already acknowledged by Jo Bureau" in text_of(again)
-    assert [e.action for e in poc.app.db.audit.of_target("package:9000")][-2:] == ["package.acknowledge", "package.acknowledge.again"]
+    assert [e.action for e in poc.app.db.audit.of_target("package:9000")][-2:] == [
+        "package.acknowledge",
+        "package.acknowledge.again",
+    ]
     assert poc.app.db.packages.get("9000").acknowledged.actor.aad_id == JB_AAD  # type: ignore[union-attr]
 
 
@@ -234,7 +259,11 @@ async def test_package_shows_chart_1_to_its_poc_and_jb_staff_only(bot_client: An
     poc = Chat(client, connector)
     await poc.submit_package()
     own = await poc.type("/package")
-    assert "E-Ticket Information Package" in text_of(own) and "Approval Date" in text_of(own) and "In monitoring" in text_of(own)
+    assert (
+        "E-Ticket Information Package" in text_of(own)
+        and "Approval Date" in text_of(own)
+        and "In monitoring" in text_of(own)
+    )
     other = Chat(client, connector, user_aad=OTHER_AAD, user_name="Olive Other")
     refused = await other.type("/package 9000")
     assert "Not your agency's package" in text_of(refused) and "cofficer" not in text_of(refused)
@@ -264,7 +293,9 @@ async def test_subscribe_is_for_the_poc_or_jb_staff_in_a_channel(bot_client: Any
     assert [e.action for e in poc.app.db.audit.of_target("subscription:9000")] == ["subscribe"]
 
 
-async def test_wizard_commands_in_a_channel_point_to_the_one_to_one_chat(bot_client: Any, connector: FakeConnector) -> None:
+async def test_wizard_commands_in_a_channel_point_to_the_one_to_one_chat(
+    bot_client: Any, connector: FakeConnector
+) -> None:
     poc = Chat(await bot_client(), connector)
     for command in ("/new-package", "/add-officer"):
         card = await poc.type(command, mention=True, kind="channel")
@@ -297,14 +328,20 @@ async def test_set_poc_hands_the_role_over_for_jb_staff_only(bot_client: Any, co
     jb = Chat(client, connector, user_aad=JB_AAD, user_name="Jo Bureau")
     unknown = await jb.type("/set-poc 9000 nobody@example.vt.gov")
     assert "Nobody found" in text_of(unknown) and poc.app.db.packages.get("9000").poc.aad_id == POC_AAD  # type: ignore[union-attr]
-    mention = {"type": "mention", "text": "<at>Olive Other</at>",
-               "mentioned": {"id": f"29:{OTHER_AAD}", "name": "Olive Other", "aadObjectId": OTHER_AAD}}
+    mention = {
+        "type": "mention",
+        "text": "<at>Olive Other</at>",
+        "mentioned": {"id": f"29:{OTHER_AAD}", "name": "Olive Other", "aadObjectId": OTHER_AAD},
+    }
     done = await jb.type("/set-poc 9000 <at>Olive Other</at>", entities=[mention])
     assert "Point-of-Contact changed" in text_of(done) and "told them" in text_of(done)
     package = poc.app.db.packages.get("9000")
     assert package is not None and package.poc.aad_id == OTHER_AAD and package.agency.poc_name == "Olive Other"
-    await connector.wait_for(lambda sent: any(s.conversation_id == "a:personal-33333333" and "now the Point-of-Contact" in s.text
-                                              for s in sent))
+    await connector.wait_for(
+        lambda sent: any(
+            s.conversation_id == "a:personal-33333333" and "now the Point-of-Contact" in s.text for s in sent
+        )
+    )
     assert [e.action for e in poc.app.db.audit.of_target("package:9000")] == ["package.submit", "package.set_poc"]
     by_email = await jb.type("/set-poc 9000 pat.poc@williston.example")
     assert "Nobody found" in text_of(by_email), "the role left Pat, so the e-mail no longer matches a PoC"

@@ -46,8 +46,13 @@ SHOTS = ROOT / "build" / "e2e"
 PLAYGROUND_BIN = ROOT / "node_modules" / ".bin" / "agentsplayground"
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SECRET = "e2e-ticket-events-secret-0123"
 
@@ -72,30 +77,70 @@ class Persona:
         """The ``.m365agentsplayground.yml`` of this persona (JSON is valid YAML)."""
         prefix = self.aad_id[:-2]
         users = [
-            {"id": f"{self.key}-user-{n}", "name": name, "userPrincipleName": f"user{n}@{self.key}.example",
-             "aadObjectId": f"{prefix}{n:02d}", "givenName": name.split()[0], "surname": name.split()[-1],
-             "email": f"user{n}@{self.key}.example"}
+            {
+                "id": f"{self.key}-user-{n}",
+                "name": name,
+                "userPrincipleName": f"user{n}@{self.key}.example",
+                "aadObjectId": f"{prefix}{n:02d}",
+                "givenName": name.split()[0],
+                "surname": name.split()[-1],
+                "email": f"user{n}@{self.key}.example",
+            }
             for n, name in enumerate(self.colleagues, start=10)
         ]
         first, _, last = self.name.partition(" ")
-        return json.dumps({
-            "version": "0.1.1",
-            "tenantId": self.tenant,
-            "bot": {"id": "jb-eticket-bot", "name": "JB e-Ticket Bot"},
-            "currentUser": {"id": self.user_id, "name": self.name, "userPrincipleName": self.email,
-                            "aadObjectId": self.aad_id, "givenName": first, "surname": last, "email": self.email},
-            "users": users,
-            "personalChat": {"id": f"{self.key}-personal-chat"},
-            "groupChat": {"id": f"{self.key}-group-chat", "name": f"{self.team_name} group"},
-            "team": {"id": self.team_id, "name": self.team_name, "aadGroupId": f"{prefix}99",
-                     "channels": [{"id": self.channel_id, "name": self.channel_name}]},
-        }, indent=2)
+        return json.dumps(
+            {
+                "version": "0.1.1",
+                "tenantId": self.tenant,
+                "bot": {"id": "jb-eticket-bot", "name": "JB e-Ticket Bot"},
+                "currentUser": {
+                    "id": self.user_id,
+                    "name": self.name,
+                    "userPrincipleName": self.email,
+                    "aadObjectId": self.aad_id,
+                    "givenName": first,
+                    "surname": last,
+                    "email": self.email,
+                },
+                "users": users,
+                "personalChat": {"id": f"{self.key}-personal-chat"},
+                "groupChat": {"id": f"{self.key}-group-chat", "name": f"{self.team_name} group"},
+                "team": {
+                    "id": self.team_id,
+                    "name": self.team_name,
+                    "aadGroupId": f"{prefix}99",
+                    "channels": [{"id": self.channel_id, "name": self.channel_name}],
+                },
+            },
+            indent=2,
+        )
 
 
-POC = Persona("poc", "poc-user", "Pat Poc", "11111111-1111-4111-8111-111111111101", "pat.poc@williston.example",
-              "tenant-vermont", "williston-team", "Williston PD", "williston-etickets", "Agency e-Tickets")
-JB = Persona("jb", "jb-user", "Jamie Staff", "22222222-2222-4222-8222-222222222201", "jamie.staff@vermont.example",
-             "tenant-vermont", "jb-team", "Judicial Bureau", "jb-etickets", "JB e-Tickets")
+POC = Persona(
+    "poc",
+    "poc-user",
+    "Pat Poc",
+    "11111111-1111-4111-8111-111111111101",
+    "pat.poc@williston.example",
+    "tenant-vermont",
+    "williston-team",
+    "Williston PD",
+    "williston-etickets",
+    "Agency e-Tickets",
+)
+JB = Persona(
+    "jb",
+    "jb-user",
+    "Jamie Staff",
+    "22222222-2222-4222-8222-222222222201",
+    "jamie.staff@vermont.example",
+    "tenant-vermont",
+    "jb-team",
+    "Judicial Bureau",
+    "jb-etickets",
+    "JB e-Tickets",
+)
 
 
 def free_port() -> int:
@@ -146,12 +191,22 @@ class BotProcess:
 
     def start(self) -> BotProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
-        env |= {"PORT": str(self.port), "DATA_DIR": str(self.data_dir), "TICKET_EVENTS_SECRET": SECRET,
-                "JB_STAFF_IDS": JB.aad_id} | self.env
+        env |= {
+            "PORT": str(self.port),
+            "DATA_DIR": str(self.data_dir),
+            "TICKET_EVENTS_SECRET": SECRET,
+            "JB_STAFF_IDS": JB.aad_id,
+        } | self.env
         log = self.log_path.open("ab")
         # exactly the README's command; make and the bot share a process group that stop() ends
-        self.process = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env,
-                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            ["make", "--no-print-directory", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         wait_http(f"{self.url}/healthz", 60, self.process)
         return self
 
@@ -168,8 +223,12 @@ class BotProcess:
         from intake.signature import sign
 
         body = json.dumps({"events": events}).encode()
-        request = urllib.request.Request(f"{self.url}/api/ticket-events", data=body, method="POST", headers={
-            "Content-Type": "application/json", "X-Signature-256": sign(SECRET, body)})
+        request = urllib.request.Request(
+            f"{self.url}/api/ticket-events",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "X-Signature-256": sign(SECRET, body)},
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
@@ -194,9 +253,23 @@ class Playground:
         env = os.environ | {"TEAMSAPPTESTER_BROWSER": "none"}
         log = (self.folder / "playground.log").open("ab")
         self.process = subprocess.Popen(
-            [str(PLAYGROUND_BIN), "-e", f"{self.bot_url}/api/messages", "-c", "msteams", "-p", str(self.port),
-             "--disable-telemetry"],
-            cwd=self.folder, env=env, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                str(PLAYGROUND_BIN),
+                "-e",
+                f"{self.bot_url}/api/messages",
+                "-c",
+                "msteams",
+                "-p",
+                str(self.port),
+                "--disable-telemetry",
+            ],
+            cwd=self.folder,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         wait_http(self.url, 60, self.process)
         return self
 

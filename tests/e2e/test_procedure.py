@@ -7,7 +7,7 @@ step that does not show what it should fails with the screenshot's path.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tests.e2e.harness import BotProcess, ChatPage
@@ -36,7 +36,7 @@ def test_help_answers_in_personal_chat_and_in_a_channel(pages: dict[str, ChatPag
 
 def test_a_poc_sends_a_package_and_the_jb_acknowledges_it(pages: dict[str, ChatPage]) -> None:
     poc, jb = pages["poc"], pages["jb"]
-    today = datetime.now(timezone.utc).astimezone(VERMONT).date()
+    today = datetime.now(UTC).astimezone(VERMONT).date()
 
     jb.open_channel("JB e-Tickets")
     before = len(jb.cards_with("Alerts routed here"))
@@ -71,7 +71,10 @@ def test_a_poc_sends_a_package_and_the_jb_acknowledges_it(pages: dict[str, ChatP
     poc.press(card, "Next")
 
     card = poc.wait_for_card_text("Step 4 of 5", "wizard-officers")
-    for first, last, number, username in (("Casey", "Officer", "a1234", "cofficer"), ("Dana", "Deputy", "B2345", "ddeputy")):
+    for first, last, number, username in (
+        ("Casey", "Officer", "a1234", "cofficer"),
+        ("Dana", "Deputy", "B2345", "ddeputy"),
+    ):
         poc.fill(card, "First name", first)
         poc.fill(card, "Last name", last)
         poc.fill(card, "Officer number", number)
@@ -100,12 +103,20 @@ def test_a_poc_sends_a_package_and_the_jb_acknowledges_it(pages: dict[str, ChatP
 
 def _event(event_id: str, kind: str, number: str, ticket: str, issued: datetime, **fields: object) -> dict[str, object]:
     occurred = issued + timedelta(hours=1)
-    return {"event_id": event_id, "type": kind, "ticket_number": ticket, "officer_number": number,
-            "judiciary_code": "9000", "issued_at": issued.isoformat(), "occurred_at": occurred.isoformat()} | fields
+    return {
+        "event_id": event_id,
+        "type": kind,
+        "ticket_number": ticket,
+        "officer_number": number,
+        "judiciary_code": "9000",
+        "issued_at": issued.isoformat(),
+        "occurred_at": occurred.isoformat(),
+    } | fields
 
 
 def test_a_rejected_e_ticket_alerts_the_agency_channel_and_mark_resolved_updates_it(
-        pages: dict[str, ChatPage], bot: BotProcess) -> None:
+    pages: dict[str, ChatPage], bot: BotProcess
+) -> None:
     poc = pages["poc"]
     poc.open_channel("Agency e-Tickets")
     before = len(poc.cards_with("Alerts routed here"))
@@ -113,11 +124,13 @@ def test_a_rejected_e_ticket_alerts_the_agency_channel_and_mark_resolved_updates
     poc.wait_for_card_text("Alerts routed here", "agency-subscribe", more_than=before)
     poc.shot("agency-channel-subscribed")
 
-    issued = datetime.now(timezone.utc) - timedelta(hours=5)
-    answer = bot.post_events([
-        _event("e2e-1", "submitted", "B2345", "VT-2026-0001", issued),
-        _event("e2e-2", "rejected", "B2345", "VT-2026-0001", issued, reason="Plate state missing"),
-    ])
+    issued = datetime.now(UTC) - timedelta(hours=5)
+    answer = bot.post_events(
+        [
+            _event("e2e-1", "submitted", "B2345", "VT-2026-0001", issued),
+            _event("e2e-2", "rejected", "B2345", "VT-2026-0001", issued, reason="Plate state missing"),
+        ]
+    )
     assert [result["status"] for result in answer["results"]] == ["recorded", "recorded"]
     card = poc.wait_for_card_text("E-ticket rejected by Odyssey", "alert-in-agency-channel")
     text = card.inner_text()
@@ -130,7 +143,7 @@ def test_a_rejected_e_ticket_alerts_the_agency_channel_and_mark_resolved_updates
 
 def test_an_officer_with_a_clean_week_is_approved_by_the_jb(pages: dict[str, ChatPage], bot: BotProcess) -> None:
     poc, jb = pages["poc"], pages["jb"]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     events = [
         _event(f"e2e-ok-{days}", "accepted", "A1234", f"VT-2026-01{days:02d}", now - timedelta(days=days, hours=2))
         for days in (8, 6, 3, 0)

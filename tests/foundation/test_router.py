@@ -7,7 +7,15 @@ from bot.router import parse
 
 @pytest.mark.parametrize(
     "text",
-    ["/help", "help", "HELP", "/Help", "  /help  ", "<at>JB e-Ticket Bot</at> /help", "<at>JB e-Ticket Bot</at>\u00a0help"],
+    [
+        "/help",
+        "help",
+        "HELP",
+        "/Help",
+        "  /help  ",
+        "<at>JB e-Ticket Bot</at> /help",
+        "<at>JB e-Ticket Bot</at>\u00a0help",
+    ],
 )
 def test_help_in_every_spelling(text: str) -> None:
     parsed = parse(text)

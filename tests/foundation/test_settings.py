@@ -37,7 +37,10 @@ def test_staff_ids_compare_without_case_or_spaces() -> None:
         ({"MicrosoftAppType": "Nope"}, "MicrosoftAppType"),
         ({"MicrosoftAppId": "abc"}, "MicrosoftAppPassword"),
         ({"MicrosoftAppPassword": "secret"}, "MicrosoftAppPassword"),
-        ({"MicrosoftAppType": "SingleTenant", "MicrosoftAppId": "a", "MicrosoftAppPassword": "b"}, "MicrosoftAppTenantId"),
+        (
+            {"MicrosoftAppType": "SingleTenant", "MicrosoftAppId": "a", "MicrosoftAppPassword": "b"},
+            "MicrosoftAppTenantId",
+        ),
         ({"APP_WEBSITE_URL": "http://example.org"}, "APP_WEBSITE_URL"),
         ({"APP_VERSION": "1.0"}, "APP_VERSION"),
         ({"TICKET_EVENTS_SECRET": "short"}, "TICKET_EVENTS_SECRET"),

@@ -7,7 +7,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app import CONTEXT
@@ -27,7 +27,6 @@ AGENCY_CHANNEL = "19:agency-channel@thread.tacv2"
 JB_CHANNEL = "19:jb-channel@thread.tacv2"
 JB2_AAD = "44444444-4444-4444-8444-444444444444"
 POC_CHAT = "a:personal-11111111"
-UTC = timezone.utc
 # Sat Nov 28, 2026 12:00 Eastern
 NOW = datetime(2026, 11, 28, 17, 0, tzinfo=UTC)
 IDS = {"judiciary_code": "9000", "officer_number": "A1234"}
@@ -35,31 +34,53 @@ IDS = {"judiciary_code": "9000", "officer_number": "A1234"}
 
 async def post_events(client: Any, body: Any) -> Any:
     raw = json.dumps(body).encode()
-    return await client.post("/api/ticket-events", data=raw,
-                             headers={"Content-Type": "application/json", "X-Signature-256": sign(SECRET, raw)})
+    return await client.post(
+        "/api/ticket-events",
+        data=raw,
+        headers={"Content-Type": "application/json", "X-Signature-256": sign(SECRET, raw)},
+    )
 
 
 def accepted(number: int, issued: datetime, officer_number: str = "a1234") -> dict[str, Any]:
     """An accepted event of ticket VT-000<number>, issued (and accepted an hour later) at ``issued``."""
-    return {"event_id": f"acc-{officer_number}-{number}", "type": "accepted", "ticket_number": f"VT-{number:04d}",
-            "officer_number": officer_number, "judiciary_code": "9000",
-            "occurred_at": (issued + timedelta(hours=1)).isoformat(), "issued_at": issued.isoformat()}
+    return {
+        "event_id": f"acc-{officer_number}-{number}",
+        "type": "accepted",
+        "ticket_number": f"VT-{number:04d}",
+        "officer_number": officer_number,
+        "judiciary_code": "9000",
+        "occurred_at": (issued + timedelta(hours=1)).isoformat(),
+        "issued_at": issued.isoformat(),
+    }
 
 
 def context_of(client: Any) -> AppContext:
     return client.server.app[CONTEXT]
 
 
-async def start(bot_client: Callable[..., Any], connector: FakeConnector, settings: Settings | None = None,
-                *, now: datetime = NOW) -> Any:
+async def start(
+    bot_client: Callable[..., Any], connector: FakeConnector, settings: Settings | None = None, *, now: datetime = NOW
+) -> Any:
     """The PoC and JB staff have chatted with the bot; the agency channel and the JB channel are subscribed."""
     client = await bot_client(settings)
     context_of(client).clock = lambda: now
     await client.post("/api/messages", json=make_message("/help", connector.url))
-    await client.post("/api/messages", json=make_message("/help", connector.url, user_aad=JB_AAD, user_name="Jamie Staff"))
+    await client.post(
+        "/api/messages", json=make_message("/help", connector.url, user_aad=JB_AAD, user_name="Jamie Staff")
+    )
     await client.post("/api/messages", json=make_message("/help", connector.url, mention=True, kind="channel"))
-    await client.post("/api/messages", json=make_message("/help", connector.url, mention=True, kind="channel",
-                                                         channel=JB_CHANNEL, user_aad=JB_AAD, user_name="Jamie Staff"))
+    await client.post(
+        "/api/messages",
+        json=make_message(
+            "/help",
+            connector.url,
+            mention=True,
+            kind="channel",
+            channel=JB_CHANNEL,
+            user_aad=JB_AAD,
+            user_name="Jamie Staff",
+        ),
+    )
     await connector.wait_for(lambda sent: len(sent) >= 4)
     await seed_agency(context_of(client), channel=AGENCY_CHANNEL)
     await mark_jb_channel(context_of(client), JB_CHANNEL)
@@ -68,7 +89,9 @@ async def start(bot_client: Callable[..., Any], connector: FakeConnector, settin
 
 
 def readiness_cards(sent: list[Sent]) -> list[Sent]:
-    return [s for s in sent if s.method == "POST" and s.conversation_id == JB_CHANNEL and "Ready for approval" in s.text]
+    return [
+        s for s in sent if s.method == "POST" and s.conversation_id == JB_CHANNEL and "Ready for approval" in s.text
+    ]
 
 
 async def make_ready(client: Any, connector: FakeConnector) -> Sent:
@@ -91,11 +114,21 @@ async def delivered(context: AppContext, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.01)
 
 
-async def press(client: Any, connector: FakeConnector, verb: str, data: dict[str, Any], *, user: str = JB_AAD,
-                name: str = "Jamie Staff", reply_to: str = "card-message-1", kind: str = "channel",
-                channel: str = JB_CHANNEL) -> dict[str, Any]:
-    activity = make_invoke(verb, data, connector.url, reply_to_id=reply_to, kind=kind, channel=channel,
-                           user_aad=user, user_name=name)
+async def press(
+    client: Any,
+    connector: FakeConnector,
+    verb: str,
+    data: dict[str, Any],
+    *,
+    user: str = JB_AAD,
+    name: str = "Jamie Staff",
+    reply_to: str = "card-message-1",
+    kind: str = "channel",
+    channel: str = JB_CHANNEL,
+) -> dict[str, Any]:
+    activity = make_invoke(
+        verb, data, connector.url, reply_to_id=reply_to, kind=kind, channel=channel, user_aad=user, user_name=name
+    )
     response = await client.post("/api/messages", json=activity)
     assert response.status == 200
     card = (await response.json())["value"]
@@ -103,7 +136,9 @@ async def press(client: Any, connector: FakeConnector, verb: str, data: dict[str
     return card
 
 
-async def say(client: Any, connector: FakeConnector, text: str, *, user: str = POC_AAD, name: str = "Pat Poc") -> list[Sent]:
+async def say(
+    client: Any, connector: FakeConnector, text: str, *, user: str = POC_AAD, name: str = "Pat Poc"
+) -> list[Sent]:
     """Type a command in the person's 1:1 chat; the replies sent there."""
     before = len(connector.sent)
     chat = f"a:personal-{user[:8]}"
@@ -119,12 +154,23 @@ def audit_actions(context: AppContext) -> list[str]:
 # ---- readiness card --------------------------------------------------------------------------------
 
 
-async def test_the_readiness_card_is_sent_once_when_the_officer_becomes_ready(bot_client: Any, connector: FakeConnector) -> None:
+async def test_the_readiness_card_is_sent_once_when_the_officer_becomes_ready(
+    bot_client: Any, connector: FakeConnector
+) -> None:
     client = await start(bot_client, connector)
     card = await make_ready(client, connector)
     assert teams_findings(card.cards[0]) == []
-    for expected in ("Casey Officer (A1234)", "Williston Police Department (9000)", "Accepted e-tickets", "4",
-                     "Fri Nov 20, 2026", "Sat Nov 28, 2026", "none open", "Approve", "Extend monitoring"):
+    for expected in (
+        "Casey Officer (A1234)",
+        "Williston Police Department (9000)",
+        "Accepted e-tickets",
+        "4",
+        "Fri Nov 20, 2026",
+        "Sat Nov 28, 2026",
+        "none open",
+        "Approve",
+        "Extend monitoring",
+    ):
         assert expected in card.text
     context = context_of(client)
     assert await recheck(context, None) == []
@@ -135,7 +181,9 @@ async def test_the_readiness_card_is_sent_once_when_the_officer_becomes_ready(bo
     assert "officer.readiness" in audit_actions(context)
 
 
-async def test_not_ready_before_the_seventh_day_then_ready_on_the_hourly_check(bot_client: Any, connector: FakeConnector) -> None:
+async def test_not_ready_before_the_seventh_day_then_ready_on_the_hourly_check(
+    bot_client: Any, connector: FakeConnector
+) -> None:
     client = await start(bot_client, connector, now=datetime(2026, 11, 26, 17, 0, tzinfo=UTC))
     first = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
     await post_events(client, {"events": [accepted(i + 1, first + timedelta(days=i)) for i in range(3)]})
@@ -149,15 +197,18 @@ async def test_not_ready_before_the_seventh_day_then_ready_on_the_hourly_check(b
 # ---- Approve --------------------------------------------------------------------------------------
 
 
-async def test_jb_staff_approve_every_copy_updates_and_the_poc_is_told(bot_client: Any, connector: FakeConnector) -> None:
+async def test_jb_staff_approve_every_copy_updates_and_the_poc_is_told(
+    bot_client: Any, connector: FakeConnector
+) -> None:
     client = await start(bot_client, connector)
     card = await make_ready(client, connector)
     answer = await press(client, connector, "officer.approve", IDS, reply_to=card.activity_id or "")
     text = json.dumps(answer)
     assert "Approved by Jamie Staff on Nov 28, 2026 12:00 PM EST" in text
     assert "Approval date: Sat Nov 28, 2026" in text and "Action.Execute" not in text
-    sent = await connector.wait_for(lambda sent: any(s.method == "PUT" for s in sent)
-                                    and any(s.conversation_id == POC_CHAT for s in sent))
+    sent = await connector.wait_for(
+        lambda sent: any(s.method == "PUT" for s in sent) and any(s.conversation_id == POC_CHAT for s in sent)
+    )
     updated = [s for s in sent if s.method == "PUT"]
     assert [s.activity_id for s in updated] == [card.activity_id]
     assert "Approved by Jamie Staff" in updated[0].text
@@ -169,14 +220,18 @@ async def test_jb_staff_approve_every_copy_updates_and_the_poc_is_told(bot_clien
     stored = context_of(client).db.officers.get("9000", "A1234")
     assert stored.state is OfficerState.APPROVED and stored.approval_date.isoformat() == "2026-11-28"
     assert stored.approved.actor == Actor(JB_AAD, "Jamie Staff")
-    entry = next(e for e in context_of(client).db.audit.of_target("officer:9000:A1234") if e.action == "officer.approve")
+    entry = next(
+        e for e in context_of(client).db.audit.of_target("officer:9000:A1234") if e.action == "officer.approve"
+    )
     assert entry.actor.aad_id == JB_AAD and entry.before["state"] == "monitoring" and entry.after["state"] == "approved"
 
 
 async def test_a_poc_pressing_approve_is_refused_and_nothing_changes(bot_client: Any, connector: FakeConnector) -> None:
     client = await start(bot_client, connector)
     card = await make_ready(client, connector)
-    answer = await press(client, connector, "officer.approve", IDS, user=POC_AAD, name="Pat Poc", reply_to=card.activity_id or "")
+    answer = await press(
+        client, connector, "officer.approve", IDS, user=POC_AAD, name="Pat Poc", reply_to=card.activity_id or ""
+    )
     text = json.dumps(answer)
     assert "Only JB e-ticket staff may approve an officer" in text
     assert "Approve" in text and "Ready for approval" in text
@@ -189,9 +244,13 @@ async def test_a_poc_pressing_approve_is_refused_and_nothing_changes(bot_client:
 async def test_a_forged_invoke_from_someone_else_changes_nothing(bot_client: Any, connector: FakeConnector) -> None:
     client = await start(bot_client, connector)
     await make_ready(client, connector)
-    for verb, data in (("officer.approve_confirm", IDS), ("officer.extend_submit", IDS | {"until": "2026-12-31", "reason": "x"})):
-        answer = await press(client, connector, verb, data, user=OTHER_AAD, name="Someone", kind="personal",
-                             reply_to="forged-message")
+    for verb, data in (
+        ("officer.approve_confirm", IDS),
+        ("officer.extend_submit", IDS | {"until": "2026-12-31", "reason": "x"}),
+    ):
+        answer = await press(
+            client, connector, verb, data, user=OTHER_AAD, name="Someone", kind="personal", reply_to="forged-message"
+        )
         assert "Only JB e-ticket staff may" in json.dumps(answer)
     stored = context_of(client).db.officers.get("9000", "A1234")
     assert stored.state is OfficerState.MONITORING and stored.extension is None
@@ -208,13 +267,16 @@ async def test_a_second_press_says_who_already_approved(bot_client: Any, connect
     assert audit_actions(context_of(client)).count("officer.approve") == 1
 
 
-async def test_two_staff_pressing_at_once_approve_once(bot_client: Any, connector: FakeConnector,
-                                                       settings_for: Callable[..., Settings]) -> None:
+async def test_two_staff_pressing_at_once_approve_once(
+    bot_client: Any, connector: FakeConnector, settings_for: Callable[..., Settings]
+) -> None:
     client = await start(bot_client, connector, settings_for(JB_STAFF_IDS=f"{JB_AAD},{JB2_AAD}"))
     card = await make_ready(client, connector)
     answers = await asyncio.gather(
         press(client, connector, "officer.approve", IDS, reply_to=card.activity_id or ""),
-        press(client, connector, "officer.approve", IDS, user=JB2_AAD, name="Robin Staff", reply_to=card.activity_id or ""),
+        press(
+            client, connector, "officer.approve", IDS, user=JB2_AAD, name="Robin Staff", reply_to=card.activity_id or ""
+        ),
     )
     texts = [json.dumps(answer) for answer in answers]
     assert sum("Already approved by" in text for text in texts) == 1
@@ -230,7 +292,11 @@ async def test_approving_an_officer_who_is_not_ready_asks_to_confirm(bot_client:
     client = await start(bot_client, connector)
     await post_events(client, accepted(1, datetime(2026, 11, 25, 14, 0, tzinfo=UTC)))
     confirm = json.dumps(await press(client, connector, "officer.approve", IDS))
-    assert "Approve although not ready?" in confirm and "1 of 3 accepted" in confirm and "officer.approve_confirm" in confirm
+    assert (
+        "Approve although not ready?" in confirm
+        and "1 of 3 accepted" in confirm
+        and "officer.approve_confirm" in confirm
+    )
     assert context_of(client).db.officers.get("9000", "A1234").state is OfficerState.MONITORING
     cancelled = json.dumps(await press(client, connector, "card.cancel", IDS | {"cancel": "officer"}))
     assert "Not yet met" in cancelled
@@ -247,13 +313,21 @@ async def test_extend_then_ready_again_after_the_date(bot_client: Any, connector
     card = await make_ready(client, connector)
     form = await press(client, connector, "officer.extend", IDS, reply_to=card.activity_id or "")
     assert [e["id"] for e in form["body"] if e["type"].startswith("Input.")] == ["until", "reason"]
-    wrong = json.dumps(await press(client, connector, "officer.extend_submit", IDS | {"until": "2026-11-01", "reason": "Checks"}))
+    wrong = json.dumps(
+        await press(client, connector, "officer.extend_submit", IDS | {"until": "2026-11-01", "reason": "Checks"})
+    )
     assert "or later" in wrong and "Checks" in wrong
     context = context_of(client)
     assert context.db.officers.get("9000", "A1234").extension is None
-    done = json.dumps(await press(client, connector, "officer.extend_submit",
-                                  IDS | {"until": "2026-12-01", "reason": "Two e-tickets needed corrections"},
-                                  reply_to=card.activity_id or ""))
+    done = json.dumps(
+        await press(
+            client,
+            connector,
+            "officer.extend_submit",
+            IDS | {"until": "2026-12-01", "reason": "Two e-tickets needed corrections"},
+            reply_to=card.activity_id or "",
+        )
+    )
     assert "Monitoring extended by Jamie Staff" in done and "Tue Dec 1, 2026" in done
     stored = context.db.officers.get("9000", "A1234")
     assert stored.extension is not None and stored.extension.until.isoformat() == "2026-12-01"
@@ -295,15 +369,36 @@ async def test_status_for_the_poc_shows_progress(bot_client: Any, connector: Fak
     assert "In monitoring: not ready for approval" in one[0].text and "Approve" not in one[0].text
 
 
-async def test_status_for_jb_shows_ready_first_open_incidents_and_failed_notices(bot_client: Any, connector: FakeConnector) -> None:
+async def test_status_for_jb_shows_ready_first_open_incidents_and_failed_notices(
+    bot_client: Any, connector: FakeConnector
+) -> None:
     client = await start(bot_client, connector)
     context = context_of(client)
     await context.db.commit([context.db.officers.put(officer("B2345"))])
     await make_ready(client, connector)
-    await post_events(client, {"event_id": "rej", "type": "rejected", "ticket_number": "VT-0099", "officer_number": "B2345",
-                               "judiciary_code": "9000", "occurred_at": "2026-11-27T15:00:00Z", "reason": "Bad plate"})
-    failed = Notice(id="failed-1", seq=context.db.outbox.next_seq(), conversation_id=AGENCY_CHANNEL, card={}, created_at=NOW,
-                    summary="E-ticket VT-0042: rejected", status="failed", error="403 MessageWritesBlocked", finished_at=NOW)
+    await post_events(
+        client,
+        {
+            "event_id": "rej",
+            "type": "rejected",
+            "ticket_number": "VT-0099",
+            "officer_number": "B2345",
+            "judiciary_code": "9000",
+            "occurred_at": "2026-11-27T15:00:00Z",
+            "reason": "Bad plate",
+        },
+    )
+    failed = Notice(
+        id="failed-1",
+        seq=context.db.outbox.next_seq(),
+        conversation_id=AGENCY_CHANNEL,
+        card={},
+        created_at=NOW,
+        summary="E-ticket VT-0042: rejected",
+        status="failed",
+        error="403 MessageWritesBlocked",
+        finished_at=NOW,
+    )
     await context.db.commit([context.db.outbox.put(failed)])
     replies = await say(client, connector, "/status", user=JB_AAD, name="Jamie Staff")
     text = replies[0].text
@@ -318,8 +413,10 @@ async def test_status_with_200_officers_pages_under_the_teams_limit(bot_client: 
     client = await start(bot_client, connector)
     context = context_of(client)
     long = "Christopher-Alexander " * 4
-    ops = [context.db.officers.put(replace(officer(f"C{i:04d}"), first_name=long.strip(), last_name=long.strip()))
-           for i in range(200)]
+    ops = [
+        context.db.officers.put(replace(officer(f"C{i:04d}"), first_name=long.strip(), last_name=long.strip()))
+        for i in range(200)
+    ]
     await context.db.commit(ops)
     replies = await say(client, connector, "/status", user=JB_AAD, name="Jamie Staff")
     card = replies[0].cards[0]
@@ -327,8 +424,14 @@ async def test_status_with_200_officers_pages_under_the_teams_limit(bot_client: 
     assert "Page 1 of 9" in replies[0].text
     page = card["actions"][-1]
     assert page["title"] == "Next page"
-    second = await press(client, connector, "list.page", {k: v for k, v in page["data"].items() if k != "verb"},
-                         kind="personal", reply_to=replies[0].activity_id or "")
+    second = await press(
+        client,
+        connector,
+        "list.page",
+        {k: v for k, v in page["data"].items() if k != "verb"},
+        kind="personal",
+        reply_to=replies[0].activity_id or "",
+    )
     assert "Page 2 of 9" in json.dumps(second) and len(json.dumps(second).encode()) < 28 * 1024
 
 
@@ -351,17 +454,30 @@ async def test_audit_shows_who_what_when_before_and_after(bot_client: Any, conne
 # ---- /withdraw ----------------------------------------------------------------------------------------
 
 
-async def test_withdraw_with_confirm_then_tickets_raise_unknown_officer(bot_client: Any, connector: FakeConnector) -> None:
+async def test_withdraw_with_confirm_then_tickets_raise_unknown_officer(
+    bot_client: Any, connector: FakeConnector
+) -> None:
     client = await start(bot_client, connector)
     replies = await say(client, connector, "/withdraw a1234")
     confirm = replies[0].cards[0]
     assert teams_findings(confirm) == []
     assert [a["title"] for a in confirm["actions"]] == ["Withdraw", "Cancel"]
-    refused = json.dumps(await press(client, connector, "officer.withdraw_confirm", IDS, user=OTHER_AAD, name="Someone",
-                                     kind="personal"))
+    refused = json.dumps(
+        await press(client, connector, "officer.withdraw_confirm", IDS, user=OTHER_AAD, name="Someone", kind="personal")
+    )
     assert "Only the agency's Point-of-Contact or JB e-ticket staff may withdraw" in refused
-    done = json.dumps(await press(client, connector, "officer.withdraw_confirm", IDS, user=POC_AAD, name="Pat Poc",
-                                  kind="personal", reply_to=replies[0].activity_id or ""))
+    done = json.dumps(
+        await press(
+            client,
+            connector,
+            "officer.withdraw_confirm",
+            IDS,
+            user=POC_AAD,
+            name="Pat Poc",
+            kind="personal",
+            reply_to=replies[0].activity_id or "",
+        )
+    )
     assert "Withdrawn by Pat Poc" in done
     context = context_of(client)
     assert context.db.officers.get("9000", "A1234").state is OfficerState.WITHDRAWN
@@ -384,12 +500,15 @@ async def test_withdraw_asks_which_agency_and_explains_bad_arguments(bot_client:
     assert "Withdraw this officer?" in narrowed[0].text
     assert "not an officer number" in (await say(client, connector, "/withdraw 12345"))[0].text
     assert "Type /withdraw ‹officer number›" in (await say(client, connector, "/withdraw"))[0].text
-    assert "not in a package you are the Point-of-Contact of" in (
-        await say(client, connector, "/withdraw A1234", user=OTHER_AAD, name="Someone"))[0].text
+    assert (
+        "not in a package you are the Point-of-Contact of"
+        in (await say(client, connector, "/withdraw A1234", user=OTHER_AAD, name="Someone"))[0].text
+    )
 
 
-async def test_approved_stamp_survives_a_restart(bot_client: Any, connector: FakeConnector,
-                                                 settings_for: Callable[..., Settings]) -> None:
+async def test_approved_stamp_survives_a_restart(
+    bot_client: Any, connector: FakeConnector, settings_for: Callable[..., Settings]
+) -> None:
     client = await start(bot_client, connector)
     card = await make_ready(client, connector)
     await press(client, connector, "officer.approve", IDS, reply_to=card.activity_id or "")

@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from storage.errors import StorageUnavailable
 
 SECRET = "test-secret-ü"
 URL = "/api/ticket-events"
-RECEIVED = datetime(2024, 5, 3, 12, 0, tzinfo=timezone.utc)
+RECEIVED = datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
 OPENAPI = json.loads((Path(__file__).parents[2] / "intake" / "openapi.json").read_text(encoding="utf-8"))
 _REGISTRY = Registry().with_resource(
     "urn:intake-openapi", Resource.from_contents(OPENAPI, default_specification=DRAFT202012)
@@ -46,7 +46,12 @@ def make_event(**overrides: Any) -> dict[str, Any]:
         "judiciary_code": "0412",
         "occurred_at": "2024-05-01T14:30:00-04:00",
         "issued_at": "2024-05-01T09:10:00-04:00",
-        "violation": {"category": "traffic", "statute": "23 V.S.A. § 1007", "full_penalty": 162, "waiver_penalty": 106.5},
+        "violation": {
+            "category": "traffic",
+            "statute": "23 V.S.A. § 1007",
+            "full_penalty": 162,
+            "waiver_penalty": 106.5,
+        },
     }
     for key, value in overrides.items():
         if value is ...:
@@ -107,9 +112,7 @@ async def make_client() -> AsyncIterator[ClientFactory]:
 
     async def factory(*, secret: str | None = SECRET, recorder: FakeRecorder | None = None) -> TestClient:
         app = web.Application()
-        setup_intake_routes(
-            app, secret=secret, recorder=recorder or FakeRecorder(), received_now=lambda: RECEIVED
-        )
+        setup_intake_routes(app, secret=secret, recorder=recorder or FakeRecorder(), received_now=lambda: RECEIVED)
         client = TestClient(TestServer(app))
         await client.start_server()
         clients.append(client)
@@ -174,7 +177,7 @@ async def test_single_event_is_recorded(client: TestClient, recorder: FakeRecord
     assert event.event_id == "valcour-1"
     assert event.type is EventType.SUBMITTED
     assert event.officer_number == "A1234"
-    assert event.occurred_at == datetime(2024, 5, 1, 18, 30, tzinfo=timezone.utc)
+    assert event.occurred_at == datetime(2024, 5, 1, 18, 30, tzinfo=UTC)
     assert event.violation is not None and event.violation.category is ViolationCategory.TRAFFIC
     assert event.violation.full_penalty == 162.0 and event.violation.waiver_penalty == 106.5
     assert event.received_at == RECEIVED
@@ -468,9 +471,7 @@ async def test_recorder_returning_the_wrong_number_of_results_is_500() -> None:
         await json_of(response)
 
 
-async def test_logs_carry_ids_and_status_but_never_bodies(
-    client: TestClient, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_logs_carry_ids_and_status_but_never_bodies(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.DEBUG, logger="intake"):
         await post_signed(client, make_event(reason="Officer Jane Roe misspelled it"))
         await post_signed(client, make_event(event_id="bad", officer_number="Jane Roe"))

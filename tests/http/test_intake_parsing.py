@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +11,7 @@ from domain.records import EventType, ViolationCategory
 from intake.parsing import EventErrors, parse_events
 from intake.signature import sign, verify
 
-RECEIVED = datetime(2024, 5, 3, 12, 0, tzinfo=timezone.utc)
+RECEIVED = datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
 
 
 def make_event(**overrides: Any) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def parse_one(**overrides: Any) -> Any:
 def test_minimal_event_parses_with_received_at() -> None:
     event = parse_one()
     assert event.type is EventType.ACCEPTED
-    assert event.occurred_at == datetime(2024, 5, 1, 14, 30, tzinfo=timezone.utc)
+    assert event.occurred_at == datetime(2024, 5, 1, 14, 30, tzinfo=UTC)
     assert event.issued_at is None and event.reason is None and event.violation is None
     assert event.received_at == RECEIVED
 

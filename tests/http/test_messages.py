@@ -15,11 +15,23 @@ async def test_help_in_a_personal_chat_answers_with_the_command_card(bot_client:
     assert response.status in (200, 201)
     sent = await connector.wait_for(lambda sent: len(sent) >= 1)
     assert sent[0].cards, "help must be a card"
-    for usage in ("/new-package", "/add-officer", "/withdraw", "/package", "/status", "/subscribe", "/set-poc", "/audit", "/help"):
+    for usage in (
+        "/new-package",
+        "/add-officer",
+        "/withdraw",
+        "/package",
+        "/status",
+        "/subscribe",
+        "/set-poc",
+        "/audit",
+        "/help",
+    ):
         assert usage in sent[0].text
 
 
-async def test_help_in_a_channel_with_a_mention_answers_in_that_channel(bot_client: Any, connector: FakeConnector) -> None:
+async def test_help_in_a_channel_with_a_mention_answers_in_that_channel(
+    bot_client: Any, connector: FakeConnector
+) -> None:
     client = await bot_client()
     activity = make_message("HELP", connector.url, mention=True, kind="channel")
     await client.post("/api/messages", json=activity)
@@ -32,7 +44,7 @@ async def test_unknown_text_gets_help_never_silence(bot_client: Any, connector: 
     client = await bot_client()
     await client.post("/api/messages", json=make_message("good morning", connector.url))
     sent = await connector.wait_for(lambda sent: len(sent) >= 1)
-    assert "I don't know \"good\"" in sent[0].text
+    assert 'I don\'t know "good"' in sent[0].text
     assert "/help" in sent[0].text
 
 
@@ -60,22 +72,32 @@ async def test_bad_bodies_get_clear_statuses_not_500(bot_client: Any) -> None:
     assert no_type.status == 400
 
 
-async def test_other_tenants_are_refused_when_allowed_tenants_is_set(bot_client: Any, connector: FakeConnector, settings_for: Any) -> None:
+async def test_other_tenants_are_refused_when_allowed_tenants_is_set(
+    bot_client: Any, connector: FakeConnector, settings_for: Any
+) -> None:
     client = await bot_client(settings_for(ALLOWED_TENANTS="tenant-vermont"))
-    outsider = make_message("/help", connector.url, channelData={"tenant": {"id": "tenant-elsewhere"}},
-                            conversation={"tenantId": "tenant-elsewhere"})
+    outsider = make_message(
+        "/help",
+        connector.url,
+        channelData={"tenant": {"id": "tenant-elsewhere"}},
+        conversation={"tenantId": "tenant-elsewhere"},
+    )
     await client.post("/api/messages", json=outsider)
     await client.post("/api/messages", json=make_message("/help", connector.url))
     sent = await connector.wait_for(lambda sent: len(sent) >= 1)
     assert len(sent) == 1 and sent[0].conversation_id == "a:personal-11111111"
 
 
-async def test_conversation_references_survive_a_restart(bot_client: Any, connector: FakeConnector, settings_for: Any) -> None:
+async def test_conversation_references_survive_a_restart(
+    bot_client: Any, connector: FakeConnector, settings_for: Any
+) -> None:
     settings = settings_for()
     first = await bot_client(settings)
     await first.post("/api/messages", json=make_message("/help", connector.url))
     await first.post("/api/messages", json=make_message("/help", connector.url, mention=True, kind="channel"))
-    await first.post("/api/messages", json=make_activity("installationUpdate", connector.url, kind="groupChat", action="add"))
+    await first.post(
+        "/api/messages", json=make_activity("installationUpdate", connector.url, kind="groupChat", action="add")
+    )
     await first.close()
 
     from storage.repositories import Database
@@ -91,7 +113,9 @@ async def test_conversation_references_survive_a_restart(bot_client: Any, connec
         await db.close()
 
 
-async def test_an_unchanged_conversation_reference_does_not_touch_the_disk(bot_client: Any, connector: FakeConnector, settings_for: Any) -> None:
+async def test_an_unchanged_conversation_reference_does_not_touch_the_disk(
+    bot_client: Any, connector: FakeConnector, settings_for: Any
+) -> None:
     settings = settings_for()
     client = await bot_client(settings)
     await client.post("/api/messages", json=make_message("/help", connector.url))
@@ -112,7 +136,9 @@ async def test_the_welcome_card_comes_once_per_conversation(bot_client: Any, con
     assert ["Welcome to the JB e-Ticket Bot" in item.text for item in sent] == [True, False]
 
 
-async def test_a_press_whose_verb_is_not_text_gets_the_out_of_use_card(bot_client: Any, connector: FakeConnector) -> None:
+async def test_a_press_whose_verb_is_not_text_gets_the_out_of_use_card(
+    bot_client: Any, connector: FakeConnector
+) -> None:
     from tests.support.factories import make_invoke
 
     client = await bot_client()

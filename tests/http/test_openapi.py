@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from intake.parsing import MAX_BATCH, parse_events
 from tests.http.test_intake import FakeRecorder, make_event
 
 DOCUMENT_PATH = Path(__file__).parents[2] / "intake" / "openapi.json"
-RECEIVED = datetime(2024, 5, 3, 12, 0, tzinfo=timezone.utc)
+RECEIVED = datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -16,7 +16,9 @@ async def _queue(client: Any, *titles: str) -> None:
     context = client.server.app[CONTEXT]
     ops = []
     for title in titles:
-        ops += notice_ops(context, [Audience.person(POC_AAD)], message_card(title, "body"), summary=title, subject=f"test:{title}")
+        ops += notice_ops(
+            context, [Audience.person(POC_AAD)], message_card(title, "body"), summary=title, subject=f"test:{title}"
+        )
     await context.db.commit(ops)
     context.wake_outbox()
 
@@ -42,7 +44,9 @@ async def test_throttled_then_failing_then_delivered_once_in_order(bot_client: A
     assert t_ok - t_500 >= 1.0, "backoff after a 500 waits (2 s base, jittered down to at least half)"
 
 
-async def test_a_blocked_conversation_marks_the_notice_failed_without_retrying(bot_client: Any, connector: FakeConnector) -> None:
+async def test_a_blocked_conversation_marks_the_notice_failed_without_retrying(
+    bot_client: Any, connector: FakeConnector
+) -> None:
     client = await bot_client()
     await _known_chat(client, connector)
     connector.script = [(403, {})]
@@ -55,7 +59,9 @@ async def test_a_blocked_conversation_marks_the_notice_failed_without_retrying(b
     assert [status for _, status in connector.attempts] == [403, 200]
 
 
-async def test_pending_notices_are_delivered_after_a_restart(bot_client: Any, connector: FakeConnector, settings_for: Any) -> None:
+async def test_pending_notices_are_delivered_after_a_restart(
+    bot_client: Any, connector: FakeConnector, settings_for: Any
+) -> None:
     settings = settings_for()
     client = await bot_client(settings)
     await _known_chat(client, connector)

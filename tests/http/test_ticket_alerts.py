@@ -18,20 +18,32 @@ JB_CHANNEL = "19:jb-channel@thread.tacv2"
 
 async def post_events(client: Any, body: Any) -> Any:
     raw = json.dumps(body).encode()
-    return await client.post("/api/ticket-events", data=raw,
-                             headers={"Content-Type": "application/json", "X-Signature-256": sign(SECRET, raw)})
+    return await client.post(
+        "/api/ticket-events",
+        data=raw,
+        headers={"Content-Type": "application/json", "X-Signature-256": sign(SECRET, raw)},
+    )
 
 
 def event(event_id: str, kind: str, **fields: Any) -> dict[str, Any]:
-    base = {"event_id": event_id, "type": kind, "ticket_number": "VT-0001", "officer_number": "a1234",
-            "judiciary_code": "9000", "occurred_at": "2026-11-20T15:00:00Z", "issued_at": "2026-11-20T14:00:00-05:00"}
+    base = {
+        "event_id": event_id,
+        "type": kind,
+        "ticket_number": "VT-0001",
+        "officer_number": "a1234",
+        "judiciary_code": "9000",
+        "occurred_at": "2026-11-20T15:00:00Z",
+        "issued_at": "2026-11-20T14:00:00-05:00",
+    }
     return base | fields
 
 
 async def setup(client: Any, connector: FakeConnector) -> None:
     """The PoC and a JB staff member have chatted with the bot; the agency channel is subscribed."""
     await client.post("/api/messages", json=make_message("/help", connector.url))
-    await client.post("/api/messages", json=make_message("/help", connector.url, user_aad=JB_AAD, user_name="Jamie Staff"))
+    await client.post(
+        "/api/messages", json=make_message("/help", connector.url, user_aad=JB_AAD, user_name="Jamie Staff")
+    )
     await client.post("/api/messages", json=make_message("/help", connector.url, mention=True, kind="channel"))
     await connector.wait_for(lambda sent: len(sent) >= 3)
     await seed_agency(client.server.app[CONTEXT], channel=AGENCY_CHANNEL)
@@ -41,16 +53,26 @@ async def setup(client: Any, connector: FakeConnector) -> None:
 async def test_a_rejected_e_ticket_alerts_channel_poc_and_jb(bot_client: Any, connector: FakeConnector) -> None:
     client = await bot_client()
     await setup(client, connector)
-    response = await post_events(client, {"events": [event("e1", "submitted"), event("e2", "rejected", reason="Missing plate state")]})
+    response = await post_events(
+        client, {"events": [event("e1", "submitted"), event("e2", "rejected", reason="Missing plate state")]}
+    )
     assert response.status == 200
     results = (await response.json())["results"]
     assert [r["status"] for r in results] == ["recorded", "recorded"]
     assert [i["kind"] for i in results[1]["incidents"]] == ["rejected"]
     sent = await connector.wait_for(lambda sent: len(sent) >= 3)
-    assert sorted(s.conversation_id for s in sent) == sorted([AGENCY_CHANNEL, "a:personal-11111111", "a:personal-22222222"])
+    assert sorted(s.conversation_id for s in sent) == sorted(
+        [AGENCY_CHANNEL, "a:personal-11111111", "a:personal-22222222"]
+    )
     card = sent[0].text
-    for expected in ("E-ticket rejected by Odyssey", "VT-0001", "Casey Officer (A1234)", "Missing plate state",
-                     "Issued Fri Nov 20, 2026; answer due Fri Dec 11, 2026", "Mark resolved"):
+    for expected in (
+        "E-ticket rejected by Odyssey",
+        "VT-0001",
+        "Casey Officer (A1234)",
+        "Missing plate state",
+        "Issued Fri Nov 20, 2026; answer due Fri Dec 11, 2026",
+        "Mark resolved",
+    ):
         assert expected in card
 
 
@@ -62,8 +84,13 @@ async def test_mark_resolved_updates_every_copy_and_says_who(bot_client: Any, co
     sent = await connector.wait_for(lambda sent: len(sent) >= 3)
     in_channel = next(s for s in sent if s.conversation_id == AGENCY_CHANNEL)
 
-    press = make_invoke("incident.resolve", {"incident_id": incident_id}, connector.url, reply_to_id=in_channel.activity_id,
-                        kind="channel")
+    press = make_invoke(
+        "incident.resolve",
+        {"incident_id": incident_id},
+        connector.url,
+        reply_to_id=in_channel.activity_id,
+        kind="channel",
+    )
     answer = await client.post("/api/messages", json=press)
     assert answer.status == 200
     card = json.dumps((await answer.json())["value"])
@@ -85,7 +112,9 @@ async def test_someone_else_cannot_resolve_and_nothing_changes(bot_client: Any, 
     response = await post_events(client, event("e2", "rejected", reason="Bad statute"))
     incident_id = (await response.json())["results"][0]["incidents"][0]["id"]
     await connector.wait_for(lambda sent: len(sent) >= 3)
-    press = make_invoke("incident.resolve", {"incident_id": incident_id}, connector.url, user_aad=OTHER_AAD, user_name="Someone")
+    press = make_invoke(
+        "incident.resolve", {"incident_id": incident_id}, connector.url, user_aad=OTHER_AAD, user_name="Someone"
+    )
     answer = await client.post("/api/messages", json=press)
     card = json.dumps((await answer.json())["value"])
     assert "Only the agency's Point-of-Contact or JB e-ticket staff" in card
@@ -111,7 +140,8 @@ async def test_a_voided_ticket_closes_its_alerts(bot_client: Any, connector: Fak
     await post_events(client, event("e3", "voided"))
     copies = {AGENCY_CHANNEL, "a:personal-11111111", "a:personal-22222222"}
     updates = await connector.wait_for(
-        lambda sent: {s.conversation_id for s in sent if s.method == "PUT" and "ticket was voided" in s.text} >= copies)
+        lambda sent: {s.conversation_id for s in sent if s.method == "PUT" and "ticket was voided" in s.text} >= copies
+    )
     assert all("ticket was voided" in s.text for s in updates if s.method == "PUT")
     assert client.server.app[CONTEXT].db.incidents.open() == []
 
@@ -134,7 +164,9 @@ async def test_a_second_press_says_who_already_resolved_it(bot_client: Any, conn
     await connector.wait_for(lambda sent: len(sent) >= 3)
     first = make_invoke("incident.resolve", {"incident_id": incident_id}, connector.url)
     await client.post("/api/messages", json=first)
-    late = make_invoke("incident.resolve", {"incident_id": incident_id}, connector.url, user_aad=JB_AAD, user_name="Jamie Staff")
+    late = make_invoke(
+        "incident.resolve", {"incident_id": incident_id}, connector.url, user_aad=JB_AAD, user_name="Jamie Staff"
+    )
     answer = await client.post("/api/messages", json=late)
     card = json.dumps((await answer.json())["value"])
     assert "Already resolved by Pat Poc" in card

@@ -207,9 +207,7 @@ def test_missing_bot_id_fails_with_the_schema_message(manifest: dict[str, Any], 
     assert run_ajv(manifest, tmp_path) == ["/bots/0 must have required property 'botId'"]
 
 
-def test_forty_character_short_name_fails_with_the_schema_message(
-    manifest: dict[str, Any], tmp_path: Path
-) -> None:
+def test_forty_character_short_name_fails_with_the_schema_message(manifest: dict[str, Any], tmp_path: Path) -> None:
     """A short name over 30 characters is refused, quoting the schema."""
     manifest["name"]["short"] = "J" * 40
     with pytest.raises(ManifestSchemaError) as refused:

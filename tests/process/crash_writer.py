@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from storage.engine import Delete, Op, Put, Store  # noqa: E402
+from storage.engine import Delete, Op, Put, Store
 
 WRITERS = 4
 WRITES_PER_WRITER = 50_000  # far more than fits before the parent kills it; bounded all the same

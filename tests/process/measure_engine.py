@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from storage.engine import Put, Store  # noqa: E402
+from storage.engine import Put, Store
 
 logger = logging.getLogger(__name__)
 INDEXES = {"ticket_events": ["ticket_key", "officer_key"]}
@@ -36,7 +36,9 @@ def ticket_event(n: int) -> dict[str, object]:
 async def populate(store: Store, count: int) -> None:
     """Store ``count`` ticket events in big batches."""
     for start in range(0, count, 1000):
-        await store.write([Put("ticket_events", f"e{n}", ticket_event(n)) for n in range(start, min(count, start + 1000))])
+        await store.write(
+            [Put("ticket_events", f"e{n}", ticket_event(n)) for n in range(start, min(count, start + 1000))]
+        )
     await store.flush()
 
 
@@ -91,16 +93,24 @@ async def main() -> None:
         await full.flush()
         t0 = time.perf_counter()
         await full.close()
-        logger.info("close with final snapshot at %d docs: %.2f s", full.count("ticket_events"), time.perf_counter() - t0)
+        logger.info(
+            "close with final snapshot at %d docs: %.2f s", full.count("ticket_events"), time.perf_counter() - t0
+        )
 
         busy = await Store.open(Path(tmp) / "full", INDEXES, compact_every=500)
         t0 = time.perf_counter()
         times = await single_write_latency(busy, 300_000, 2000)
         logger.info(
             "durable single write, ~%d docs, a snapshot every 500 writes: %s (%d snapshots' worth of writes in %.1f s)",
-            busy.count("ticket_events"), summary(times), 2000 // 500, time.perf_counter() - t0,
+            busy.count("ticket_events"),
+            summary(times),
+            2000 // 500,
+            time.perf_counter() - t0,
         )
-        logger.info("8 writers, ~100,000 docs, snapshot every 500 writes: %.0f writes/s", await concurrent_rate(busy, 2 * 10**9, 8, 3.0))
+        logger.info(
+            "8 writers, ~100,000 docs, snapshot every 500 writes: %.0f writes/s",
+            await concurrent_rate(busy, 2 * 10**9, 8, 3.0),
+        )
         await busy.close()
 
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from domain.records import EventType, TicketEvent  # noqa: E402
-from services.context import AppContext  # noqa: E402
-from services.tickets import record_events  # noqa: E402
-from settings import Settings  # noqa: E402
-from storage.repositories import Database  # noqa: E402
-from tests.support import seed  # noqa: E402
+from domain.records import EventType, TicketEvent
+from services.context import AppContext
+from services.tickets import record_events
+from settings import Settings
+from storage.repositories import Database
+from tests.support import seed
 
 
 def say(line: str) -> None:
@@ -31,15 +31,22 @@ async def main(data_dir: Path, round_no: int) -> None:
     db = await Database.open(data_dir)
     app = AppContext(Settings.from_env({"DATA_DIR": str(data_dir)}), db)
     say("open")
-    issued = datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc)
+    issued = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
     for n in range(5000):  # far more than fits before the parent's kill; bounded all the same
         code = f"{(round_no * 5000 + n) % 10000:04d}"
         await db.commit([db.packages.put(seed.package(code)), db.officers.put(seed.officer("A1234", code))])
         say(f"package {code}")
         events = [
-            TicketEvent(event_id=f"r{round_no}-{n}-{kind.value}", type=kind, ticket_number=f"T{round_no}-{n}",
-                        officer_number="A1234", judiciary_code=code, occurred_at=issued + timedelta(hours=1),
-                        issued_at=issued, reason="Bad plate" if kind is EventType.REJECTED else None)
+            TicketEvent(
+                event_id=f"r{round_no}-{n}-{kind.value}",
+                type=kind,
+                ticket_number=f"T{round_no}-{n}",
+                officer_number="A1234",
+                judiciary_code=code,
+                occurred_at=issued + timedelta(hours=1),
+                issued_at=issued,
+                reason="Bad plate" if kind is EventType.REJECTED else None,
+            )
             for kind in (EventType.SUBMITTED, EventType.REJECTED)
         ]
         await record_events(app, events)

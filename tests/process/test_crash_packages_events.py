@@ -18,8 +18,9 @@ ROUNDS = 8
 
 def run_and_kill(data_dir: Path, round_no: int, delay: float) -> list[str]:
     """Start the writer, wait until it opened the data, SIGKILL it after ``delay`` s; its acknowledged lines."""
-    child = subprocess.Popen([sys.executable, str(WRITER), str(data_dir), str(round_no)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, str(WRITER), str(data_dir), str(round_no)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     assert child.stdout is not None
     assert child.stdout.readline().strip() == b"open", child.stderr.read().decode() if child.stderr else ""
     time.sleep(delay)

@@ -14,15 +14,44 @@ hostile_text = st.one_of(
     st.text(alphabet=CONTROL, min_size=1, max_size=10),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=200),
     st.builds(lambda s, n: s * n, st.text(min_size=1, max_size=3), st.integers(1000, 70_000)),  # huge
-    st.sampled_from(["", " ", "\u00a0", "\t\n", "null", "None", "0", "-1", "1e999", "NaN", "<at>x</at>",
-                     "'; DROP TABLE packages; --", "{{7*7}}", "${jndi:ldap://x}", "../../etc/passwd", "\u202e9000",
-                     "٩٠٠٠", "９０００", "A１２３４", "a1234\u200b", "9000\x00", "2026-02-30", "9999-12-31", "0000-01-01"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\u00a0",
+            "\t\n",
+            "null",
+            "None",
+            "0",
+            "-1",
+            "1e999",
+            "NaN",
+            "<at>x</at>",
+            "'; DROP TABLE packages; --",
+            "{{7*7}}",
+            "${jndi:ldap://x}",
+            "../../etc/passwd",
+            "\u202e9000",
+            "٩٠٠٠",
+            "９０００",
+            "A１２３４",
+            "a1234\u200b",
+            "9000\x00",
+            "2026-02-30",
+            "9999-12-31",
+            "0000-01-01",
+        ]
+    ),
 )
 """Text a person or a program could send, from empty to 200,000 characters."""
 
 json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(min_value=10**300, max_value=10**400),
-    st.floats(), hostile_text,
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=10**300, max_value=10**400),
+    st.floats(),
+    hostile_text,
 )
 
 json_values: st.SearchStrategy[Any] = st.recursive(

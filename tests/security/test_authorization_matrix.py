@@ -19,10 +19,10 @@ from intake.signature import sign
 from services.context import AppContext
 from tests.bot.package_flow import Chat, officer
 from tests.conftest import SECRET
+from tests.support import seed
 from tests.support.factories import JB_AAD, POC_AAD, make_invoke, make_message
 from tests.support.fake_connector import FakeConnector
 from tests.support.seed import SUBMITTED_AT, package
-from tests.support import seed
 
 OTHER_POC_AAD = "44444444-4444-4444-8444-444444444444"
 MEMBER_AAD = "55555555-5555-4555-8555-555555555555"
@@ -56,35 +56,50 @@ async def build_world(client: Any, connector: FakeConnector) -> World:
     app: AppContext = client.server.app[CONTEXT]
     for aad, name in ROLES.values():  # everyone has a 1:1 chat and is in the agency channel
         await client.post("/api/messages", json=make_message("/help", connector.url, user_aad=aad, user_name=name))
-    await client.post("/api/messages", json=make_message("/help", connector.url, mention=True, kind="channel",
-                                                         user_aad=MEMBER_AAD))
-    await app.db.commit([
-        app.db.packages.put(package("9000", POC_AAD)),
-        app.db.officers.put(seed.officer("A1234", "9000")),
-        app.db.packages.put(package("9100", OTHER_POC_AAD)),
-        app.db.officers.put(seed.officer("B2222", "9100")),
-        app.db.subscriptions.put("9000", AGENCY_CHANNEL, POC_AAD, SUBMITTED_AT),
-    ])
-    event = {"event_id": "m1", "type": "rejected", "ticket_number": "VT-1", "officer_number": "A1234",
-             "judiciary_code": "9000", "occurred_at": "2026-11-20T15:00:00Z", "reason": "Bad statute"}
+    await client.post(
+        "/api/messages", json=make_message("/help", connector.url, mention=True, kind="channel", user_aad=MEMBER_AAD)
+    )
+    await app.db.commit(
+        [
+            app.db.packages.put(package("9000", POC_AAD)),
+            app.db.officers.put(seed.officer("A1234", "9000")),
+            app.db.packages.put(package("9100", OTHER_POC_AAD)),
+            app.db.officers.put(seed.officer("B2222", "9100")),
+            app.db.subscriptions.put("9000", AGENCY_CHANNEL, POC_AAD, SUBMITTED_AT),
+        ]
+    )
+    event = {
+        "event_id": "m1",
+        "type": "rejected",
+        "ticket_number": "VT-1",
+        "officer_number": "A1234",
+        "judiciary_code": "9000",
+        "occurred_at": "2026-11-20T15:00:00Z",
+        "reason": "Bad statute",
+    }
     raw = json.dumps(event).encode()
-    response = await client.post("/api/ticket-events", data=raw, headers={"Content-Type": "application/json",
-                                                                          "X-Signature-256": sign(SECRET, raw)})
+    response = await client.post(
+        "/api/ticket-events",
+        data=raw,
+        headers={"Content-Type": "application/json", "X-Signature-256": sign(SECRET, raw)},
+    )
     incident_id = (await response.json())["results"][0]["incidents"][0]["id"]
     return World(client, connector, incident_id)
 
 
 async def press(world: World, role: str, verb: str, data: dict[str, Any], **where: Any) -> None:
     aad, name = ROLES[role]
-    response = await world.client.post("/api/messages", json=make_invoke(verb, data, world.connector.url, user_aad=aad,
-                                                                         user_name=name, **where))
+    response = await world.client.post(
+        "/api/messages", json=make_invoke(verb, data, world.connector.url, user_aad=aad, user_name=name, **where)
+    )
     assert response.status == 200, await response.text()
 
 
 async def say(world: World, role: str, text: str, **where: Any) -> None:
     aad, name = ROLES[role]
-    response = await world.client.post("/api/messages", json=make_message(text, world.connector.url, user_aad=aad,
-                                                                          user_name=name, **where))
+    response = await world.client.post(
+        "/api/messages", json=make_message(text, world.connector.url, user_aad=aad, user_name=name, **where)
+    )
     assert response.status in (200, 201), await response.text()
 
 
@@ -123,8 +138,13 @@ async def approve(world: World, role: str) -> None:
 async def extend(world: World, role: str) -> None:
     await press(world, role, "officer.extend", OFFICER, kind="channel")
     until = (world.app.today() + timedelta(days=7)).isoformat()
-    await press(world, role, "officer.extend_submit", OFFICER | {"until": until, "reason": "More tickets wanted"},
-                kind="channel")
+    await press(
+        world,
+        role,
+        "officer.extend_submit",
+        OFFICER | {"until": until, "reason": "More tickets wanted"},
+        kind="channel",
+    )
 
 
 async def withdraw(world: World, role: str) -> None:
@@ -160,26 +180,63 @@ class Action:
 
 
 ACTIONS: tuple[Action, ...] = (
-    Action("acknowledge", frozenset({"jb_staff"}), acknowledge,
-           lambda w: w.app.db.packages.get("9000").acknowledged is not None),  # type: ignore[union-attr]
-    Action("resolve", frozenset({"jb_staff", "agency_poc"}), resolve,
-           lambda w: not w.app.db.incidents.get(w.incident_id).is_open),  # type: ignore[union-attr]
-    Action("subscribe", frozenset({"jb_staff", "agency_poc"}), subscribe,
-           lambda w: w.app.db.subscriptions.conversation_for("9000") == NEW_CHANNEL),
-    Action("add officer", frozenset({"jb_staff", "agency_poc"}), add_officer,
-           lambda w: w.app.db.officers.get("9000", "Z1111") is not None),
-    Action("approve", frozenset({"jb_staff"}), approve,
-           lambda w: w.app.db.officers.get("9000", "A1234").state.value == "approved"),  # type: ignore[union-attr]
-    Action("extend", frozenset({"jb_staff"}), extend,
-           lambda w: w.app.db.officers.get("9000", "A1234").extension is not None),  # type: ignore[union-attr]
-    Action("withdraw", frozenset({"jb_staff", "agency_poc"}), withdraw,
-           lambda w: w.app.db.officers.get("9000", "A1234").state.value == "withdrawn"),  # type: ignore[union-attr]
+    Action(
+        "acknowledge",
+        frozenset({"jb_staff"}),
+        acknowledge,
+        lambda w: w.app.db.packages.get("9000").acknowledged is not None,
+    ),  # type: ignore[union-attr]
+    Action(
+        "resolve",
+        frozenset({"jb_staff", "agency_poc"}),
+        resolve,
+        lambda w: not w.app.db.incidents.get(w.incident_id).is_open,
+    ),  # type: ignore[union-attr]
+    Action(
+        "subscribe",
+        frozenset({"jb_staff", "agency_poc"}),
+        subscribe,
+        lambda w: w.app.db.subscriptions.conversation_for("9000") == NEW_CHANNEL,
+    ),
+    Action(
+        "add officer",
+        frozenset({"jb_staff", "agency_poc"}),
+        add_officer,
+        lambda w: w.app.db.officers.get("9000", "Z1111") is not None,
+    ),
+    Action(
+        "approve",
+        frozenset({"jb_staff"}),
+        approve,
+        lambda w: w.app.db.officers.get("9000", "A1234").state.value == "approved",
+    ),  # type: ignore[union-attr]
+    Action(
+        "extend",
+        frozenset({"jb_staff"}),
+        extend,
+        lambda w: w.app.db.officers.get("9000", "A1234").extension is not None,
+    ),  # type: ignore[union-attr]
+    Action(
+        "withdraw",
+        frozenset({"jb_staff", "agency_poc"}),
+        withdraw,
+        lambda w: w.app.db.officers.get("9000", "A1234").state.value == "withdrawn",
+    ),  # type: ignore[union-attr]
     # reading: "happened" means the reply showed the agency's officers or the officer's history
-    Action("status", frozenset({"jb_staff", "agency_poc"}), status,
-           lambda w: any("Casey Officer" in sent.text for sent in w.connector.sent
-                         if "E-ticket status of Williston" in sent.text)),
-    Action("audit", frozenset({"jb_staff"}), audit,
-           lambda w: any("Audit history of A1234" in sent.text for sent in w.connector.sent)),
+    Action(
+        "status",
+        frozenset({"jb_staff", "agency_poc"}),
+        status,
+        lambda w: any(
+            "Casey Officer" in sent.text for sent in w.connector.sent if "E-ticket status of Williston" in sent.text
+        ),
+    ),
+    Action(
+        "audit",
+        frozenset({"jb_staff"}),
+        audit,
+        lambda w: any("Audit history of A1234" in sent.text for sent in w.connector.sent),
+    ),
 )
 
 
@@ -195,14 +252,18 @@ def records(world: World) -> dict[str, Any]:
 
 def actions_audited(world: World) -> list[dict[str, Any]]:
     """The audit entries of things done (a refused attempt may be audited too, as ``<action>.refused``)."""
-    return [entry for entry in world.app.db.store.all("audit")
-            if not str(entry.get("action", "")).endswith((".refused", ".denied"))]
+    return [
+        entry
+        for entry in world.app.db.store.all("audit")
+        if not str(entry.get("action", "")).endswith((".refused", ".denied"))
+    ]
 
 
 @pytest.mark.parametrize("role", list(ROLES))
 @pytest.mark.parametrize("action", ACTIONS, ids=[action.name for action in ACTIONS])
-async def test_only_allowed_roles_change_anything(bot_client: Callable[..., Any], connector: FakeConnector,
-                                                  action: Action, role: str) -> None:
+async def test_only_allowed_roles_change_anything(
+    bot_client: Callable[..., Any], connector: FakeConnector, action: Action, role: str
+) -> None:
     world = await build_world(await bot_client(), connector)
     before = records(world)
     audited = len(actions_audited(world))

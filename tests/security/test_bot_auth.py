@@ -51,13 +51,16 @@ class MetadataServer:
         server_ref: dict[str, Any] = {}
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 requests.append(self.path)
                 base = f"http://127.0.0.1:{server_ref['port']}"
                 if self.path == "/v1/.well-known/openidconfiguration":
-                    body = {"issuer": ISSUER, "jwks_uri": f"{base}/v1/.well-known/keys",
-                            "id_token_signing_alg_values_supported": ["RS256"],
-                            "token_endpoint_auth_methods_supported": ["private_key_jwt"]}
+                    body = {
+                        "issuer": ISSUER,
+                        "jwks_uri": f"{base}/v1/.well-known/keys",
+                        "id_token_signing_alg_values_supported": ["RS256"],
+                        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+                    }
                 elif self.path == "/v1/.well-known/keys":
                     body = keys
                 else:
@@ -77,7 +80,9 @@ class MetadataServer:
         server_ref["port"] = self._server.server_address[1]
         # a fresh path per server: botbuilder caches metadata per URL for a day, process-wide
         self.url = f"http://127.0.0.1:{server_ref['port']}/v1/.well-known/openidconfiguration"
-        self._thread = threading.Thread(target=lambda: self._server.serve_forever(poll_interval=0.05), name="openid-metadata", daemon=True)
+        self._thread = threading.Thread(
+            target=lambda: self._server.serve_forever(poll_interval=0.05), name="openid-metadata", daemon=True
+        )
         self._thread.start()
 
     def close(self) -> None:
@@ -96,15 +101,25 @@ def metadata() -> Iterator[MetadataServer]:
 @pytest.fixture
 def secured(settings_for: Callable[..., Settings], metadata: MetadataServer) -> Settings:
     """Settings with an app id and password, validating tokens against the local metadata."""
-    return settings_for(MicrosoftAppId=APP_ID, MicrosoftAppPassword="not-a-real-password",
-                        TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=metadata.url)
+    return settings_for(
+        MicrosoftAppId=APP_ID,
+        MicrosoftAppPassword="not-a-real-password",
+        TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=metadata.url,
+    )
 
 
 def token(service_url: str, *, key: rsa.RSAPrivateKey = OUR_KEY, kid: str | None = KID, **claims: Any) -> str:
     """A Bot Framework channel token as Teams sends it; ``claims`` override the good defaults."""
     now = int(time.time())
-    payload: dict[str, Any] = {"iss": ISSUER, "aud": APP_ID, "serviceurl": service_url, "nbf": now - 60,
-                               "exp": now + 3600, "iat": now - 60, "jti": uuid.uuid4().hex}
+    payload: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": APP_ID,
+        "serviceurl": service_url,
+        "nbf": now - 60,
+        "exp": now + 3600,
+        "iat": now - 60,
+        "jti": uuid.uuid4().hex,
+    }
     payload |= claims
     payload = {name: value for name, value in payload.items() if value is not None}
     headers = {"kid": kid} if kid is not None else {}
@@ -123,8 +138,9 @@ async def post(client: Any, activity: dict[str, Any], authorization: str | None)
     return await client.post("/api/messages", json=activity, headers=headers)
 
 
-async def test_a_valid_token_is_accepted(bot_client: Any, connector: FakeConnector, secured: Settings,
-                                         metadata: MetadataServer) -> None:
+async def test_a_valid_token_is_accepted(
+    bot_client: Any, connector: FakeConnector, secured: Settings, metadata: MetadataServer
+) -> None:
     client = await bot_client(secured)
     activity = silent_activity(connector.url)
     response = await post(client, activity, f"Bearer {token(activity['serviceUrl'])}")
@@ -134,8 +150,9 @@ async def test_a_valid_token_is_accepted(bot_client: Any, connector: FakeConnect
     assert connector.sent == []
 
 
-async def test_installation_update_with_a_valid_token_is_accepted(bot_client: Any, connector: FakeConnector,
-                                                                  secured: Settings) -> None:
+async def test_installation_update_with_a_valid_token_is_accepted(
+    bot_client: Any, connector: FakeConnector, secured: Settings
+) -> None:
     client = await bot_client(secured)
     activity = make_activity("installationUpdate", connector.url, kind="groupChat", action="add")
     response = await post(client, activity, f"Bearer {token(activity['serviceUrl'])}")
@@ -150,7 +167,9 @@ FORGERIES: dict[str, Callable[[str], str | None]] = {
     "signed by another key": lambda url: f"Bearer {token(url, key=FOREIGN_KEY)}",
     "signed by another key, unknown kid": lambda url: f"Bearer {token(url, key=FOREIGN_KEY, kid='someone-elses-key')}",
     "no kid": lambda url: f"Bearer {token(url, kid=None)}",
-    "expired": lambda url: f"Bearer {token(url, nbf=int(time.time()) - 7200, iat=int(time.time()) - 7200, exp=int(time.time()) - 3600)}",
+    "expired": lambda url: (
+        f"Bearer {token(url, nbf=int(time.time()) - 7200, iat=int(time.time()) - 7200, exp=int(time.time()) - 3600)}"
+    ),
     "not yet valid": lambda url: f"Bearer {token(url, nbf=int(time.time()) + 3600, exp=int(time.time()) + 7200)}",
     "wrong audience": lambda url: f"Bearer {token(url, aud='some-other-bot')}",
     "no audience": lambda url: f"Bearer {token(url, aud=None)}",
@@ -158,14 +177,19 @@ FORGERIES: dict[str, Callable[[str], str | None]] = {
     "no issuer": lambda url: f"Bearer {token(url, iss=None)}",
     "serviceurl of another service": lambda url: f"Bearer {token(url, serviceurl='https://smba.example.org/amer/')}",
     "no serviceurl": lambda url: f"Bearer {token(url, serviceurl=None)}",
-    "alg none": lambda url: "Bearer " + jwt.encode({"iss": ISSUER, "aud": APP_ID, "serviceurl": url,
-                                                     "exp": int(time.time()) + 3600}, None, algorithm="none"),
+    "alg none": lambda url: (
+        "Bearer "
+        + jwt.encode(
+            {"iss": ISSUER, "aud": APP_ID, "serviceurl": url, "exp": int(time.time()) + 3600}, None, algorithm="none"
+        )
+    ),
 }
 
 
 @pytest.mark.parametrize("forgery", list(FORGERIES))
-async def test_a_forged_request_is_refused_with_401_and_runs_no_turn(bot_client: Any, connector: FakeConnector,
-                                                                     secured: Settings, forgery: str) -> None:
+async def test_a_forged_request_is_refused_with_401_and_runs_no_turn(
+    bot_client: Any, connector: FakeConnector, secured: Settings, forgery: str
+) -> None:
     client = await bot_client(secured)
     activity = make_message("/help", connector.url)
     response = await post(client, activity, FORGERIES[forgery](activity["serviceUrl"]))
@@ -175,8 +199,9 @@ async def test_a_forged_request_is_refused_with_401_and_runs_no_turn(bot_client:
     assert connector.sent == []
 
 
-async def test_a_forged_card_press_is_refused_and_changes_nothing(bot_client: Any, connector: FakeConnector,
-                                                                  secured: Settings) -> None:
+async def test_a_forged_card_press_is_refused_and_changes_nothing(
+    bot_client: Any, connector: FakeConnector, secured: Settings
+) -> None:
     client = await bot_client(secured)
     press = make_invoke("incident.resolve", {"incident_id": "x"}, connector.url)
     response = await post(client, press, f"Bearer {token(press['serviceUrl'], key=FOREIGN_KEY)}")
@@ -185,10 +210,16 @@ async def test_a_forged_card_press_is_refused_and_changes_nothing(bot_client: An
 
 
 async def test_an_invoke_from_another_tenant_is_refused_and_changes_nothing(
-        bot_client: Any, connector: FakeConnector, settings_for: Callable[..., Settings]) -> None:
+    bot_client: Any, connector: FakeConnector, settings_for: Callable[..., Settings]
+) -> None:
     client = await bot_client(settings_for(ALLOWED_TENANTS="tenant-vermont"))
-    press = make_invoke("package.acknowledge", {"judiciary_code": "9000"}, connector.url,
-                        channelData={"tenant": {"id": "tenant-elsewhere"}}, conversation={"tenantId": "tenant-elsewhere"})
+    press = make_invoke(
+        "package.acknowledge",
+        {"judiciary_code": "9000"},
+        connector.url,
+        channelData={"tenant": {"id": "tenant-elsewhere"}},
+        conversation={"tenantId": "tenant-elsewhere"},
+    )
     response = await client.post("/api/messages", json=press)
     assert response.status == 403
     db = client.server.app[CONTEXT].db

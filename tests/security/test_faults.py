@@ -33,21 +33,34 @@ NEW_CHANNEL = "19:new-channel@thread.tacv2"
 
 
 def event(event_id: str, kind: str = "rejected", ticket: str = "VT-0001", **fields: Any) -> dict[str, Any]:
-    base = {"event_id": event_id, "type": kind, "ticket_number": ticket, "officer_number": "A1234", "judiciary_code": "9000",
-            "occurred_at": "2026-11-20T15:00:00Z", "issued_at": "2026-11-20T14:00:00-05:00", "reason": "Missing plate state"}
+    base = {
+        "event_id": event_id,
+        "type": kind,
+        "ticket_number": ticket,
+        "officer_number": "A1234",
+        "judiciary_code": "9000",
+        "occurred_at": "2026-11-20T15:00:00Z",
+        "issued_at": "2026-11-20T14:00:00-05:00",
+        "reason": "Missing plate state",
+    }
     return base | fields
 
 
 async def post_events(client: Any, body: Any) -> Any:
     raw = json.dumps(body).encode()
-    return await client.post("/api/ticket-events", data=raw,
-                             headers={"Content-Type": "application/json", "X-Signature-256": sign(SECRET, raw)})
+    return await client.post(
+        "/api/ticket-events",
+        data=raw,
+        headers={"Content-Type": "application/json", "X-Signature-256": sign(SECRET, raw)},
+    )
 
 
 async def known_conversations(client: Any, connector: FakeConnector) -> None:
     """The PoC, a JB staff member and the agency channel have talked to the bot; the agency is seeded."""
     await client.post("/api/messages", json=make_message("/help", connector.url))
-    await client.post("/api/messages", json=make_message("/help", connector.url, user_aad=JB_AAD, user_name="Jamie Staff"))
+    await client.post(
+        "/api/messages", json=make_message("/help", connector.url, user_aad=JB_AAD, user_name="Jamie Staff")
+    )
     await client.post("/api/messages", json=make_message("/help", connector.url, mention=True, kind="channel"))
     await connector.wait_for(lambda sent: len(sent) >= 3)
     await seed_agency(client.server.app[CONTEXT], channel=AGENCY_CHANNEL)
@@ -78,13 +91,17 @@ class DiskFault:
 def snapshot_of(app: Any) -> dict[str, list[dict[str, Any]]]:
     """Every table's documents, to compare before and after."""
     store = app.db.store
-    return {table: docs for table in sorted(store._tables) if (docs := store.all(table))}  # noqa: SLF001 - the test looks at everything
+    return {table: docs for table in sorted(store._tables) if (docs := store.all(table))}
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS], ids=["disk full", "read-only"])
 async def test_a_refused_write_is_clear_everywhere_and_nothing_changes(
-        bot_client: Callable[..., Any], connector: FakeConnector, settings_for: Callable[..., Settings],
-        monkeypatch: pytest.MonkeyPatch, code: int) -> None:
+    bot_client: Callable[..., Any],
+    connector: FakeConnector,
+    settings_for: Callable[..., Settings],
+    monkeypatch: pytest.MonkeyPatch,
+    code: int,
+) -> None:
     settings = settings_for()
     client = await bot_client(settings)
     await known_conversations(client, connector)
@@ -100,8 +117,9 @@ async def test_a_refused_write_is_clear_everywhere_and_nothing_changes(
         response = await client.post("/api/messages", json=make_message("/new-package", connector.url))
         assert response.status in (200, 201)
         # a card press that writes: JB staff acknowledge the package
-        press = make_invoke("package.acknowledge", {"judiciary_code": "9000"}, connector.url, user_aad=JB_AAD,
-                            user_name="Jamie Staff")
+        press = make_invoke(
+            "package.acknowledge", {"judiciary_code": "9000"}, connector.url, user_aad=JB_AAD, user_name="Jamie Staff"
+        )
         answer = await client.post("/api/messages", json=press)
         assert answer.status == 200
         pressed = json.dumps(await answer.json())
@@ -114,7 +132,9 @@ async def test_a_refused_write_is_clear_everywhere_and_nothing_changes(
         for told in (replies, pressed):
             assert "could not save that just now" in told and "Nothing was changed" in told
             assert "Traceback" not in told
-        assert "could not save that just now" in connector.sent[-1].text, "the last word of the wizard turn is the refusal"
+        assert "could not save that just now" in connector.sent[-1].text, (
+            "the last word of the wizard turn is the refusal"
+        )
         assert refused.status == 503
         assert refused.headers["Retry-After"].isdigit() and int(refused.headers["Retry-After"]) > 0
         assert "nothing was recorded" in (await refused.json())["error"]
@@ -125,8 +145,10 @@ async def test_a_refused_write_is_clear_everywhere_and_nothing_changes(
 
     # the fault clears: everything works again
     assert (await client.get("/healthz")).status == 200
-    await client.post("/api/messages", json=make_message("/subscribe 9000", connector.url, mention=True, kind="channel",
-                                                         channel=NEW_CHANNEL))
+    await client.post(
+        "/api/messages",
+        json=make_message("/subscribe 9000", connector.url, mention=True, kind="channel", channel=NEW_CHANNEL),
+    )
     assert "Alerts routed here" in connector.sent[-1].text
     accepted = await post_events(client, {"events": [event("e1", "submitted"), event("e2")]})
     assert accepted.status == 200
@@ -198,8 +220,10 @@ async def test_a_teams_outage_loses_no_notice(bot_client: Callable[..., Any], mo
         sent = connector.sent
         assert app.db.outbox.failed() == []
         delivered = sorted((item.conversation_id, ticket_of(item.text)) for item in sent)
-        assert len(delivered) == len(set(delivered)) == expected, ("each alert arrives once, none twice",
-                                                                   [(s.method, s.conversation_id, ticket_of(s.text)) for s in sent])
+        assert len(delivered) == len(set(delivered)) == expected, (
+            "each alert arrives once, none twice",
+            [(s.method, s.conversation_id, ticket_of(s.text)) for s in sent],
+        )
         for conversation in (AGENCY_CHANNEL, "a:personal-11111111", "a:personal-22222222"):
             got = {ticket for cid, ticket in delivered if cid == conversation}
             assert got == {f"VT-A{n}" for n in range(tickets)} | {f"VT-B{n}" for n in range(tickets)}

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 import schemathesis
+from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
-from schemathesis.checks import not_a_server_error
 
 from intake.api import OPENAPI_FILE
 from intake.signature import SIGNATURE_HEADER, sign
@@ -38,13 +38,20 @@ schema.config.generation.update(
 STATUSES: list[int] = []
 """Every status the generated cases got (negative cases without the header get 401, as they should)."""
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    settings = Settings.from_env({"DATA_DIR": str(tmp_path_factory.mktemp("schema") / "data"), "TICKET_EVENTS_SECRET": SECRET})
+    settings = Settings.from_env(
+        {"DATA_DIR": str(tmp_path_factory.mktemp("schema") / "data"), "TICKET_EVENTS_SECRET": SECRET}
+    )
     server = LiveApp(settings).start()
     yield server
     server.stop()

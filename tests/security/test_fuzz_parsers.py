@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from hypothesis import given, settings
@@ -31,19 +31,30 @@ from tests.security.conftest import examples
 from tests.security.strategies import hostile_form, hostile_text, json_values
 
 TODAY = date(2026, 11, 21)
-RECEIVED = datetime(2026, 11, 21, 15, 0, tzinfo=timezone.utc)
+RECEIVED = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 
-GOOD_EVENT = {"event_id": "e-1", "type": "rejected", "ticket_number": "VT-0001", "officer_number": "a1234",
-              "judiciary_code": "9000", "occurred_at": "2026-11-20T15:00:00Z", "issued_at": "2026-11-20T14:00:00-05:00",
-              "reason": "Missing plate state",
-              "violation": {"category": "civil_ordinance", "statute": "x", "full_penalty": 10, "waiver_penalty": 5}}
+GOOD_EVENT = {
+    "event_id": "e-1",
+    "type": "rejected",
+    "ticket_number": "VT-0001",
+    "officer_number": "a1234",
+    "judiciary_code": "9000",
+    "occurred_at": "2026-11-20T15:00:00Z",
+    "issued_at": "2026-11-20T14:00:00-05:00",
+    "reason": "Missing plate state",
+    "violation": {"category": "civil_ordinance", "statute": "x", "full_penalty": 10, "waiver_penalty": 5},
+}
 EVENT_FIELDS = (*GOOD_EVENT, "violation")
 
-violations = st.one_of(json_values, hostile_form(("category", "statute", "full_penalty", "waiver_penalty"),
-                                                 GOOD_EVENT["violation"]))
-events = st.builds(lambda form, violation, keep: form | ({"violation": violation} if not keep else {}),
-                   hostile_form(tuple(name for name in GOOD_EVENT if name != "violation"), GOOD_EVENT), violations,
-                   st.booleans())
+violations = st.one_of(
+    json_values, hostile_form(("category", "statute", "full_penalty", "waiver_penalty"), GOOD_EVENT["violation"])
+)
+events = st.builds(
+    lambda form, violation, keep: form | ({"violation": violation} if not keep else {}),
+    hostile_form(tuple(name for name in GOOD_EVENT if name != "violation"), GOOD_EVENT),
+    violations,
+    st.booleans(),
+)
 bodies = st.one_of(
     json_values,
     events,
@@ -109,11 +120,21 @@ def _assert_clean_text(value: str, field_id: str, *, line_breaks: bool = False) 
 
 forms_or_junk = lambda fields, good: st.one_of(hostile_form(fields, good), json_values)  # noqa: E731
 
-GOOD_AGENCY = {"judiciary_code": "0412", "agency_name": "Williston Police Department",
-               "letterhead_address": "7928 Williston Rd\nWilliston, VT 05495", "letterhead_phone": "(802) 878-6611",
-               "poc_name": "Pat Poc", "poc_email": "pat.poc@williston.example"}
-GOOD_OFFICER = {"officer_number": "a1234", "first_name": "Casey", "last_name": "Officer", "dps_username": "cofficer",
-                "start_date": "2026-12-01"}
+GOOD_AGENCY = {
+    "judiciary_code": "0412",
+    "agency_name": "Williston Police Department",
+    "letterhead_address": "7928 Williston Rd\nWilliston, VT 05495",
+    "letterhead_phone": "(802) 878-6611",
+    "poc_name": "Pat Poc",
+    "poc_email": "pat.poc@williston.example",
+}
+GOOD_OFFICER = {
+    "officer_number": "a1234",
+    "first_name": "Casey",
+    "last_name": "Officer",
+    "dps_username": "cofficer",
+    "start_date": "2026-12-01",
+}
 
 
 @settings(max_examples=examples(200))

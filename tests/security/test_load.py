@@ -30,7 +30,16 @@ pytestmark = pytest.mark.soak
 DURATION = 60.0 if SOAK else 10.0
 CONVERSATIONS = 50
 BATCH = 100
-COMMANDS = ("/help", "help", "/package", "/package 9000", "/status", "good morning", "/add-officer 12", "/subscribe 9000")
+COMMANDS = (
+    "/help",
+    "help",
+    "/package",
+    "/package 9000",
+    "/status",
+    "good morning",
+    "/add-officer 12",
+    "/subscribe 9000",
+)
 REPORT = Path(__file__).resolve().parents[2] / "build" / "load.json"
 
 
@@ -39,7 +48,9 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
-async def test_load_on_loopback(bot_client: Callable[..., Any], connector: FakeConnector, caplog: pytest.LogCaptureFixture) -> None:
+async def test_load_on_loopback(
+    bot_client: Callable[..., Any], connector: FakeConnector, caplog: pytest.LogCaptureFixture
+) -> None:
     client = await bot_client()
     await seed_agency(client.server.app[CONTEXT])
     deadline = time.monotonic() + DURATION
@@ -71,13 +82,24 @@ async def test_load_on_loopback(bot_client: Callable[..., Any], connector: FakeC
             events = []
             for _ in range(BATCH):
                 n = next(ids)
-                events.append({"event_id": f"load-{n}", "type": "submitted", "ticket_number": f"LD-{n}",
-                               "officer_number": "A1234", "judiciary_code": "9000", "occurred_at": "2026-11-20T15:00:00Z",
-                               "issued_at": "2026-11-20T14:00:00Z"})
+                events.append(
+                    {
+                        "event_id": f"load-{n}",
+                        "type": "submitted",
+                        "ticket_number": f"LD-{n}",
+                        "officer_number": "A1234",
+                        "judiciary_code": "9000",
+                        "occurred_at": "2026-11-20T15:00:00Z",
+                        "issued_at": "2026-11-20T14:00:00Z",
+                    }
+                )
             raw = json.dumps({"events": events}).encode()
             started = time.perf_counter()
-            response = await client.post("/api/ticket-events", data=raw,
-                                         headers={"Content-Type": "application/json", "X-Signature-256": sign(SECRET, raw)})
+            response = await client.post(
+                "/api/ticket-events",
+                data=raw,
+                headers={"Content-Type": "application/json", "X-Signature-256": sign(SECRET, raw)},
+            )
             batch_ms.append((time.perf_counter() - started) * 1000)
             if response.status != 200:
                 failures.append(f"batch: {response.status}")
@@ -88,15 +110,18 @@ async def test_load_on_loopback(bot_client: Callable[..., Any], connector: FakeC
             events_sent += BATCH
 
     started = time.monotonic()
-    await asyncio.wait_for(asyncio.gather(*(person(n) for n in range(CONVERSATIONS)), records_system()),
-                           timeout=DURATION + 60)
+    await asyncio.wait_for(
+        asyncio.gather(*(person(n) for n in range(CONVERSATIONS)), records_system()), timeout=DURATION + 60
+    )
     elapsed = time.monotonic() - started
 
     assert failures == []
     replies: dict[str, int] = {}
     for item in connector.sent:
         replies[item.conversation_id] = replies.get(item.conversation_id, 0) + 1
-    missing = {cid: (count, replies.get(cid, 0)) for cid, count in sent_per_conversation.items() if replies.get(cid, 0) < count}
+    missing = {
+        cid: (count, replies.get(cid, 0)) for cid, count in sent_per_conversation.items() if replies.get(cid, 0) < count
+    }
     assert missing == {}, f"replies that never arrived (sent, received): {missing}"
     assert client.server.app[CONTEXT].db.events.count() == events_sent, "every event sent is stored"
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]

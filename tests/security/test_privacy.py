@@ -31,8 +31,22 @@ JB_NAME = "Thaddeus Wolcott"
 NEW_POC_NAME = "Ingeborg Vasquez-Thorne"
 NEW_POC_EMAIL = "ingeborg.vt@essex-pd.example"
 OFFICERS = (officer("Q4821", "Zebulon", "Quixwell", "zquixwell"), officer("R7310", "Philippa", "Oyelaran", "poyelaran"))
-PERSONAL = (POC_NAME, POC_EMAIL, JB_NAME, NEW_POC_NAME, NEW_POC_EMAIL, "Zebulon", "Quixwell", "zquixwell", "Philippa",
-            "Oyelaran", "poyelaran", "Poindexter", "Wolcott", "Ingeborg")
+PERSONAL = (
+    POC_NAME,
+    POC_EMAIL,
+    JB_NAME,
+    NEW_POC_NAME,
+    NEW_POC_EMAIL,
+    "Zebulon",
+    "Quixwell",
+    "zquixwell",
+    "Philippa",
+    "Oyelaran",
+    "poyelaran",
+    "Poindexter",
+    "Wolcott",
+    "Ingeborg",
+)
 
 
 @pytest.fixture
@@ -43,8 +57,12 @@ def hostile_umask() -> Iterator[None]:
 
 
 async def test_a_full_run_logs_no_personal_data_and_keeps_files_private(
-        bot_client: Callable[..., Any], connector: FakeConnector, settings_for: Callable[..., Settings],
-        caplog: pytest.LogCaptureFixture, hostile_umask: None) -> None:
+    bot_client: Callable[..., Any],
+    connector: FakeConnector,
+    settings_for: Callable[..., Settings],
+    caplog: pytest.LogCaptureFixture,
+    hostile_umask: None,
+) -> None:
     caplog.set_level(logging.INFO)
     for name in OUR_LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name)
@@ -54,40 +72,73 @@ async def test_a_full_run_logs_no_personal_data_and_keeps_files_private(
     # people say hello, in chats and the agency channel, with their names on every activity
     jb = Chat(client, connector, user_aad=JB_AAD, user_name=JB_NAME)
     await jb.type("/help")
-    await client.post("/api/messages", json=make_message("/help", connector.url, mention=True, kind="channel",
-                                                         user_name=POC_NAME))
-    await client.post("/api/messages", json=make_message(f"hello I am {POC_NAME}, {POC_EMAIL}", connector.url,
-                                                         user_name=POC_NAME))
+    await client.post(
+        "/api/messages", json=make_message("/help", connector.url, mention=True, kind="channel", user_name=POC_NAME)
+    )
+    await client.post(
+        "/api/messages", json=make_message(f"hello I am {POC_NAME}, {POC_EMAIL}", connector.url, user_name=POC_NAME)
+    )
     # the PoC sends the Information Package through the wizard
     poc = Chat(client, connector, user_aad=POC_AAD, user_name=POC_NAME)
     confirmation = await poc.submit_package(AGENCY | {"poc_name": POC_NAME, "poc_email": POC_EMAIL}, OFFICERS)
     assert "Zebulon" in json.dumps(confirmation)
     # JB staff acknowledge it, and the PoC routes alerts to the agency channel
-    answer = await client.post("/api/messages", json=make_invoke("package.acknowledge", {"judiciary_code": "9000"},
-                                                                 connector.url, user_aad=JB_AAD, user_name=JB_NAME))
+    answer = await client.post(
+        "/api/messages",
+        json=make_invoke(
+            "package.acknowledge", {"judiciary_code": "9000"}, connector.url, user_aad=JB_AAD, user_name=JB_NAME
+        ),
+    )
     assert answer.status == 200
-    await client.post("/api/messages", json=make_message("/subscribe 9000", connector.url, mention=True, kind="channel",
-                                                         user_name=POC_NAME))
+    await client.post(
+        "/api/messages",
+        json=make_message("/subscribe 9000", connector.url, mention=True, kind="channel", user_name=POC_NAME),
+    )
     # a typo'd command full of personal data, and a wizard answer refused
     await poc.type(f"/pakage {POC_EMAIL} Zebulon Quixwell")
-    await client.post("/api/messages", json=make_message(f"/set-poc 9000 {POC_EMAIL}", connector.url, user_aad=OTHER_AAD,
-                                                         user_name=NEW_POC_NAME))
+    await client.post(
+        "/api/messages",
+        json=make_message(f"/set-poc 9000 {POC_EMAIL}", connector.url, user_aad=OTHER_AAD, user_name=NEW_POC_NAME),
+    )
     # the new PoC opens a chat; JB staff hand the role over by e-mail (unknown), then by the known e-mail
-    await client.post("/api/messages", json=make_message("/help", connector.url, user_aad=OTHER_AAD, user_name=NEW_POC_NAME))
+    await client.post(
+        "/api/messages", json=make_message("/help", connector.url, user_aad=OTHER_AAD, user_name=NEW_POC_NAME)
+    )
     await jb.type(f"/set-poc 9000 {NEW_POC_EMAIL}")
     await jb.type(f"/set-poc 9000 {POC_EMAIL}")
     # ticket events raise alerts; the PoC marks one resolved
-    events = [{"event_id": "p1", "type": "submitted", "ticket_number": "VT-9", "officer_number": "q4821",
-               "judiciary_code": "9000", "occurred_at": "2026-11-20T15:00:00Z", "issued_at": "2026-11-20T14:00:00Z"},
-              {"event_id": "p2", "type": "rejected", "ticket_number": "VT-9", "officer_number": "Q4821",
-               "judiciary_code": "9000", "occurred_at": "2026-11-20T16:00:00Z", "reason": "Officer Zebulon Quixwell: bad plate"}]
+    events = [
+        {
+            "event_id": "p1",
+            "type": "submitted",
+            "ticket_number": "VT-9",
+            "officer_number": "q4821",
+            "judiciary_code": "9000",
+            "occurred_at": "2026-11-20T15:00:00Z",
+            "issued_at": "2026-11-20T14:00:00Z",
+        },
+        {
+            "event_id": "p2",
+            "type": "rejected",
+            "ticket_number": "VT-9",
+            "officer_number": "Q4821",
+            "judiciary_code": "9000",
+            "occurred_at": "2026-11-20T16:00:00Z",
+            "reason": "Officer Zebulon Quixwell: bad plate",
+        },
+    ]
     raw = json.dumps({"events": events}).encode()
-    response = await client.post("/api/ticket-events", data=raw, headers={"Content-Type": "application/json",
-                                                                          "X-Signature-256": sign(SECRET, raw)})
+    response = await client.post(
+        "/api/ticket-events",
+        data=raw,
+        headers={"Content-Type": "application/json", "X-Signature-256": sign(SECRET, raw)},
+    )
     incident_id = (await response.json())["results"][1]["incidents"][0]["id"]
     await connector.wait_for(lambda sent: any("VT-9" in item.text for item in sent))
-    await client.post("/api/messages", json=make_invoke("incident.resolve", {"incident_id": incident_id}, connector.url,
-                                                        user_name=POC_NAME))
+    await client.post(
+        "/api/messages",
+        json=make_invoke("incident.resolve", {"incident_id": incident_id}, connector.url, user_name=POC_NAME),
+    )
     await client.post("/api/messages", json=make_message("/package", connector.url, user_name=POC_NAME))
     context = client.server.app[CONTEXT]
     assert context.db.incidents.get(incident_id).is_open is False
@@ -97,8 +148,12 @@ async def test_a_full_run_logs_no_personal_data_and_keeps_files_private(
     logged = caplog.text
     assert "package submitted" in logged and "ticket events recorded" in logged, "the run was logged at all"
     leaked = [value for value in PERSONAL if value.lower() in logged.lower()]
-    assert leaked == [], f"personal data in the logs: {leaked}\n" + "\n".join(
-        line for line in logged.splitlines() if any(value.lower() in line.lower() for value in leaked))[:3000]
+    assert leaked == [], (
+        f"personal data in the logs: {leaked}\n"
+        + "\n".join(line for line in logged.splitlines() if any(value.lower() in line.lower() for value in leaked))[
+            :3000
+        ]
+    )
 
     await client.close()
     data_dir = settings.data_dir

@@ -38,16 +38,12 @@ def disk_picture(data_dir: Path, into: Path) -> Path:
 
 def files_state(data_dir: Path) -> dict[str, tuple[int, int]]:
     """Size and mtime of every file in the data dir."""
-    return {
-        name: (st.st_size, st.st_mtime_ns)
-        for name in os.listdir(data_dir)
-        if (st := os.stat(data_dir / name))
-    }
+    return {name: (st.st_size, st.st_mtime_ns) for name in os.listdir(data_dir) if (st := os.stat(data_dir / name))}
 
 
 def full_state(store: Store, tables: list[str]) -> dict[str, dict[str, Any]]:
     """Every table as key -> doc."""
-    return {t: dict(zip(store.keys(t), store.all(t))) for t in tables}
+    return {t: dict(zip(store.keys(t), store.all(t), strict=True)) for t in tables}
 
 
 @pytest.fixture

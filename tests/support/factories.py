@@ -23,22 +23,39 @@ def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     return base
 
 
-def conversation(kind: str = "personal", *, user_aad: str = POC_AAD, channel: str = "19:agency-channel@thread.tacv2") -> dict[str, Any]:
+def conversation(
+    kind: str = "personal", *, user_aad: str = POC_AAD, channel: str = "19:agency-channel@thread.tacv2"
+) -> dict[str, Any]:
     """The conversation block of a personal chat, group chat or team channel."""
     if kind == "personal":
         return {"id": f"a:personal-{user_aad[:8]}", "conversationType": "personal", "tenantId": TENANT}
     if kind == "groupChat":
         return {"id": "19:group@thread.v2", "conversationType": "groupChat", "isGroup": True, "tenantId": TENANT}
-    return {"id": f"{channel};messageid=1700000000000", "conversationType": "channel", "isGroup": True, "tenantId": TENANT}
+    return {
+        "id": f"{channel};messageid=1700000000000",
+        "conversationType": "channel",
+        "isGroup": True,
+        "tenantId": TENANT,
+    }
 
 
-def make_activity(activity_type: str, service_url: str, *, kind: str = "personal", user_aad: str = POC_AAD,
-                  user_name: str = "Pat Poc", channel: str = "19:agency-channel@thread.tacv2", **overrides: Any) -> dict[str, Any]:
+def make_activity(
+    activity_type: str,
+    service_url: str,
+    *,
+    kind: str = "personal",
+    user_aad: str = POC_AAD,
+    user_name: str = "Pat Poc",
+    channel: str = "19:agency-channel@thread.tacv2",
+    **overrides: Any,
+) -> dict[str, Any]:
     """Any activity from a user to the bot."""
     channel_data: dict[str, Any] = {"tenant": {"id": TENANT}}
     if kind == "channel":
-        channel_data |= {"team": {"id": "19:team@thread.tacv2", "name": "Williston PD"},
-                         "channel": {"id": channel, "name": "e-Tickets"}}
+        channel_data |= {
+            "team": {"id": "19:team@thread.tacv2", "name": "Williston PD"},
+            "channel": {"id": channel, "name": "e-Tickets"},
+        }
     base = {
         "type": activity_type,
         "id": f"activity-{next(_ids)}",
@@ -60,18 +77,25 @@ def make_message(text: str, service_url: str, *, mention: bool = False, **overri
     if mention:
         tag = "<at>JB e-Ticket Bot</at>"
         activity["text"] = f"{tag} {text}"
-        activity["entities"] = [{"type": "mention", "text": tag, "mentioned": {"id": BOT_ID, "name": "JB e-Ticket Bot"}}]
+        activity["entities"] = [
+            {"type": "mention", "text": tag, "mentioned": {"id": BOT_ID, "name": "JB e-Ticket Bot"}}
+        ]
     else:
         activity["text"] = text
     return activity
 
 
-def make_invoke(verb: str, data: dict[str, Any], service_url: str, *, reply_to_id: str = "card-message-1", **overrides: Any) -> dict[str, Any]:
+def make_invoke(
+    verb: str, data: dict[str, Any], service_url: str, *, reply_to_id: str = "card-message-1", **overrides: Any
+) -> dict[str, Any]:
     """An Action.Execute press: an ``adaptiveCard/action`` invoke with the verb and data (inputs merged in)."""
     activity = make_activity("invoke", service_url, **overrides)
     activity["name"] = "adaptiveCard/action"
     activity["replyToId"] = reply_to_id
-    activity["value"] = {"action": {"type": "Action.Execute", "verb": verb, "data": {"verb": verb, **data}}, "trigger": "manual"}
+    activity["value"] = {
+        "action": {"type": "Action.Execute", "verb": verb, "data": {"verb": verb, **data}},
+        "trigger": "manual",
+    }
     return activity
 
 

@@ -26,7 +26,11 @@ class Sent:
     @property
     def cards(self) -> list[dict[str, Any]]:
         """The Adaptive Cards this activity carried."""
-        return [a["content"] for a in self.body.get("attachments") or [] if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
+        return [
+            a["content"]
+            for a in self.body.get("attachments") or []
+            if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+        ]
 
     @property
     def text(self) -> str:
@@ -85,7 +89,9 @@ class FakeConnector:
         status, headers = self.script.pop(0)
         if status < 300:
             return None
-        body = {"error": {"code": "MessageWritesBlocked" if status == 403 else "Scripted", "message": "scripted failure"}}
+        body = {
+            "error": {"code": "MessageWritesBlocked" if status == 403 else "Scripted", "message": "scripted failure"}
+        }
         return web.json_response(body, status=status, headers=headers)
 
     async def _send(self, request: web.Request) -> web.Response:
@@ -119,8 +125,10 @@ class FakeConnector:
                 return self.sent
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"connector never saw the expected activity; saw: {[s.text[:80] for s in self.sent]}")
+                raise AssertionError(
+                    f"connector never saw the expected activity; saw: {[s.text[:80] for s in self.sent]}"
+                )
             try:
                 await asyncio.wait_for(self._event.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass

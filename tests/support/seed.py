@@ -3,33 +3,46 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from domain.records import Actor, Agency, Officer, Package, Stamp
 from services.context import AppContext
 from storage.repositories import SubscriptionRepository
 from tests.support.factories import POC_AAD
 
-SUBMITTED_AT = datetime(2026, 11, 1, 14, 0, tzinfo=timezone.utc)
+SUBMITTED_AT = datetime(2026, 11, 1, 14, 0, tzinfo=UTC)
 
 
 def package(judiciary_code: str = "9000", poc: str = POC_AAD) -> Package:
     """A Williston-like Information Package."""
-    agency = Agency(judiciary_code=judiciary_code, agency_name="Williston Police Department",
-                    letterhead_address="7928 Williston Rd, Williston, VT 05495", letterhead_phone="(802) 878-6611",
-                    poc_name="Pat Poc", poc_email="pat.poc@williston.example")
+    agency = Agency(
+        judiciary_code=judiciary_code,
+        agency_name="Williston Police Department",
+        letterhead_address="7928 Williston Rd, Williston, VT 05495",
+        letterhead_phone="(802) 878-6611",
+        poc_name="Pat Poc",
+        poc_email="pat.poc@williston.example",
+    )
     return Package(agency=agency, poc=Actor(poc, "Pat Poc"), submitted=Stamp(Actor(poc, "Pat Poc"), SUBMITTED_AT))
 
 
 def officer(number: str = "A1234", judiciary_code: str = "9000", **changes: object) -> Officer:
     """An officer in monitoring."""
-    base = Officer(judiciary_code=judiciary_code, officer_number=number, first_name="Casey", last_name="Officer",
-                   dps_username="cofficer", start_date=date(2026, 11, 2), added=Stamp(Actor(POC_AAD, "Pat Poc"), SUBMITTED_AT))
+    base = Officer(
+        judiciary_code=judiciary_code,
+        officer_number=number,
+        first_name="Casey",
+        last_name="Officer",
+        dps_username="cofficer",
+        start_date=date(2026, 11, 2),
+        added=Stamp(Actor(POC_AAD, "Pat Poc"), SUBMITTED_AT),
+    )
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-async def seed_agency(app: AppContext, *, judiciary_code: str = "9000", officers: tuple[str, ...] = ("A1234",),
-                      channel: str | None = None) -> None:
+async def seed_agency(
+    app: AppContext, *, judiciary_code: str = "9000", officers: tuple[str, ...] = ("A1234",), channel: str | None = None
+) -> None:
     """Store a package with officers, and subscribe a channel to its alerts when given."""
     ops = [app.db.packages.put(package(judiciary_code))]
     ops += [app.db.officers.put(officer(number, judiciary_code)) for number in officers]

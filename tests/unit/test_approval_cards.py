@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,15 +30,24 @@ from tests.support.seed import package as seed_package
 
 TZ = ZoneInfo("America/New_York")
 JB = Actor("22222222-2222-4222-8222-222222222222", "Jamie Staff")
-AT = datetime(2026, 11, 30, 20, 5, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 30, 20, 5, tzinfo=UTC)
 TEAMS_LIMIT = 28 * 1024
 
 
 def accepted(count: int) -> list[TicketEvent]:
-    start = datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)
-    return [TicketEvent(event_id=f"e{i}", type=EventType.ACCEPTED, ticket_number=f"VT-{i}", officer_number="A1234",
-                        judiciary_code="9000", occurred_at=start + timedelta(days=2 * i), issued_at=start + timedelta(days=2 * i))
-            for i in range(count)]
+    start = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+    return [
+        TicketEvent(
+            event_id=f"e{i}",
+            type=EventType.ACCEPTED,
+            ticket_number=f"VT-{i}",
+            officer_number="A1234",
+            judiciary_code="9000",
+            occurred_at=start + timedelta(days=2 * i),
+            issued_at=start + timedelta(days=2 * i),
+        )
+        for i in range(count)
+    ]
 
 
 def view(officer: Officer | None = None, count: int = 4, today: date = date(2026, 11, 30)) -> OfficerView:
@@ -60,8 +69,14 @@ def valid(card: dict[str, Any]) -> dict[str, Any]:
 def test_readiness_card_has_the_facts_and_both_buttons() -> None:
     card = valid(officer_card(view()))
     text = texts(card)
-    for expected in ("Ready for approval", "Casey Officer (A1234)", "Williston Police Department (9000)", "Accepted e-tickets",
-                     "Mon Nov 2, 2026", "none open"):
+    for expected in (
+        "Ready for approval",
+        "Casey Officer (A1234)",
+        "Williston Police Department (9000)",
+        "Accepted e-tickets",
+        "Mon Nov 2, 2026",
+        "none open",
+    ):
         assert expected in text
     actions = card["actions"]
     assert [a["title"] for a in actions] == ["Approve", "Extend monitoring"]
@@ -75,7 +90,9 @@ def test_not_ready_card_lists_what_is_missing() -> None:
 
 
 def test_approved_card_says_who_and_when_and_has_no_buttons() -> None:
-    approved = replace(seed_officer(), state=OfficerState.APPROVED, approved=Stamp(JB, AT), approval_date=date(2026, 11, 30))
+    approved = replace(
+        seed_officer(), state=OfficerState.APPROVED, approved=Stamp(JB, AT), approval_date=date(2026, 11, 30)
+    )
     card = valid(officer_card(view(approved)))
     assert "Approved by Jamie Staff on Nov 30, 2026 3:05 PM EST" in texts(card)
     assert "actions" not in card
@@ -88,11 +105,19 @@ def test_confirm_card_asks_and_lists_missing() -> None:
 
 
 def test_extend_card_has_labelled_required_inputs_and_errors_beside_them() -> None:
-    card = valid(extend_card(view(), date(2026, 11, 30), {"until": "2026-11-01", "reason": ""},
-                             {"until": "Extend monitoring through must be today (Mon Nov 30, 2026) or later."}))
+    card = valid(
+        extend_card(
+            view(),
+            date(2026, 11, 30),
+            {"until": "2026-11-01", "reason": ""},
+            {"until": "Extend monitoring through must be today (Mon Nov 30, 2026) or later."},
+        )
+    )
     inputs = [e for e in card["body"] if e["type"].startswith("Input.")]
     assert [(i["id"], i["label"], i["isRequired"]) for i in inputs] == [
-        ("until", "Extend monitoring until", True), ("reason", "Reason", True)]
+        ("until", "Extend monitoring until", True),
+        ("reason", "Reason", True),
+    ]
     assert all(i.get("errorMessage") for i in inputs)
     assert inputs[0]["min"] == "2026-11-30" and inputs[0]["value"] == "2026-11-01"
     ids = [e.get("id") for e in card["body"]]
@@ -109,7 +134,9 @@ def test_extended_card_shows_the_extension() -> None:
 
 
 def test_notices_and_withdraw_cards_validate() -> None:
-    approved = replace(seed_officer(), state=OfficerState.APPROVED, approved=Stamp(JB, AT), approval_date=date(2026, 11, 30))
+    approved = replace(
+        seed_officer(), state=OfficerState.APPROVED, approved=Stamp(JB, AT), approval_date=date(2026, 11, 30)
+    )
     notice = valid(approval_notice_card(view(approved)))
     assert "fully authorized to submit Vermont Civil Violation Complaints electronically" in texts(notice)
     valid(withdraw_confirm_card(seed_officer(), seed_package()))
@@ -122,9 +149,14 @@ def test_notices_and_withdraw_cards_validate() -> None:
 @pytest.mark.parametrize("page_number", [1, 4, 8])
 def test_a_long_status_list_pages_under_the_teams_limit(page_number: int) -> None:
     long_name = "N" * 100
-    rows = [Row("In monitoring", f"{long_name} {long_name} (A{i:04d}) · {'Agency ' * 14} (9000)",
-                "In monitoring: 2 of 3 accepted, 4 of 7 days, 1 of the last 3 e-tickets has an incident, 2 open incidents")
-            for i in range(200)]
+    rows = [
+        Row(
+            "In monitoring",
+            f"{long_name} {long_name} (A{i:04d}) · {'Agency ' * 14} (9000)",
+            "In monitoring: 2 of 3 accepted, 4 of 7 days, 1 of the last 3 e-tickets has an incident, 2 open incidents",
+        )
+        for i in range(200)
+    ]
     page = paginate("status", "E-ticket monitoring status", "200 in monitoring", rows, page_number, 25, "", "none")
     card = valid(status_card(page))
     assert page.pages == 8
@@ -133,5 +165,8 @@ def test_a_long_status_list_pages_under_the_teams_limit(page_number: int) -> Non
 
 
 def test_audit_card_validates() -> None:
-    rows = [Row("History", f"Nov 30, 2026 3:05 PM EST · Approved {i}", "By Jamie Staff (2222) · " + "x" * 600) for i in range(15)]
+    rows = [
+        Row("History", f"Nov 30, 2026 3:05 PM EST · Approved {i}", "By Jamie Staff (2222) · " + "x" * 600)
+        for i in range(15)
+    ]
     valid(audit_card(ListPage("audit", "Audit history of A1234", "Casey", tuple(rows), 1, 2, 30, "A1234", "none")))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,7 +23,6 @@ from domain.calendar import (
 )
 
 TZ = ZoneInfo("America/New_York")
-UTC = timezone.utc
 
 
 def test_court_zone_default_is_new_york() -> None:

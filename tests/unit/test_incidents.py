@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,12 +31,10 @@ from domain.records import (
     Violation,
     ViolationCategory,
 )
-
-from tests.support import seed
 from domain.tickets import summarize_ticket, summarize_tickets
+from tests.support import seed
 
 TZ = ZoneInfo("America/New_York")
-UTC = timezone.utc
 ISSUED = datetime(2026, 11, 10, 14, 0, tzinfo=UTC)
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 JB = Actor("jb-1", "JB Staff")
@@ -67,7 +65,9 @@ def ids() -> Callable[[], str]:
     return lambda: f"inc-{next(counter)}"
 
 
-def raise_for(event: TicketEvent, earlier: list[TicketEvent] | None = None, membership: Officer | None = None) -> list[Incident]:
+def raise_for(
+    event: TicketEvent, earlier: list[TicketEvent] | None = None, membership: Officer | None = None
+) -> list[Incident]:
     member = make_officer() if membership is None else membership
     return incidents_for_event(event, earlier or [], member, new_id=ids(), now=NOW)
 
@@ -195,7 +195,10 @@ def test_amended_event_repeating_the_violation_does_not_raise_again() -> None:
     earlier = [make_event(violation=parking), make_event(EventType.ACCEPTED, event_id="acc")]
     assert raise_for(make_event(EventType.AMENDED, event_id="am", violation=parking), earlier) == []
     # parking amended to not_jb: still the same problem on the same ticket, not raised again
-    assert raise_for(make_event(EventType.AMENDED, event_id="am", violation=Violation(ViolationCategory.NOT_JB)), earlier) == []
+    assert (
+        raise_for(make_event(EventType.AMENDED, event_id="am", violation=Violation(ViolationCategory.NOT_JB)), earlier)
+        == []
+    )
 
 
 def test_amendment_reintroducing_the_problem_raises_again() -> None:
@@ -264,7 +267,9 @@ def test_withdrawn_officer_is_unknown() -> None:
 
 
 def test_withdrawn_without_stamp_is_unknown() -> None:
-    assert kinds(raise_for(make_event(), membership=make_officer(OfficerState.WITHDRAWN))) == [IncidentKind.UNKNOWN_OFFICER]
+    assert kinds(raise_for(make_event(), membership=make_officer(OfficerState.WITHDRAWN))) == [
+        IncidentKind.UNKNOWN_OFFICER
+    ]
 
 
 def test_ticket_issued_before_withdrawal_is_not_unknown() -> None:
@@ -295,7 +300,11 @@ def test_one_event_can_raise_several_incidents_with_distinct_ids() -> None:
         occurred_at=ISSUED + timedelta(hours=60), violation=Violation(ViolationCategory.MUNICIPAL_PARKING)
     )
     incidents = incidents_for_event(event, [], None, new_id=ids(), now=NOW)
-    assert kinds(incidents) == [IncidentKind.LATE_UPLOAD, IncidentKind.OUTSIDE_JURISDICTION, IncidentKind.UNKNOWN_OFFICER]
+    assert kinds(incidents) == [
+        IncidentKind.LATE_UPLOAD,
+        IncidentKind.OUTSIDE_JURISDICTION,
+        IncidentKind.UNKNOWN_OFFICER,
+    ]
     assert len({incident.id for incident in incidents}) == 3
 
 
@@ -386,7 +395,9 @@ def test_amended_issue_time_and_violation_take_the_latest() -> None:
     corrected = ISSUED - timedelta(hours=2)
     events = [
         make_event(violation=Violation(ViolationCategory.TRAFFIC)),
-        make_event(EventType.AMENDED, event_id="am", issued_at=corrected, violation=Violation(ViolationCategory.FISH_WILDLIFE)),
+        make_event(
+            EventType.AMENDED, event_id="am", issued_at=corrected, violation=Violation(ViolationCategory.FISH_WILDLIFE)
+        ),
         make_event(EventType.ACCEPTED, event_id="acc"),
     ]
     ticket = summarize_ticket(events)
@@ -395,8 +406,11 @@ def test_amended_issue_time_and_violation_take_the_latest() -> None:
 
 
 def test_summarize_tickets_groups_by_ticket_case_insensitively() -> None:
-    events = [make_event(ticket_number="t-1"), make_event(EventType.ACCEPTED, event_id="x", ticket_number="T-1"),
-              make_event(event_id="y", ticket_number="T-2")]
+    events = [
+        make_event(ticket_number="t-1"),
+        make_event(EventType.ACCEPTED, event_id="x", ticket_number="T-1"),
+        make_event(event_id="y", ticket_number="T-2"),
+    ]
     tickets = summarize_tickets(events)
     assert [ticket.key for ticket in tickets] == ["9000:T-1", "9000:T-2"]
     assert tickets[0].accepted and not tickets[1].accepted

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,15 +36,20 @@ from domain.validation import AGENCY_FIELDS, FIELD_RULES, OFFICER_FIELDS
 
 TZ = ZoneInfo("America/New_York")
 TODAY = date(2026, 11, 21)
-AT = datetime(2026, 11, 21, 15, 5, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 21, 15, 5, tzinfo=UTC)
 POC = Actor("poc-1", "Pat Poc")
 TEAMS_LIMIT = 28 * 1024
 
 
 def agency(**changes: str) -> Agency:
-    base = Agency(judiciary_code="0123", agency_name="Williston Police Department",
-                  letterhead_address="7928 Williston Road, Williston, VT 05495", letterhead_phone="(802) 878-6611",
-                  poc_name="Pat Poc", poc_email="pat.poc@williston.example")
+    base = Agency(
+        judiciary_code="0123",
+        agency_name="Williston Police Department",
+        letterhead_address="7928 Williston Road, Williston, VT 05495",
+        letterhead_phone="(802) 878-6611",
+        poc_name="Pat Poc",
+        poc_email="pat.poc@williston.example",
+    )
     return replace(base, **changes)
 
 
@@ -53,25 +58,45 @@ def package(**changes: Any) -> Package:
 
 
 def officer(number: str = "A1234", **changes: Any) -> Officer:
-    base = Officer(judiciary_code="0123", officer_number=number, first_name="Casey", last_name="Officer",
-                   dps_username="cofficer", start_date=date(2026, 12, 1), added=Stamp(POC, AT))
+    base = Officer(
+        judiciary_code="0123",
+        officer_number=number,
+        first_name="Casey",
+        last_name="Officer",
+        dps_username="cofficer",
+        start_date=date(2026, 12, 1),
+        added=Stamp(POC, AT),
+    )
     return replace(base, **changes)
 
 
 def longest_officers(count: int) -> list[Officer]:
     """Officers whose every field is as long as the rules allow (the worst case for card size)."""
-    return [officer(f"A{index:04d}", first_name="F" * 100, last_name="L" * 100, dps_username="u" * 64) for index in range(count)]
+    return [
+        officer(f"A{index:04d}", first_name="F" * 100, last_name="L" * 100, dps_username="u" * 64)
+        for index in range(count)
+    ]
 
 
 def frame(step: str = "agency", **changes: Any) -> StepFrame:
-    return replace(StepFrame(wizard_id="w1", step=step, title="New Information Package: Agency", number=3, count=5), **changes)
+    return replace(
+        StepFrame(wizard_id="w1", step=step, title="New Information Package: Agency", number=3, count=5), **changes
+    )
 
 
 def rows(count: int, *, longest: bool = False) -> list[OfficerRow]:
     size = 100 if longest else 6
-    return [OfficerRow(f"A{index:04d}", "F" * size, "L" * size, "u" * (64 if longest else 6), "2026-12-01",
-                       notes=("A0001 is also in the package of Other PD (0456).",) if index == 1 else ())
-            for index in range(count)]
+    return [
+        OfficerRow(
+            f"A{index:04d}",
+            "F" * size,
+            "L" * size,
+            "u" * (64 if longest else 6),
+            "2026-12-01",
+            notes=("A0001 is also in the package of Other PD (0456).",) if index == 1 else (),
+        )
+        for index in range(count)
+    ]
 
 
 def strings(card: dict[str, Any]) -> str:
@@ -108,10 +133,28 @@ def test_chart_1_shows_every_agency_and_officer_field_and_the_approval_date_colu
     text = strings(card)
     for value in (*(getattr(agency(), name) for name in AGENCY_FIELDS),):
         assert value in text
-    for header in ("Agency Name", "Judiciary Code", "Point-of-Contact", "First Name", "Last Name", "Officer Number",
-                   "DPS Network Username", "Expected Start Date", "Approval Date"):
+    for header in (
+        "Agency Name",
+        "Judiciary Code",
+        "Point-of-Contact",
+        "First Name",
+        "Last Name",
+        "Officer Number",
+        "DPS Network Username",
+        "Expected Start Date",
+        "Approval Date",
+    ):
         assert header in text
-    for value in ("Casey", "Officer", "A1234", "cofficer", "Tue Dec 1, 2026", "In monitoring", "Wed Dec 9, 2026", "Withdrawn"):
+    for value in (
+        "Casey",
+        "Officer",
+        "A1234",
+        "cofficer",
+        "Tue Dec 1, 2026",
+        "In monitoring",
+        "Wed Dec 9, 2026",
+        "Withdrawn",
+    ):
         assert value in text
     table = next(item for item in card["body"] if item.get("type") == "Table")
     assert [cell["items"][0]["text"] for cell in table["rows"][0]["cells"]][-1] == "Approval Date"
@@ -122,17 +165,55 @@ def test_every_wizard_step_is_valid_with_errors_beside_fields() -> None:
     every_error = {field_id: FIELD_RULES[field_id].message for field_id in (*AGENCY_FIELDS, *OFFICER_FIELDS)}
     cards = [
         records_system_card(frame("records_system", number=1), None, {"records_system": "Choose one."}),
-        preconditions_card(frame("preconditions", number=2), {"valcour_installed": True},
-                           {"officers_trained": "Your officers must be trained."}),
+        preconditions_card(
+            frame("preconditions", number=2),
+            {"valcour_installed": True},
+            {"officers_trained": "Your officers must be trained."},
+        ),
         agency_card(frame(message="Please correct the answers marked below."), {"judiciary_code": "900"}, every_error),
-        officers_card(frame("officers", number=4), agency_line="Williston PD (0123)", saved=rows(3), draft={"officer_number": "x"},
-                      draft_index=None, errors=every_error, today=TODAY),
-        officers_card(frame("officers", number=4), agency_line="", saved=rows(2), draft=None, draft_index=None, errors={}, today=TODAY),
-        choose_agency_card(frame("choose_agency", number=1, count=3), [("0123", "Williston PD"), ("0456", "Other PD")],
-                           {"judiciary_code": "Choose an agency."}),
-        review_card(frame("review", number=5), agency=AgencySummary(*(getattr(agency(), n) for n in
-                    ("judiciary_code", "agency_name", "letterhead_address", "letterhead_phone", "poc_name", "poc_email"))),
-                    officers=rows(2), new_package=True, records_system="valcour", attested=True),
+        officers_card(
+            frame("officers", number=4),
+            agency_line="Williston PD (0123)",
+            saved=rows(3),
+            draft={"officer_number": "x"},
+            draft_index=None,
+            errors=every_error,
+            today=TODAY,
+        ),
+        officers_card(
+            frame("officers", number=4),
+            agency_line="",
+            saved=rows(2),
+            draft=None,
+            draft_index=None,
+            errors={},
+            today=TODAY,
+        ),
+        choose_agency_card(
+            frame("choose_agency", number=1, count=3),
+            [("0123", "Williston PD"), ("0456", "Other PD")],
+            {"judiciary_code": "Choose an agency."},
+        ),
+        review_card(
+            frame("review", number=5),
+            agency=AgencySummary(
+                *(
+                    getattr(agency(), n)
+                    for n in (
+                        "judiciary_code",
+                        "agency_name",
+                        "letterhead_address",
+                        "letterhead_phone",
+                        "poc_name",
+                        "poc_email",
+                    )
+                )
+            ),
+            officers=rows(2),
+            new_package=True,
+            records_system="valcour",
+            attested=True,
+        ),
         resume_card("w1", "Officers", what="Information Package", restart={"mode": "new", "args": ""}),
         referral_card(),
         message_card("Cancelled", "Nothing was sent."),
@@ -141,7 +222,11 @@ def test_every_wizard_step_is_valid_with_errors_beside_fields() -> None:
         valid(card)
     agency_inputs = {node["id"]: node for node in all_inputs(cards[2])}
     for field_id in AGENCY_FIELDS:
-        assert agency_inputs[field_id]["label"] and agency_inputs[field_id]["isRequired"] and agency_inputs[field_id]["errorMessage"]
+        assert (
+            agency_inputs[field_id]["label"]
+            and agency_inputs[field_id]["isRequired"]
+            and agency_inputs[field_id]["errorMessage"]
+        )
     assert agency_inputs["judiciary_code"]["regex"] == FIELD_RULES["judiciary_code"].pattern
     assert agency_inputs["judiciary_code"]["value"] == "900"
     officer_inputs = {node["id"]: node for node in all_inputs(cards[3])}
@@ -150,7 +235,10 @@ def test_every_wizard_step_is_valid_with_errors_beside_fields() -> None:
     assert all(node.get("label") for card in cards for node in all_inputs(card))
     body = cards[2]["body"]
     position = next(i for i, item in enumerate(body) if item.get("id") == "judiciary_code")
-    assert body[position + 1]["text"] == FIELD_RULES["judiciary_code"].message and body[position + 1]["color"] == "attention"
+    assert (
+        body[position + 1]["text"] == FIELD_RULES["judiciary_code"].message
+        and body[position + 1]["color"] == "attention"
+    )
 
 
 def test_wizard_buttons_carry_the_wizard_and_step_and_skip_inputs_where_they_would_block() -> None:
@@ -163,26 +251,50 @@ def test_wizard_buttons_carry_the_wizard_and_step_and_skip_inputs_where_they_wou
 
 @pytest.mark.parametrize("count", [1, 20, REVIEW_PAGE_SIZE, 60])
 def test_the_review_stays_under_the_teams_size_limit_with_many_officers(count: int) -> None:
-    summary = AgencySummary("0123", "A" * 100, "B" * 300, "(802) 878-6611 ext 123456", "P" * 100, "p" * 60 + "@example.vt.gov")
-    card = valid(review_card(frame("review", number=5), agency=summary, officers=rows(count, longest=True), new_package=True,
-                             records_system="valcour", attested=True))
+    summary = AgencySummary(
+        "0123", "A" * 100, "B" * 300, "(802) 878-6611 ext 123456", "P" * 100, "p" * 60 + "@example.vt.gov"
+    )
+    card = valid(
+        review_card(
+            frame("review", number=5),
+            agency=summary,
+            officers=rows(count, longest=True),
+            new_package=True,
+            records_system="valcour",
+            attested=True,
+        )
+    )
     text = strings(card)
     assert f"({count})" in text
     if count > REVIEW_PAGE_SIZE:
         assert "More officers" in text and f"Officers 1–{REVIEW_PAGE_SIZE} of {count}" in text
-        last = valid(review_card(frame("review", number=5), agency=summary, officers=rows(count, longest=True),
-                                 new_package=True, page=2))
+        last = valid(
+            review_card(
+                frame("review", number=5), agency=summary, officers=rows(count, longest=True), new_package=True, page=2
+            )
+        )
         assert "Previous officers" in strings(last) and "More officers" not in strings(last)
 
 
 def test_the_officer_step_stays_under_the_limit_with_twenty_officers_entered() -> None:
-    valid(officers_card(frame("officers", number=4), agency_line="x", saved=rows(20, longest=True), draft={}, draft_index=None,
-                        errors={}, today=TODAY))
+    valid(
+        officers_card(
+            frame("officers", number=4),
+            agency_line="x",
+            saved=rows(20, longest=True),
+            draft={},
+            draft_index=None,
+            errors={},
+            today=TODAY,
+        )
+    )
 
 
 def test_the_jb_card_has_acknowledge_until_acknowledged_and_then_says_who_and_when() -> None:
     card = valid(jb_package_card(package(), longest_officers(20), TZ))
-    assert card["actions"][0]["verb"] == "package.acknowledge" and card["actions"][0]["data"]["judiciary_code"] == "0123"
+    assert (
+        card["actions"][0]["verb"] == "package.acknowledge" and card["actions"][0]["data"]["judiciary_code"] == "0123"
+    )
     done = valid(jb_package_card(package(acknowledged=Stamp(Actor("jb-1", "Jo Bureau"), AT)), [officer()], TZ))
     assert "actions" not in done
     assert "Acknowledged by Jo Bureau on Nov 21, 2026 10:05 AM EST." in strings(done)
@@ -191,7 +303,9 @@ def test_the_jb_card_has_acknowledge_until_acknowledged_and_then_says_who_and_wh
 def test_confirmation_added_and_acknowledgment_cards() -> None:
     assert "digital copy" in strings(valid(confirmation_card(package(), longest_officers(20), TZ)))
     assert "2 officers added" in strings(valid(confirmation_card(package(), [officer()], TZ, added=2)))
-    assert "added 2 officers" in strings(valid(officers_added_card(package(), [officer(), officer("B2345")], TZ, Stamp(POC, AT))))
+    assert "added 2 officers" in strings(
+        valid(officers_added_card(package(), [officer(), officer("B2345")], TZ, Stamp(POC, AT)))
+    )
     notice = strings(valid(acknowledgment_card(package(), Stamp(Actor("jb-1", "Jo Bureau"), AT), TZ)))
     assert "These officers may begin issuing e-tickets" in notice and "first 3 to 5" in notice
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.readiness import ConditionKey, Readiness, assess_readiness
@@ -20,11 +20,9 @@ from domain.records import (
     Stamp,
     TicketEvent,
 )
-
 from tests.support import seed
 
 TZ = ZoneInfo("America/New_York")
-UTC = timezone.utc
 JB = Actor("jb-1", "JB Staff")
 # 23:30 Eastern on Tue Nov 10, 2026 is 04:30 UTC on Nov 11.
 FIRST_ISSUE = datetime(2026, 11, 11, 4, 30, tzinfo=UTC)
@@ -36,8 +34,13 @@ def make_officer(state: OfficerState = OfficerState.MONITORING, **overrides: obj
     return seed.officer("A1234", "9000", state=state, **overrides)
 
 
-def ticket(number: str, issued_at: datetime | None, *types: EventType, officer_number: str = "A1234",
-           judiciary_code: str = "9000") -> list[TicketEvent]:
+def ticket(
+    number: str,
+    issued_at: datetime | None,
+    *types: EventType,
+    officer_number: str = "A1234",
+    judiciary_code: str = "9000",
+) -> list[TicketEvent]:
     """The events of one ticket: submitted (carrying issued_at), then the given types an hour apart."""
     base = issued_at or FIRST_ISSUE
     events = []
@@ -57,8 +60,12 @@ def ticket(number: str, issued_at: datetime | None, *types: EventType, officer_n
     return events
 
 
-def incident(number: str, status: IncidentStatus = IncidentStatus.OPEN, kind: IncidentKind = IncidentKind.REJECTED,
-             officer_number: str = "A1234") -> Incident:
+def incident(
+    number: str,
+    status: IncidentStatus = IncidentStatus.OPEN,
+    kind: IncidentKind = IncidentKind.REJECTED,
+    officer_number: str = "A1234",
+) -> Incident:
     """An incident on ticket ``number`` of A1234."""
     closed = None if status is IncidentStatus.OPEN else Stamp(JB, FIRST_ISSUE + timedelta(days=1))
     return Incident(
@@ -82,10 +89,15 @@ def accepted_tickets(count: int, start: datetime = FIRST_ISSUE) -> list[TicketEv
     return events
 
 
-def assess(officer: Officer | None = None, events: list[TicketEvent] | None = None,
-           incidents: list[Incident] | None = None, today: date = date(2026, 11, 17)) -> Readiness:
-    return assess_readiness(officer or make_officer(), events if events is not None else accepted_tickets(3),
-                            incidents or [], today, TZ)
+def assess(
+    officer: Officer | None = None,
+    events: list[TicketEvent] | None = None,
+    incidents: list[Incident] | None = None,
+    today: date = date(2026, 11, 17),
+) -> Readiness:
+    return assess_readiness(
+        officer or make_officer(), events if events is not None else accepted_tickets(3), incidents or [], today, TZ
+    )
 
 
 def met(readiness: Readiness, key: ConditionKey) -> bool:
@@ -163,8 +175,9 @@ def test_incident_among_last_three_not_ready_even_when_resolved() -> None:
 
 
 def test_rejected_then_accepted_keeps_its_incident() -> None:
-    events = accepted_tickets(2) + ticket("T-3", FIRST_ISSUE + timedelta(days=2), EventType.REJECTED,
-                                          EventType.SUBMITTED, EventType.ACCEPTED)
+    events = accepted_tickets(2) + ticket(
+        "T-3", FIRST_ISSUE + timedelta(days=2), EventType.REJECTED, EventType.SUBMITTED, EventType.ACCEPTED
+    )
     readiness = assess(events=events, incidents=[incident("T-3", IncidentStatus.RESOLVED)])
     assert readiness.accepted_count == 3
     assert not met(readiness, ConditionKey.CLEAN_STREAK)
@@ -183,7 +196,9 @@ def test_unresolved_incident_blocks_even_outside_the_streak() -> None:
     assert met(readiness, ConditionKey.CLEAN_STREAK)
     assert readiness.open_incidents == 1
     assert readiness.missing == ("1 open incident",)
-    two = assess(events=accepted_tickets(4), incidents=[incident("T-1"), incident("T-1", kind=IncidentKind.LATE_UPLOAD)])
+    two = assess(
+        events=accepted_tickets(4), incidents=[incident("T-1"), incident("T-1", kind=IncidentKind.LATE_UPLOAD)]
+    )
     assert two.condition(ConditionKey.OPEN_INCIDENTS).text == "2 open incidents"
 
 
@@ -260,15 +275,19 @@ def test_lower_case_officer_number_on_events_matches() -> None:
 def test_unknown_issue_time_falls_back_to_first_event() -> None:
     events = accepted_tickets(2)
     no_issue = ticket("T-3", None, EventType.ACCEPTED)
-    no_issue = [dataclasses.replace(event, occurred_at=FIRST_ISSUE + timedelta(days=3, hours=i)) for i, event in enumerate(no_issue)]
+    no_issue = [
+        dataclasses.replace(event, occurred_at=FIRST_ISSUE + timedelta(days=3, hours=i))
+        for i, event in enumerate(no_issue)
+    ]
     readiness = assess(events=events + no_issue, today=date(2026, 11, 20))
     assert readiness.accepted_count == 3
     assert readiness.latest_issued == date(2026, 11, 13)  # 04:30 UTC Nov 14 is Nov 13 in Vermont
 
 
 def test_thresholds_are_parameters() -> None:
-    readiness = assess_readiness(make_officer(), accepted_tickets(5), [], date(2026, 11, 30), TZ,
-                                 min_accepted=5, min_days=14, clean_streak=5)
+    readiness = assess_readiness(
+        make_officer(), accepted_tickets(5), [], date(2026, 11, 30), TZ, min_accepted=5, min_days=14, clean_streak=5
+    )
     assert readiness.condition(ConditionKey.ACCEPTED).text == "5 of 5 accepted"
     assert readiness.condition(ConditionKey.DAYS).text == "20 days (14 needed)"
     assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "last 5 e-tickets clean"
@@ -277,5 +296,11 @@ def test_thresholds_are_parameters() -> None:
 
 def test_condition_texts_when_all_hold() -> None:
     texts = [condition.text for condition in assess().conditions]
-    assert texts == ["in monitoring", "3 of 3 accepted", "7 of 7 days", "last 3 e-tickets clean",
-                     "no open incidents", "no extension"]
+    assert texts == [
+        "in monitoring",
+        "3 of 3 accepted",
+        "7 of 7 days",
+        "last 3 e-tickets clean",
+        "no open incidents",
+        "no extension",
+    ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -80,7 +80,9 @@ def test_judiciary_code_accepted(text: str) -> None:
     assert is_judiciary_code(text)
 
 
-@pytest.mark.parametrize("text", ["900", "90000", "A900", "90 0", "९०००", "９０００", "9000\n0", "", None, 9000, "-900"])
+@pytest.mark.parametrize(
+    "text", ["900", "90000", "A900", "90 0", "९०००", "９０００", "9000\n0", "", None, 9000, "-900"]
+)
 def test_judiciary_code_refused(text: object) -> None:
     errors = errors_of(parse_judiciary_code, text)
     assert list(errors) == ["judiciary_code"]
@@ -124,7 +126,9 @@ def test_officer_number_message() -> None:
 
 
 def test_parse_agency_valid_and_trimmed() -> None:
-    agency = parse_agency(agency_values(agency_name="  Williston Police Department  ", letterhead_address="1 Main St\r\nWilliston"))
+    agency = parse_agency(
+        agency_values(agency_name="  Williston Police Department  ", letterhead_address="1 Main St\r\nWilliston")
+    )
     assert agency.agency_name == "Williston Police Department"
     assert agency.letterhead_address == "1 Main St\nWilliston"
     assert agency.judiciary_code == "9000"
@@ -149,7 +153,17 @@ def test_phone_accepted_as_typed(phone: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "phone", ["555-0100", "802-555-010", "802-555-01000", "+44 20 7946 0958", "102-555-0100", "phone", "802 555 0100 x", "802--555-0100"]
+    "phone",
+    [
+        "555-0100",
+        "802-555-010",
+        "802-555-01000",
+        "+44 20 7946 0958",
+        "102-555-0100",
+        "phone",
+        "802 555 0100 x",
+        "802--555-0100",
+    ],
 )
 def test_phone_refused(phone: str) -> None:
     errors = errors_of(parse_agency, agency_values(letterhead_phone=phone))
@@ -163,8 +177,20 @@ def test_email_accepted(email: str) -> None:
 
 @pytest.mark.parametrize(
     "email",
-    ["pat", "pat@", "@example.gov", "pat@example", "pat@@example.gov", "pat@ex@ample.gov", "pat example@x.gov",
-     "pat@example..gov", "pat@.example.gov", "pat@example.gov.", "a" * 65 + "@example.gov", "a@" + "b" * 250 + ".gov"],
+    [
+        "pat",
+        "pat@",
+        "@example.gov",
+        "pat@example",
+        "pat@@example.gov",
+        "pat@ex@ample.gov",
+        "pat example@x.gov",
+        "pat@example..gov",
+        "pat@.example.gov",
+        "pat@example.gov.",
+        "a" * 65 + "@example.gov",
+        "a@" + "b" * 250 + ".gov",
+    ],
 )
 def test_bad_email_refused(email: str) -> None:
     errors = errors_of(parse_agency, agency_values(poc_email=email))
@@ -202,12 +228,14 @@ def test_non_mapping_form_is_refused_plainly() -> None:
 
 
 def test_parse_officer_valid() -> None:
-    entry = parse_officer(officer_values(officer_number="a1234", first_name=" Zoë ", dps_username="j.sample_2-x"), TODAY)
+    entry = parse_officer(
+        officer_values(officer_number="a1234", first_name=" Zoë ", dps_username="j.sample_2-x"), TODAY
+    )
     assert entry == OfficerEntry("A1234", "Zoë", "Sample", "j.sample_2-x", TODAY)
 
 
 def test_officer_entry_becomes_monitoring_membership() -> None:
-    stamp = Stamp(Actor("poc-1"), datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc))
+    stamp = Stamp(Actor("poc-1"), datetime(2026, 11, 24, 15, 0, tzinfo=UTC))
     officer = parse_officer(officer_values(), TODAY).to_officer("9000", stamp)
     assert officer.state is OfficerState.MONITORING
     assert officer.key == "9000:A1234"
@@ -216,7 +244,9 @@ def test_officer_entry_becomes_monitoring_membership() -> None:
 
 @pytest.mark.parametrize("username", ["j sample", "jsample@dps", "x" * 65, "DPS\\jsample", "jöra"])
 def test_dps_username_refused(username: str) -> None:
-    assert "DPS network username" in errors_of(parse_officer, officer_values(dps_username=username), TODAY)["dps_username"]
+    assert (
+        "DPS network username" in errors_of(parse_officer, officer_values(dps_username=username), TODAY)["dps_username"]
+    )
 
 
 def test_start_date_today_ok_and_yesterday_refused() -> None:
@@ -226,7 +256,7 @@ def test_start_date_today_ok_and_yesterday_refused() -> None:
 
 
 def test_start_date_today_is_the_vermont_today() -> None:
-    now = datetime(2026, 11, 25, 3, 30, tzinfo=timezone.utc)  # 22:30 on Nov 24 in New York
+    now = datetime(2026, 11, 25, 3, 30, tzinfo=UTC)  # 22:30 on Nov 24 in New York
     today = court_today(now, TZ)
     assert today == date(2026, 11, 24)
     assert parse_officer(officer_values(start_date="2026-11-24"), today).start_date == date(2026, 11, 24)
@@ -244,7 +274,13 @@ def test_start_date_must_be_iso(text: str) -> None:
 
 
 def test_officer_all_errors_at_once() -> None:
-    values = {"officer_number": "1234A", "first_name": None, "last_name": "\x07", "dps_username": [], "start_date": "2020-01-01"}
+    values = {
+        "officer_number": "1234A",
+        "first_name": None,
+        "last_name": "\x07",
+        "dps_username": [],
+        "start_date": "2020-01-01",
+    }
     errors = errors_of(parse_officer, values, TODAY)
     assert set(errors) == set(OFFICER_FIELDS)
     assert errors["first_name"] == "First name is required."
@@ -261,7 +297,7 @@ def test_name_newline_refused() -> None:
 def test_parse_extension() -> None:
     entry = parse_extension({"until": "2026-12-01", "reason": "  Two rejected e-tickets; watch one more week. "}, TODAY)
     assert entry == ExtensionEntry(date(2026, 12, 1), "Two rejected e-tickets; watch one more week.")
-    until, reason = entry
+    until, _reason = entry
     assert until == date(2026, 12, 1)
 
 
@@ -277,8 +313,27 @@ def test_extension_errors() -> None:
 
 
 HOSTILE: list[object] = [
-    None, 5, 5.5, True, [], {}, ["9000"], {"a": 1}, "", " ", "x" * 100_000, "\x00", "\ud800", "\u202e",
-    "🚓🚓", "Ａ１２３４", "٩٠٠٠", "9000\n", "a@b.c\n", "\u2028", "2026-11-24\x00",
+    None,
+    5,
+    5.5,
+    True,
+    [],
+    {},
+    ["9000"],
+    {"a": 1},
+    "",
+    " ",
+    "x" * 100_000,
+    "\x00",
+    "\ud800",
+    "\u202e",
+    "🚓🚓",
+    "Ａ１２３４",
+    "٩٠٠٠",
+    "9000\n",
+    "a@b.c\n",
+    "\u2028",
+    "2026-11-24\x00",
 ]
 
 
