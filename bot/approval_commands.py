@@ -8,7 +8,6 @@ from typing import Any
 
 from bot.conversations import base_conversation_id
 from bot.turn import ActionHandler, ActionResult, CommandHandler, Turn
-from bot.verbs import Verb
 from cards.audit import audit_card
 from cards.common import message_card
 from cards.status import ListPage, status_card
@@ -27,6 +26,7 @@ from services.approval import (
 from services.notices import track_ops
 from services.status import Answer, audit_history, status
 from storage.repositories import SubscriptionRepository
+from vocabulary.verbs import Verb
 
 logger = logging.getLogger(__name__)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from botbuilder.core import ConversationState
 
 from bot.approval_commands import ApprovalCommands
-from bot.catalog import COMMAND_NAMES
 from bot.incident_actions import resolve_action
 from bot.package_commands import PackageCommands
 from bot.teams_bot import JbBot, help_command
 from bot.turn import ActionHandler, CommandHandler
-from bot.verbs import Verb
 from services.context import AppContext
+from vocabulary.commands import COMMAND_NAMES
+from vocabulary.verbs import Verb
 
 
 def build_bot(app: AppContext, conversation_state: ConversationState) -> JbBot:
@@ -26,5 +26,5 @@ def build_bot(app: AppContext, conversation_state: ConversationState) -> JbBot:
     actions |= approval_features.actions()
     unknown = set(commands) - COMMAND_NAMES
     if unknown:
-        raise ValueError(f"commands missing from bot/catalog.py: {sorted(unknown)}")
+        raise ValueError(f"commands missing from vocabulary/commands.py: {sorted(unknown)}")
     return JbBot(app, conversation_state, commands, actions)

@@ -16,7 +16,6 @@ from botbuilder.schema import Activity
 from bot.conversations import base_conversation_id
 from bot.dialogs.package_wizard import STATE_PROPERTY, PackageWizard, WizardEnv, WizardReply, WizardState
 from bot.turn import ActionHandler, ActionResult, CommandHandler, Turn
-from bot.verbs import Verb
 from cards.common import message_card
 from cards.package import package_cards
 from domain.records import Actor
@@ -33,6 +32,7 @@ from services.packages import (
     subscribe,
 )
 from storage.repositories import SubscriptionRepository
+from vocabulary.verbs import Verb
 
 logger = logging.getLogger(__name__)
 

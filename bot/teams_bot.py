@@ -11,14 +11,14 @@ from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, 
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot import router
-from bot.catalog import COMMANDS
 from bot.conversations import base_conversation_id, remember, tenant_of
 from bot.turn import ActionHandler, CommandHandler, Turn, card_activity, invoke_card_response, storage_failure_card
-from bot.verbs import Verb
 from cards.common import message_card
 from cards.help import help_card, welcome_card
 from services.context import AppContext
 from storage.errors import StorageError
+from vocabulary.commands import COMMANDS
+from vocabulary.verbs import Verb
 
 logger = logging.getLogger(__name__)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.verbs import Verb
 from cards.base import execute, facts, heading, notice, paragraph, render
 from domain.calendar import AnswerWindow, format_instant
 from domain.incidents import incident_text
 from domain.records import Incident, IncidentKind, IncidentStatus, Officer, Package
+from vocabulary.verbs import Verb
 
 TITLES: dict[IncidentKind, str] = {
     IncidentKind.REJECTED: "E-ticket rejected by Odyssey",

@@ -7,8 +7,8 @@ from typing import Any
 
 from adaptive_cards import card as ac
 
-from bot.catalog import CommandInfo
 from cards.base import heading, paragraph, render
+from vocabulary.commands import CommandInfo
 
 JB_EMAIL = "JUD-eTicket@vermont.gov"
 PURPOSE = (

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 from adaptive_cards import card as ac
 
-from bot.verbs import Verb
 from cards.base import execute, facts, field_error, heading, notice, paragraph, render, set_date_minimum
 from domain.calendar import format_date, format_instant
 from domain.records import Officer, OfficerState, Package, Stamp
 from domain.validation import AGENCY_FIELDS, FIELD_RULES, OFFICER_FIELDS
+from vocabulary.verbs import Verb
 
 JB_EMAIL = "JUD-eTicket@vermont.gov"
 TRACS_SOP = "JB Approval to Issue e-Tickets (TraCS/Spillman)"

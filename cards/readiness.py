@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 from adaptive_cards import card as ac
 
-from bot.verbs import Verb
 from cards.base import execute, facts, field_error, heading, notice, paragraph, render, set_date_minimum
 from domain.calendar import format_date, format_instant
 from domain.readiness import ConditionKey, Readiness
 from domain.records import Officer, OfficerState, Package
 from domain.validation import REASON_MAX
+from vocabulary.verbs import Verb
 
 SOP_LINE = "JB e-ticket approval (SOP 6.6)"
 

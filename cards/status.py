@@ -7,8 +7,8 @@ from typing import Any
 
 from adaptive_cards import card as ac
 
-from bot.verbs import Verb
 from cards.base import execute, heading, paragraph, render
+from vocabulary.verbs import Verb
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ The manifest template `manifest.json` beside this file holds everything that doe
 between installations. The build fills in what does, by key: `id` and `bots[0].botId` from
 `MicrosoftAppId`, `version` from `APP_VERSION`, the developer URLs from `APP_WEBSITE_URL`,
 `APP_PRIVACY_URL` and `APP_TERMS_URL`, `validDomains` from their hosts, and one command list per
-bot scope from `bot.catalog.COMMANDS`. The result is validated offline against the official
+bot scope from `vocabulary.commands.COMMANDS`. The result is validated offline against the official
 Microsoft Teams schema that npm's `@microsoft/app-manifest` ships in the repository's
 `node_modules` before the zip (manifest.json, color.png, outline.png at its root) is written.
 """
@@ -27,8 +27,8 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft4Validator
 
-from bot.catalog import COMMANDS, CommandInfo
 from manifest.icons import COLOR_ICON, COLOR_SIZE, OUTLINE_ICON, OUTLINE_SIZE
+from vocabulary.commands import COMMANDS, CommandInfo
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.verbs import Verb
 from cards.common import message_card
 from cards.package import (
     AgencySummary,
@@ -61,6 +60,7 @@ from services.packages import (
     poc_line,
     submit_package,
 )
+from vocabulary.verbs import Verb
 
 logger = logging.getLogger(__name__)
 

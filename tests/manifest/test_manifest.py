@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from jsonschema import Draft4Validator
 
-from bot.catalog import COMMAND_NAMES, COMMANDS, CommandInfo
 from manifest import build, icons
 from manifest.build import (
     ManifestSchemaError,
@@ -27,6 +26,7 @@ from manifest.build import (
     build_package,
     validate_manifest,
 )
+from vocabulary.commands import COMMAND_NAMES, COMMANDS, CommandInfo
 
 BOT_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 ENVIRONMENT = {

@@ -18,8 +18,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from app import CONTEXT, MAX_ACTIVITY_BYTES
-from bot.catalog import COMMAND_NAMES
-from bot.verbs import Verb
 from domain.validation import parse_agency
 from services.context import AppContext
 from tests.security.conftest import examples
@@ -27,6 +25,8 @@ from tests.security.strategies import hostile_form, hostile_text, json_values
 from tests.support.factories import JB_AAD, OTHER_AAD, POC_AAD, make_invoke, make_message
 from tests.support.fake_connector import FakeConnector
 from tests.support.seed import seed_agency
+from vocabulary.commands import COMMAND_NAMES
+from vocabulary.verbs import Verb
 
 
 def fuzz(ci_examples: int) -> settings:

@@ -1,6 +1,6 @@
 """The chat commands the bot answers: one list read by the router, /help and the Teams manifest.
 
-No botbuilder import here, so the manifest builder can read it without the SDK.
+No imports of other layers: the router, the help card and the Teams manifest builder all read it.
 """
 
 from __future__ import annotations
