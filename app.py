@@ -25,8 +25,10 @@ from bot.state_storage import DurableStorage
 from bot.teams_bot import JbBot
 from domain.records import TicketEvent
 from intake.api import setup_intake_routes
+from presentation.notifier import Notifier
+from presentation.presenter import Presenter
 from services.context import AppContext
-from services.tickets import record_events
+from services.tickets import EventResult, record_events
 from settings import Settings, SettingsError
 from storage.errors import StorageError
 from storage.repositories import Database
@@ -43,6 +45,17 @@ MAX_ACTIVITY_BYTES = 256 * 1024
 CONNECTOR_THREADS = 32
 
 
+def wire(settings: Settings, db: Database, *, wakeup: asyncio.Event | None = None) -> AppContext:
+    """The use cases' context over an open database: the presenter and the notifier, built once.
+
+    ``wakeup`` is the outbox sender's signal; the notifier sets it when it queues something.
+    """
+    notifier = Notifier(
+        db, Presenter(settings.timezone), settings.jb_staff_ids, wake=wakeup.set if wakeup else lambda: None
+    )
+    return AppContext(settings=settings, db=db, notifier=notifier)
+
+
 async def _runtime(app: web.Application) -> AsyncIterator[None]:
     """Open storage, build the adapter and the bot; close storage on shutdown."""
     settings = app[SETTINGS]
@@ -52,11 +65,11 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         ThreadPoolExecutor(max_workers=CONNECTOR_THREADS, thread_name_prefix="connector")
     )
     db = await Database.open(settings.data_dir)
-    context = AppContext(settings=settings, db=db)
+    wakeup = asyncio.Event()
+    context = wire(settings, db, wakeup=wakeup)
     conversation_state = ConversationState(DurableStorage(db.state, db.commit))
     adapter = build_adapter(settings)
-    outbox = OutboxSender(context, adapter)
-    context.wake_outbox = outbox.wake
+    outbox = OutboxSender(context, adapter, wakeup=wakeup)
     app[CONTEXT] = context
     app[ADAPTER] = adapter
     app[BOT] = build_bot(context, conversation_state)
@@ -99,6 +112,15 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "unavailable", "storage": problem}, status=503)
 
 
+def result_doc(result: EventResult) -> dict[str, Any]:
+    """One event's result as the intake API answers it."""
+    incidents = [
+        {"id": i.id, "kind": i.kind.value, "ticket_number": i.ticket_number, "officer_number": i.officer_number}
+        for i in result.incidents
+    ]
+    return {"event_id": result.event_id, "status": result.status, "incidents": incidents}
+
+
 def create_app(settings: Settings) -> web.Application:
     """The aiohttp application with every route; storage opens on startup."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
@@ -108,7 +130,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
 
     async def recorder(events: list[TicketEvent]) -> list[dict[str, Any]]:
-        return await record_events(app[CONTEXT], events)
+        return [result_doc(result) for result in await record_events(app[CONTEXT], events)]
 
     setup_intake_routes(app, secret=settings.ticket_events_secret, recorder=recorder)
     return app

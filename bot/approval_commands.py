@@ -4,227 +4,255 @@ Withdraw, Cancel and the list pages."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from bot.conversations import base_conversation_id
-from bot.turn import ActionHandler, ActionResult, CommandHandler, Turn
-from cards.audit import audit_card
+from bot.turn import Reply, Turn, action, command
 from cards.common import message_card
-from cards.status import ListPage, status_card
+from cards.readiness import withdraw_choice_card, withdraw_confirm_card
+from domain.policy import Action
 from domain.validation import is_judiciary_code, is_officer_number, parse_judiciary_code, parse_officer_number
-from services.approval import (
-    Outcome,
-    approve,
-    cancel,
-    current_card,
-    extend,
-    extend_form,
-    readiness_subject,
-    withdraw,
-    withdraw_request,
-)
-from services.notices import track_ops
-from services.status import Answer, audit_history, status
-from storage.repositories import SubscriptionRepository
+from domain.views import OfficerView
+from services import approval, status
+from services.notices import OfficerCard, readiness_subject
+from services.outcomes import FormOpened, Listing, NotFound, Officers, Outcome, Refused
 from vocabulary.verbs import Verb
 
 logger = logging.getLogger(__name__)
 
+STATUS_USAGE = "Type /status, /status <judiciary code> (like 9000) or /status <officer number> (like A1234)."
+AUDIT_USAGE = "Type /audit <officer number>, like /audit A1234."
 WITHDRAW_USAGE = (
     "Type /withdraw <officer number>, like /withdraw A1234 (add the Judiciary Code if you are PoC of several agencies)."
 )
 
 
-def _in_jb_channel(turn: Turn) -> bool:
-    """Whether this turn is in the conversation marked with /subscribe jb (court operations and DPS read there)."""
-    marked = turn.app.db.subscriptions.conversation_for(SubscriptionRepository.JB)
-    return marked is not None and marked == base_conversation_id(turn.context.activity)
-
-
-def _result(turn: Turn, outcome: Outcome, name: str) -> ActionResult:
-    logger.info("%s outcome=%s conversation=%s", name, outcome.outcome, turn.context.activity.conversation.id)
-    return ActionResult(outcome.card, update_message=outcome.changed)
-
-
-def _page_card(page: ListPage) -> dict[str, Any]:
-    return audit_card(page) if page.list_name == "audit" else status_card(page)
+def not_an_officer_number(word: str, usage: str) -> str:
+    """What a mistyped officer number is told (the word shortened, never the whole input)."""
+    return f'"{word[:40]}" is not an officer number: it must be one letter and four digits. {usage}'
 
 
 class ApprovalCommands:
     """The handlers of the approval step (no state of their own: everything is in the database)."""
 
-    def commands(self) -> dict[str, CommandHandler]:
-        """The chat commands, by name."""
-        return {"status": self.status, "audit": self.audit, "withdraw": self.withdraw}
-
-    def actions(self) -> dict[Verb, ActionHandler]:
-        """The card verbs, by verb."""
-        return {
-            Verb.APPROVE: self.approve,
-            Verb.APPROVE_CONFIRM: self.approve_confirm,
-            Verb.EXTEND: self.extend,
-            Verb.EXTEND_SUBMIT: self.extend_submit,
-            Verb.WITHDRAW_CONFIRM: self.withdraw_confirm,
-            Verb.CANCEL: self.cancel,
-            Verb.PAGE: self.page,
-        }
-
     # -- card actions
 
-    async def approve(self, turn: Turn) -> ActionResult:
+    @action(Verb.APPROVE)
+    async def approve(self, turn: Turn) -> Outcome:
         """Approve (JB staff): approves a ready officer; one who is not ready gets the confirm card first."""
-        outcome = await approve(
+        data = turn.data
+        return await approval.approve(
             turn.app,
-            turn.actor,
-            turn.is_jb_staff,
-            turn.data.get("judiciary_code"),
-            turn.data.get("officer_number"),
+            turn.requester,
+            data.get("judiciary_code"),
+            data.get("officer_number"),
             confirmed=False,
-            pressed_activity=turn.context.activity.reply_to_id,
+            shown=turn.pressed_message,
         )
-        return _result(turn, outcome, "approve")
 
-    async def approve_confirm(self, turn: Turn) -> ActionResult:
+    @action(Verb.APPROVE_CONFIRM)
+    async def approve_confirm(self, turn: Turn) -> Outcome:
         """Approve on the confirm card (JB staff): approves although not every condition holds."""
-        outcome = await approve(
+        data = turn.data
+        return await approval.approve(
             turn.app,
-            turn.actor,
-            turn.is_jb_staff,
-            turn.data.get("judiciary_code"),
-            turn.data.get("officer_number"),
+            turn.requester,
+            data.get("judiciary_code"),
+            data.get("officer_number"),
             confirmed=True,
-            pressed_activity=turn.context.activity.reply_to_id,
+            shown=turn.pressed_message,
         )
-        return _result(turn, outcome, "approve_confirm")
 
-    async def extend(self, turn: Turn) -> ActionResult:
+    @action(Verb.EXTEND)
+    async def extend(self, turn: Turn) -> Outcome:
         """Extend monitoring (JB staff): the same card with a date and a reason to fill in."""
-        outcome = await extend_form(
-            turn.app, turn.actor, turn.is_jb_staff, turn.data.get("judiciary_code"), turn.data.get("officer_number")
+        return await approval.extend_form(
+            turn.app, turn.requester, turn.data.get("judiciary_code"), turn.data.get("officer_number")
         )
-        return _result(turn, outcome, "extend")
 
-    async def extend_submit(self, turn: Turn) -> ActionResult:
+    @action(Verb.EXTEND_SUBMIT)
+    async def extend_submit(self, turn: Turn) -> Outcome:
         """Submit on the extend card: recorded and shown on every copy, or the card back with the problems."""
-        outcome = await extend(
+        data = turn.data
+        return await approval.extend(
             turn.app,
-            turn.actor,
-            turn.is_jb_staff,
-            turn.data.get("judiciary_code"),
-            turn.data.get("officer_number"),
-            turn.data,
-            pressed_activity=turn.context.activity.reply_to_id,
+            turn.requester,
+            data.get("judiciary_code"),
+            data.get("officer_number"),
+            data,
+            shown=turn.pressed_message,
         )
-        return _result(turn, outcome, "extend_submit")
 
-    async def withdraw_confirm(self, turn: Turn) -> ActionResult:
+    @action(Verb.WITHDRAW_CONFIRM)
+    async def withdraw_confirm(self, turn: Turn) -> Outcome:
         """Withdraw on the confirm card (the agency's PoC or JB staff)."""
-        outcome = await withdraw(
+        data = turn.data
+        return await approval.withdraw(
             turn.app,
-            turn.actor,
-            turn.is_jb_staff,
-            turn.data.get("judiciary_code"),
-            turn.data.get("officer_number"),
-            pressed_activity=turn.context.activity.reply_to_id,
+            turn.requester,
+            data.get("judiciary_code"),
+            data.get("officer_number"),
+            shown=turn.pressed_message,
         )
-        return _result(turn, outcome, "withdraw")
 
-    async def cancel(self, turn: Turn) -> ActionResult:
+    @action(Verb.CANCEL)
+    async def cancel(self, turn: Turn) -> Outcome | Reply:
         """Cancel: back to the officer's card (confirm and extend cards), or nothing withdrawn."""
         if turn.data.get("cancel") == "withdraw":
-            return ActionResult(message_card("Nothing was withdrawn", "The officer stays in the Information Package."))
-        outcome = await cancel(
-            turn.app,
-            turn.actor,
-            turn.data.get("judiciary_code"),
-            turn.data.get("officer_number"),
-            is_staff=turn.is_jb_staff,
+            return Reply(message_card("Nothing was withdrawn", "The officer stays in the Information Package."))
+        outcome = await approval.cancel(
+            turn.app, turn.requester, turn.data.get("judiciary_code"), turn.data.get("officer_number")
         )
-        return _result(turn, outcome, "cancel")
+        if isinstance(outcome, NotFound):
+            return Reply(message_card("Cancelled", "Nothing was changed."))
+        return outcome
 
-    async def page(self, turn: Turn) -> ActionResult:
+    @action(Verb.PAGE)
+    async def page(self, turn: Turn) -> Reply:
         """Previous page / Next page of /status or /audit, computed again for the one who pressed."""
         page_number = turn.data.get("page")
         query = turn.data.get("query")
         page = page_number if isinstance(page_number, int) and not isinstance(page_number, bool) else 1
         text = query if isinstance(query, str) else ""
         if turn.data.get("list") == "audit":
-            answer = audit_history(turn.app, turn.is_jb_staff, text, page)
+            outcome = self._audit(turn, text, page)
         else:
-            answer = status(turn.app, turn.actor.aad_id, turn.is_jb_staff, text, jb_view=self._jb_view(turn), page=page)
-        if answer.page is not None:
-            return ActionResult(_page_card(answer.page))
-        title, body = answer.message or ("Nothing to show", "Type /status again.")
-        return ActionResult(message_card(title, body, kind=answer.kind))
+            outcome = self._status(turn, text, page)
+        if isinstance(outcome, Listing):
+            return Reply(turn.presenter.card(outcome))
+        if isinstance(outcome, Reply):
+            return outcome
+        usage = AUDIT_USAGE if turn.data.get("list") == "audit" else STATUS_USAGE
+        return Reply(self._message(turn, outcome, usage))
 
     # -- commands
 
-    def _jb_view(self, turn: Turn) -> bool:
-        return turn.is_jb_staff or _in_jb_channel(turn)
-
-    async def _answer(self, turn: Turn, answer: Answer, summary: str) -> None:
-        if answer.message is not None:
-            title, text = answer.message
-            await turn.reply_card(message_card(title, text, kind=answer.kind))
-            return
-        if answer.page is not None:
-            await turn.reply_card(_page_card(answer.page), summary=summary)
-            return
-        for officer in answer.officers:
-            card = current_card(turn.app, officer, with_actions=turn.is_jb_staff)
-            activity_id = await turn.reply_card(card, summary=f"Officer {officer.officer_number}")
-            if turn.is_jb_staff:
-                # later Approve / Extend / readiness changes update this copy too
-                await turn.app.db.commit(
-                    track_ops(
-                        turn.app,
-                        readiness_subject(officer.key),
-                        base_conversation_id(turn.context.activity),
-                        activity_id,
-                        card,
-                        summary=f"Officer {officer.officer_number}",
-                    )
-                )
-
+    @command("status")
     async def status(self, turn: Turn) -> None:
         """/status [judiciary code | officer number]: progress toward readiness, open incidents, failed notices."""
-        answer = status(turn.app, turn.actor.aad_id, turn.is_jb_staff, turn.args, jb_view=self._jb_view(turn))
-        await self._answer(turn, answer, "E-ticket status")
+        outcome = self._status(turn, turn.args)
+        if isinstance(outcome, Reply):
+            await turn.reply_card(outcome.card)
+        elif isinstance(outcome, Listing):
+            await turn.reply(outcome, summary="E-ticket status")
+        elif isinstance(outcome, Officers):
+            await self._officer_cards(turn, outcome.views)
+        else:
+            await turn.reply_card(self._message(turn, outcome, STATUS_USAGE))
 
+    @command("audit", requires=Action.SEE_AUDIT)
     async def audit(self, turn: Turn) -> None:
         """/audit <officer number> (JB staff): the officer's history of actions."""
-        await self._answer(turn, audit_history(turn.app, turn.is_jb_staff, turn.args), "Audit history")
+        outcome = self._audit(turn, turn.args)
+        if isinstance(outcome, Reply):
+            await turn.reply_card(outcome.card)
+        elif isinstance(outcome, Listing):
+            await turn.reply(outcome, summary="Audit history")
+        else:
+            await turn.reply_card(self._message(turn, outcome, AUDIT_USAGE))
 
+    @command("withdraw")
     async def withdraw(self, turn: Turn) -> None:
         """/withdraw <officer number> [judiciary code]: a confirm card (the agency's PoC or JB staff)."""
         words = turn.args.split()
         if not words or len(words) > 2:
-            await turn.reply_card(message_card("Which officer?", WITHDRAW_USAGE, kind="attention" if words else None))
+            kind = "attention" if words else None
+            await turn.reply_card(message_card("Which officer?", WITHDRAW_USAGE, kind=kind))
             return
         if not is_officer_number(words[0]):
-            await turn.reply_card(
-                message_card(
-                    "Which officer?",
-                    (
-                        f'"{words[0][:40]}" is not an officer number: it must be one letter and four digits. {WITHDRAW_USAGE}'
-                    ),
-                    kind="attention",
-                )
-            )
+            text = not_an_officer_number(words[0], WITHDRAW_USAGE)
+            await turn.reply_card(message_card("Which officer?", text, kind="attention"))
             return
         code: str | None = None
         if len(words) == 2:
             if not is_judiciary_code(words[1]):
-                await turn.reply_card(
-                    message_card(
-                        "Which agency?",
-                        (
-                            f'"{words[1][:40]}" is not a Judiciary Code: it must be exactly 4 digits, like 9000. {WITHDRAW_USAGE}'
-                        ),
-                        kind="attention",
-                    )
+                text = (
+                    f'"{words[1][:40]}" is not a Judiciary Code: it must be exactly 4 digits, like 9000. '
+                    f"{WITHDRAW_USAGE}"
                 )
+                await turn.reply_card(message_card("Which agency?", text, kind="attention"))
                 return
             code = parse_judiciary_code(words[1])
-        card = withdraw_request(turn.app, turn.actor, turn.is_jb_staff, parse_officer_number(words[0]), code)
-        await turn.reply_card(card, summary="Withdraw an officer")
+        number = parse_officer_number(words[0])
+        outcome = approval.withdraw_request(turn.app, turn.requester, number, code)
+        if isinstance(outcome, FormOpened) and isinstance(outcome.view, tuple):
+            choices = list(outcome.view)
+            card = withdraw_choice_card(choices) if len(choices) > 1 else withdraw_confirm_card(*choices[0])
+            await turn.reply_card(card, summary="Withdraw an officer")
+        elif isinstance(outcome, Refused):
+            await turn.reply_card(message_card("Not your agency's officer", outcome.who_may, kind="attention"))
+        else:
+            where = f" in the package of Judiciary Code {code}" if code else ""
+            text = (
+                f"Officer number {number} is in no Information Package{where} (or was withdrawn already). "
+                "Type /package to see your agency's officers."
+            )
+            await turn.reply_card(message_card("Officer not found", text, kind="attention"))
+
+    # -- reading the arguments, and the messages of what cannot be shown
+
+    def _status(self, turn: Turn, query: str, page: int = 1) -> Outcome | Reply:
+        words = query.split()
+        if len(words) > 1:
+            text = f"That is more than one argument. {STATUS_USAGE}"
+            return Reply(message_card("Which status?", text, kind="attention"))
+        if not words:
+            return status.status_overview(turn.app, turn.requester, page)
+        word = words[0]
+        if is_judiciary_code(word):
+            return status.agency_status(turn.app, turn.requester, parse_judiciary_code(word), page)
+        if is_officer_number(word):
+            return status.officer_status(turn.app, turn.requester, parse_officer_number(word))
+        text = (
+            f'"{word[:40]}" is neither a Judiciary Code (4 digits, like 9000) nor an officer number (a letter and '
+            f"4 digits, like A1234). {STATUS_USAGE}"
+        )
+        return Reply(message_card("Which status?", text, kind="attention"))
+
+    def _audit(self, turn: Turn, query: str, page: int = 1) -> Outcome | Reply:
+        words = query.split()
+        if len(words) != 1:
+            return Reply(message_card("Which officer?", AUDIT_USAGE, kind="attention" if words else None))
+        if not is_officer_number(words[0]):
+            return Reply(message_card("Which officer?", not_an_officer_number(words[0], AUDIT_USAGE), kind="attention"))
+        return status.audit_history(turn.app, turn.requester, parse_officer_number(words[0]), page)
+
+    def _message(self, turn: Turn, outcome: Outcome, usage: str) -> dict[str, object]:
+        """A /status or /audit outcome that is not a list: why there is nothing to show."""
+        if isinstance(outcome, Refused):
+            if turn.data.get("list") == "audit" or usage == AUDIT_USAGE:
+                return message_card("Not allowed", outcome.who_may, kind="attention")
+            return message_card("Not your agency", f"{outcome.who_may} Type /status to see yours.", kind="attention")
+        if isinstance(outcome, NotFound):
+            if outcome.what == status.NO_AGENCIES:
+                text = (
+                    "/status shows an agency's officers to its Point-of-Contact, and every officer to JB e-ticket "
+                    "staff. You are not the Point-of-Contact of any agency's Information Package; start one with "
+                    "/new-package."
+                )
+                return message_card("Nothing to show", text)
+            if outcome.what == "package":
+                text = f"No Information Package has Judiciary Code {outcome.key}."
+                return message_card("No such package", text, kind="attention")
+            if outcome.what == "officer" and usage == AUDIT_USAGE:
+                text = f"Officer number {outcome.key} is in no Information Package."
+                return message_card("Officer not found", text, kind="attention")
+            if outcome.what == "officer":
+                sees_all = turn.requester.is_staff or turn.requester.in_jb_channel
+                where = "any Information Package" if sees_all else "your agencies' packages"
+                text = f"Officer number {outcome.key} is not in {where}."
+                return message_card("Officer not found", text, kind="attention")
+        return message_card("Nothing to show", usage)
+
+    async def _officer_cards(self, turn: Turn, views: tuple[OfficerView, ...]) -> None:
+        """One card per membership; JB staff get Approve / Extend and later changes update their copy."""
+        for view in views:
+            officer = view.officer
+            content = OfficerCard(view, with_actions=turn.is_jb_staff)
+            summary = f"Officer {officer.officer_number}"
+            activity_id = await turn.reply_card(turn.presenter.content(content), summary=summary)
+            if turn.is_jb_staff:
+                # later Approve / Extend / readiness changes update this copy too
+                subject = readiness_subject(officer.key)
+                changes = turn.app.notifier.track(
+                    subject, turn.place, activity_id, content, summary=summary, now=turn.app.now()
+                )
+                await turn.app.db.commit(changes)

@@ -1,30 +1,32 @@
-"""Wires every command and card action to its handler and builds the bot."""
+"""Collects every command and card action registered on the feature classes and builds the bot."""
 
 from __future__ import annotations
 
 from botbuilder.core import ConversationState
 
 from bot.approval_commands import ApprovalCommands
-from bot.incident_actions import resolve_action
+from bot.incident_actions import IncidentActions
 from bot.package_commands import PackageCommands
-from bot.teams_bot import JbBot, help_command
-from bot.turn import ActionHandler, CommandHandler
+from bot.teams_bot import JbBot
+from bot.turn import Turn, command, routes_of
+from cards.help import help_card
+from presentation.presenter import Presenter
 from services.context import AppContext
-from vocabulary.commands import COMMAND_NAMES
-from vocabulary.verbs import Verb
+from vocabulary.commands import COMMANDS
+
+
+class HelpCommands:
+    """/help."""
+
+    @command("help")
+    async def help(self, turn: Turn) -> None:
+        """Answer with the help card."""
+        await turn.reply_card(help_card(COMMANDS), summary="Help")
 
 
 def build_bot(app: AppContext, conversation_state: ConversationState) -> JbBot:
-    """The bot with its command table and action table."""
-    commands: dict[str, CommandHandler] = {"help": help_command()}
-    actions: dict[Verb, ActionHandler] = {Verb.RESOLVE: resolve_action()}
-    package_features = PackageCommands(conversation_state)
-    commands |= package_features.commands()
-    actions |= package_features.actions()
-    approval_features = ApprovalCommands()
-    commands |= approval_features.commands()
-    actions |= approval_features.actions()
-    unknown = set(commands) - COMMAND_NAMES
-    if unknown:
-        raise ValueError(f"commands missing from vocabulary/commands.py: {sorted(unknown)}")
-    return JbBot(app, conversation_state, commands, actions)
+    """The bot with the commands and card actions of every feature."""
+    commands, actions = routes_of(
+        HelpCommands(), PackageCommands(conversation_state), ApprovalCommands(), IncidentActions()
+    )
+    return JbBot(app, Presenter(app.settings.timezone), conversation_state, commands, actions)

@@ -117,6 +117,7 @@ class OutboxSender:
         max_delay: float = 300.0,
         random_fraction: Callable[[], float] = random.random,
         limiter: RateLimiter | None = None,
+        wakeup: asyncio.Event | None = None,
     ) -> None:
         self._app = app
         self._adapter = adapter
@@ -124,7 +125,7 @@ class OutboxSender:
         self._max_delay = max_delay
         self._random = random_fraction
         self._limiter = limiter or RateLimiter()
-        self._wake = asyncio.Event()
+        self._wake = wakeup or asyncio.Event()  # set by the notifier when it queues something
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._busy: set[str] = set()

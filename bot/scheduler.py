@@ -1,5 +1,6 @@
-"""Re-checks readiness for approval: every officer at start and every hour (readiness changes with time:
-the 7 days pass, an extension ends), and the touched officers right after ticket events and resolutions."""
+"""Re-checks readiness for approval at start and every hour: readiness changes with time (the 7 days
+pass, an extension ends). The officers touched by ticket events and resolutions are re-checked by those
+use cases themselves (``services.tickets``), right after they record."""
 
 from __future__ import annotations
 
@@ -32,29 +33,17 @@ class ReadinessScheduler:
         self.runs = 0
 
     def start(self) -> None:
-        """Start the hourly loop and hook the re-check of touched officers into ticket events."""
-        self._app.after_events.append(self.officers_touched)
+        """Start the hourly loop."""
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="readiness-scheduler")
 
     async def stop(self) -> None:
-        """Stop the loop and unhook; a re-check in progress is cancelled (its commit is all or nothing)."""
-        if self.officers_touched in self._app.after_events:
-            self._app.after_events.remove(self.officers_touched)
+        """Stop the loop; a re-check in progress is cancelled (its commit is all or nothing)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-
-    async def officers_touched(self, officer_keys: set[str]) -> None:
-        """The after-events hook: re-check just these officers (never fails the request that recorded the events)."""
-        if not officer_keys:
-            return
-        try:
-            await self._recheck(self._app, officer_keys)
-        except StorageError as error:
-            logger.warning("readiness re-check after events failed: %s", type(error).__name__)
 
     async def run_once(self) -> None:
         """Re-check every officer once; a failure is logged and the next round tries again."""

@@ -1,9 +1,14 @@
-"""The Teams activity handler: routes messages by command table and card actions by verb."""
+"""The Teams activity handler: routes messages by command table and card actions by verb.
+
+Every command's scopes (vocabulary/commands.py) and required policy action (``@command(requires=)``)
+are enforced here, once, before its handler runs. A card action's handler returns a use case's
+outcome (drawn by the presenter; a ``Done`` updates the pressed message for everyone) or a ``Reply``.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -12,18 +17,32 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot import router
 from bot.conversations import base_conversation_id, remember, tenant_of
-from bot.turn import ActionHandler, CommandHandler, Turn, card_activity, invoke_card_response, storage_failure_card
+from bot.turn import (
+    ActionHandler,
+    Card,
+    CommandRoute,
+    Reply,
+    Turn,
+    card_activity,
+    invoke_card_response,
+    storage_failure_card,
+)
 from cards.common import message_card
-from cards.help import help_card, welcome_card
+from cards.help import channel_only_card, help_card, one_to_one_card, welcome_card
+from domain.policy import who_may
+from presentation.presenter import Presenter
+from services.access import allowed
 from services.context import AppContext
+from services.outcomes import Done, Refused
 from storage.errors import StorageError
-from vocabulary.commands import COMMANDS
+from vocabulary.commands import COMMANDS, CommandInfo
 from vocabulary.verbs import Verb
 
 logger = logging.getLogger(__name__)
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
-VERBS = frozenset(verb.value for verb in Verb)
+TEAMS_SCOPE = {"personal": "personal", "groupChat": "groupChat", "channel": "team"}
+"""Teams' app-manifest scope of each conversation type."""
 
 
 class JbBot(ActivityHandler):
@@ -32,25 +51,31 @@ class JbBot(ActivityHandler):
     def __init__(
         self,
         app: AppContext,
+        presenter: Presenter,
         conversation_state: ConversationState,
-        commands: Mapping[str, CommandHandler],
+        commands: Mapping[str, CommandRoute],
         actions: Mapping[Verb, ActionHandler],
     ) -> None:
         self._app = app
+        self._presenter = presenter
         self._conversation_state = conversation_state
         self._commands = dict(commands)
         self._actions = dict(actions)
+        self._catalog: dict[str, CommandInfo] = {info.name: info for info in COMMANDS}
+        self._verbs: dict[str, Verb] = {verb.value: verb for verb in Verb}
+        unlisted = set(self._commands) - set(self._catalog)
+        if unlisted:
+            raise ValueError(f"commands missing from vocabulary/commands.py: {sorted(unlisted)}")
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """Refuse other tenants, remember the conversation, handle the activity, then save state once."""
         activity = turn_context.activity
-        allowed = self._app.settings.allowed_tenants
-        if allowed and tenant_of(activity) not in allowed:
+        allowed_tenants = self._app.settings.allowed_tenants
+        if allowed_tenants and tenant_of(activity) not in allowed_tenants:
             logger.warning("refused activity type=%s from a tenant outside ALLOWED_TENANTS", activity.type)
             if activity.type == ActivityTypes.invoke:
-                await turn_context.send_activity(
-                    Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=int(HTTPStatus.FORBIDDEN)))
-                )
+                forbidden = InvokeResponse(status=int(HTTPStatus.FORBIDDEN))
+                await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=forbidden))
             return
         try:
             await remember(activity, self._app.db.conversations)
@@ -63,11 +88,15 @@ class JbBot(ActivityHandler):
             logger.warning("conversation state not saved: %s", type(error).__name__)
             card = storage_failure_card(error)
             if activity.type == ActivityTypes.invoke:
-                await turn_context.send_activity(
-                    Activity(type=ActivityTypes.invoke_response, value=invoke_card_response(card))
-                )
+                response = Activity(type=ActivityTypes.invoke_response, value=invoke_card_response(card))
+                await turn_context.send_activity(response)
             else:
                 await turn_context.send_activity(card_activity(card))
+
+    def _turn(
+        self, turn_context: TurnContext, *, args: str = "", data: dict[str, Any] | None = None, verb: Verb | None = None
+    ) -> Turn:
+        return Turn(turn_context, self._app, self._presenter, args=args, data=data or {}, verb=verb)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         """Look the first word up in the command table; anything else gets the help card."""
@@ -75,23 +104,35 @@ class JbBot(ActivityHandler):
         parsed = router.parse(activity.text)
         if parsed is None:
             if activity.value is not None:
-                await turn_context.send_activity(
-                    card_activity(
-                        message_card(
-                            "That card is out of date", "Type /help to see what I can do, or start the step again."
-                        )
-                    )
+                stale = message_card(
+                    "That card is out of date", "Type /help to see what I can do, or start the step again."
                 )
+                await turn_context.send_activity(card_activity(stale))
                 return
             await turn_context.send_activity(card_activity(help_card(COMMANDS)))
             return
-        handler = self._commands.get(parsed.name)
-        if handler is None:
+        route = self._commands.get(parsed.name)
+        if route is None:
             logger.info("unknown command in conversation=%s", activity.conversation.id)
             await turn_context.send_activity(card_activity(help_card(COMMANDS, not_understood=parsed.name)))
             return
         logger.info("command=%s conversation=%s", parsed.name, activity.conversation.id)
-        await self._guarded(turn_context, handler(Turn(turn_context, self._app, args=parsed.args)))
+        turn = self._turn(turn_context, args=parsed.args)
+        await self._guarded(turn_context, self._run_command(turn, parsed.name, route))
+
+    async def _run_command(self, turn: Turn, name: str, route: CommandRoute) -> None:
+        """Enforce the command's scopes and requirement, then run its handler."""
+        info = self._catalog[name]
+        if TEAMS_SCOPE[turn.scope] not in info.scopes:
+            if info.scopes == ("personal",):
+                await turn.reply_card(one_to_one_card(self._app.settings.app_id), summary="Open a 1:1 chat")
+            else:
+                await turn.reply_card(channel_only_card())
+            return
+        if route.requires is not None and not allowed(self._app, turn.requester, route.requires):
+            await turn.reply_card(message_card("Not allowed", who_may(route.requires), kind="attention"))
+            return
+        await route.handler(turn)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         """Welcome card the first time the bot is added to a chat or team (not again on a re-install)."""
@@ -119,25 +160,31 @@ class JbBot(ActivityHandler):
         action = value.get("action") if isinstance(value.get("action"), dict) else {}
         data = action.get("data") if isinstance(action.get("data"), dict) else {}
         raw_verb = action.get("verb")
-        verb = Verb(raw_verb) if isinstance(raw_verb, str) and raw_verb in VERBS else None
+        verb = self._verbs.get(raw_verb) if isinstance(raw_verb, str) else None
         handler = self._actions.get(verb) if verb is not None else None
         if verb is None or handler is None:
             logger.info("card verb not in use in conversation=%s", activity.conversation.id)
-            return invoke_card_response(
-                message_card("This button is no longer in use", "Type /help to see what I can do now.")
-            )
-        logger.info("card action verb=%s conversation=%s", verb.value, activity.conversation.id)
-        turn = Turn(turn_context, self._app, data=data)
+            gone = message_card("This button is no longer in use", "Type /help to see what I can do now.")
+            return invoke_card_response(gone)
+        turn = self._turn(turn_context, data=dict(data or {}), verb=verb)
         try:
             result = await handler(turn)
         except StorageError as error:
             logger.warning("card action verb=%s failed in storage: %s", verb.value, type(error).__name__)
             return invoke_card_response(storage_failure_card(error))
-        if result.update_message and activity.reply_to_id:
-            await self._update_message(turn_context, activity.reply_to_id, result.card)
-        return invoke_card_response(result.card)
+        if isinstance(result, Reply):
+            card, changed = result.card, result.update_message
+        else:
+            card, changed = self._presenter.card(result), isinstance(result, Done)
+        outcome = type(result).__name__
+        logger.info("card action verb=%s outcome=%s conversation=%s", verb.value, outcome, activity.conversation.id)
+        if isinstance(result, Refused):
+            logger.info("refused press verb=%s conversation=%s", verb.value, activity.conversation.id)
+        if changed and activity.reply_to_id:
+            await self._update_message(turn_context, activity.reply_to_id, card)
+        return invoke_card_response(card)
 
-    async def _update_message(self, turn_context: TurnContext, message_id: str, card: dict[str, Any]) -> None:
+    async def _update_message(self, turn_context: TurnContext, message_id: str, card: Card) -> None:
         """Replace the card message for everyone in the conversation."""
         update = card_activity(card)
         update.id = message_id
@@ -146,20 +193,10 @@ class JbBot(ActivityHandler):
         except Exception:  # the press already succeeded; a failed cosmetic update must not undo it
             logger.exception("could not update message=%s", message_id)
 
-    async def _guarded(self, turn_context: TurnContext, work: Any) -> None:
+    async def _guarded(self, turn_context: TurnContext, work: Awaitable[None]) -> None:
         """Run a command; a storage failure becomes a clear message and nothing is changed."""
         try:
             await work
         except StorageError as error:
             logger.warning("command failed in storage: %s", type(error).__name__)
             await turn_context.send_activity(card_activity(storage_failure_card(error)))
-
-
-def help_command() -> CommandHandler:
-    """The /help command."""
-
-    async def handle(turn: Turn) -> None:
-        """Answer with the help card."""
-        await turn.reply_card(help_card(COMMANDS), summary="Help")
-
-    return handle

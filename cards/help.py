@@ -66,3 +66,31 @@ def welcome_card(commands: Sequence[CommandInfo], *, scope: str) -> dict[str, An
         )
     body = [*heading("Welcome to the JB e-Ticket Bot"), paragraph(PURPOSE), paragraph(start), _command_table(commands)]
     return render(body)
+
+
+def one_to_one_card(app_id: str) -> dict[str, Any]:
+    """How to open the 1:1 chat with the bot (the wizards run there, not in channels)."""
+    text = (
+        "The Information Package is filled in privately, in your 1:1 chat with me. Open it from my name "
+        "(JB e-Ticket Bot): select it and choose Chat, or search for JB e-Ticket Bot under Chat, then type the "
+        "command there."
+    )
+    card = render([*heading("Let's continue in a 1:1 chat"), paragraph(text)])
+    if app_id:
+        card["actions"] = [
+            {
+                "type": "Action.OpenUrl",
+                "title": "Open a 1:1 chat",
+                "url": f"https://teams.microsoft.com/l/chat/0/0?users=28:{app_id}",
+            }
+        ]
+    return card
+
+
+def channel_only_card() -> dict[str, Any]:
+    """A channel command typed in a 1:1 chat: where to type it instead."""
+    text = (
+        "/subscribe sends alerts to a team channel or group chat. Add me to the channel, then type "
+        "@JB e-Ticket Bot /subscribe <judiciary code> there (JB staff: /subscribe jb in the JB channel)."
+    )
+    return render([*heading("Use this in a channel"), paragraph(text)])

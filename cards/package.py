@@ -19,6 +19,7 @@ from cards.base import execute, facts, field_error, heading, notice, paragraph, 
 from domain.calendar import format_date, format_instant
 from domain.records import Officer, OfficerState, Package, Stamp
 from domain.validation import AGENCY_FIELDS, FIELD_RULES, OFFICER_FIELDS
+from domain.views import page_count
 from vocabulary.verbs import Verb
 
 JB_EMAIL = "JUD-eTicket@vermont.gov"
@@ -582,7 +583,7 @@ def review_card(
         )
     body.append(_section(AGENCY_SECTION, frame, "agency" if agency_editable else None))
     body.append(agency_facts(agency))
-    pages = max(1, -(-len(officers) // REVIEW_PAGE_SIZE))
+    pages = page_count(len(officers), REVIEW_PAGE_SIZE)
     page = min(max(page, 0), pages - 1)
     shown = officers[page * REVIEW_PAGE_SIZE : (page + 1) * REVIEW_PAGE_SIZE]
     label = OFFICER_SECTION if new_package else f"{OFFICER_SECTION}: officers to add"

@@ -4,10 +4,8 @@ approval notice to the PoC, and withdrawing an officer."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from adaptive_cards import card as ac
 
@@ -16,20 +14,10 @@ from domain.calendar import format_date, format_instant
 from domain.readiness import ConditionKey, Readiness
 from domain.records import Officer, OfficerState, Package
 from domain.validation import REASON_MAX
+from domain.views import OfficerView, agency_name
 from vocabulary.verbs import Verb
 
 SOP_LINE = "JB e-ticket approval (SOP 6.6)"
-
-
-@dataclass(frozen=True)
-class OfficerView:
-    """What a readiness card shows about one officer membership."""
-
-    officer: Officer
-    package: Package | None
-    readiness: Readiness
-    incidents_total: int
-    tz: ZoneInfo
 
 
 def officer_ids(officer: Officer) -> dict[str, str]:
@@ -44,9 +32,7 @@ def officer_text(officer: Officer) -> str:
 
 def agency_text(officer: Officer, package: Package | None) -> str:
     """ "Williston Police Department (9000)"."""
-    if package is None:
-        return f"Judiciary Code {officer.judiciary_code}"
-    return f"{package.agency.agency_name} ({officer.judiciary_code})"
+    return agency_name(package, officer.judiciary_code)
 
 
 def _date_or_dash(value: date | None) -> str:

@@ -2,51 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from adaptive_cards import card as ac
 
 from cards.base import execute, heading, paragraph, render
+from domain.views import ListPage, Row
 from vocabulary.verbs import Verb
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of a list: its section, a bold title and a detail line; ``tone`` colours the detail."""
-
-    section: str
-    title: str
-    detail: str
-    tone: str = "default"  # "default" | "good" | "attention" | "warning"
-
-
-@dataclass(frozen=True)
-class ListPage:
-    """One page of a list (1-based ``page``); ``query`` repeats the command's argument for the page buttons."""
-
-    list_name: str  # "status" | "audit"
-    title: str
-    subtitle: str
-    rows: tuple[Row, ...]
-    page: int
-    pages: int
-    total: int
-    query: str
-    empty_text: str
-
-
-def paginate(
-    list_name: str, title: str, subtitle: str, rows: list[Row], page: int, size: int, query: str, empty_text: str
-) -> ListPage:
-    """Cut ``rows`` into pages of ``size`` and return page ``page`` (clamped into range)."""
-    pages = max(1, -(-len(rows) // size))
-    page = min(max(1, page), pages)
-    start = (page - 1) * size
-    return ListPage(
-        list_name, title, subtitle, tuple(rows[start : start + size]), page, pages, len(rows), query, empty_text
-    )
-
 
 TONE_COLOURS = {"good": "Good", "attention": "Attention", "warning": "Warning"}
 

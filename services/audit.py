@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.records import Actor, AuditEntry
+from domain.records import Actor, AuditEntry, Officer
 from services.context import AppContext, new_id
-from storage.engine import Op
+from services.ports import Change
+
+
+def officer_target(officer: Officer) -> str:
+    """The audit target of an officer's membership, ``officer:<judiciary code>:<officer number>``."""
+    return f"officer:{officer.key}"
 
 
 def audit_op(
@@ -16,7 +21,7 @@ def audit_op(
     target: str,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> Op:
-    """The op that appends one audit entry (target like ``officer:9000:A1234`` or ``package:9000``)."""
+) -> Change:
+    """The change that appends one audit entry (target like ``officer:9000:A1234`` or ``package:9000``)."""
     entry = AuditEntry(id=new_id(), at=app.now(), actor=actor, action=action, target=target, before=before, after=after)
     return app.db.audit.put(entry)

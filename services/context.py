@@ -1,14 +1,15 @@
-"""What every use case needs: settings, the database and the clock."""
+"""What every use case needs: settings, the database, the notifier and the clock; and the one way to commit."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from services.notices import CopiesUpdate, Notice
+from services.ports import Change, Database, Notifier
 from settings import Settings
-from storage.repositories import Database
 
 
 def utc_now() -> datetime:
@@ -17,23 +18,18 @@ def utc_now() -> datetime:
 
 
 def new_id() -> str:
-    """A short unique id for records (incidents, notices, audit entries)."""
+    """A short unique id for records (incidents, audit entries, wizards)."""
     return uuid.uuid4().hex[:16]
 
 
 @dataclass
 class AppContext:
-    """The shared objects of one running bot; built once in app.py's composition root.
-
-    ``wake_outbox`` is called after notices are queued; ``after_events`` hooks run with the
-    officer keys (``<judiciary code>:<officer number>``) whose tickets or incidents changed.
-    """
+    """The shared objects of one running bot, built once in app.py's composition root."""
 
     settings: Settings
     db: Database
+    notifier: Notifier
     clock: Callable[[], datetime] = field(default=utc_now)
-    wake_outbox: Callable[[], None] = field(default=lambda: None)
-    after_events: list[Callable[[set[str]], Awaitable[None]]] = field(default_factory=list)
 
     def now(self) -> datetime:
         """The current instant (from the injectable clock)."""
@@ -42,3 +38,21 @@ class AppContext:
     def today(self) -> date:
         """Today on the court's calendar (TIMEZONE), never the server's zone."""
         return self.now().astimezone(self.settings.timezone).date()
+
+    async def commit(
+        self,
+        changes: Iterable[Change],
+        notices: Sequence[Notice] = (),
+        updates: Sequence[CopiesUpdate] = (),
+        *,
+        shown: str | None = None,
+    ) -> None:
+        """Make a use case's changes durable in one atomic write, with the outbox entries of its notices.
+
+        Raises ``StorageUnavailable`` (nothing kept, nothing queued). ``shown`` is the edge's opaque
+        token for a copy of a card already brought up to date in the turn.
+        """
+        queued = self.notifier.changes_for(notices, updates, now=self.now(), shown=shown)
+        await self.db.commit([*changes, *queued])
+        if queued:
+            self.notifier.wake()

@@ -1,23 +1,16 @@
-"""Notices: who gets told what. Every notice is stored in the outbox before anything is sent.
+"""Notices as data: who a use case wants told, what about, and which copies of a card must change.
 
-Audiences are resolved to conversations when the notice is queued:
-- the JB: the conversation marked by ``/subscribe jb``; until one exists, each JB staff member's 1:1 chat;
-- an agency: the channel subscribed with ``/subscribe <judiciary code>`` (none: nothing is queued);
-- a person: their 1:1 chat with the bot (none known: nothing is queued).
+A use case returns these beside its own changes; the notifier (``presentation.notifier``) turns
+them into outbox entries committed in the same atomic write, so a notice is never lost and never
+sent for a change that was not kept. Nothing here knows of cards, Teams or conversations.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
-from services.context import AppContext, new_id
-from storage.engine import Op
-from storage.repositories import Notice, SubscriptionRepository
-
-logger = logging.getLogger(__name__)
+from domain.records import Officer, Package, Stamp
+from domain.views import IncidentView, OfficerView, PackageView
 
 
 @dataclass(frozen=True)
@@ -29,7 +22,7 @@ class Audience:
 
     @classmethod
     def jb(cls) -> Audience:
-        """The JB e-ticket staff."""
+        """The JB e-ticket staff: the JB channel, or each staff member's 1:1 chat until it exists."""
         return cls("jb")
 
     @classmethod
@@ -43,109 +36,124 @@ class Audience:
         return cls("person", aad_id.lower())
 
 
-def conversations_for(app: AppContext, audience: Audience) -> list[str]:
-    """The conversation ids an audience is reached at now (may be empty)."""
-    db = app.db
-    if audience.kind == "jb":
-        channel = db.subscriptions.conversation_for(SubscriptionRepository.JB)
-        if channel is not None:
-            return [channel]
-        chats = [db.conversations.personal_chat_of(staff) for staff in sorted(app.settings.jb_staff_ids)]
-        return [chat.conversation_id for chat in chats if chat is not None]
-    if audience.kind == "agency":
-        channel = db.subscriptions.conversation_for(audience.key)
-        return [channel] if channel is not None else []
-    chat = db.conversations.personal_chat_of(audience.key)
-    return [chat.conversation_id] if chat is not None else []
+# ---- what a notice is about (the presenter draws each as a card) -------------------------------------
 
 
-def notice_ops(
-    app: AppContext,
-    audiences: Iterable[Audience],
-    card: dict[str, Any],
-    *,
-    summary: str,
-    subject: str | None = None,
-    exclude: Iterable[str] = (),
-) -> list[Op]:
-    """Ops that queue one copy of the card to each distinct conversation of the audiences.
+@dataclass(frozen=True)
+class OfficerCard:
+    """An officer's readiness card as it stands (with Approve / Extend monitoring while in monitoring)."""
 
-    ``exclude`` lists conversations that already show the card (e.g. the one where a button was pressed).
-    """
-    seen = set(exclude)
-    ops: list[Op] = []
-    now = app.now()
-    for audience in audiences:
-        targets = conversations_for(app, audience)
-        if not targets:
-            logger.info(
-                "no conversation known for audience kind=%s; notice subject=%s not queued", audience.kind, subject
-            )
-        for conversation_id in targets:
-            if conversation_id in seen:
-                continue
-            seen.add(conversation_id)
-            notice = Notice(
-                id=new_id(),
-                seq=app.db.outbox.next_seq(),
-                conversation_id=conversation_id,
-                card=card,
-                created_at=now,
-                summary=summary,
-                subject=subject,
-                next_attempt_at=now,
-            )
-            ops.append(app.db.outbox.put(notice))
-    return ops
+    view: OfficerView
+    with_actions: bool = True
 
 
-def update_ops(app: AppContext, subject: str, card: dict[str, Any], *, exclude_activity: str | None = None) -> list[Op]:
-    """Ops that bring every copy of one alert or card up to date.
+@dataclass(frozen=True)
+class ApprovalNotice:
+    """The PoC is told an officer is approved (SOP 6.6)."""
 
-    A copy still waiting in the outbox gets the new card before it leaves; a delivered copy gets
-    an update notice for its message; ``exclude_activity`` is a message already updated in the turn.
-    """
-    ops: list[Op] = []
-    now = app.now()
-    for notice in app.db.outbox.of_subject(subject):
-        if notice.action != "send":
-            continue
-        if notice.status == "pending":
-            ops.append(app.db.outbox.put(replace(notice, card=card)))
-        elif notice.status == "sent" and notice.activity_id and notice.activity_id != exclude_activity:
-            update = Notice(
-                id=new_id(),
-                seq=app.db.outbox.next_seq(),
-                conversation_id=notice.conversation_id,
-                card=card,
-                created_at=now,
-                action="update",
-                summary=notice.summary,
-                subject=None,
-                activity_id=notice.activity_id,
-                next_attempt_at=now,
-            )
-            ops.append(app.db.outbox.put(update))
-    return ops
+    view: OfficerView
 
 
-def track_ops(
-    app: AppContext, subject: str, conversation_id: str, activity_id: str | None, card: dict[str, Any], *, summary: str
-) -> list[Op]:
-    """Ops that remember a card the bot sent in-turn (not via the outbox) so later updates reach it too."""
-    if not activity_id:
-        return []
-    now = app.now()
-    notice = Notice(
-        id=new_id(),
-        seq=app.db.outbox.next_seq(),
-        conversation_id=conversation_id,
-        card=card,
-        created_at=now,
-        summary=summary,
-        subject=subject,
-        status="sent",
-        activity_id=activity_id,
-        finished_at=now,
-    )
-    return [app.db.outbox.put(notice)]
+@dataclass(frozen=True)
+class WithdrawnNotice:
+    """An officer was withdrawn from an agency's package."""
+
+    view: OfficerView
+
+
+@dataclass(frozen=True)
+class IncidentAlert:
+    """The alert of one incident, open (Mark resolved) or closed (who and when)."""
+
+    view: IncidentView
+
+
+@dataclass(frozen=True)
+class PackageForJb:
+    """A submitted Information Package as the JB sees it, with Acknowledge until acknowledged."""
+
+    view: PackageView
+
+
+@dataclass(frozen=True)
+class OfficersAdded:
+    """Officers added to an existing package, for the JB."""
+
+    package: Package
+    added: tuple[Officer, ...]
+    by: Stamp
+
+
+@dataclass(frozen=True)
+class Acknowledgment:
+    """The PoC is told the JB acknowledged the package (SOP 6.3)."""
+
+    package: Package
+    by: Stamp
+
+
+@dataclass(frozen=True)
+class PackageCopy:
+    """The package like Chart 1, with a title and an opening sentence (the PoC's digital copy)."""
+
+    view: PackageView
+    title: str
+    intro: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """A short titled message."""
+
+    title: str
+    text: str
+
+
+Content = (
+    OfficerCard
+    | ApprovalNotice
+    | WithdrawnNotice
+    | IncidentAlert
+    | PackageForJb
+    | OfficersAdded
+    | Acknowledgment
+    | PackageCopy
+    | Message
+)
+"""Everything a notice or a card update can be about."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A new message to each distinct conversation of the audiences; ``subject`` ties its copies together."""
+
+    audiences: tuple[Audience, ...]
+    content: Content
+    summary: str
+    subject: str | None = None
+
+
+@dataclass(frozen=True)
+class CopiesUpdate:
+    """Every copy of the card about ``subject`` (queued or delivered) shows ``content`` from now on."""
+
+    subject: str
+    content: Content
+
+
+# ---- subjects: what ties the copies of one card together ---------------------------------------------
+
+
+def readiness_subject(officer_key: str) -> str:
+    """The copies of one officer's readiness card."""
+    return f"readiness:{officer_key}"
+
+
+def incident_subject(incident_id: str) -> str:
+    """The copies of one incident's alert."""
+    return f"incident:{incident_id}"
+
+
+def package_subject(judiciary_code: str) -> str:
+    """The copies of the JB's card of one package."""
+    return f"package:{judiciary_code}"

@@ -2,50 +2,32 @@
 
 A PoC sees their own agencies; JB staff (and the JB channel, where court operations staff and DPS
 read) see every officer in monitoring with the ready ones first, open incidents and failed notices.
-No botbuilder imports.
+Use cases return outcomes (a ``Listing`` page, ``Officers``, ``Refused``, ``NotFound``).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from cards.status import ListPage, Row, paginate
 from domain.calendar import format_date, format_instant
 from domain.incidents import incident_text
+from domain.policy import Action, Requester, who_may
 from domain.readiness import ConditionKey, Readiness
-from domain.records import AuditEntry, Incident, Officer, OfficerState, Package, instant_from_str
-from domain.validation import is_judiciary_code, is_officer_number, parse_judiciary_code, parse_officer_number
-from services.approval import assess
+from domain.records import AuditEntry, Incident, Officer, OfficerState, Package
+from domain.views import ListPage, Row, agency_name, paginate
+from services.access import allowed
+from services.approval import assess, view_of
 from services.context import AppContext
+from services.outcomes import Listing, NotFound, Officers, Outcome, Refused
 
 STATUS_PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 15
 VALUE_MAX = 80
 CHANGE_MAX = 600
 
-USAGE = "Type /status, /status <judiciary code> (like 9000) or /status <officer number> (like A1234)."
-AUDIT_USAGE = "Type /audit <officer number>, like /audit A1234."
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What a /status or /audit query answers: a page, officers' own cards, or a message (title, text)."""
-
-    page: ListPage | None = None
-    officers: tuple[Officer, ...] = ()
-    message: tuple[str, str] | None = None
-    kind: str | None = None
-    packages: dict[str, Package] = field(default_factory=dict)
-
-
 # ---- rows -------------------------------------------------------------------------------------------
-
-
-def agency_name(package: Package | None, judiciary_code: str) -> str:
-    """ "Williston Police Department (9000)", or the code alone when no package is stored."""
-    return f"{package.agency.agency_name} ({judiciary_code})" if package else f"Judiciary Code {judiciary_code}"
 
 
 def progress_text(readiness: Readiness) -> str:
@@ -119,65 +101,53 @@ def failed_notice_rows(app: AppContext) -> list[Row]:
 
 # ---- /status ----------------------------------------------------------------------------------------
 
+NO_AGENCIES = "agencies"
+"""``NotFound`` of a person who is neither JB staff nor any agency's Point-of-Contact."""
 
-def status(app: AppContext, aad_id: str, is_staff: bool, query: str, *, jb_view: bool, page: int = 1) -> Answer:
-    """The answer to /status [judiciary code | officer number] for this person (``jb_view``: staff or the JB channel)."""
-    db = app.db
-    words = query.split()
-    own = {package.judiciary_code: package for package in db.packages.for_poc(aad_id)} if aad_id else {}
-    if not jb_view and not own:
-        return Answer(
-            message=(
-                "Nothing to show",
-                (
-                    "/status shows an agency's officers to its Point-of-Contact, and every officer to JB e-ticket staff. You are "
-                    "not the Point-of-Contact of any agency's Information Package; start one with /new-package."
-                ),
-            )
-        )
-    if len(words) > 1:
-        return Answer(message=("Which status?", f"That is more than one argument. {USAGE}"), kind="attention")
-    if not words:
-        return Answer(page=_jb_overview(app, page) if jb_view else _poc_overview(app, own, page))
-    word = words[0]
-    if is_judiciary_code(word):
-        code = parse_judiciary_code(word)
-        package = db.packages.get(code)
-        if not jb_view and code not in own:
-            return Answer(
-                message=(
-                    "Not your agency",
-                    (
-                        f"You can see the status of your own agencies only, and Judiciary Code {code} is not one of them. "
-                        "Type /status to see yours."
-                    ),
-                ),
-                kind="attention",
-            )
-        if package is None:
-            return Answer(
-                message=("No such package", f"No Information Package has Judiciary Code {code}."), kind="attention"
-            )
-        return Answer(page=_agency_page(app, package, page, query=code))
-    if is_officer_number(word):
-        number = parse_officer_number(word)
-        memberships = [o for o in db.officers.by_number(number) if jb_view or o.judiciary_code in own]
-        if not memberships:
-            where = "any Information Package" if jb_view else "your agencies' packages"
-            return Answer(
-                message=("Officer not found", f"Officer number {number} is not in {where}."), kind="attention"
-            )
-        return Answer(officers=tuple(memberships))
-    return Answer(
-        message=(
-            "Which status?",
-            (
-                f'"{word[:40]}" is neither a Judiciary Code (4 digits, like 9000) nor an officer number (a letter and '
-                f"4 digits, like A1234). {USAGE}"
-            ),
-        ),
-        kind="attention",
-    )
+
+def _own(app: AppContext, requester: Requester) -> dict[str, Package]:
+    if not requester.aad_id:
+        return {}
+    return {package.judiciary_code: package for package in app.db.packages.for_poc(requester.aad_id)}
+
+
+def _sees_all(app: AppContext, requester: Requester) -> bool:
+    return allowed(app, requester, Action.SEE_ALL_STATUS)
+
+
+def status_overview(app: AppContext, requester: Requester, page: int = 1) -> Outcome:
+    """/status: every officer in monitoring for JB staff and the JB channel; a PoC's own agencies otherwise."""
+    if _sees_all(app, requester):
+        return Listing(_jb_overview(app, page))
+    own = _own(app, requester)
+    if not own:
+        return NotFound(NO_AGENCIES)
+    return Listing(_poc_overview(app, own, page))
+
+
+def agency_status(app: AppContext, requester: Requester, judiciary_code: str, page: int = 1) -> Outcome:
+    """/status <judiciary code>: that agency's officers and open incidents."""
+    package = app.db.packages.get(judiciary_code)
+    if not _sees_all(app, requester):
+        if not _own(app, requester):
+            return NotFound(NO_AGENCIES)
+        if package is None or not allowed(app, requester, Action.SEE_AGENCY_STATUS, package):
+            return Refused(who_may(Action.SEE_AGENCY_STATUS))
+    if package is None:
+        return NotFound("package", judiciary_code)
+    return Listing(_agency_page(app, package, page, query=judiciary_code))
+
+
+def officer_status(app: AppContext, requester: Requester, officer_number: str) -> Outcome:
+    """/status <officer number>: one card per membership the person may see."""
+    sees_all = _sees_all(app, requester)
+    own = _own(app, requester)
+    if not sees_all and not own:
+        return NotFound(NO_AGENCIES)
+    memberships = [o for o in app.db.officers.by_number(officer_number) if sees_all or o.judiciary_code in own]
+    if not memberships:
+        return NotFound("officer", officer_number)
+    return Officers(tuple(view_of(app, officer) for officer in memberships))
 
 
 def _jb_overview(app: AppContext, page: int) -> ListPage:
@@ -197,8 +167,7 @@ def _jb_overview(app: AppContext, page: int) -> ListPage:
     rows = ready_rows + other_rows + incidents + failed
     subtitle = (
         f"{len(ready_rows) + len(other_rows)} in monitoring, {len(ready_rows)} ready for approval · "
-        f"{len(incidents)} open incident{'s' if len(incidents) != 1 else ''} · "
-        f"{len(failed)} failed notice{'s' if len(failed) != 1 else ''}"
+        f"{plural(len(incidents), 'open incident')} · {plural(len(failed), 'failed notice')}"
     )
     return paginate(
         "status",
@@ -219,7 +188,8 @@ def _poc_overview(app: AppContext, own: dict[str, Package], page: int) -> ListPa
         section = agency_name(package, code)
         rows += [officer_row(app, officer, package, section) for officer in app.db.officers.of_agency(code)]
         incidents += [incident_row(app, incident) for incident in app.db.incidents.open(code)]
-    subtitle = f"{len(own)} agenc{'ies' if len(own) != 1 else 'y'} · {len(incidents)} open incident{'s' if len(incidents) != 1 else ''}"
+    agencies = f"{len(own)} agenc{'ies' if len(own) != 1 else 'y'}"
+    subtitle = f"{agencies} · {plural(len(incidents), 'open incident')}"
     return paginate(
         "status",
         "Your officers' e-ticket status",
@@ -237,7 +207,7 @@ def _agency_page(app: AppContext, package: Package, page: int, *, query: str) ->
     section = agency_name(package, code)
     rows = [officer_row(app, officer, package, section) for officer in app.db.officers.of_agency(code)]
     incidents = [incident_row(app, incident) for incident in app.db.incidents.open(code)]
-    subtitle = f"{len(rows)} officer{'s' if len(rows) != 1 else ''} · {len(incidents)} open incident{'s' if len(incidents) != 1 else ''}"
+    subtitle = f"{plural(len(rows), 'officer')} · {plural(len(incidents), 'open incident')}"
     return paginate(
         "status",
         f"E-ticket status of {package.agency.agency_name}",
@@ -248,6 +218,11 @@ def _agency_page(app: AppContext, package: Package, page: int, *, query: str) ->
         query,
         "This Information Package has no officers yet.",
     )
+
+
+def plural(count: int, noun: str) -> str:
+    """ "1 open incident", "3 open incidents"."""
+    return f"{count} {noun}{'s' if count != 1 else ''}"
 
 
 # ---- /audit -----------------------------------------------------------------------------------------
@@ -280,7 +255,7 @@ def _value_text(value: Any, app: AppContext) -> str:
     if isinstance(value, dict) and set(value) >= {"actor", "at"} and isinstance(value.get("actor"), dict):
         name = value["actor"].get("name") or value["actor"].get("aad_id", "")
         try:
-            when = format_instant(instant_from_str(value["at"]), app.settings.timezone)  # type: ignore[arg-type]
+            when = format_instant(datetime.fromisoformat(value["at"]), app.settings.timezone)
         except (TypeError, ValueError):
             when = str(value["at"])
         return f"{name}, {when}"
@@ -306,33 +281,18 @@ def change_text(entry: AuditEntry, app: AppContext) -> str:
     return text if len(text) <= CHANGE_MAX else text[: CHANGE_MAX - 1] + "…"
 
 
-def audit_history(app: AppContext, is_staff: bool, query: str, page: int = 1) -> Answer:
-    """/audit <officer number> (JB staff): every audit entry of every membership of that officer number, oldest first."""
-    if not is_staff:
-        return Answer(
-            message=("Not allowed", "Only JB e-ticket staff can see an officer's audit history."), kind="attention"
-        )
-    words = query.split()
-    if len(words) != 1:
-        return Answer(message=("Which officer?", AUDIT_USAGE), kind="attention" if words else None)
-    if not is_officer_number(words[0]):
-        return Answer(
-            message=(
-                "Which officer?",
-                (f'"{words[0][:40]}" is not an officer number: it must be one letter and four digits. {AUDIT_USAGE}'),
-            ),
-            kind="attention",
-        )
-    number = parse_officer_number(words[0])
+def audit_history(app: AppContext, requester: Requester, officer_number: str, page: int = 1) -> Outcome:
+    """/audit <officer number> (JB staff): every audit entry of every membership of that number, oldest first."""
+    if not allowed(app, requester, Action.SEE_AUDIT):
+        return Refused(who_may(Action.SEE_AUDIT))
+    number = officer_number
     memberships = app.db.officers.by_number(number)
     codes = sorted({officer.judiciary_code for officer in memberships})
     entries: list[AuditEntry] = []
     for code in codes:
         entries += app.db.audit.of_target(f"officer:{code}:{number}")
     if not memberships and not entries:
-        return Answer(
-            message=("Officer not found", f"Officer number {number} is in no Information Package."), kind="attention"
-        )
+        return NotFound("officer", number)
     entries.sort(key=lambda entry: entry.at)
     tz = app.settings.timezone
     rows = []
@@ -345,8 +305,8 @@ def audit_history(app: AppContext, is_staff: bool, query: str, page: int = 1) ->
         rows.append(Row("History", f"{format_instant(entry.at, tz)} · {what}", detail))
     names = ", ".join(sorted({o.full_name for o in memberships})) or number
     subtitle = f"{names} · {len(entries)} entr{'ies' if len(entries) != 1 else 'y'} · oldest first"
-    return Answer(
-        page=paginate(
+    return Listing(
+        paginate(
             "audit",
             f"Audit history of {number}",
             subtitle,

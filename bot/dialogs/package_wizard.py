@@ -37,6 +37,7 @@ from cards.package import (
     StepFrame,
     agency_card,
     choose_agency_card,
+    confirmation_card,
     officers_card,
     preconditions_card,
     records_system_card,
@@ -45,17 +46,19 @@ from cards.package import (
     review_card,
     summary_of,
 )
+from domain.policy import Action, Requester
 from domain.records import Actor
 from domain.validation import AGENCY_FIELDS, OFFICER_FIELDS, FieldErrors, parse_judiciary_code
+from domain.views import PackageView
+from services.access import allowed
 from services.context import AppContext, new_id
+from services.outcomes import Done, Invalid, NotFound, Refused
 from services.packages import (
-    PackageError,
-    PackageExists,
-    PreconditionsMissing,
+    PACKAGE_EXISTS,
+    PRECONDITIONS,
     add_officers,
     check_agency,
     check_officer,
-    may_change,
     other_agency_notes,
     poc_line,
     submit_package,
@@ -108,9 +111,18 @@ class WizardEnv:
     """Who is pressing, and the app: what every step needs."""
 
     app: AppContext
-    actor: Actor
-    is_staff: bool
+    requester: Requester
     email_hint: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        """The person pressing."""
+        return self.requester.actor
+
+    @property
+    def is_staff(self) -> bool:
+        """Whether the person is JB e-ticket staff."""
+        return self.requester.is_staff
 
 
 @dataclass(frozen=True)
@@ -199,7 +211,7 @@ def _render_agency(env: WizardEnv, state: WizardState, errors: Mapping[str, str]
 def _accept_agency(env: WizardEnv, state: WizardState, data: Mapping[str, Any]) -> Accepted:
     state.agency = _text_values(data, AGENCY_FIELDS)
     try:
-        check = check_agency(env.app, state.agency, env.actor, env.is_staff)
+        check = check_agency(env.app, state.agency, env.requester)
     except FieldErrors as problem:
         return Accepted(errors=problem.errors)
     message = None
@@ -374,6 +386,19 @@ def _step(state: WizardState, name: str) -> Step | None:
 class PackageWizard:
     """Starts the wizard and answers each press with the next card; the steps above are its data."""
 
+    VERBS: tuple[Verb, ...] = (
+        Verb.WIZARD_NEXT,
+        Verb.WIZARD_BACK,
+        Verb.WIZARD_EDIT,
+        Verb.WIZARD_ADD_OFFICER,
+        Verb.WIZARD_REMOVE_OFFICER,
+        Verb.WIZARD_SUBMIT,
+        Verb.WIZARD_CANCEL,
+        Verb.WIZARD_RESUME,
+        Verb.WIZARD_RESTART,
+    )
+    """The card verbs the wizard answers (each has a press handler below)."""
+
     def __init__(self) -> None:
         self._presses: dict[Verb, Callable[[WizardEnv, WizardState, Mapping[str, Any]], Awaitable[WizardReply]]] = {
             Verb.WIZARD_NEXT: self._next,
@@ -386,11 +411,7 @@ class PackageWizard:
             Verb.WIZARD_RESUME: self._resume,
             Verb.WIZARD_RESTART: self._restart,
         }
-
-    @property
-    def verbs(self) -> tuple[Verb, ...]:
-        """The card verbs the wizard answers."""
-        return tuple(self._presses)
+        assert set(self._presses) == set(self.VERBS)
 
     def card(
         self,
@@ -460,7 +481,7 @@ class PackageWizard:
                     ),
                     None,
                 )
-            if not may_change(package, env.actor, env.is_staff):
+            if not allowed(env.app, env.requester, Action.ADD_OFFICER, package):
                 return WizardReply(
                     message_card(
                         "Not your agency's package",
@@ -607,37 +628,46 @@ class PackageWizard:
         behind = self._behind(env, state, data)
         if behind is not None or state.step != "review":
             return behind or WizardReply(self.card(env, state), state)
-        try:
-            if state.target is None:
-                result = await submit_package(
-                    env.app,
-                    env.actor,
-                    state.agency,
-                    state.officers,
-                    valcour_installed=state.valcour_installed,
-                    officers_trained=state.officers_trained,
-                )
-            else:
-                result = await add_officers(env.app, env.actor, env.is_staff, state.target, state.officers)
-        except FieldErrors as problem:
-            return self._refused_at_submit(env, state, problem.errors)
-        except PreconditionsMissing as problem:
-            state.step = "preconditions"
-            return WizardReply(self.card(env, state, message=problem.user_message), state)
-        except PackageExists as problem:
-            state.step = "agency"
-            return WizardReply(
-                self.card(env, state, message=problem.user_message + " Press Next to add your officers to it."), state
+        if state.target is None:
+            outcome = await submit_package(
+                env.app,
+                env.requester,
+                state.agency,
+                state.officers,
+                valcour_installed=state.valcour_installed,
+                officers_trained=state.officers_trained,
             )
-        except PackageError as problem:
-            return WizardReply(self.card(env, state, message=problem.user_message), state)
-        logger.info(
-            "wizard submitted wizard=%s judiciary_code=%s officers=%d",
-            state.id,
-            result.package.judiciary_code,
-            len(result.added),
-        )
-        return WizardReply(result.confirmation, None, final=True)
+        else:
+            outcome = await add_officers(env.app, env.requester, state.target, state.officers)
+        match outcome:
+            case Done(view=PackageView() as view):
+                added = len(state.officers)
+                logger.info(
+                    "wizard submitted wizard=%s judiciary_code=%s officers=%d",
+                    state.id,
+                    view.package.judiciary_code,
+                    added,
+                )
+                tz = env.app.settings.timezone
+                count = None if state.target is None else added
+                return WizardReply(confirmation_card(view.package, view.officers, tz, added=count), None, final=True)
+            case Invalid(errors=errors) if PRECONDITIONS in errors:
+                state.step = "preconditions"
+                return WizardReply(self.card(env, state, message=errors[PRECONDITIONS]), state)
+            case Invalid(errors=errors) if PACKAGE_EXISTS in errors:
+                state.step = "agency"
+                message = errors[PACKAGE_EXISTS] + " Press Next to add your officers to it."
+                return WizardReply(self.card(env, state, message=message), state)
+            case Invalid(errors=errors) if "form" in errors:
+                return WizardReply(self.card(env, state, message=errors["form"]), state)
+            case Invalid(errors=errors):
+                return self._refused_at_submit(env, state, errors)
+            case Refused(who_may=text):
+                return WizardReply(self.card(env, state, message=f"{text} Nothing was sent."), state)
+            case NotFound():
+                text = f"No Information Package has Judiciary Code {state.target} any more. Nothing was sent."
+                return WizardReply(self.card(env, state, message=text), state)
+        raise TypeError(f"unexpected outcome {type(outcome).__name__}")
 
     def _refused_at_submit(self, env: WizardEnv, state: WizardState, errors: Mapping[str, str]) -> WizardReply:
         """A value that passed its step but not the final check (e.g. a start date now past): back to its field."""

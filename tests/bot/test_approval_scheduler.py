@@ -1,24 +1,29 @@
-"""The readiness scheduler: re-checks every officer at start and every period, and the touched ones after events."""
+"""The readiness scheduler re-checks every officer at start and every period; recording events re-checks the\nofficers they touch by itself."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from app import wire
 from bot.scheduler import ReadinessScheduler
+from domain.records import EventType, TicketEvent
 from services.context import AppContext
+from services.tickets import record_events
 from settings import Settings
 from storage.errors import StorageUnavailable
 from storage.repositories import Database
+from tests.support.seed import mark_jb_channel, seed_agency
 
 
 @pytest.fixture
 async def context(tmp_path: Path) -> AsyncIterator[AppContext]:
     db = await Database.open(tmp_path / "data")
-    yield AppContext(Settings.from_env({"DATA_DIR": str(tmp_path / "data")}), db)
+    yield wire(Settings.from_env({"DATA_DIR": str(tmp_path / "data")}), db)
     await db.close()
 
 
@@ -60,14 +65,26 @@ async def test_a_failed_round_does_not_stop_the_loop(context: AppContext) -> Non
     await scheduler.stop()
 
 
-async def test_events_recheck_only_the_touched_officers_and_stop_unhooks(context: AppContext) -> None:
-    recorder = Recorder()
-    scheduler = ReadinessScheduler(context, period=3600, rechecker=recorder)
-    scheduler.start()
-    await recorder.wait_for(1)
-    assert len(context.after_events) == 1
-    for hook in context.after_events:
-        await hook({"9000:A1234"})
-    assert recorder.calls[-1] == {"9000:A1234"}
-    await scheduler.stop()
-    assert context.after_events == []
+async def test_recording_events_rechecks_the_officers_they_touch_with_no_scheduler(context: AppContext) -> None:
+    await seed_agency(context, officers=("A1234", "B2345"))
+    await mark_jb_channel(context, "19:jb-channel@thread.tacv2")
+    context.clock = lambda: datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
+    events = []
+    for day in (10, 11, 12):
+        issued = datetime(2026, 11, day, 14, 0, tzinfo=UTC)
+        for kind in (EventType.SUBMITTED, EventType.ACCEPTED):
+            events.append(
+                TicketEvent(
+                    event_id=f"{kind.value}-{day}",
+                    type=kind,
+                    ticket_number=f"VT-{day}",
+                    officer_number="A1234",
+                    judiciary_code="9000",
+                    occurred_at=issued + timedelta(hours=1 if kind is EventType.SUBMITTED else 2),
+                    issued_at=issued,
+                )
+            )
+    await record_events(context, events)
+    assert context.db.readiness.was_ready("9000:A1234")
+    assert not context.db.readiness.was_ready("9000:B2345")
+    assert [n.summary for n in context.db.outbox.pending()] == ["Ready for approval: A1234"]

@@ -11,9 +11,9 @@ from botbuilder.core import ConversationState
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 
+from app import wire
 from bot.features import build_bot
 from bot.state_storage import DurableStorage
-from services.context import AppContext
 from settings import Settings
 from storage.repositories import Database
 
@@ -21,7 +21,7 @@ from storage.repositories import Database
 @pytest.fixture
 async def adapter(tmp_path: Path) -> AsyncIterator[TestAdapter]:
     db = await Database.open(tmp_path / "data")
-    context = AppContext(Settings.from_env({"DATA_DIR": str(tmp_path / "data")}), db)
+    context = wire(Settings.from_env({"DATA_DIR": str(tmp_path / "data")}), db)
     bot = build_bot(context, ConversationState(DurableStorage(db.state, db.commit)))
     yield TestAdapter(bot.on_turn)
     await db.close()

@@ -13,6 +13,7 @@ from botbuilder.core import ConversationState
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 
+from app import wire
 from bot.features import build_bot
 from bot.state_storage import DurableStorage
 from cards.base import teams_findings
@@ -28,7 +29,7 @@ START = (date.today() + timedelta(days=10)).isoformat()
 @pytest.fixture
 async def context(tmp_path: Path) -> AsyncIterator[AppContext]:
     db = await Database.open(tmp_path / "data")
-    yield AppContext(Settings.from_env({"DATA_DIR": str(tmp_path / "data"), "JB_STAFF_IDS": JB_AAD}), db)
+    yield wire(Settings.from_env({"DATA_DIR": str(tmp_path / "data"), "JB_STAFF_IDS": JB_AAD}), db)
     await db.close()
 
 

@@ -6,21 +6,18 @@ from datetime import timedelta
 from typing import Any
 
 from app import CONTEXT
-from cards.common import message_card
-from services.notices import Audience, notice_ops
+from services.notices import Audience, Message, Notice
 from tests.support.factories import POC_AAD, make_message
 from tests.support.fake_connector import FakeConnector
 
 
 async def _queue(client: Any, *titles: str) -> None:
     context = client.server.app[CONTEXT]
-    ops = []
-    for title in titles:
-        ops += notice_ops(
-            context, [Audience.person(POC_AAD)], message_card(title, "body"), summary=title, subject=f"test:{title}"
-        )
-    await context.db.commit(ops)
-    context.wake_outbox()
+    notices = [
+        Notice((Audience.person(POC_AAD),), Message(title, "body"), summary=title, subject=f"test:{title}")
+        for title in titles
+    ]
+    await context.commit([], notices)
 
 
 async def _known_chat(client: Any, connector: FakeConnector) -> None:
@@ -77,6 +74,6 @@ async def test_pending_notices_are_delivered_after_a_restart(
     # the Retry-After of an hour still holds after the restart, so move the clock past it
     later = context.now() + timedelta(hours=1, seconds=1)
     context.clock = lambda: later
-    context.wake_outbox()
+    context.notifier.wake()
     sent = await connector.wait_for(lambda sent: len(sent) >= 1)
     assert "survives restart" in sent[0].text

@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from app import wire
 from domain.records import EventType, TicketEvent
-from services.context import AppContext
 from services.tickets import record_events
 from settings import Settings
 from storage.repositories import Database
@@ -29,7 +29,7 @@ def say(line: str) -> None:
 
 async def main(data_dir: Path, round_no: int) -> None:
     db = await Database.open(data_dir)
-    app = AppContext(Settings.from_env({"DATA_DIR": str(data_dir)}), db)
+    app = wire(Settings.from_env({"DATA_DIR": str(data_dir)}), db)
     say("open")
     issued = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
     for n in range(5000):  # far more than fits before the parent's kill; bounded all the same

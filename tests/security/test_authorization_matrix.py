@@ -1,7 +1,7 @@
 """Authorization matrix: every action against every role, through real invoke and message activities.
 
-Only the allowed pairs change anything (and leave an audit entry); every other pair changes nothing.
-Actions are data: add a row to ACTIONS as features land (approve, extend, withdraw, status, audit).
+Only the pairs the policy table (domain/policy.py) allows change anything (and leave an audit entry);
+every other pair changes nothing. Actions are data: add a row to ACTIONS as features land.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 from app import CONTEXT
+from domain.policy import Action as Policy
+from domain.policy import Role, may
 from intake.signature import sign
 from services.context import AppContext
 from tests.bot.package_flow import Chat, officer
@@ -29,6 +31,22 @@ MEMBER_AAD = "55555555-5555-4555-8555-555555555555"
 UNKNOWN_AAD = "66666666-6666-4666-8666-666666666666"
 AGENCY_CHANNEL = "19:agency-channel@thread.tacv2"
 NEW_CHANNEL = "19:another-channel@thread.tacv2"
+
+PERSONAS: dict[str, Role] = {
+    "jb_staff": Role.JB_STAFF,
+    "agency_poc": Role.AGENCY_POC,
+    "other_agency_poc": Role.OTHER_POC,
+    # a member of agency 9000's channel: outside the JB channel the policy gives them no role of their own
+    "channel_member": Role.UNKNOWN,
+    "unknown_user": Role.UNKNOWN,
+}
+"""How the policy sees each person of the matrix toward agency 9000, where the matrix has them act."""
+
+
+def allowed_by(action: Policy) -> frozenset[str]:
+    """The matrix's people the policy table lets do ``action``."""
+    return frozenset(person for person, role in PERSONAS.items() if may(action, role))
+
 
 ROLES: dict[str, tuple[str, str]] = {
     "jb_staff": (JB_AAD, "Jamie Staff"),
@@ -182,50 +200,50 @@ class Action:
 ACTIONS: tuple[Action, ...] = (
     Action(
         "acknowledge",
-        frozenset({"jb_staff"}),
+        allowed_by(Policy.ACKNOWLEDGE),
         acknowledge,
         lambda w: w.app.db.packages.get("9000").acknowledged is not None,
     ),  # type: ignore[union-attr]
     Action(
         "resolve",
-        frozenset({"jb_staff", "agency_poc"}),
+        allowed_by(Policy.RESOLVE),
         resolve,
         lambda w: not w.app.db.incidents.get(w.incident_id).is_open,
     ),  # type: ignore[union-attr]
     Action(
         "subscribe",
-        frozenset({"jb_staff", "agency_poc"}),
+        allowed_by(Policy.SUBSCRIBE_AGENCY),
         subscribe,
         lambda w: w.app.db.subscriptions.conversation_for("9000") == NEW_CHANNEL,
     ),
     Action(
         "add officer",
-        frozenset({"jb_staff", "agency_poc"}),
+        allowed_by(Policy.ADD_OFFICER),
         add_officer,
         lambda w: w.app.db.officers.get("9000", "Z1111") is not None,
     ),
     Action(
         "approve",
-        frozenset({"jb_staff"}),
+        allowed_by(Policy.APPROVE),
         approve,
         lambda w: w.app.db.officers.get("9000", "A1234").state.value == "approved",
     ),  # type: ignore[union-attr]
     Action(
         "extend",
-        frozenset({"jb_staff"}),
+        allowed_by(Policy.EXTEND),
         extend,
         lambda w: w.app.db.officers.get("9000", "A1234").extension is not None,
     ),  # type: ignore[union-attr]
     Action(
         "withdraw",
-        frozenset({"jb_staff", "agency_poc"}),
+        allowed_by(Policy.WITHDRAW),
         withdraw,
         lambda w: w.app.db.officers.get("9000", "A1234").state.value == "withdrawn",
     ),  # type: ignore[union-attr]
     # reading: "happened" means the reply showed the agency's officers or the officer's history
     Action(
         "status",
-        frozenset({"jb_staff", "agency_poc"}),
+        allowed_by(Policy.SEE_AGENCY_STATUS),
         status,
         lambda w: any(
             "Casey Officer" in sent.text for sent in w.connector.sent if "E-ticket status of Williston" in sent.text
@@ -233,7 +251,7 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         "audit",
-        frozenset({"jb_staff"}),
+        allowed_by(Policy.SEE_AUDIT),
         audit,
         lambda w: any("Audit history of A1234" in sent.text for sent in w.connector.sent),
     ),

@@ -1,0 +1,100 @@
+"""Read models: what a use case hands the presenter about a record, as plain data.
+
+A view is the record with what is derived from it (readiness, the answer deadline, the package it
+belongs to); cards are drawn from views, and use cases return them inside their outcomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from domain.calendar import AnswerWindow
+from domain.readiness import Readiness
+from domain.records import Incident, Officer, Package
+
+
+@dataclass(frozen=True)
+class OfficerView:
+    """What a readiness card shows about one officer membership."""
+
+    officer: Officer
+    package: Package | None
+    readiness: Readiness
+    incidents_total: int
+    tz: ZoneInfo
+
+
+@dataclass(frozen=True)
+class ExtensionForm:
+    """Extend monitoring's form for one officer: the date it may start from is today on the court calendar."""
+
+    officer: OfficerView
+    today: date
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """What an alert shows about one incident: the ticket's officer and agency, and the answer deadline."""
+
+    incident: Incident
+    officer: Officer | None
+    package: Package | None
+    window: AnswerWindow
+
+
+@dataclass(frozen=True)
+class PackageView:
+    """An Information Package with every officer in it."""
+
+    package: Package
+    officers: tuple[Officer, ...]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a list: its section, a bold title and a detail line; ``tone`` colours the detail."""
+
+    section: str
+    title: str
+    detail: str
+    tone: str = "default"  # "default" | "good" | "attention" | "warning"
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a list (1-based ``page``); ``query`` repeats the command's argument for the page buttons."""
+
+    list_name: str  # "status" | "audit"
+    title: str
+    subtitle: str
+    rows: tuple[Row, ...]
+    page: int
+    pages: int
+    total: int
+    query: str
+    empty_text: str
+
+
+def page_count(total: int, size: int) -> int:
+    """How many pages of ``size`` hold ``total`` items (at least one, so an empty list has a page)."""
+    return max(1, -(-total // size))
+
+
+def paginate(
+    list_name: str, title: str, subtitle: str, rows: Sequence[Row], page: int, size: int, query: str, empty_text: str
+) -> ListPage:
+    """Cut ``rows`` into pages of ``size`` and return page ``page`` (clamped into range)."""
+    pages = page_count(len(rows), size)
+    page = min(max(1, page), pages)
+    start = (page - 1) * size
+    return ListPage(
+        list_name, title, subtitle, tuple(rows[start : start + size]), page, pages, len(rows), query, empty_text
+    )
+
+
+def agency_name(package: Package | None, judiciary_code: str) -> str:
+    """ "Williston Police Department (9000)", or "Judiciary Code 9000" when no package is stored."""
+    return f"{package.agency.agency_name} ({judiciary_code})" if package else f"Judiciary Code {judiciary_code}"

@@ -1,0 +1,166 @@
+"""The one presenter: outcomes of use cases and notice contents in, Adaptive Cards out.
+
+Use cases return typed outcomes with views (``services.outcomes``) and notice contents
+(``services.notices``); this module is the only place that chooses which card shows them and words
+what happened. It imports cards/ and no SDK, so the bot and the notifier share it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cards.alerts import incident_card
+from cards.audit import audit_card
+from cards.common import message_card, with_notice
+from cards.package import acknowledgment_card, jb_package_card, officers_added_card, package_card
+from cards.readiness import (
+    approval_notice_card,
+    approve_confirm_card,
+    extend_card,
+    officer_card,
+    withdrawn_notice_card,
+)
+from cards.status import status_card
+from domain.calendar import format_instant
+from domain.records import Stamp
+from domain.views import ExtensionForm, IncidentView, ListPage, OfficerView, PackageView
+from services.notices import (
+    Acknowledgment,
+    ApprovalNotice,
+    Content,
+    IncidentAlert,
+    Message,
+    OfficerCard,
+    OfficersAdded,
+    PackageCopy,
+    PackageForJb,
+    WithdrawnNotice,
+)
+from services.outcomes import (
+    AlreadyDone,
+    Done,
+    FormOpened,
+    Happening,
+    Invalid,
+    Listing,
+    NeedsConfirmation,
+    NotFound,
+    NotPossible,
+    Outcome,
+    Refused,
+    Shown,
+)
+
+Card = dict[str, Any]
+
+NOTHING_CHANGED = "Nothing was changed."
+
+NOT_FOUND: dict[str, tuple[str, str]] = {
+    "officer": ("Officer not found", "This card refers to an officer who is not in any Information Package."),
+    "incident": ("Incident not found", "This alert refers to an incident I have no record of."),
+    "package": ("Package not found", "This Information Package is not in the bot any more."),
+}
+
+
+def who(stamp: Stamp, fallback: str = "JB e-ticket staff") -> str:
+    """The name of whoever did a thing (a fallback when Teams gave none)."""
+    return stamp.actor.name or fallback
+
+
+class Presenter:
+    """Draws cards in the court's time zone."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self._tz = tz
+
+    # -- outcomes: the card for the one who pressed or typed
+
+    def card(self, outcome: Outcome) -> Card:
+        """The card that shows an outcome."""
+        match outcome:
+            case Done(view=view) | Shown(view=view):
+                return self.view_card(view)
+            case Refused(who_may=text):
+                return message_card("Not allowed", f"{text} {NOTHING_CHANGED}", kind="attention")
+            case AlreadyDone(view=view, by=stamp, what=what):
+                kind = "good" if what in (Happening.RESOLVED, Happening.VOIDED) else "warning"
+                return with_notice(self.view_card(view), self.already_text(what, stamp), kind=kind)
+            case NotPossible(view=view, reason=reason):
+                return with_notice(self.view_card(view), f"{reason} {NOTHING_CHANGED}")
+            case NeedsConfirmation(view=view):
+                return approve_confirm_card(view)
+            case FormOpened(view=ExtensionForm(officer=view, today=today)):
+                return extend_card(view, today, {}, {})
+            case Invalid(view=ExtensionForm(officer=view, today=today), values=values, errors=errors):
+                return extend_card(view, today, values, errors)
+            case Invalid(errors=errors):
+                return message_card("Not changed", " ".join(errors.values()), kind="attention")
+            case NotFound(what=what):
+                title, text = NOT_FOUND.get(what, ("Not found", "This card refers to a record I have no record of."))
+                return message_card(title, text)
+            case Listing(page=page):
+                return self.page_card(page)
+        raise TypeError(f"no card for outcome {type(outcome).__name__}")
+
+    def already_text(self, what: Happening, stamp: Stamp) -> str:
+        """How a late press is told who already did it, and when."""
+        when = format_instant(stamp.at, self._tz)
+        match what:
+            case Happening.APPROVED:
+                return f"Already approved by {who(stamp)} on {when}."
+            case Happening.APPROVED_SO_NOT_EXTENDED:
+                return f"Already approved by {who(stamp)} on {when}: monitoring has ended, so it cannot be extended."
+            case Happening.WITHDRAWN:
+                return f"Already withdrawn by {who(stamp)} on {when}."
+            case Happening.ACKNOWLEDGED:
+                return f"Already acknowledged by {who(stamp)} on {when}."
+            case Happening.RESOLVED:
+                return f"Already resolved by {who(stamp, 'someone')} on {when}. {NOTHING_CHANGED}"
+            case Happening.VOIDED:
+                return f"Already closed: the ticket was voided ({when})."
+        raise ValueError(what)
+
+    def view_card(self, view: object) -> Card:
+        """The card of a record as it stands (an officer's carries Approve / Extend monitoring while in monitoring)."""
+        match view:
+            case OfficerView():
+                return officer_card(view)
+            case IncidentView():
+                return self.alert(view)
+            case PackageView():
+                return jb_package_card(view.package, view.officers, self._tz)
+        raise TypeError(f"no card for view {type(view).__name__}")
+
+    def alert(self, view: IncidentView) -> Card:
+        """The alert card of one incident."""
+        return incident_card(view.incident, view.officer, view.package, view.window, self._tz)
+
+    def page_card(self, page: ListPage) -> Card:
+        """One page of /status or /audit."""
+        return audit_card(page) if page.list_name == "audit" else status_card(page)
+
+    # -- notice contents: the card a notice or a card update carries
+
+    def content(self, content: Content) -> Card:
+        """The card of a notice's content."""
+        match content:
+            case OfficerCard(view=view, with_actions=with_actions):
+                return officer_card(view, with_actions=with_actions)
+            case ApprovalNotice(view=view):
+                return approval_notice_card(view)
+            case WithdrawnNotice(view=view):
+                return withdrawn_notice_card(view)
+            case IncidentAlert(view=view):
+                return self.alert(view)
+            case PackageForJb(view=view):
+                return jb_package_card(view.package, view.officers, self._tz)
+            case OfficersAdded(package=package, added=added, by=by):
+                return officers_added_card(package, added, self._tz, by)
+            case Acknowledgment(package=package, by=by):
+                return acknowledgment_card(package, by, self._tz)
+            case PackageCopy(view=view, title=title, intro=intro):
+                return package_card(view.package, view.officers, self._tz, title=title, intro=intro)
+            case Message(title=title, text=text):
+                return message_card(title, text)
+        raise TypeError(f"no card for content {type(content).__name__}")

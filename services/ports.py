@@ -1,0 +1,270 @@
+"""The interfaces use cases depend on: repositories, the database that commits their changes, and the notifier.
+
+The embedded store (``storage.repositories.Database``) implements them today; a server database
+plugs in behind the same Protocols. Use cases never see how a store writes: a repository's
+``put`` returns an opaque ``Change`` and ``Database.commit`` applies a use case's changes
+atomically, all or nothing.
+
+Errors, for every implementation:
+
+- reads never raise for a missing record: they return ``None`` or an empty list;
+- ``commit`` raises ``storage.errors.StorageUnavailable`` when the changes could not be made
+  durable, and then none of them is kept; it raises ``storage.errors.ConflictError`` when an
+  optimistic-concurrency check failed (bot state eTags), and then nothing is kept either.
+
+Reads are synchronous against the store's working set, so a use case reads, decides and builds
+its changes with no ``await`` in between: two presses at once are decided one after the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from domain.records import AuditEntry, Incident, Officer, OfficerState, Package, TicketEvent
+
+if TYPE_CHECKING:
+    from services.notices import Content, CopiesUpdate, Notice
+    from storage.repositories import ConversationRecord
+    from storage.repositories import Notice as OutboxEntry
+
+
+class Change(Protocol):
+    """One pending write built by a repository; only ``Database.commit`` knows what is inside."""
+
+
+class Packages(Protocol):
+    """Information Packages by Judiciary Code."""
+
+    def get(self, judiciary_code: str) -> Package | None:
+        """The package of that Judiciary Code, or None."""
+        ...
+
+    def all(self) -> list[Package]:
+        """Every package, in the order they were submitted."""
+        ...
+
+    def for_poc(self, aad_id: str) -> list[Package]:
+        """The packages whose Point-of-Contact is this person."""
+        ...
+
+    def put(self, package: Package) -> Change:
+        """Store this package."""
+        ...
+
+
+class Officers(Protocol):
+    """Officers' memberships, one per (Judiciary Code, officer number)."""
+
+    def get(self, judiciary_code: str, officer_number: str) -> Officer | None:
+        """One membership, or None."""
+        ...
+
+    def of_agency(self, judiciary_code: str) -> list[Officer]:
+        """An agency's officers in the order they were added."""
+        ...
+
+    def by_number(self, officer_number: str) -> list[Officer]:
+        """Every agency's membership of this officer number."""
+        ...
+
+    def in_state(self, state: OfficerState) -> list[Officer]:
+        """Every officer in that state, across agencies."""
+        ...
+
+    def all(self) -> list[Officer]:
+        """Every membership."""
+        ...
+
+    def put(self, officer: Officer) -> Change:
+        """Store this membership."""
+        ...
+
+
+class TicketEvents(Protocol):
+    """Ticket events by event id."""
+
+    def seen(self, event_id: str) -> bool:
+        """Whether an event with this id was recorded before."""
+        ...
+
+    def of_ticket(self, ticket_key: str) -> list[TicketEvent]:
+        """Every recorded event of one ticket, in the order applied."""
+        ...
+
+    def of_officer(self, officer_key: str) -> list[TicketEvent]:
+        """Every recorded event of one officer membership, in the order applied."""
+        ...
+
+    def put(self, event: TicketEvent) -> Change:
+        """Record this event."""
+        ...
+
+
+class Incidents(Protocol):
+    """Incidents by id."""
+
+    def get(self, incident_id: str) -> Incident | None:
+        """One incident, or None."""
+        ...
+
+    def of_officer(self, officer_key: str) -> list[Incident]:
+        """An officer membership's incidents, oldest first."""
+        ...
+
+    def of_ticket(self, ticket_key: str) -> list[Incident]:
+        """One ticket's incidents, oldest first."""
+        ...
+
+    def open(self, judiciary_code: str | None = None) -> list[Incident]:
+        """Open incidents, of one agency or of all."""
+        ...
+
+    def put(self, incident: Incident) -> Change:
+        """Store this incident."""
+        ...
+
+
+class Subscriptions(Protocol):
+    """Which conversation receives an agency's alerts (key: Judiciary Code) or the JB's (key: "jb")."""
+
+    JB: str
+
+    def conversation_for(self, target: str) -> str | None:
+        """The conversation subscribed to this target, or None."""
+        ...
+
+    def put(self, target: str, conversation_id: str, by: str, at: datetime) -> Change:
+        """Route the target's notices to a conversation."""
+        ...
+
+
+class Conversations(Protocol):
+    """Conversation references the bot can write to later."""
+
+    def get(self, conversation_id: str) -> ConversationRecord | None:
+        """One conversation, or None."""
+        ...
+
+    def personal_chat_of(self, aad_id: str) -> ConversationRecord | None:
+        """The newest 1:1 chat with this person, or None."""
+        ...
+
+
+class Outbox(Protocol):
+    """Notices owed to conversations, stored before they are sent."""
+
+    def next_seq(self) -> int:
+        """A number ordering entries by when they were queued."""
+        ...
+
+    def get(self, notice_id: str) -> OutboxEntry | None:
+        """One entry, or None."""
+        ...
+
+    def pending(self) -> list[OutboxEntry]:
+        """Entries still to deliver, in queue order."""
+        ...
+
+    def failed(self) -> list[OutboxEntry]:
+        """Entries that will not be retried, oldest first."""
+        ...
+
+    def of_subject(self, subject: str) -> list[OutboxEntry]:
+        """Every entry about one subject (the copies of one card), in queue order."""
+        ...
+
+    def put(self, entry: OutboxEntry) -> Change:
+        """Store this entry."""
+        ...
+
+
+class AuditLog(Protocol):
+    """Who did what, when, before and after."""
+
+    def of_target(self, target: str) -> list[AuditEntry]:
+        """Entries about one record, oldest first."""
+        ...
+
+    def put(self, entry: AuditEntry) -> Change:
+        """Append this entry."""
+        ...
+
+
+class ReadinessMemory(Protocol):
+    """The last known readiness of each officer membership, so a change is noticed once."""
+
+    def was_ready(self, officer_key: str) -> bool:
+        """Whether the officer was ready at the last check."""
+        ...
+
+    def ready_keys(self) -> list[str]:
+        """The officer keys last seen ready."""
+        ...
+
+    def put(self, officer_key: str, ready: bool, at: datetime) -> Change:
+        """Remember this officer's readiness as of ``at``."""
+        ...
+
+
+class Database(Protocol):
+    """Every repository, and the commit of a use case's changes."""
+
+    @property
+    def packages(self) -> Packages: ...
+    @property
+    def officers(self) -> Officers: ...
+    @property
+    def events(self) -> TicketEvents: ...
+    @property
+    def incidents(self) -> Incidents: ...
+    @property
+    def subscriptions(self) -> Subscriptions: ...
+    @property
+    def conversations(self) -> Conversations: ...
+    @property
+    def outbox(self) -> Outbox: ...
+    @property
+    def audit(self) -> AuditLog: ...
+    @property
+    def readiness(self) -> ReadinessMemory: ...
+
+    def commit(self, changes: Iterable[Any]) -> Awaitable[None]:
+        """Apply the changes atomically; await for durability (raises StorageUnavailable, nothing kept)."""
+        ...
+
+
+class Notifier(Protocol):
+    """Turns the notices a use case wants sent into outbox changes, committed with the use case's own."""
+
+    def changes_for(
+        self,
+        notices: Sequence[Notice],
+        updates: Sequence[CopiesUpdate],
+        *,
+        now: datetime,
+        shown: str | None = None,
+    ) -> list[Change]:
+        """Outbox entries for each notice's audiences and for every copy an update reaches.
+
+        ``shown`` is an opaque token from the edge naming a copy already brought up to date in the turn.
+        """
+        ...
+
+    def track(
+        self,
+        subject: str,
+        conversation_id: str,
+        activity_id: str | None,
+        content: Content,
+        *,
+        summary: str,
+        now: datetime,
+    ) -> list[Change]:
+        """Remember a card the edge sent in-turn, so that later updates of ``subject`` reach it too."""
+        ...
+
+    def wake(self) -> None:
+        """Tell the sender something was queued."""
+        ...

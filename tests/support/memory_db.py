@@ -1,0 +1,252 @@
+"""In-memory repositories behind services/ports.py, for unit tests of the use cases.
+
+Plain dicts, no engine, no files: a second implementation of the Protocols, so the use cases are
+tested against the interfaces and not against the embedded store. ``commit`` applies a use case's
+changes all at once, or none of them when ``fail_next_commit`` is set (a full disk).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from domain.records import AuditEntry, Incident, IncidentStatus, Officer, OfficerState, Package, TicketEvent
+from services.notices import Content, CopiesUpdate, Notice
+from storage.errors import StorageUnavailable
+
+
+@dataclass(frozen=True)
+class Put:
+    """A pending write: ``table[key] = value``."""
+
+    table: dict[Any, Any]
+    key: Any
+    value: Any
+
+
+class Packages:
+    def __init__(self) -> None:
+        self.rows: dict[str, Package] = {}
+
+    def get(self, judiciary_code: str) -> Package | None:
+        return self.rows.get(judiciary_code)
+
+    def all(self) -> list[Package]:
+        return list(self.rows.values())
+
+    def for_poc(self, aad_id: str) -> list[Package]:
+        return [p for p in self.rows.values() if p.poc.aad_id == aad_id.lower()]
+
+    def put(self, package: Package) -> Put:
+        return Put(self.rows, package.judiciary_code, package)
+
+
+class Officers:
+    def __init__(self) -> None:
+        self.rows: dict[str, Officer] = {}
+
+    def get(self, judiciary_code: str, officer_number: str) -> Officer | None:
+        return self.rows.get(f"{judiciary_code}:{officer_number}")
+
+    def of_agency(self, judiciary_code: str) -> list[Officer]:
+        return [o for o in self.rows.values() if o.judiciary_code == judiciary_code]
+
+    def by_number(self, officer_number: str) -> list[Officer]:
+        return [o for o in self.rows.values() if o.officer_number == officer_number]
+
+    def in_state(self, state: OfficerState) -> list[Officer]:
+        return [o for o in self.rows.values() if o.state is state]
+
+    def all(self) -> list[Officer]:
+        return list(self.rows.values())
+
+    def put(self, officer: Officer) -> Put:
+        return Put(self.rows, officer.key, officer)
+
+
+class TicketEvents:
+    def __init__(self) -> None:
+        self.rows: dict[str, TicketEvent] = {}
+
+    def seen(self, event_id: str) -> bool:
+        return event_id in self.rows
+
+    def of_ticket(self, ticket_key: str) -> list[TicketEvent]:
+        return [e for e in self.rows.values() if e.ticket_key == ticket_key]
+
+    def of_officer(self, officer_key: str) -> list[TicketEvent]:
+        return [e for e in self.rows.values() if e.officer_key == officer_key]
+
+    def put(self, event: TicketEvent) -> Put:
+        return Put(self.rows, event.event_id, event)
+
+
+class Incidents:
+    def __init__(self) -> None:
+        self.rows: dict[str, Incident] = {}
+
+    def get(self, incident_id: str) -> Incident | None:
+        return self.rows.get(incident_id)
+
+    def of_officer(self, officer_key: str) -> list[Incident]:
+        return [i for i in self.rows.values() if i.officer_key == officer_key]
+
+    def of_ticket(self, ticket_key: str) -> list[Incident]:
+        return [i for i in self.rows.values() if i.ticket_key == ticket_key]
+
+    def open(self, judiciary_code: str | None = None) -> list[Incident]:
+        return [
+            i
+            for i in self.rows.values()
+            if i.status is IncidentStatus.OPEN and judiciary_code in (None, i.judiciary_code)
+        ]
+
+    def put(self, incident: Incident) -> Put:
+        return Put(self.rows, incident.id, incident)
+
+
+class Subscriptions:
+    JB = "jb"
+
+    def __init__(self) -> None:
+        self.rows: dict[str, str] = {}
+
+    def conversation_for(self, target: str) -> str | None:
+        return self.rows.get(target)
+
+    def put(self, target: str, conversation_id: str, by: str, at: datetime) -> Put:
+        return Put(self.rows, target, conversation_id)
+
+
+class Conversations:
+    def get(self, conversation_id: str) -> None:
+        return None
+
+    def personal_chat_of(self, aad_id: str) -> None:
+        return None
+
+
+class AuditLog:
+    def __init__(self) -> None:
+        self.rows: dict[str, AuditEntry] = {}
+
+    def of_target(self, target: str) -> list[AuditEntry]:
+        return [e for e in self.rows.values() if e.target == target]
+
+    def put(self, entry: AuditEntry) -> Put:
+        return Put(self.rows, entry.id, entry)
+
+    def actions(self) -> list[str]:
+        """Every audited action, oldest first."""
+        return [entry.action for entry in self.rows.values()]
+
+
+class ReadinessMemory:
+    def __init__(self) -> None:
+        self.rows: dict[str, bool] = {}
+
+    def was_ready(self, officer_key: str) -> bool:
+        return self.rows.get(officer_key, False)
+
+    def ready_keys(self) -> list[str]:
+        return [key for key, ready in self.rows.items() if ready]
+
+    def put(self, officer_key: str, ready: bool, at: datetime) -> Put:
+        return Put(self.rows, officer_key, ready)
+
+
+class Outbox:
+    """The use cases never read the outbox themselves (the notifier does); kept empty here."""
+
+    def next_seq(self) -> int:
+        return 0
+
+    def get(self, notice_id: str) -> None:
+        return None
+
+    def pending(self) -> list[Any]:
+        return []
+
+    def failed(self) -> list[Any]:
+        return []
+
+    def of_subject(self, subject: str) -> list[Any]:
+        return []
+
+    def put(self, entry: Any) -> Put:
+        raise AssertionError("the use cases queue notices through the notifier, not the outbox")
+
+
+@dataclass
+class MemoryDatabase:
+    """Every repository in dicts; ``commit`` applies changes atomically."""
+
+    packages: Packages = field(default_factory=Packages)
+    officers: Officers = field(default_factory=Officers)
+    events: TicketEvents = field(default_factory=TicketEvents)
+    incidents: Incidents = field(default_factory=Incidents)
+    subscriptions: Subscriptions = field(default_factory=Subscriptions)
+    conversations: Conversations = field(default_factory=Conversations)
+    outbox: Outbox = field(default_factory=Outbox)
+    audit: AuditLog = field(default_factory=AuditLog)
+    readiness: ReadinessMemory = field(default_factory=ReadinessMemory)
+    commits: int = 0
+    fail_next_commit: bool = False
+
+    async def commit(self, changes: Iterable[Any]) -> None:
+        pending = list(changes)
+        if self.fail_next_commit:
+            self.fail_next_commit = False
+            raise StorageUnavailable("disk full")
+        for change in pending:
+            change.table[change.key] = change.value
+        self.commits += 1
+
+    async def seed(self, *records: Package | Officer) -> None:
+        """Store records directly, as if an earlier use case had."""
+        await self.commit(
+            [self.packages.put(r) if isinstance(r, Package) else self.officers.put(r) for r in records]
+        )
+
+
+@dataclass
+class RecordingNotifier:
+    """A notifier whose "outbox entries" are the notices themselves, kept only when the commit succeeds."""
+
+    queued: dict[int, Notice | CopiesUpdate] = field(default_factory=dict)
+    shown: list[str | None] = field(default_factory=list)
+    woken: int = 0
+
+    @property
+    def notices(self) -> list[Notice]:
+        """The committed notices, in order."""
+        return [item for item in self.queued.values() if isinstance(item, Notice)]
+
+    @property
+    def updates(self) -> list[CopiesUpdate]:
+        """The committed updates of card copies, in order."""
+        return [item for item in self.queued.values() if isinstance(item, CopiesUpdate)]
+
+    def changes_for(
+        self, notices: Sequence[Notice], updates: Sequence[CopiesUpdate], *, now: datetime, shown: str | None = None
+    ) -> list[Any]:
+        self.shown.append(shown)
+        start = len(self.queued) + sum(1 for _ in self.shown)
+        return [Put(self.queued, start * 1000 + n, item) for n, item in enumerate([*notices, *updates])]
+
+    def track(
+        self,
+        subject: str,
+        conversation_id: str,
+        activity_id: str | None,
+        content: Content,
+        *,
+        summary: str,
+        now: datetime,
+    ) -> list[Any]:
+        return []
+
+    def wake(self) -> None:
+        self.woken += 1
