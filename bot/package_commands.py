@@ -336,10 +336,10 @@ class PackageCommands:
             name = str(mentioned.get("name") or "")
             aad = mentioned.get("aadObjectId")
             if isinstance(aad, str) and aad:
-                return Actor(aad.lower(), name)
+                return Actor(aad_id=aad.lower(), name=name)
             user_id = str(mentioned["id"])
             if _GUID_LIKE.match(user_id):
-                return Actor(user_id.lower(), name)
+                return Actor(aad_id=user_id.lower(), name=name)
             try:
                 member = await asyncio.wait_for(TeamsInfo.get_member(turn.context, user_id), MEMBER_LOOKUP_SECONDS)
             except Exception as error:  # not in this conversation's roster, or no roster (tests, Playground)
@@ -350,5 +350,5 @@ class PackageCommands:
                 )
                 return None
             if member is not None and member.aad_object_id:
-                return Actor(member.aad_object_id.lower(), name or member.name or "")
+                return Actor(aad_id=member.aad_object_id.lower(), name=name or member.name or "")
         return None

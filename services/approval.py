@@ -234,8 +234,8 @@ async def approve(
             app, actor, "officer.approve.confirm_asked", officer, {"missing": list(view.readiness.missing)}
         )
         return Outcome(approve_confirm_card(view), False, "confirm")
-    stamp = Stamp(actor, app.now())
-    after = replace(officer, state=OfficerState.APPROVED, approved=stamp, approval_date=app.today())
+    stamp = Stamp(actor=actor, at=app.now())
+    after = officer.model_copy(update={"state": OfficerState.APPROVED, "approved": stamp, "approval_date": app.today()})
     new_view = replace(view, officer=after)
     new_card = officer_card(new_view)
     package = view.package
@@ -246,8 +246,8 @@ async def approve(
             actor,
             "officer.approve",
             audit_target(officer),
-            officer.to_doc(),
-            after.to_doc()
+            officer.model_dump(mode="json"),
+            after.model_dump(mode="json")
             | {"ready_when_approved": view.readiness.ready, "missing_when_approved": list(view.readiness.missing)},
         ),
         app.db.readiness.put(officer.key, False, stamp.at),
@@ -336,13 +336,20 @@ async def extend(
     else:
         refused = await _extend_refusal(app, actor, is_staff, officer, view)
         return refused if refused is not None else _missing()
-    stamp = Stamp(actor, app.now())
-    after = replace(officer, extension=Extension(until=entry.until, reason=entry.reason, granted=stamp))
+    stamp = Stamp(actor=actor, at=app.now())
+    after = officer.model_copy(update={"extension": Extension(until=entry.until, reason=entry.reason, granted=stamp)})
     new_view = view_of(app, after)
     new_card = officer_card(new_view)
     ops: list[Op] = [
         app.db.officers.put(after),
-        audit_op(app, actor, "officer.extend", audit_target(officer), officer.to_doc(), after.to_doc()),
+        audit_op(
+            app,
+            actor,
+            "officer.extend",
+            audit_target(officer),
+            officer.model_dump(mode="json"),
+            after.model_dump(mode="json"),
+        ),
         app.db.readiness.put(officer.key, new_view.readiness.ready, stamp.at),
         *update_ops(app, readiness_subject(officer.key), new_card, exclude_activity=pressed_activity),
     ]
@@ -439,13 +446,20 @@ async def withdraw(
             False,
             "already",
         )
-    stamp = Stamp(actor, app.now())
-    after = replace(officer, state=OfficerState.WITHDRAWN, withdrawn=stamp)
+    stamp = Stamp(actor=actor, at=app.now())
+    after = officer.model_copy(update={"state": OfficerState.WITHDRAWN, "withdrawn": stamp})
     new_view = view_of(app, after)
     new_card = officer_card(new_view)
     ops: list[Op] = [
         app.db.officers.put(after),
-        audit_op(app, actor, "officer.withdraw", audit_target(officer), officer.to_doc(), after.to_doc()),
+        audit_op(
+            app,
+            actor,
+            "officer.withdraw",
+            audit_target(officer),
+            officer.model_dump(mode="json"),
+            after.model_dump(mode="json"),
+        ),
         app.db.readiness.put(officer.key, False, stamp.at),
         *update_ops(app, readiness_subject(officer.key), new_card, exclude_activity=pressed_activity),
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from services.context import AppContext, new_id
@@ -111,7 +111,7 @@ def update_ops(app: AppContext, subject: str, card: dict[str, Any], *, exclude_a
         if notice.action != "send":
             continue
         if notice.status == "pending":
-            ops.append(app.db.outbox.put(replace(notice, card=card)))
+            ops.append(app.db.outbox.put(notice.model_copy(update={"card": card})))
         elif notice.status == "sent" and notice.activity_id and notice.activity_id != exclude_activity:
             update = Notice(
                 id=new_id(),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -190,10 +190,10 @@ async def submit_package(
     if app.db.packages.get(agency.judiciary_code) is not None:
         raise PackageExists(f"Judiciary Code {agency.judiciary_code} already has an Information Package.")
     now = app.now()
-    stamp = Stamp(actor, now)
+    stamp = Stamp(actor=actor, at=now)
     package = Package(
         agency=agency,
-        poc=Actor(actor.aad_id.lower(), actor.name),
+        poc=Actor(aad_id=actor.aad_id.lower(), name=actor.name),
         submitted=stamp,
         valcour_installed=True,
         officers_trained=True,
@@ -202,8 +202,12 @@ async def submit_package(
     tz = app.settings.timezone
     ops: list[Op] = [app.db.packages.put(package)]
     ops += [app.db.officers.put(officer) for officer in officers]
-    ops.append(audit_op(app, actor, "package.submit", package_subject(agency.judiciary_code), None, package.to_doc()))
-    ops += [audit_op(app, actor, "officer.add", f"officer:{o.key}", None, o.to_doc()) for o in officers]
+    ops.append(
+        audit_op(
+            app, actor, "package.submit", package_subject(agency.judiciary_code), None, package.model_dump(mode="json")
+        )
+    )
+    ops += [audit_op(app, actor, "officer.add", f"officer:{o.key}", None, o.model_dump(mode="json")) for o in officers]
     ops += notice_ops(
         app,
         [Audience.jb()],
@@ -237,7 +241,7 @@ async def add_officers(
     if not entries:
         raise PackageError("Add at least one officer.")
     now = app.now()
-    stamp = Stamp(actor, now)
+    stamp = Stamp(actor=actor, at=now)
     added = [entry.to_officer(judiciary_code, stamp) for entry in entries]
     tz = app.settings.timezone
     ops: list[Op] = []
@@ -250,8 +254,8 @@ async def add_officers(
                 actor,
                 "officer.add",
                 f"officer:{officer.key}",
-                None if before is None else before.to_doc(),
-                officer.to_doc(),
+                None if before is None else before.model_dump(mode="json"),
+                officer.model_dump(mode="json"),
             )
         )
     added_numbers = {officer.officer_number for officer in added}
@@ -340,12 +344,14 @@ async def acknowledge(
         )
         await app.db.commit([audit_op(app, actor, "package.acknowledge.again", subject)])
         return Acknowledged(card, "already", package)
-    stamp = Stamp(actor, app.now())
-    after = replace(package, acknowledged=stamp)
+    stamp = Stamp(actor=actor, at=app.now())
+    after = package.model_copy(update={"acknowledged": stamp})
     card = jb_package_card(after, officers, tz)
     ops: list[Op] = [
         app.db.packages.put(after),
-        audit_op(app, actor, "package.acknowledge", subject, package.to_doc(), after.to_doc()),
+        audit_op(
+            app, actor, "package.acknowledge", subject, package.model_dump(mode="json"), after.model_dump(mode="json")
+        ),
         *update_ops(app, subject, card, exclude_activity=pressed_activity),
         *notice_ops(
             app,
@@ -408,7 +414,7 @@ def person_by_email(app: AppContext, email: str) -> Actor | None:
     wanted = email.strip().lower()
     for package in app.db.packages.all():
         if package.agency.poc_email.strip().lower() == wanted:
-            return Actor(package.poc.aad_id, package.agency.poc_name or package.poc.name)
+            return Actor(aad_id=package.poc.aad_id, name=package.agency.poc_name or package.poc.name)
     return None
 
 
@@ -424,8 +430,10 @@ async def set_poc(
     package = app.db.packages.get(judiciary_code)
     if package is None:
         raise NotFound(f"No Information Package has Judiciary Code {judiciary_code}.")
-    agency = replace(package.agency, poc_name=new_poc.name, poc_email=email or "")
-    after = replace(package, poc=Actor(new_poc.aad_id.lower(), new_poc.name), agency=agency)
+    agency = package.agency.model_copy(update={"poc_name": new_poc.name, "poc_email": email or ""})
+    after = package.model_copy(
+        update={"poc": Actor(aad_id=new_poc.aad_id.lower(), name=new_poc.name), "agency": agency}
+    )
     tz = app.settings.timezone
     officers = app.db.officers.of_agency(judiciary_code)
     ops: list[Op] = [
@@ -435,8 +443,8 @@ async def set_poc(
             actor,
             "package.set_poc",
             package_subject(judiciary_code),
-            {"poc": package.poc.to_doc()},
-            {"poc": after.poc.to_doc()},
+            {"poc": package.poc.model_dump(mode="json")},
+            {"poc": after.poc.model_dump(mode="json")},
         ),
         *notice_ops(
             app,

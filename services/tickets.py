@@ -65,7 +65,7 @@ async def record_events(app: AppContext, events: Sequence[TicketEvent]) -> list[
         if event.type is EventType.VOIDED:
             open_ones = {i.id: i for i in db.incidents.of_ticket(event.ticket_key) if i.is_open}
             open_ones |= {i.id: i for i in batch_incidents.values() if i.ticket_key == event.ticket_key and i.is_open}
-            closed = close_for_voided(list(open_ones.values()), Stamp(SYSTEM, now))
+            closed = close_for_voided(list(open_ones.values()), Stamp(actor=SYSTEM, at=now))
         batch_events.setdefault(event.ticket_key, []).append(event)
         ops.append(db.events.put(event))
         for incident in [*raised, *closed]:
@@ -159,7 +159,7 @@ async def resolve_incident(
         )
     if not incident.is_open:
         return ResolveOutcome(card, False, already_closed(app, incident), "good")
-    resolved = mark_resolved(incident, Stamp(actor, app.now()))
+    resolved = mark_resolved(incident, Stamp(actor=actor, at=app.now()))
     new_card = alert_card(app, resolved)
     ops: list[Op] = [
         db.incidents.put(resolved),
