@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -58,7 +58,11 @@ def _package(code: str, poc: str, at: datetime) -> Package:
         poc_name="Pat Poc",
         poc_email="pat.poc@agency.example",
     )
-    return Package(agency=agency, poc=Actor(poc, "Pat Poc"), submitted=Stamp(Actor(poc, "Pat Poc"), at))
+    return Package(
+        agency=agency,
+        poc=Actor(aad_id=poc, name="Pat Poc"),
+        submitted=Stamp(actor=Actor(aad_id=poc, name="Pat Poc"), at=at),
+    )
 
 
 def _officer(code: str, number: str, poc: str, at: datetime) -> Officer:
@@ -69,7 +73,7 @@ def _officer(code: str, number: str, poc: str, at: datetime) -> Officer:
         last_name="Officer",
         dps_username=f"c{number.lower()}",
         start_date=at.date(),
-        added=Stamp(Actor(poc, "Pat Poc"), at),
+        added=Stamp(actor=Actor(aad_id=poc, name="Pat Poc"), at=at),
     )
 
 
@@ -123,11 +127,14 @@ async def prefill(data_dir: Path, events: int, people: People, *, ready: int = 0
         for code, number in ALL_OFFICERS:
             officer = _officer(code, number, people.poc, year_ago)
             if number in APPROVED_NUMBERS:
-                officer = replace(
-                    officer,
-                    state=OfficerState.APPROVED,
-                    approval_date=approved_on,
-                    approved=Stamp(Actor(people.jb, "Jamie Staff"), year_ago + timedelta(days=10)),
+                officer = officer.model_copy(
+                    update={
+                        "state": OfficerState.APPROVED,
+                        "approval_date": approved_on,
+                        "approved": Stamp(
+                            actor=Actor(aad_id=people.jb, name="Jamie Staff"), at=year_ago + timedelta(days=10)
+                        ),
+                    }
                 )
             ops.append(db.officers.put(officer))
         ops.append(db.subscriptions.put(BENCH_AGENCY, people.agency_channel, people.poc, year_ago))

@@ -66,7 +66,7 @@ async def remember(activity: Activity, repository: ConversationRepository) -> No
     record = record_of(activity)
     existing = repository.get(record.conversation_id)
     if existing is not None and existing.aad_id and not record.aad_id:
-        record = ConversationRecord(**(record.to_doc() | {"aad_id": existing.aad_id}))
+        record = ConversationRecord(**(record.model_dump(mode="json") | {"aad_id": existing.aad_id}))
     if existing == record:
         return
     await repository.save(record)

@@ -16,7 +16,6 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -226,7 +225,13 @@ class OutboxSender:
                     delay,
                 )
                 await self._save(
-                    replace(notice, attempts=attempts, error=error.code, next_attempt_at=now + timedelta(seconds=delay))
+                    notice.model_copy(
+                        update={
+                            "attempts": attempts,
+                            "error": error.code,
+                            "next_attempt_at": now + timedelta(seconds=delay),
+                        }
+                    )
                 )
             else:
                 logger.error(
@@ -236,16 +241,17 @@ class OutboxSender:
                     error.status,
                     error.code,
                 )
-                await self._finish(replace(notice, attempts=attempts), "failed", error=error.code)
+                await self._finish(notice.model_copy(update={"attempts": attempts}), "failed", error=error.code)
             return False
-        delivered = replace(
-            notice,
-            attempts=notice.attempts + 1,
-            activity_id=activity_id or notice.activity_id,
-            status="sent",
-            error=None,
-            finished_at=self._app.now(),
-            next_attempt_at=None,
+        delivered = notice.model_copy(
+            update={
+                "attempts": notice.attempts + 1,
+                "activity_id": activity_id or notice.activity_id,
+                "status": "sent",
+                "error": None,
+                "finished_at": self._app.now(),
+                "next_attempt_at": None,
+            }
         )
         ops = [self._app.db.outbox.put(delivered)]
         stored = self._app.db.outbox.get(notice.id)
@@ -253,17 +259,18 @@ class OutboxSender:
             # the alert changed while this copy was on its way: bring the delivered message up to date
             ops.append(
                 self._app.db.outbox.put(
-                    replace(
-                        delivered,
-                        id=new_id(),
-                        seq=self._app.db.outbox.next_seq(),
-                        card=stored.card,
-                        action="update",
-                        subject=None,
-                        status="pending",
-                        attempts=0,
-                        finished_at=None,
-                        next_attempt_at=self._app.now(),
+                    delivered.model_copy(
+                        update={
+                            "id": new_id(),
+                            "seq": self._app.db.outbox.next_seq(),
+                            "card": stored.card,
+                            "action": "update",
+                            "subject": None,
+                            "status": "pending",
+                            "attempts": 0,
+                            "finished_at": None,
+                            "next_attempt_at": self._app.now(),
+                        }
                     )
                 )
             )
@@ -307,12 +314,13 @@ class OutboxSender:
 
     async def _finish(self, notice: Notice, status: str, *, error: str | None = None) -> None:
         await self._save(
-            replace(
-                notice,
-                status=status,
-                error=error if status == "failed" else None,
-                finished_at=self._app.now(),
-                next_attempt_at=None,
+            notice.model_copy(
+                update={
+                    "status": status,
+                    "error": error if status == "failed" else None,
+                    "finished_at": self._app.now(),
+                    "next_attempt_at": None,
+                }
             )
         )
 

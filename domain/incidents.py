@@ -24,7 +24,6 @@ which event, and how repeats are avoided (decisions where the design was silent)
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -220,7 +219,7 @@ def incidents_for_event(
 def close_for_voided(open_incidents: Sequence[Incident], stamp: Stamp) -> list[Incident]:
     """The voided ticket's open incidents, closed with status VOIDED by ``stamp`` (others are left out)."""
     return [
-        dataclasses.replace(incident, status=IncidentStatus.VOIDED, closed=stamp)
+        incident.model_copy(update={"status": IncidentStatus.VOIDED, "closed": stamp})
         for incident in open_incidents
         if incident.is_open
     ]
@@ -230,7 +229,7 @@ def mark_resolved(incident: Incident, stamp: Stamp) -> Incident:
     """The incident resolved by ``stamp``; raises ValueError when it is no longer open."""
     if not incident.is_open:
         raise ValueError(f"incident {incident.id} is already {incident.status.value}")
-    return dataclasses.replace(incident, status=IncidentStatus.RESOLVED, closed=stamp)
+    return incident.model_copy(update={"status": IncidentStatus.RESOLVED, "closed": stamp})
 
 
 def incident_dates(incident: Incident, today: date, tz: ZoneInfo) -> AnswerWindow:

@@ -4,13 +4,17 @@ Reads never raise for a missing record: they return ``None`` or an empty list. W
 engine's durability future; awaiting it raises ``StorageUnavailable`` when the write could not be
 made durable, in which case nothing of it is kept. A repository builds ``Op`` lists so that one
 use case can commit several records atomically with ``Database.commit``.
+
+Records are pydantic models (domain/records.py and ``ConversationRecord``, ``Notice`` here): a
+repository reads a stored document with ``Model.model_validate(doc)`` and writes
+``record.model_dump(mode="json")``. Filters on a stored field look at the raw documents, so only
+the records returned are converted.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,11 +23,12 @@ from domain.records import (
     AuditEntry,
     Incident,
     IncidentStatus,
+    Instant,
     Officer,
     OfficerState,
     Package,
+    Record,
     TicketEvent,
-    instant_from_str,
     instant_to_str,
 )
 from storage.engine import Delete, Op, Put, Store
@@ -50,11 +55,11 @@ class PackageRepository:
     def get(self, judiciary_code: str) -> Package | None:
         """The package of that Judiciary Code, or None."""
         doc = self._store.get(self.table, judiciary_code)
-        return None if doc is None else Package.from_doc(doc)
+        return None if doc is None else Package.model_validate(doc)
 
     def all(self) -> list[Package]:
         """Every package, in the order they were submitted."""
-        return [Package.from_doc(doc) for doc in self._store.all(self.table)]
+        return [Package.model_validate(doc) for doc in self._store.all(self.table)]
 
     def for_poc(self, aad_id: str) -> list[Package]:
         """The packages whose Point-of-Contact is this person (one person may be PoC of several)."""
@@ -63,7 +68,7 @@ class PackageRepository:
 
     def put(self, package: Package) -> Op:
         """The op that stores this package."""
-        return Put(self.table, package.judiciary_code, package.to_doc())
+        return Put(self.table, package.judiciary_code, package.model_dump(mode="json"))
 
 
 class OfficerRepository:
@@ -77,27 +82,27 @@ class OfficerRepository:
     def get(self, judiciary_code: str, officer_number: str) -> Officer | None:
         """One membership, or None."""
         doc = self._store.get(self.table, f"{judiciary_code}:{officer_number}")
-        return None if doc is None else Officer.from_doc(doc)
+        return None if doc is None else Officer.model_validate(doc)
 
     def of_agency(self, judiciary_code: str) -> list[Officer]:
         """An agency's officers in the order they were added."""
-        return [Officer.from_doc(doc) for doc in self._store.find(self.table, "judiciary_code", judiciary_code)]
+        return [Officer.model_validate(doc) for doc in self._store.find(self.table, "judiciary_code", judiciary_code)]
 
     def by_number(self, officer_number: str) -> list[Officer]:
         """Every agency's membership of this officer number (part-time officers serve several)."""
-        return [Officer.from_doc(doc) for doc in self._store.find(self.table, "officer_number", officer_number)]
+        return [Officer.model_validate(doc) for doc in self._store.find(self.table, "officer_number", officer_number)]
 
     def in_state(self, state: OfficerState) -> list[Officer]:
         """Every officer in that state, across agencies."""
-        return [Officer.from_doc(doc) for doc in self._store.all(self.table) if doc["state"] == state.value]
+        return [Officer.model_validate(doc) for doc in self._store.all(self.table) if doc["state"] == state.value]
 
     def all(self) -> list[Officer]:
         """Every membership."""
-        return [Officer.from_doc(doc) for doc in self._store.all(self.table)]
+        return [Officer.model_validate(doc) for doc in self._store.all(self.table)]
 
     def put(self, officer: Officer) -> Op:
         """The op that stores this membership."""
-        return Put(self.table, officer.key, officer.to_doc())
+        return Put(self.table, officer.key, officer.model_dump(mode="json"))
 
 
 class TicketEventRepository:
@@ -114,11 +119,11 @@ class TicketEventRepository:
 
     def of_ticket(self, ticket_key: str) -> list[TicketEvent]:
         """Every recorded event of one ticket, in the order they were applied."""
-        return [TicketEvent.from_doc(doc) for doc in self._store.find(self.table, "ticket_key", ticket_key)]
+        return [TicketEvent.model_validate(doc) for doc in self._store.find(self.table, "ticket_key", ticket_key)]
 
     def of_officer(self, officer_key: str) -> list[TicketEvent]:
         """Every recorded event of one officer's membership, in the order they were applied."""
-        return [TicketEvent.from_doc(doc) for doc in self._store.find(self.table, "officer_key", officer_key)]
+        return [TicketEvent.model_validate(doc) for doc in self._store.find(self.table, "officer_key", officer_key)]
 
     def count(self) -> int:
         """How many events are stored."""
@@ -126,7 +131,7 @@ class TicketEventRepository:
 
     def put(self, event: TicketEvent) -> Op:
         """The op that records this event."""
-        doc = event.to_doc() | {"ticket_key": event.ticket_key, "officer_key": event.officer_key}
+        doc = event.model_dump(mode="json") | {"ticket_key": event.ticket_key, "officer_key": event.officer_key}
         return Put(self.table, event.event_id, doc)
 
 
@@ -141,29 +146,31 @@ class IncidentRepository:
     def get(self, incident_id: str) -> Incident | None:
         """One incident, or None."""
         doc = self._store.get(self.table, incident_id)
-        return None if doc is None else Incident.from_doc(doc)
+        return None if doc is None else Incident.model_validate(doc)
 
     def of_officer(self, officer_key: str) -> list[Incident]:
         """An officer membership's incidents, oldest first."""
-        return [Incident.from_doc(doc) for doc in self._store.find(self.table, "officer_key", officer_key)]
+        return [Incident.model_validate(doc) for doc in self._store.find(self.table, "officer_key", officer_key)]
 
     def of_ticket(self, ticket_key: str) -> list[Incident]:
         """One ticket's incidents, oldest first."""
-        return [Incident.from_doc(doc) for doc in self._store.find(self.table, "ticket_key", ticket_key)]
+        return [Incident.model_validate(doc) for doc in self._store.find(self.table, "ticket_key", ticket_key)]
 
     def open(self, judiciary_code: str | None = None) -> list[Incident]:
         """Open incidents, of one agency or of all."""
         docs = self._store.find(self.table, "status", IncidentStatus.OPEN.value)
-        return [Incident.from_doc(doc) for doc in docs if judiciary_code in (None, doc["judiciary_code"])]
+        return [Incident.model_validate(doc) for doc in docs if judiciary_code in (None, doc["judiciary_code"])]
 
     def put(self, incident: Incident) -> Op:
         """The op that stores this incident."""
-        doc = incident.to_doc() | {"officer_key": incident.officer_key, "ticket_key": incident.ticket_key}
+        doc = incident.model_dump(mode="json") | {
+            "officer_key": incident.officer_key,
+            "ticket_key": incident.ticket_key,
+        }
         return Put(self.table, incident.id, doc)
 
 
-@dataclass(frozen=True)
-class ConversationRecord:
+class ConversationRecord(Record):
     """Where the bot can write proactively: a serialized botbuilder ConversationReference and its kind."""
 
     conversation_id: str
@@ -173,21 +180,6 @@ class ConversationRecord:
     tenant_id: str | None = None
     team_id: str | None = None
     name: str | None = None  # the team or channel name, shown in /status
-
-    def to_doc(self) -> dict[str, Any]:
-        return {
-            "conversation_id": self.conversation_id,
-            "kind": self.kind,
-            "reference": self.reference,
-            "aad_id": self.aad_id,
-            "tenant_id": self.tenant_id,
-            "team_id": self.team_id,
-            "name": self.name,
-        }
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> ConversationRecord:
-        return cls(**doc)
 
 
 class ConversationRepository:
@@ -201,11 +193,13 @@ class ConversationRepository:
     def get(self, conversation_id: str) -> ConversationRecord | None:
         """One conversation, or None."""
         doc = self._store.get(self.table, conversation_id)
-        return None if doc is None else ConversationRecord.from_doc(doc)
+        return None if doc is None else ConversationRecord.model_validate(doc)
 
     def personal_chat_of(self, aad_id: str) -> ConversationRecord | None:
         """The newest 1:1 chat the bot has with this person, or None."""
-        records = [ConversationRecord.from_doc(doc) for doc in self._store.find(self.table, "aad_id", aad_id.lower())]
+        records = [
+            ConversationRecord.model_validate(doc) for doc in self._store.find(self.table, "aad_id", aad_id.lower())
+        ]
         personal = [record for record in records if record.kind == "personal"]
         return personal[-1] if personal else None
 
@@ -219,7 +213,7 @@ class ConversationRepository:
 
     def save(self, record: ConversationRecord) -> asyncio.Future[None]:
         """Store the reference; a reference equal to the stored one touches no file."""
-        return self._store.write([Put(self.table, record.conversation_id, record.to_doc())])
+        return self._store.write([Put(self.table, record.conversation_id, record.model_dump(mode="json"))])
 
 
 class SubscriptionRepository:
@@ -241,8 +235,7 @@ class SubscriptionRepository:
         return Put(self.table, target, {"conversation_id": conversation_id, "by": by, "at": instant_to_str(at)})
 
 
-@dataclass(frozen=True)
-class Notice:
+class Notice(Record):
     """A message the bot owes a conversation: stored before it is sent, retried until delivered.
 
     ``action`` is "send" (a new message) or "update" (replace the card of message ``activity_id``).
@@ -254,53 +247,16 @@ class Notice:
     seq: int
     conversation_id: str
     card: dict[str, Any]
-    created_at: datetime
+    created_at: Instant
     action: str = "send"
     summary: str = ""
     subject: str | None = None
     status: str = "pending"  # "pending" | "sent" | "failed"
     attempts: int = 0
-    next_attempt_at: datetime | None = None
+    next_attempt_at: Instant | None = None
     activity_id: str | None = None
     error: str | None = None
-    finished_at: datetime | None = None
-
-    def to_doc(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "seq": self.seq,
-            "conversation_id": self.conversation_id,
-            "card": self.card,
-            "created_at": instant_to_str(self.created_at),
-            "action": self.action,
-            "summary": self.summary,
-            "subject": self.subject,
-            "status": self.status,
-            "attempts": self.attempts,
-            "next_attempt_at": instant_to_str(self.next_attempt_at),
-            "activity_id": self.activity_id,
-            "error": self.error,
-            "finished_at": instant_to_str(self.finished_at),
-        }
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Notice:
-        return cls(
-            id=doc["id"],
-            seq=doc["seq"],
-            conversation_id=doc["conversation_id"],
-            card=doc["card"],
-            created_at=instant_from_str(doc["created_at"]),  # type: ignore[arg-type]
-            action=doc["action"],
-            summary=doc.get("summary", ""),
-            subject=doc.get("subject"),
-            status=doc["status"],
-            attempts=doc.get("attempts", 0),
-            next_attempt_at=instant_from_str(doc.get("next_attempt_at")),
-            activity_id=doc.get("activity_id"),
-            error=doc.get("error"),
-            finished_at=instant_from_str(doc.get("finished_at")),
-        )
+    finished_at: Instant | None = None
 
 
 class OutboxRepository:
@@ -320,26 +276,26 @@ class OutboxRepository:
     def get(self, notice_id: str) -> Notice | None:
         """One notice, or None."""
         doc = self._store.get(self.table, notice_id)
-        return None if doc is None else Notice.from_doc(doc)
+        return None if doc is None else Notice.model_validate(doc)
 
     def pending(self) -> list[Notice]:
         """Notices still to deliver, in the order they were queued."""
-        notices = [Notice.from_doc(doc) for doc in self._store.find(self.table, "status", "pending")]
+        notices = [Notice.model_validate(doc) for doc in self._store.find(self.table, "status", "pending")]
         return sorted(notices, key=lambda notice: notice.seq)
 
     def failed(self) -> list[Notice]:
         """Notices that could not be delivered and will not be retried, oldest first."""
-        notices = [Notice.from_doc(doc) for doc in self._store.find(self.table, "status", "failed")]
+        notices = [Notice.model_validate(doc) for doc in self._store.find(self.table, "status", "failed")]
         return sorted(notices, key=lambda notice: notice.seq)
 
     def of_subject(self, subject: str) -> list[Notice]:
         """Every notice about one subject (the copies of one alert), in the order queued."""
-        notices = [Notice.from_doc(doc) for doc in self._store.find(self.table, "subject", subject)]
+        notices = [Notice.model_validate(doc) for doc in self._store.find(self.table, "subject", subject)]
         return sorted(notices, key=lambda notice: notice.seq)
 
     def put(self, notice: Notice) -> Op:
         """The op that stores this notice."""
-        return Put(self.table, notice.id, notice.to_doc())
+        return Put(self.table, notice.id, notice.model_dump(mode="json"))
 
 
 class AuditRepository:
@@ -352,7 +308,7 @@ class AuditRepository:
 
     def of_target(self, target: str) -> list[AuditEntry]:
         """Entries about one record (e.g. ``officer:9000:A1234``), oldest first."""
-        return [AuditEntry.from_doc(doc) for doc in self._store.find(self.table, "target", target)]
+        return [AuditEntry.model_validate(doc) for doc in self._store.find(self.table, "target", target)]
 
     def count(self) -> int:
         """How many entries there are."""
@@ -360,7 +316,7 @@ class AuditRepository:
 
     def put(self, entry: AuditEntry) -> Op:
         """The op that appends this entry."""
-        return Put(self.table, entry.id, entry.to_doc())
+        return Put(self.table, entry.id, entry.model_dump(mode="json"))
 
 
 class ReadinessRepository:

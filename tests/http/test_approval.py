@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -219,7 +218,7 @@ async def test_jb_staff_approve_every_copy_updates_and_the_poc_is_told(
     await connector.wait_for(lambda sent: any(s.conversation_id == AGENCY_CHANNEL for s in sent))
     stored = context_of(client).db.officers.get("9000", "A1234")
     assert stored.state is OfficerState.APPROVED and stored.approval_date.isoformat() == "2026-11-28"
-    assert stored.approved.actor == Actor(JB_AAD, "Jamie Staff")
+    assert stored.approved.actor == Actor(aad_id=JB_AAD, name="Jamie Staff")
     entry = next(
         e for e in context_of(client).db.audit.of_target("officer:9000:A1234") if e.action == "officer.approve"
     )
@@ -415,7 +414,9 @@ async def test_status_with_200_officers_pages_under_the_teams_limit(bot_client: 
     context = context_of(client)
     long = "Christopher-Alexander " * 4
     ops = [
-        context.db.officers.put(replace(officer(f"C{i:04d}"), first_name=long.strip(), last_name=long.strip()))
+        context.db.officers.put(
+            officer(f"C{i:04d}").model_copy(update={"first_name": long.strip(), "last_name": long.strip()})
+        )
         for i in range(200)
     ]
     await context.db.commit(ops)
@@ -516,4 +517,6 @@ async def test_approved_stamp_survives_a_restart(
     await client.close()
     again = await bot_client(settings_for())
     stored = context_of(again).db.officers.get("9000", "A1234")
-    assert stored.state is OfficerState.APPROVED and stored.approved == Stamp(Actor(JB_AAD, "Jamie Staff"), NOW)
+    assert stored.state is OfficerState.APPROVED and stored.approved == Stamp(
+        actor=Actor(aad_id=JB_AAD, name="Jamie Staff"), at=NOW
+    )

@@ -101,7 +101,7 @@ def test_parse_events_returns_valid_events_or_clear_errors(body: Any) -> None:
         if event.violation is not None:
             for amount in (event.violation.full_penalty, event.violation.waiver_penalty):
                 assert amount is None or (math.isfinite(amount) and amount >= 0)
-        event.to_doc()  # what is stored serializes
+        event.model_dump(mode="json")  # what is stored serializes
 
 
 def _assert_field_errors(problem: FieldErrors, allowed: set[str]) -> None:

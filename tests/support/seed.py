@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from domain.records import Actor, Agency, Officer, Package, Stamp
@@ -23,7 +22,11 @@ def package(judiciary_code: str = "9000", poc: str = POC_AAD) -> Package:
         poc_name="Pat Poc",
         poc_email="pat.poc@williston.example",
     )
-    return Package(agency=agency, poc=Actor(poc, "Pat Poc"), submitted=Stamp(Actor(poc, "Pat Poc"), SUBMITTED_AT))
+    return Package(
+        agency=agency,
+        poc=Actor(aad_id=poc, name="Pat Poc"),
+        submitted=Stamp(actor=Actor(aad_id=poc, name="Pat Poc"), at=SUBMITTED_AT),
+    )
 
 
 def officer(number: str = "A1234", judiciary_code: str = "9000", **changes: object) -> Officer:
@@ -35,9 +38,9 @@ def officer(number: str = "A1234", judiciary_code: str = "9000", **changes: obje
         last_name="Officer",
         dps_username="cofficer",
         start_date=date(2026, 11, 2),
-        added=Stamp(Actor(POC_AAD, "Pat Poc"), SUBMITTED_AT),
+        added=Stamp(actor=Actor(aad_id=POC_AAD, name="Pat Poc"), at=SUBMITTED_AT),
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return base.model_copy(update=changes)
 
 
 async def seed_agency(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,7 +28,7 @@ from tests.support.seed import officer as seed_officer
 from tests.support.seed import package as seed_package
 
 TZ = ZoneInfo("America/New_York")
-JB = Actor("22222222-2222-4222-8222-222222222222", "Jamie Staff")
+JB = Actor(aad_id="22222222-2222-4222-8222-222222222222", name="Jamie Staff")
 AT = datetime(2026, 11, 30, 20, 5, tzinfo=UTC)
 TEAMS_LIMIT = 28 * 1024
 
@@ -90,8 +89,8 @@ def test_not_ready_card_lists_what_is_missing() -> None:
 
 
 def test_approved_card_says_who_and_when_and_has_no_buttons() -> None:
-    approved = replace(
-        seed_officer(), state=OfficerState.APPROVED, approved=Stamp(JB, AT), approval_date=date(2026, 11, 30)
+    approved = seed_officer().model_copy(
+        update={"state": OfficerState.APPROVED, "approved": Stamp(actor=JB, at=AT), "approval_date": date(2026, 11, 30)}
     )
     card = valid(officer_card(view(approved)))
     assert "Approved by Jamie Staff on Nov 30, 2026 3:05 PM EST" in texts(card)
@@ -127,21 +126,27 @@ def test_extend_card_has_labelled_required_inputs_and_errors_beside_them() -> No
 
 
 def test_extended_card_shows_the_extension() -> None:
-    extended = replace(seed_officer(), extension=Extension(date(2026, 12, 7), "Two corrections needed", Stamp(JB, AT)))
+    extended = seed_officer().model_copy(
+        update={
+            "extension": Extension(
+                until=date(2026, 12, 7), reason="Two corrections needed", granted=Stamp(actor=JB, at=AT)
+            )
+        }
+    )
     card = valid(officer_card(view(extended)))
     assert "Monitoring extended by Jamie Staff" in texts(card) and "Tue Dec 8" not in texts(card)
     assert "Mon Dec 7, 2026" in texts(card) and "Two corrections needed" in texts(card)
 
 
 def test_notices_and_withdraw_cards_validate() -> None:
-    approved = replace(
-        seed_officer(), state=OfficerState.APPROVED, approved=Stamp(JB, AT), approval_date=date(2026, 11, 30)
+    approved = seed_officer().model_copy(
+        update={"state": OfficerState.APPROVED, "approved": Stamp(actor=JB, at=AT), "approval_date": date(2026, 11, 30)}
     )
     notice = valid(approval_notice_card(view(approved)))
     assert "fully authorized to submit Vermont Civil Violation Complaints electronically" in texts(notice)
     valid(withdraw_confirm_card(seed_officer(), seed_package()))
     valid(withdraw_choice_card([(seed_officer(), seed_package()), (seed_officer(judiciary_code="9001"), None)]))
-    withdrawn = replace(seed_officer(), state=OfficerState.WITHDRAWN, withdrawn=Stamp(JB, AT))
+    withdrawn = seed_officer().model_copy(update={"state": OfficerState.WITHDRAWN, "withdrawn": Stamp(actor=JB, at=AT)})
     valid(withdrawn_notice_card(view(withdrawn)))
     valid(officer_card(view(withdrawn)))
 

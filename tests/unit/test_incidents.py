@@ -37,7 +37,7 @@ from tests.support import seed
 TZ = ZoneInfo("America/New_York")
 ISSUED = datetime(2026, 11, 10, 14, 0, tzinfo=UTC)
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
-JB = Actor("jb-1", "JB Staff")
+JB = Actor(aad_id="jb-1", name="JB Staff")
 
 
 def make_event(type_: EventType = EventType.SUBMITTED, **overrides: object) -> TicketEvent:
@@ -170,7 +170,9 @@ def test_payment_after_only_a_rejection_is_before_receipt() -> None:
 
 
 def test_municipal_parking_is_outside_jurisdiction() -> None:
-    event = make_event(violation=Violation(ViolationCategory.MUNICIPAL_PARKING, statute="Burlington ord. 20-5"))
+    event = make_event(
+        violation=Violation(category=ViolationCategory.MUNICIPAL_PARKING, statute="Burlington ord. 20-5")
+    )
     [incident] = raise_for(event)
     assert incident.kind is IncidentKind.OUTSIDE_JURISDICTION
     assert "1102(c)" in incident.detail
@@ -178,7 +180,7 @@ def test_municipal_parking_is_outside_jurisdiction() -> None:
 
 
 def test_not_jb_is_outside_jurisdiction() -> None:
-    [incident] = raise_for(make_event(violation=Violation(ViolationCategory.NOT_JB)))
+    [incident] = raise_for(make_event(violation=Violation(category=ViolationCategory.NOT_JB)))
     assert incident.kind is IncidentKind.OUTSIDE_JURISDICTION
     assert "1102(b)" in incident.detail
 
@@ -187,31 +189,34 @@ def test_not_jb_is_outside_jurisdiction() -> None:
     "category", [ViolationCategory.TRAFFIC, ViolationCategory.FISH_WILDLIFE, ViolationCategory.OTHER_JB, None]
 )
 def test_jb_matters_are_inside_jurisdiction(category: ViolationCategory | None) -> None:
-    assert raise_for(make_event(violation=Violation(category, full_penalty=None))) == []
+    assert raise_for(make_event(violation=Violation(category=category, full_penalty=None))) == []
 
 
 def test_amended_event_repeating_the_violation_does_not_raise_again() -> None:
-    parking = Violation(ViolationCategory.MUNICIPAL_PARKING)
+    parking = Violation(category=ViolationCategory.MUNICIPAL_PARKING)
     earlier = [make_event(violation=parking), make_event(EventType.ACCEPTED, event_id="acc")]
     assert raise_for(make_event(EventType.AMENDED, event_id="am", violation=parking), earlier) == []
     # parking amended to not_jb: still the same problem on the same ticket, not raised again
     assert (
-        raise_for(make_event(EventType.AMENDED, event_id="am", violation=Violation(ViolationCategory.NOT_JB)), earlier)
+        raise_for(
+            make_event(EventType.AMENDED, event_id="am", violation=Violation(category=ViolationCategory.NOT_JB)),
+            earlier,
+        )
         == []
     )
 
 
 def test_amendment_reintroducing_the_problem_raises_again() -> None:
     earlier = [
-        make_event(violation=Violation(ViolationCategory.MUNICIPAL_PARKING)),
-        make_event(EventType.AMENDED, event_id="am1", violation=Violation(ViolationCategory.TRAFFIC)),
+        make_event(violation=Violation(category=ViolationCategory.MUNICIPAL_PARKING)),
+        make_event(EventType.AMENDED, event_id="am1", violation=Violation(category=ViolationCategory.TRAFFIC)),
     ]
-    event = make_event(EventType.AMENDED, event_id="am2", violation=Violation(ViolationCategory.NOT_JB))
+    event = make_event(EventType.AMENDED, event_id="am2", violation=Violation(category=ViolationCategory.NOT_JB))
     assert kinds(raise_for(event, earlier)) == [IncidentKind.OUTSIDE_JURISDICTION]
 
 
 def test_event_without_violation_keeps_the_previous_one() -> None:
-    earlier = [make_event(violation=Violation(ViolationCategory.MUNICIPAL_PARKING))]
+    earlier = [make_event(violation=Violation(category=ViolationCategory.MUNICIPAL_PARKING))]
     assert raise_for(make_event(EventType.ACCEPTED), earlier) == []
 
 
@@ -223,31 +228,37 @@ def test_event_without_violation_keeps_the_previous_one() -> None:
     [(None, 50.0, "full penalty"), (100.0, None, "waiver penalty"), (None, None, "full penalty or the waiver penalty")],
 )
 def test_civil_ordinance_missing_a_penalty(full: float | None, waiver: float | None, missing: str) -> None:
-    event = make_event(violation=Violation(ViolationCategory.CIVIL_ORDINANCE, full_penalty=full, waiver_penalty=waiver))
+    event = make_event(
+        violation=Violation(category=ViolationCategory.CIVIL_ORDINANCE, full_penalty=full, waiver_penalty=waiver)
+    )
     [incident] = raise_for(event)
     assert incident.kind is IncidentKind.MISSING_MUNICIPAL_PENALTIES
     assert missing in incident.detail
 
 
 def test_civil_ordinance_with_both_penalties_is_fine() -> None:
-    event = make_event(violation=Violation(ViolationCategory.CIVIL_ORDINANCE, full_penalty=100.0, waiver_penalty=50.0))
+    event = make_event(
+        violation=Violation(category=ViolationCategory.CIVIL_ORDINANCE, full_penalty=100.0, waiver_penalty=50.0)
+    )
     assert raise_for(event) == []
 
 
 def test_zero_penalty_counts_as_stated() -> None:
-    event = make_event(violation=Violation(ViolationCategory.CIVIL_ORDINANCE, full_penalty=0.0, waiver_penalty=0.0))
+    event = make_event(
+        violation=Violation(category=ViolationCategory.CIVIL_ORDINANCE, full_penalty=0.0, waiver_penalty=0.0)
+    )
     assert raise_for(event) == []
 
 
 def test_amended_with_the_same_missing_penalty_not_raised_twice() -> None:
-    lacking = Violation(ViolationCategory.CIVIL_ORDINANCE, full_penalty=100.0)
+    lacking = Violation(category=ViolationCategory.CIVIL_ORDINANCE, full_penalty=100.0)
     earlier = [make_event(violation=lacking)]
     assert raise_for(make_event(EventType.AMENDED, event_id="am", violation=lacking), earlier) == []
 
 
 def test_amendment_supplying_the_penalty_raises_nothing() -> None:
-    earlier = [make_event(violation=Violation(ViolationCategory.CIVIL_ORDINANCE, full_penalty=100.0))]
-    fixed = Violation(ViolationCategory.CIVIL_ORDINANCE, full_penalty=100.0, waiver_penalty=50.0)
+    earlier = [make_event(violation=Violation(category=ViolationCategory.CIVIL_ORDINANCE, full_penalty=100.0))]
+    fixed = Violation(category=ViolationCategory.CIVIL_ORDINANCE, full_penalty=100.0, waiver_penalty=50.0)
     assert raise_for(make_event(EventType.AMENDED, event_id="am", violation=fixed), earlier) == []
 
 
@@ -262,7 +273,9 @@ def test_officer_in_no_package_is_unknown() -> None:
 
 
 def test_withdrawn_officer_is_unknown() -> None:
-    withdrawn = make_officer(OfficerState.WITHDRAWN, withdrawn=Stamp(Actor("poc-1"), ISSUED - timedelta(days=1)))
+    withdrawn = make_officer(
+        OfficerState.WITHDRAWN, withdrawn=Stamp(actor=Actor(aad_id="poc-1"), at=ISSUED - timedelta(days=1))
+    )
     assert kinds(raise_for(make_event(), membership=withdrawn)) == [IncidentKind.UNKNOWN_OFFICER]
 
 
@@ -273,7 +286,9 @@ def test_withdrawn_without_stamp_is_unknown() -> None:
 
 
 def test_ticket_issued_before_withdrawal_is_not_unknown() -> None:
-    withdrawn = make_officer(OfficerState.WITHDRAWN, withdrawn=Stamp(Actor("poc-1"), ISSUED + timedelta(minutes=30)))
+    withdrawn = make_officer(
+        OfficerState.WITHDRAWN, withdrawn=Stamp(actor=Actor(aad_id="poc-1"), at=ISSUED + timedelta(minutes=30))
+    )
     assert raise_for(make_event(), membership=withdrawn) == []
 
 
@@ -297,7 +312,7 @@ def test_amendment_to_another_unknown_officer_raises() -> None:
 
 def test_one_event_can_raise_several_incidents_with_distinct_ids() -> None:
     event = make_event(
-        occurred_at=ISSUED + timedelta(hours=60), violation=Violation(ViolationCategory.MUNICIPAL_PARKING)
+        occurred_at=ISSUED + timedelta(hours=60), violation=Violation(category=ViolationCategory.MUNICIPAL_PARKING)
     )
     incidents = incidents_for_event(event, [], None, new_id=ids(), now=NOW)
     assert kinds(incidents) == [
@@ -312,15 +327,15 @@ def test_one_event_can_raise_several_incidents_with_distinct_ids() -> None:
 
 
 def test_voided_event_raises_nothing() -> None:
-    event = make_event(EventType.VOIDED, violation=Violation(ViolationCategory.MUNICIPAL_PARKING))
+    event = make_event(EventType.VOIDED, violation=Violation(category=ViolationCategory.MUNICIPAL_PARKING))
     assert incidents_for_event(event, [], None, new_id=ids(), now=NOW) == []
 
 
 def test_voided_closes_open_incidents() -> None:
     event = make_event(EventType.REJECTED, reason="bad")
     open_one = raise_for(event, [make_event()])[0]
-    resolved = mark_resolved(raise_for(event, [make_event()])[0], Stamp(JB, NOW))
-    stamp = Stamp(JB, NOW + timedelta(hours=1))
+    resolved = mark_resolved(raise_for(event, [make_event()])[0], Stamp(actor=JB, at=NOW))
+    stamp = Stamp(actor=JB, at=NOW + timedelta(hours=1))
     closed = close_for_voided([open_one, resolved], stamp)
     assert len(closed) == 1
     assert closed[0].id == open_one.id
@@ -331,10 +346,10 @@ def test_voided_closes_open_incidents() -> None:
 
 def test_mark_resolved_once() -> None:
     [incident] = raise_for(make_event(EventType.REJECTED, reason="x"), [make_event()])
-    resolved = mark_resolved(incident, Stamp(JB, NOW))
+    resolved = mark_resolved(incident, Stamp(actor=JB, at=NOW))
     assert resolved.status is IncidentStatus.RESOLVED and resolved.closed is not None
     with pytest.raises(ValueError):
-        mark_resolved(resolved, Stamp(JB, NOW))
+        mark_resolved(resolved, Stamp(actor=JB, at=NOW))
 
 
 # texts and dates
@@ -394,15 +409,18 @@ def test_ticket_summary_unknown_issue_time_falls_back_to_first_event() -> None:
 def test_amended_issue_time_and_violation_take_the_latest() -> None:
     corrected = ISSUED - timedelta(hours=2)
     events = [
-        make_event(violation=Violation(ViolationCategory.TRAFFIC)),
+        make_event(violation=Violation(category=ViolationCategory.TRAFFIC)),
         make_event(
-            EventType.AMENDED, event_id="am", issued_at=corrected, violation=Violation(ViolationCategory.FISH_WILDLIFE)
+            EventType.AMENDED,
+            event_id="am",
+            issued_at=corrected,
+            violation=Violation(category=ViolationCategory.FISH_WILDLIFE),
         ),
         make_event(EventType.ACCEPTED, event_id="acc"),
     ]
     ticket = summarize_ticket(events)
     assert ticket.issued_at == corrected
-    assert ticket.violation == Violation(ViolationCategory.FISH_WILDLIFE)
+    assert ticket.violation == Violation(category=ViolationCategory.FISH_WILDLIFE)
 
 
 def test_summarize_tickets_groups_by_ticket_case_insensitively() -> None:

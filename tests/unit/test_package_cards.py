@@ -37,7 +37,7 @@ from domain.validation import AGENCY_FIELDS, FIELD_RULES, OFFICER_FIELDS
 TZ = ZoneInfo("America/New_York")
 TODAY = date(2026, 11, 21)
 AT = datetime(2026, 11, 21, 15, 5, tzinfo=UTC)
-POC = Actor("poc-1", "Pat Poc")
+POC = Actor(aad_id="poc-1", name="Pat Poc")
 TEAMS_LIMIT = 28 * 1024
 
 
@@ -50,11 +50,11 @@ def agency(**changes: str) -> Agency:
         poc_name="Pat Poc",
         poc_email="pat.poc@williston.example",
     )
-    return replace(base, **changes)
+    return base.model_copy(update=changes)
 
 
 def package(**changes: Any) -> Package:
-    return replace(Package(agency=agency(), poc=POC, submitted=Stamp(POC, AT)), **changes)
+    return Package(agency=agency(), poc=POC, submitted=Stamp(actor=POC, at=AT)).model_copy(update=changes)
 
 
 def officer(number: str = "A1234", **changes: Any) -> Officer:
@@ -65,9 +65,9 @@ def officer(number: str = "A1234", **changes: Any) -> Officer:
         last_name="Officer",
         dps_username="cofficer",
         start_date=date(2026, 12, 1),
-        added=Stamp(POC, AT),
+        added=Stamp(actor=POC, at=AT),
     )
-    return replace(base, **changes)
+    return base.model_copy(update=changes)
 
 
 def longest_officers(count: int) -> list[Officer]:
@@ -295,7 +295,11 @@ def test_the_jb_card_has_acknowledge_until_acknowledged_and_then_says_who_and_wh
     assert (
         card["actions"][0]["verb"] == "package.acknowledge" and card["actions"][0]["data"]["judiciary_code"] == "0123"
     )
-    done = valid(jb_package_card(package(acknowledged=Stamp(Actor("jb-1", "Jo Bureau"), AT)), [officer()], TZ))
+    done = valid(
+        jb_package_card(
+            package(acknowledged=Stamp(actor=Actor(aad_id="jb-1", name="Jo Bureau"), at=AT)), [officer()], TZ
+        )
+    )
     assert "actions" not in done
     assert "Acknowledged by Jo Bureau on Nov 21, 2026 10:05 AM EST." in strings(done)
 
@@ -304,9 +308,11 @@ def test_confirmation_added_and_acknowledgment_cards() -> None:
     assert "digital copy" in strings(valid(confirmation_card(package(), longest_officers(20), TZ)))
     assert "2 officers added" in strings(valid(confirmation_card(package(), [officer()], TZ, added=2)))
     assert "added 2 officers" in strings(
-        valid(officers_added_card(package(), [officer(), officer("B2345")], TZ, Stamp(POC, AT)))
+        valid(officers_added_card(package(), [officer(), officer("B2345")], TZ, Stamp(actor=POC, at=AT)))
     )
-    notice = strings(valid(acknowledgment_card(package(), Stamp(Actor("jb-1", "Jo Bureau"), AT), TZ)))
+    notice = strings(
+        valid(acknowledgment_card(package(), Stamp(actor=Actor(aad_id="jb-1", name="Jo Bureau"), at=AT), TZ))
+    )
     assert "These officers may begin issuing e-tickets" in notice and "first 3 to 5" in notice
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,7 +22,7 @@ from domain.records import (
 from tests.support import seed
 
 TZ = ZoneInfo("America/New_York")
-JB = Actor("jb-1", "JB Staff")
+JB = Actor(aad_id="jb-1", name="JB Staff")
 # 23:30 Eastern on Tue Nov 10, 2026 is 04:30 UTC on Nov 11.
 FIRST_ISSUE = datetime(2026, 11, 11, 4, 30, tzinfo=UTC)
 _ids = itertools.count(1)
@@ -67,7 +66,7 @@ def incident(
     officer_number: str = "A1234",
 ) -> Incident:
     """An incident on ticket ``number`` of A1234."""
-    closed = None if status is IncidentStatus.OPEN else Stamp(JB, FIRST_ISSUE + timedelta(days=1))
+    closed = None if status is IncidentStatus.OPEN else Stamp(actor=JB, at=FIRST_ISSUE + timedelta(days=1))
     return Incident(
         id=f"inc-{next(_ids)}",
         kind=kind,
@@ -148,7 +147,7 @@ def test_day_6_vs_day_7_on_the_court_calendar() -> None:
 def test_days_counted_from_first_accepted_by_issue_time_not_arrival() -> None:
     # T-9 arrives last but was issued first: it is the first accepted one.
     early = ticket("T-9", FIRST_ISSUE - timedelta(days=3), EventType.ACCEPTED)
-    early = [dataclasses.replace(event, occurred_at=event.occurred_at + timedelta(days=5)) for event in early]
+    early = [event.model_copy(update={"occurred_at": event.occurred_at + timedelta(days=5)}) for event in early]
     readiness = assess(events=accepted_tickets(3) + early, today=date(2026, 11, 14))
     assert readiness.first_accepted_issued == date(2026, 11, 7)
     assert met(readiness, ConditionKey.DAYS)
@@ -214,7 +213,9 @@ def test_latest_pending_ticket_counts_in_the_streak() -> None:
 
 
 def test_extension_on_its_last_day_then_the_day_after() -> None:
-    extension = Extension(until=date(2026, 12, 1), reason="watch one more week", granted=Stamp(JB, FIRST_ISSUE))
+    extension = Extension(
+        until=date(2026, 12, 1), reason="watch one more week", granted=Stamp(actor=JB, at=FIRST_ISSUE)
+    )
     officer = make_officer(extension=extension)
     last_day = assess(officer=officer, today=date(2026, 12, 1))
     assert not last_day.ready
@@ -268,7 +269,7 @@ def test_tickets_of_other_agencies_and_officers_ignored() -> None:
 
 
 def test_lower_case_officer_number_on_events_matches() -> None:
-    events = [dataclasses.replace(event, officer_number="a1234") for event in accepted_tickets(3)]
+    events = [event.model_copy(update={"officer_number": "a1234"}) for event in accepted_tickets(3)]
     assert assess(events=events).ready
 
 
@@ -276,7 +277,7 @@ def test_unknown_issue_time_falls_back_to_first_event() -> None:
     events = accepted_tickets(2)
     no_issue = ticket("T-3", None, EventType.ACCEPTED)
     no_issue = [
-        dataclasses.replace(event, occurred_at=FIRST_ISSUE + timedelta(days=3, hours=i))
+        event.model_copy(update={"occurred_at": FIRST_ISSUE + timedelta(days=3, hours=i)})
         for i, event in enumerate(no_issue)
     ]
     readiness = assess(events=events + no_issue, today=date(2026, 11, 20))

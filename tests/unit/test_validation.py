@@ -235,7 +235,7 @@ def test_parse_officer_valid() -> None:
 
 
 def test_officer_entry_becomes_monitoring_membership() -> None:
-    stamp = Stamp(Actor("poc-1"), datetime(2026, 11, 24, 15, 0, tzinfo=UTC))
+    stamp = Stamp(actor=Actor(aad_id="poc-1"), at=datetime(2026, 11, 24, 15, 0, tzinfo=UTC))
     officer = parse_officer(officer_values(), TODAY).to_officer("9000", stamp)
     assert officer.state is OfficerState.MONITORING
     assert officer.key == "9000:A1234"
