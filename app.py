@@ -106,7 +106,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
 
 async def healthz(request: web.Request) -> web.Response:
     """GET /healthz: 200 when storage can write now, else 503 with the reason."""
-    problem = await request.app[CONTEXT].db.store.check_writable()
+    problem = await request.app[CONTEXT].db.check_writable()
     if problem is None:
         return web.json_response({"status": "ok", "storage": "ok"})
     return web.json_response({"status": "unavailable", "storage": problem}, status=503)

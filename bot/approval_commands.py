@@ -177,10 +177,12 @@ class ApprovalCommands:
             choices = list(outcome.view)
             card = withdraw_choice_card(choices) if len(choices) > 1 else withdraw_confirm_card(*choices[0])
             await turn.reply_card(card, summary="Withdraw an officer")
-        elif isinstance(outcome, Refused):
-            await turn.reply_card(message_card("Not your agency's officer", outcome.who_may, kind="attention"))
+            return
+        where = f" in the package of Judiciary Code {code}" if code else ""
+        if isinstance(outcome, Refused):
+            text = f"Officer {number}{where} is not in a package you are the Point-of-Contact of. {outcome.who_may}"
+            await turn.reply_card(message_card("Not your agency's officer", text, kind="attention"))
         else:
-            where = f" in the package of Judiciary Code {code}" if code else ""
             text = (
                 f"Officer number {number} is in no Information Package{where} (or was withdrawn already). "
                 "Type /package to see your agency's officers."

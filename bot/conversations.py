@@ -7,7 +7,8 @@ import logging
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from storage.repositories import ConversationRecord, ConversationRepository
+from services.ports import Conversations
+from storage.repositories import ConversationRecord
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def record_of(activity: Activity) -> ConversationRecord:
     )
 
 
-async def remember(activity: Activity, repository: ConversationRepository) -> None:
+async def remember(activity: Activity, repository: Conversations) -> None:
     """Save the reference when it is new or changed; an unchanged one touches no file."""
     if activity.conversation is None or not activity.conversation.id or not activity.service_url:
         return

@@ -134,7 +134,8 @@ class PackageCommands:
         if isinstance(outcome, Refused):
             await turn.reply_card(message_card("Not your agency's package", outcome.who_may))
             return
-        views: tuple[PackageView, ...] = outcome.view if isinstance(outcome, Shown) else ()
+        shown = outcome.view if isinstance(outcome, Shown) and isinstance(outcome.view, tuple) else ()
+        views = [view for view in shown if isinstance(view, PackageView)]
         if not views:
             packages = turn.app.db.packages.all()
             if turn.is_jb_staff and packages:

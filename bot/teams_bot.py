@@ -156,9 +156,9 @@ class JbBot(ActivityHandler):
         activity = turn_context.activity
         if activity.name != ADAPTIVE_CARD_ACTION:
             return await super().on_invoke_activity(turn_context)
-        value = activity.value if isinstance(activity.value, dict) else {}
-        action = value.get("action") if isinstance(value.get("action"), dict) else {}
-        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        value: dict[str, Any] = activity.value if isinstance(activity.value, dict) else {}
+        action: dict[str, Any] = value["action"] if isinstance(value.get("action"), dict) else {}
+        data: dict[str, Any] = action["data"] if isinstance(action.get("data"), dict) else {}
         raw_verb = action.get("verb")
         verb = self._verbs.get(raw_verb) if isinstance(raw_verb, str) else None
         handler = self._actions.get(verb) if verb is not None else None
@@ -166,7 +166,7 @@ class JbBot(ActivityHandler):
             logger.info("card verb not in use in conversation=%s", activity.conversation.id)
             gone = message_card("This button is no longer in use", "Type /help to see what I can do now.")
             return invoke_card_response(gone)
-        turn = self._turn(turn_context, data=dict(data or {}), verb=verb)
+        turn = self._turn(turn_context, data=dict(data), verb=verb)
         try:
             result = await handler(turn)
         except StorageError as error:

@@ -151,6 +151,18 @@ class Conversations(Protocol):
         """The newest 1:1 chat with this person, or None."""
         ...
 
+    def welcomed(self, conversation_id: str) -> bool:
+        """Whether the welcome card was sent in this conversation."""
+        ...
+
+    def mark_welcomed(self, conversation_id: str, at: datetime) -> Change:
+        """Record that the welcome card was sent here."""
+        ...
+
+    def save(self, record: ConversationRecord) -> Awaitable[None]:
+        """Store the reference now (an unchanged one touches no file); await for durability."""
+        ...
+
 
 class Outbox(Protocol):
     """Notices owed to conversations, stored before they are sent."""
@@ -232,6 +244,10 @@ class Database(Protocol):
 
     def commit(self, changes: Iterable[Any]) -> Awaitable[None]:
         """Apply the changes atomically; await for durability (raises StorageUnavailable, nothing kept)."""
+        ...
+
+    async def check_writable(self) -> str | None:
+        """None when a durable write works now, else a short reason (for GET /healthz). Never raises."""
         ...
 
 

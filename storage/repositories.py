@@ -383,6 +383,10 @@ class Database:
         """Open (or create) the data under data_dir. Raises StorageUnavailable if it cannot be read."""
         return cls(await Store.open(data_dir, INDEXES))
 
+    async def check_writable(self) -> str | None:
+        """None when a durable write works now, else a short reason (for GET /healthz). Never raises."""
+        return await self.store.check_writable()
+
     async def close(self) -> None:
         """Flush and close the store."""
         await self.store.close()

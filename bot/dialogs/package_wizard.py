@@ -236,9 +236,9 @@ def _render_choose_agency(
 
 def _accept_choose_agency(env: WizardEnv, state: WizardState, data: Mapping[str, Any]) -> Accepted:
     code = data.get("judiciary_code")
-    if code not in {choice[0] for choice in state.choices}:
+    if not isinstance(code, str) or code not in {choice[0] for choice in state.choices}:
         return Accepted(errors={"judiciary_code": "Choose an agency."})
-    state.target = code  # type: ignore[assignment]
+    state.target = code
     if not state.officers and state.draft is None:
         state.draft = {}
     return Accepted()

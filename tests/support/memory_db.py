@@ -121,11 +121,23 @@ class Subscriptions:
 
 
 class Conversations:
+    def __init__(self) -> None:
+        self.welcomed_at: dict[str, datetime] = {}
+
     def get(self, conversation_id: str) -> None:
         return None
 
     def personal_chat_of(self, aad_id: str) -> None:
         return None
+
+    def welcomed(self, conversation_id: str) -> bool:
+        return conversation_id in self.welcomed_at
+
+    def mark_welcomed(self, conversation_id: str, at: datetime) -> Put:
+        return Put(self.welcomed_at, conversation_id, at)
+
+    async def save(self, record: Any) -> None:
+        raise AssertionError("the use cases do not save conversation references")
 
 
 class AuditLog:
@@ -204,11 +216,12 @@ class MemoryDatabase:
             change.table[change.key] = change.value
         self.commits += 1
 
+    async def check_writable(self) -> str | None:
+        return None
+
     async def seed(self, *records: Package | Officer) -> None:
         """Store records directly, as if an earlier use case had."""
-        await self.commit(
-            [self.packages.put(r) if isinstance(r, Package) else self.officers.put(r) for r in records]
-        )
+        await self.commit([self.packages.put(r) if isinstance(r, Package) else self.officers.put(r) for r in records])
 
 
 @dataclass

@@ -12,7 +12,6 @@ import pytest
 from cards.audit import audit_card
 from cards.base import teams_findings
 from cards.readiness import (
-    OfficerView,
     approval_notice_card,
     approve_confirm_card,
     extend_card,
@@ -21,9 +20,10 @@ from cards.readiness import (
     withdraw_confirm_card,
     withdrawn_notice_card,
 )
-from cards.status import ListPage, Row, paginate, status_card
+from cards.status import status_card
 from domain.readiness import assess_readiness
 from domain.records import Actor, EventType, Extension, Officer, OfficerState, Stamp, TicketEvent
+from domain.views import ListPage, OfficerView, Row, paginate
 from tests.support.seed import officer as seed_officer
 from tests.support.seed import package as seed_package
 

@@ -195,7 +195,7 @@ async def test_a_rejection_alerts_the_agency_the_poc_and_the_jb_and_a_duplicate_
 
 
 async def test_mark_resolved_is_for_the_poc_or_staff_and_updates_every_copy(app: AppContext) -> None:
-    event = accepted("VT-5", 19)[0].model_copy(update={"occurred_at": NOW, "event_id": "late"})  # 51 h after issue
+    event = accepted("VT-5", 18)[0].model_copy(update={"occurred_at": NOW, "event_id": "late"})  # 51 h after issue
     result = await tickets.record_events(app, [event])
     incident = result[0].incidents[0]
     assert incident.kind is IncidentKind.LATE_UPLOAD
