@@ -6,7 +6,8 @@ between installations. The build fills in what does, by key: `id` and `bots[0].b
 `APP_PRIVACY_URL` and `APP_TERMS_URL`, `validDomains` from their hosts, and one command list per
 bot scope from `vocabulary.commands.COMMANDS`. The result is validated offline against the official
 Microsoft Teams schema that npm's `@microsoft/app-manifest` ships in the repository's
-`node_modules` before the zip (manifest.json, color.png, outline.png at its root) is written.
+`node_modules` before the zip (manifest.json and the committed icons color.png and outline.png, at its root)
+is written.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft4Validator
 
-from manifest.icons import COLOR_ICON, COLOR_SIZE, OUTLINE_ICON, OUTLINE_SIZE
 from vocabulary.commands import COMMANDS, CommandInfo
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,10 @@ TEMPLATE_PATH = MANIFEST_DIR / "manifest.json"
 SCHEMA_PACKAGE_DIR = REPO_ROOT / "node_modules" / "@microsoft" / "app-manifest"
 TEAMS_SCHEMAS_DIR = SCHEMA_PACKAGE_DIR / "build" / "json-schemas" / "teams"
 DEFAULT_OUT = REPO_ROOT / "build" / "jb-eticket-bot.zip"
+COLOR_ICON = "color.png"
+COLOR_SIZE = 192
+OUTLINE_ICON = "outline.png"
+OUTLINE_SIZE = 32
 
 DEFAULT_VERSION = "1.0.0"
 DEFAULT_WEBSITE_URL = "https://www.vermontjudiciary.org/"
@@ -237,7 +241,7 @@ def read_icon(name: str, size: int) -> bytes:
     """An icon file from the manifest folder, checked to be a size x size PNG."""
     data = (MANIFEST_DIR / name).read_bytes()
     if png_size(data) != (size, size):
-        raise PackageError(f"{name} must be {size}x{size}; redraw it with `python -m manifest.icons`")
+        raise PackageError(f"{name} must be a {size}x{size} PNG; replace {MANIFEST_DIR / name} with one")
     return data
 
 
