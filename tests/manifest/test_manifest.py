@@ -21,12 +21,13 @@ from manifest import build
 from manifest.build import (
     ManifestSchemaError,
     PackageError,
-    PackageSettings,
     SchemaNotInstalledError,
     build_manifest,
     build_package,
+    package_settings,
     validate_manifest,
 )
+from settings import Settings
 from vocabulary.commands import COMMAND_NAMES, COMMANDS, CommandInfo
 
 BOT_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
@@ -76,7 +77,7 @@ def packaged_manifest(package: Path) -> dict[str, Any]:
 @pytest.fixture
 def manifest() -> dict[str, Any]:
     """A fresh, valid manifest to break."""
-    return build_manifest(PackageSettings.from_env(ENVIRONMENT))
+    return build_manifest(package_settings(ENVIRONMENT))
 
 
 def decode_png(data: bytes) -> tuple[int, int, list[list[tuple[int, ...]]]]:
@@ -188,11 +189,18 @@ def test_bot_scopes_and_no_files(packaged_manifest: dict[str, Any]) -> None:
 
 
 def test_defaults_when_only_the_bot_id_is_set() -> None:
-    """Version defaults to 1.0.0 and missing URLs to the judiciary's site; still schema-valid."""
-    manifest = build_manifest(PackageSettings.from_env({"MicrosoftAppId": BOT_ID}))
+    """Version defaults to 1.0.0 and missing URLs to the judiciary's site (settings.py); still schema-valid."""
+    manifest = build_manifest(package_settings({"MicrosoftAppId": BOT_ID}))
     validate_manifest(manifest)
     assert manifest["version"] == "1.0.0"
-    assert set(manifest["developer"].values()) == {"Vermont Judicial Bureau", build.DEFAULT_WEBSITE_URL}
+    defaults = Settings()
+    assert manifest["developer"] == {
+        "name": "Vermont Judicial Bureau",
+        "websiteUrl": defaults.app_website_url,
+        "privacyUrl": defaults.app_privacy_url,
+        "termsOfUseUrl": defaults.app_terms_url,
+    }
+    assert manifest["validDomains"] == ["www.vermontjudiciary.org"]
 
 
 # A broken manifest fails with the schema's own message
@@ -219,7 +227,7 @@ def test_forty_character_short_name_fails_with_the_schema_message(manifest: dict
 
 def test_bot_id_that_is_no_guid_fails() -> None:
     """MicrosoftAppId must be a GUID, in id and botId."""
-    settings = PackageSettings.from_env({**ENVIRONMENT, "MicrosoftAppId": "not-a-guid"})
+    settings = package_settings({**ENVIRONMENT, "MicrosoftAppId": "not-a-guid"})
     with pytest.raises(ManifestSchemaError) as refused:
         validate_manifest(build_manifest(settings))
     assert [problem.split(":")[0] for problem in refused.value.problems] == ["bots/0/botId", "id"]
@@ -346,6 +354,14 @@ def test_build_refuses_without_a_bot_id(tmp_path: Path) -> None:
         "manifest.build: MicrosoftAppId is not set: the Teams package needs the bot's Microsoft App ID; "
         "set MicrosoftAppId and build again"
     ]
+    assert not (tmp_path / "p.zip").exists()
+
+
+def test_build_refuses_a_bad_setting_naming_it(tmp_path: Path) -> None:
+    """A setting the bot would refuse (APP_VERSION 1.0) stops the build too, with its one-line reason."""
+    result = run_build(tmp_path, **{**ENVIRONMENT, "APP_VERSION": "1.0"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["manifest.build: APP_VERSION must look like 1.0.0, got '1.0'"]
     assert not (tmp_path / "p.zip").exists()
 
 
