@@ -10,8 +10,8 @@ from adaptive_cards.types import Colors, FontType, FontWeight, Spacing
 
 from cards.base import heading, paragraph, render
 from vocabulary.commands import CommandInfo
+from vocabulary.contact import JB_EMAIL
 
-JB_EMAIL = "JUD-eTicket@vermont.gov"
 PURPOSE = (
     "I run the Vermont Judicial Bureau's procedure for approving officers to issue e-tickets "
     "(Valcour agencies): the Information Package, monitoring of each new officer's e-tickets, "

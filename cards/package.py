@@ -29,9 +29,9 @@ from cards.base import execute, facts, field_error, heading, notice, paragraph, 
 from domain.calendar import format_date, format_instant
 from domain.records import Officer, OfficerState, Package, Stamp
 from domain.validation import AGENCY_FIELDS, FIELD_RULES
+from vocabulary.contact import JB_EMAIL
 from vocabulary.verbs import Verb
 
-JB_EMAIL = "JUD-eTicket@vermont.gov"
 TRACS_SOP = "JB Approval to Issue e-Tickets (TraCS/Spillman)"
 RECORDS_SYSTEM_CHOICES = (("Valcour", "valcour"), ("TraCS / Spillman", "tracs_spillman"))
 VALCOUR_INSTALLED = "Valcour is installed on the computer(s) used to issue e-tickets."
