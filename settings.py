@@ -50,8 +50,12 @@ class Settings:
         return bool(aad_id) and aad_id.strip().lower() in self.jb_staff_ids  # type: ignore[union-attr]
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read and validate every setting; raise SettingsError naming the first bad variable."""
+    def from_env(cls, env: Mapping[str, str] | None = None, *, check_credentials: bool = True) -> Settings:
+        """Read and validate every setting; raise SettingsError naming the first bad variable.
+
+        ``check_credentials=False`` skips the checks that the Bot Framework credentials are complete
+        (MicrosoftAppPassword, MicrosoftAppTenantId): building the Teams package needs the app id only.
+        """
         env = os.environ if env is None else env
         defaults = cls()
 
@@ -88,12 +92,13 @@ class Settings:
         app_id = text("MicrosoftAppId")
         app_password = env.get("MicrosoftAppPassword", "")
         tenant_id = text("MicrosoftAppTenantId")
-        if app_id and matching[0] == "MultiTenant" and not app_password:
-            raise SettingsError("MicrosoftAppPassword must be set when MicrosoftAppId is set")
-        if matching[0] == "SingleTenant" and not tenant_id:
-            raise SettingsError("MicrosoftAppTenantId must be set when MicrosoftAppType is SingleTenant")
-        if not app_id and app_password:
-            raise SettingsError("MicrosoftAppPassword is set but MicrosoftAppId is empty")
+        if check_credentials:
+            if app_id and matching[0] == "MultiTenant" and not app_password:
+                raise SettingsError("MicrosoftAppPassword must be set when MicrosoftAppId is set")
+            if matching[0] == "SingleTenant" and not tenant_id:
+                raise SettingsError("MicrosoftAppTenantId must be set when MicrosoftAppType is SingleTenant")
+            if not app_id and app_password:
+                raise SettingsError("MicrosoftAppPassword is set but MicrosoftAppId is empty")
 
         zone_name = text("TIMEZONE") or "America/New_York"
         try:

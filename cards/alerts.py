@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from adaptive_cards.types import ActionStyle
+
 from cards.base import execute, facts, heading, notice, paragraph, render
 from domain.calendar import AnswerWindow, format_instant
 from domain.incidents import incident_text
@@ -54,7 +56,9 @@ def incident_card(
                 is_subtle=True,
             )
         )
-        actions.append(execute("Mark resolved", Verb.RESOLVE.value, {"incident_id": incident.id}, style="positive"))
+        actions.append(
+            execute("Mark resolved", Verb.RESOLVE.value, {"incident_id": incident.id}, style=ActionStyle.POSITIVE)
+        )
     elif incident.closed is not None:
         who = incident.closed.actor.name or "the bot"
         if incident.status is IncidentStatus.VOIDED:

@@ -7,6 +7,17 @@ from datetime import date
 from typing import Any
 
 from adaptive_cards import card as ac
+from adaptive_cards.types import (
+    ActionStyle,
+    AssociatedInputs,
+    Colors,
+    FontSize,
+    FontWeight,
+    MSTeams,
+    MSTeamsCardWidth,
+    Spacing,
+    TextBlockStyle,
+)
 from adaptive_cards.validation import CardValidatorFactory
 
 CARD_VERSION = "1.5"
@@ -19,7 +30,7 @@ def render(body: Sequence[Any], actions: Sequence[Any] = (), *, full_width: bool
         version=CARD_VERSION,
         body=list(body),
         actions=list(actions) or None,
-        msteams={"width": "Full"} if full_width else None,
+        msteams=MSTeams(width=MSTeamsCardWidth.FULL) if full_width else None,
     )
     # mode="json": enum values as their JSON strings ("bolder"); a plain dump keeps Enum objects, which
     # botbuilder's serializer writes as "FontWeight.BOLDER" on the wire.
@@ -57,20 +68,40 @@ def _shown_safely(node: Any, parent: str | None = None) -> Any:
 
 def heading(text: str, *, subtle: str | None = None) -> list[Any]:
     """A bold title, and optionally a subtle line below it."""
-    items: list[Any] = [ac.TextBlock(text=text, weight="Bolder", size="Medium", wrap=True, style="heading")]
+    items: list[Any] = [
+        ac.TextBlock(text=text, weight=FontWeight.BOLDER, size=FontSize.MEDIUM, wrap=True, style=TextBlockStyle.HEADING)
+    ]
     if subtle:
-        items.append(ac.TextBlock(text=subtle, is_subtle=True, wrap=True, spacing="None"))
+        items.append(ac.TextBlock(text=subtle, is_subtle=True, wrap=True, spacing=Spacing.NONE))
     return items
 
 
-def paragraph(text: str, **options: Any) -> Any:
+def paragraph(
+    text: str,
+    *,
+    weight: FontWeight | None = None,
+    size: FontSize | None = None,
+    color: Colors | None = None,
+    spacing: Spacing | None = None,
+    is_subtle: bool | None = None,
+    separator: bool | None = None,
+) -> Any:
     """A wrapped text block."""
-    return ac.TextBlock(text=text, wrap=True, **options)
+    return ac.TextBlock(
+        text=text,
+        wrap=True,
+        weight=weight,
+        size=size,
+        color=color,
+        spacing=spacing,
+        is_subtle=is_subtle,
+        separator=separator,
+    )
 
 
 def notice(text: str, *, kind: str = "attention") -> Any:
     """A coloured line for a message to the person who pressed ("attention" red, "good" green, "warning")."""
-    return ac.TextBlock(text=text, wrap=True, color=kind.capitalize(), weight="Bolder")
+    return ac.TextBlock(text=text, wrap=True, color=Colors(kind), weight=FontWeight.BOLDER)
 
 
 def facts(pairs: Sequence[tuple[str, str]]) -> Any:
@@ -83,8 +114,8 @@ def execute(
     verb: str,
     data: dict[str, Any] | None = None,
     *,
-    style: str | None = None,
-    associated_inputs: str | None = None,
+    style: ActionStyle | None = None,
+    associated_inputs: AssociatedInputs | None = None,
 ) -> Any:
     """An Action.Execute button with a verb and the record's ids in data."""
     return ac.ActionExecute(
@@ -107,7 +138,9 @@ def teams_findings(card: dict[str, Any]) -> list[str]:
 def field_error(errors: Mapping[str, str], field_id: str) -> list[Any]:
     """The red line under an input naming what is wrong with it (nothing when it is fine)."""
     message = errors.get(field_id)
-    return [ac.TextBlock(text=message, wrap=True, color="Attention", spacing="None", size="Small")] if message else []
+    if not message:
+        return []
+    return [ac.TextBlock(text=message, wrap=True, color=Colors.ATTENTION, spacing=Spacing.NONE, size=FontSize.SMALL)]
 
 
 def set_date_minimum(node: Any, input_id: str, today: date) -> None:

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from adaptive_cards import card as ac
+from adaptive_cards.types import Colors, FontType, FontWeight, Spacing
 
 from cards.base import heading, paragraph, render
 from vocabulary.commands import CommandInfo
+from vocabulary.contact import JB_EMAIL
 
-JB_EMAIL = "JUD-eTicket@vermont.gov"
 PURPOSE = (
     "I run the Vermont Judicial Bureau's procedure for approving officers to issue e-tickets "
     "(Valcour agencies): the Information Package, monitoring of each new officer's e-tickets, "
@@ -19,13 +20,13 @@ PURPOSE = (
 
 
 def _command_table(commands: Sequence[CommandInfo]) -> Any:
-    rows = [
+    rows: list[ac.ElementT] = [
         ac.Container(
             items=[
-                ac.TextBlock(text=command.usage, weight="Bolder", wrap=True, font_type="Monospace"),
-                ac.TextBlock(text=command.description, wrap=True, spacing="None", is_subtle=True),
+                ac.TextBlock(text=command.usage, weight=FontWeight.BOLDER, wrap=True, font_type=FontType.MONOSPACE),
+                ac.TextBlock(text=command.description, wrap=True, spacing=Spacing.NONE, is_subtle=True),
             ],
-            spacing="Small",
+            spacing=Spacing.SMALL,
         )
         for command in commands
     ]
@@ -37,7 +38,11 @@ def help_card(commands: Sequence[CommandInfo], *, not_understood: str | None = N
     body: list[Any] = []
     if not_understood is not None:
         shown = not_understood if len(not_understood) <= 60 else not_understood[:57] + "..."
-        body.append(paragraph(f'I don\'t know "{shown}". Here is what I can do.', color="Warning", weight="Bolder"))
+        body.append(
+            paragraph(
+                f'I don\'t know "{shown}". Here is what I can do.', color=Colors.WARNING, weight=FontWeight.BOLDER
+            )
+        )
     body += heading("JB e-Ticket Bot")
     body.append(paragraph(PURPOSE))
     body.append(_command_table(commands))
@@ -46,7 +51,7 @@ def help_card(commands: Sequence[CommandInfo], *, not_understood: str | None = N
             "Type a command with or without the slash. In a channel or group chat, @mention me first. "
             f"Questions: {JB_EMAIL}.",
             is_subtle=True,
-            spacing="Medium",
+            spacing=Spacing.MEDIUM,
         )
     )
     return render(body)

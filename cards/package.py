@@ -14,15 +14,25 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from adaptive_cards import card as ac
+from adaptive_cards.types import (
+    ActionStyle,
+    AssociatedInputs,
+    ChoiceInputStyle,
+    FontSize,
+    FontWeight,
+    Spacing,
+    TextInputStyle,
+    VerticalAlignment,
+)
 
 from cards.base import execute, facts, field_error, heading, notice, paragraph, render, set_date_minimum
 from domain.calendar import format_date, format_instant
 from domain.records import Officer, OfficerState, Package, Stamp
-from domain.validation import AGENCY_FIELDS, FIELD_RULES, OFFICER_FIELDS
+from domain.validation import AGENCY_FIELDS, FIELD_RULES
 from domain.views import page_count
+from vocabulary.contact import JB_EMAIL
 from vocabulary.verbs import Verb
 
-JB_EMAIL = "JUD-eTicket@vermont.gov"
 TRACS_SOP = "JB Approval to Issue e-Tickets (TraCS/Spillman)"
 RECORDS_SYSTEM_CHOICES = (("Valcour", "valcour"), ("TraCS / Spillman", "tracs_spillman"))
 VALCOUR_INSTALLED = "Valcour is installed on the computer(s) used to issue e-tickets."
@@ -84,7 +94,18 @@ class OfficerRow:
     @classmethod
     def of(cls, values: Mapping[str, Any], notes: Sequence[str] = ()) -> OfficerRow:
         """A row from a dict of officer field values."""
-        return cls(*(str(values.get(name) or "") for name in OFFICER_FIELDS), notes=tuple(notes))
+
+        def text(name: str) -> str:
+            return str(values.get(name) or "")
+
+        return cls(
+            officer_number=text("officer_number"),
+            first_name=text("first_name"),
+            last_name=text("last_name"),
+            dps_username=text("dps_username"),
+            start_date=text("start_date"),
+            notes=tuple(notes),
+        )
 
 
 @dataclass(frozen=True)
@@ -122,11 +143,11 @@ def _frame_top(frame: StepFrame, *, subtitle: str | None = None) -> list[Any]:
 def _wizard_actions(
     frame: StepFrame, *, next_title: str = "Next", next_verb: Verb = Verb.WIZARD_NEXT, extra: Sequence[Any] = ()
 ) -> list[Any]:
-    actions: list[Any] = [execute(next_title, next_verb.value, frame.data(), style="positive")]
+    actions: list[Any] = [execute(next_title, next_verb.value, frame.data(), style=ActionStyle.POSITIVE)]
     actions += list(extra)
     if frame.can_go_back:
-        actions.append(execute("Back", Verb.WIZARD_BACK.value, frame.data(), associated_inputs="none"))
-    actions.append(execute("Cancel", Verb.WIZARD_CANCEL.value, frame.data(), associated_inputs="none"))
+        actions.append(execute("Back", Verb.WIZARD_BACK.value, frame.data(), associated_inputs=AssociatedInputs.NONE))
+    actions.append(execute("Cancel", Verb.WIZARD_CANCEL.value, frame.data(), associated_inputs=AssociatedInputs.NONE))
     return actions
 
 
@@ -137,7 +158,7 @@ def _text_input(
     *,
     input_id: str | None = None,
     multiline: bool = False,
-    style: str | None = None,
+    style: TextInputStyle | None = None,
 ) -> list[Any]:
     rule = FIELD_RULES[field_id]
     value = values.get(field_id)
@@ -173,7 +194,9 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequen
     def row(cells: Sequence[str], *, bold: bool = False) -> Any:
         return ac.TableRow(
             cells=[
-                ac.TableCell(items=[ac.TextBlock(text=text or "—", wrap=True, weight="Bolder" if bold else None)])
+                ac.TableCell(
+                    items=[ac.TextBlock(text=text or "—", wrap=True, weight=FontWeight.BOLDER if bold else None)]
+                )
                 for text in cells
             ]
         )
@@ -250,15 +273,15 @@ def chart_body(package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, f
     shown = officers[first : first + CHART_PAGE_SIZE]
     count = f" ({first + 1}–{first + len(shown)} of {len(officers)})" if len(officers) > CHART_PAGE_SIZE else ""
     body: list[Any] = [
-        paragraph(AGENCY_SECTION, weight="Bolder", spacing="Medium"),
+        paragraph(AGENCY_SECTION, weight=FontWeight.BOLDER, spacing=Spacing.MEDIUM),
         agency_facts(summary_of(package)),
-        paragraph(OFFICER_SECTION + count, weight="Bolder", spacing="Medium"),
+        paragraph(OFFICER_SECTION + count, weight=FontWeight.BOLDER, spacing=Spacing.MEDIUM),
         officer_table(shown) if shown else paragraph("No officers yet.", is_subtle=True),
         paragraph(
             f"Submitted by {package.submitted.actor.name or 'the Point-of-Contact'} on "
             f"{format_instant(package.submitted.at, tz)}.",
             is_subtle=True,
-            size="Small",
+            size=FontSize.SMALL,
         ),
     ]
     if first + len(shown) < len(officers):
@@ -340,7 +363,12 @@ def jb_package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo)
     actions: list[Any] = []
     if package.acknowledged is None:
         actions.append(
-            execute("Acknowledge", Verb.ACKNOWLEDGE.value, {"judiciary_code": package.judiciary_code}, style="positive")
+            execute(
+                "Acknowledge",
+                Verb.ACKNOWLEDGE.value,
+                {"judiciary_code": package.judiciary_code},
+                style=ActionStyle.POSITIVE,
+            )
         )
     return render(body, actions)
 
@@ -385,7 +413,7 @@ def records_system_card(frame: StepFrame, value: str | None, errors: Mapping[str
         label="Which records management system does your agency use?",
         is_required=True,
         error_message="Choose your agency's records management system.",
-        style="expanded",
+        style=ChoiceInputStyle.EXPANDED,
         choices=[ac.InputChoice(title=title, value=code) for title, code in RECORDS_SYSTEM_CHOICES],
         value=value or None,
     )
@@ -456,7 +484,7 @@ def agency_card(frame: StepFrame, values: Mapping[str, Any], errors: Mapping[str
     """Step 3: the agency and its Point-of-Contact (SOP 6.1 item 1)."""
     body: list[Any] = [*_frame_top(frame), paragraph("As they will appear on warning letterhead.", is_subtle=True)]
     for field_id in AGENCY_FIELDS:
-        style = {"letterhead_phone": "Tel", "poc_email": "Email"}.get(field_id)
+        style = {"letterhead_phone": TextInputStyle.TEL, "poc_email": TextInputStyle.EMAIL}.get(field_id)
         body += _text_input(field_id, values, errors, multiline=field_id == "letterhead_address", style=style)
     return render(body, _wizard_actions(frame))
 
@@ -474,7 +502,7 @@ def officers_card(
     """Step 4: officers (SOP 6.1 item 2): those entered, each with Edit and Remove, and a form for one more."""
     body: list[Any] = [*_frame_top(frame, subtitle=agency_line)]
     if saved:
-        body.append(paragraph(f"Officers in this package so far: {len(saved)}", weight="Bolder"))
+        body.append(paragraph(f"Officers in this package so far: {len(saved)}", weight=FontWeight.BOLDER))
     for index, row in enumerate(saved):
         if index == draft_index:
             continue
@@ -482,28 +510,34 @@ def officers_card(
         buttons = ac.ActionSet(
             actions=[
                 execute(
-                    "Edit", Verb.WIZARD_EDIT.value, frame.data(to="officers", officer=index), associated_inputs="none"
+                    "Edit",
+                    Verb.WIZARD_EDIT.value,
+                    frame.data(to="officers", officer=index),
+                    associated_inputs=AssociatedInputs.NONE,
                 ),
                 execute(
-                    "Remove", Verb.WIZARD_REMOVE_OFFICER.value, frame.data(officer=index), associated_inputs="none"
+                    "Remove",
+                    Verb.WIZARD_REMOVE_OFFICER.value,
+                    frame.data(officer=index),
+                    associated_inputs=AssociatedInputs.NONE,
                 ),
             ]
         )
         items: list[Any] = [paragraph(line)]
-        items += [paragraph(note, is_subtle=True, size="Small", spacing="None") for note in row.notes]
+        items += [paragraph(note, is_subtle=True, size=FontSize.SMALL, spacing=Spacing.NONE) for note in row.notes]
         body.append(
             ac.ColumnSet(
                 separator=True,
                 columns=[
                     ac.Column(width="stretch", items=items),
-                    ac.Column(width="auto", items=[buttons], vertical_content_alignment="Center"),
+                    ac.Column(width="auto", items=[buttons], vertical_content_alignment=VerticalAlignment.CENTER),
                 ],
             )
         )
     extra: list[Any] = []
     if draft is not None:
         title = "Edit officer" if draft_index is not None else f"Officer {len(saved) + 1}"
-        body.append(paragraph(title, weight="Bolder", spacing="Large", separator=True))
+        body.append(paragraph(title, weight=FontWeight.BOLDER, spacing=Spacing.LARGE, separator=True))
         for field_id in ("first_name", "last_name", "officer_number", "dps_username"):
             body += _text_input(field_id, draft, errors)
         body += _date_input(draft, errors, today)
@@ -513,13 +547,15 @@ def officers_card(
                     "Remove this officer" if draft_index is None else "Discard changes",
                     Verb.WIZARD_REMOVE_OFFICER.value,
                     frame.data(officer="draft"),
-                    associated_inputs="none",
+                    associated_inputs=AssociatedInputs.NONE,
                 )
             )
         add = execute("Save and add another officer", Verb.WIZARD_ADD_OFFICER.value, frame.data())
         actions = _wizard_actions(frame, next_title="Next: review", extra=[add, *extra])
     else:
-        add = execute("Add another officer", Verb.WIZARD_ADD_OFFICER.value, frame.data(), associated_inputs="none")
+        add = execute(
+            "Add another officer", Verb.WIZARD_ADD_OFFICER.value, frame.data(), associated_inputs=AssociatedInputs.NONE
+        )
         actions = _wizard_actions(frame, next_title="Next: review", extra=[add])
     card = render(body, actions)
     set_date_minimum(card, "start_date", today)
@@ -535,7 +571,7 @@ def choose_agency_card(
         label="Which agency's Information Package?",
         is_required=True,
         error_message="Choose an agency.",
-        style="expanded" if len(choices) <= 6 else "compact",
+        style=ChoiceInputStyle.EXPANDED if len(choices) <= 6 else ChoiceInputStyle.COMPACT,
         choices=[ac.InputChoice(title=f"{name} ({code})", value=code) for code, name in choices],
         value=value or None,
     )
@@ -546,14 +582,24 @@ def choose_agency_card(
 def _section(title: str, frame: StepFrame, to: str | None) -> Any:
     """A section title with an Edit button back to its step (none when ``to`` is None)."""
     right = (
-        [ac.ActionSet(actions=[execute("Edit", Verb.WIZARD_EDIT.value, frame.data(to=to), associated_inputs="none")])]
+        [
+            ac.ActionSet(
+                actions=[
+                    execute("Edit", Verb.WIZARD_EDIT.value, frame.data(to=to), associated_inputs=AssociatedInputs.NONE)
+                ]
+            )
+        ]
         if to
         else [paragraph(" ")]
     )
     return ac.ColumnSet(
-        spacing="Medium",
+        spacing=Spacing.MEDIUM,
         columns=[
-            ac.Column(width="stretch", items=[paragraph(title, weight="Bolder")], vertical_content_alignment="Center"),
+            ac.Column(
+                width="stretch",
+                items=[paragraph(title, weight=FontWeight.BOLDER)],
+                vertical_content_alignment=VerticalAlignment.CENTER,
+            ),
             ac.Column(width="auto", items=right),
         ],
     )
@@ -572,7 +618,7 @@ def review_card(
     agency_editable: bool = True,
 ) -> dict[str, Any]:
     """Step 5: the whole package laid out like Chart 1, Edit buttons back to each step, and Submit."""
-    body: list[Any] = [*_frame_top(frame), paragraph(CHART_TITLE, weight="Bolder", size="Large")]
+    body: list[Any] = [*_frame_top(frame), paragraph(CHART_TITLE, weight=FontWeight.BOLDER, size=FontSize.LARGE)]
     if new_package:
         system = {code: title for title, code in RECORDS_SYSTEM_CHOICES}.get(records_system or "", "—")
         body.append(_section(f"Records system: {system}", frame, "records_system"))
@@ -590,7 +636,7 @@ def review_card(
     body.append(_section(f"{label} ({len(officers)})", frame, "officers"))
     body.append(_row_table(shown))
     notes = [note for row in shown for note in row.notes]
-    body += [paragraph(note, is_subtle=True, size="Small") for note in notes]
+    body += [paragraph(note, is_subtle=True, size=FontSize.SMALL) for note in notes]
     if pages > 1:
         nav = []
         if page > 0:
@@ -599,7 +645,7 @@ def review_card(
                     "Previous officers",
                     Verb.WIZARD_EDIT.value,
                     frame.data(to="review", page=page - 1),
-                    associated_inputs="none",
+                    associated_inputs=AssociatedInputs.NONE,
                 )
             )
         if page < pages - 1:
@@ -608,7 +654,7 @@ def review_card(
                     "More officers",
                     Verb.WIZARD_EDIT.value,
                     frame.data(to="review", page=page + 1),
-                    associated_inputs="none",
+                    associated_inputs=AssociatedInputs.NONE,
                 )
             )
         first = page * REVIEW_PAGE_SIZE + 1
@@ -626,7 +672,7 @@ def review_card(
         paragraph(
             "Submit sends this to the Judicial Bureau's e-ticket staff (SOP 6.2). The officers are in "
             "monitoring from then on.",
-            spacing="Medium",
+            spacing=Spacing.MEDIUM,
         )
     )
     return render(body, _wizard_actions(frame, next_title="Submit", next_verb=Verb.WIZARD_SUBMIT))
@@ -644,7 +690,7 @@ def resume_card(
         ),
     ]
     actions = [
-        execute("Resume", Verb.WIZARD_RESUME.value, data, style="positive"),
+        execute("Resume", Verb.WIZARD_RESUME.value, data, style=ActionStyle.POSITIVE),
         execute("Start over", Verb.WIZARD_RESTART.value, data),
     ]
     return render(body, actions)

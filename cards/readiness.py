@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from adaptive_cards import card as ac
+from adaptive_cards.types import ActionStyle, AssociatedInputs, FontSize, FontWeight, Spacing
 
 from cards.base import execute, facts, field_error, heading, notice, paragraph, render, set_date_minimum
 from domain.calendar import format_date, format_instant
@@ -72,7 +73,7 @@ def _title(view: OfficerView) -> str:
 
 
 def _missing_list(readiness: Readiness) -> list[Any]:
-    return [paragraph(f"- {text}", spacing="None") for text in readiness.missing if text]
+    return [paragraph(f"- {text}", spacing=Spacing.NONE) for text in readiness.missing if text]
 
 
 def _state_lines(view: OfficerView) -> list[Any]:
@@ -101,12 +102,12 @@ def _state_lines(view: OfficerView) -> list[Any]:
             f"{format_date(extension.until)}" + ("." if running else " (ended).")
         )
         lines.append(notice(text, kind="warning") if running else paragraph(text, is_subtle=True))
-        lines.append(paragraph(f"Reason: {extension.reason}", spacing="None", is_subtle=not running))
+        lines.append(paragraph(f"Reason: {extension.reason}", spacing=Spacing.NONE, is_subtle=not running))
     if view.readiness.ready:
         held = [c.text for c in view.readiness.conditions if c.key is not ConditionKey.STATE]
         lines.append(paragraph("Every condition of readiness holds: " + "; ".join(held) + ".", is_subtle=True))
     else:
-        lines.append(paragraph("Not yet met:", weight="Bolder"))
+        lines.append(paragraph("Not yet met:", weight=FontWeight.BOLDER))
         lines += _missing_list(view.readiness)
     return lines
 
@@ -116,7 +117,7 @@ def _officer_actions(view: OfficerView) -> list[Any]:
         return []
     ids = officer_ids(view.officer)
     return [
-        execute("Approve", Verb.APPROVE.value, ids, style="positive"),
+        execute("Approve", Verb.APPROVE.value, ids, style=ActionStyle.POSITIVE),
         execute("Extend monitoring", Verb.EXTEND.value, ids),
     ]
 
@@ -142,8 +143,8 @@ def approve_confirm_card(view: OfficerView) -> dict[str, Any]:
         ),
     ]
     actions = [
-        execute("Approve", Verb.APPROVE_CONFIRM.value, ids, style="destructive"),
-        execute("Cancel", Verb.CANCEL.value, ids | {"cancel": "officer"}, associated_inputs="none"),
+        execute("Approve", Verb.APPROVE_CONFIRM.value, ids, style=ActionStyle.DESTRUCTIVE),
+        execute("Cancel", Verb.CANCEL.value, ids | {"cancel": "officer"}, associated_inputs=AssociatedInputs.NONE),
     ]
     return render(body, actions)
 
@@ -170,8 +171,8 @@ def extend_card(
         paragraph(
             "Monitoring continues through the end of this date; after it, the officer can become ready again.",
             is_subtle=True,
-            spacing="None",
-            size="Small",
+            spacing=Spacing.NONE,
+            size=FontSize.SMALL,
         ),
         ac.InputText(
             id="reason",
@@ -187,8 +188,10 @@ def extend_card(
         *field_error(errors, "form"),
     ]
     actions = [
-        execute("Submit", Verb.EXTEND_SUBMIT.value, ids, style="positive", associated_inputs="auto"),
-        execute("Cancel", Verb.CANCEL.value, ids | {"cancel": "officer"}, associated_inputs="none"),
+        execute(
+            "Submit", Verb.EXTEND_SUBMIT.value, ids, style=ActionStyle.POSITIVE, associated_inputs=AssociatedInputs.AUTO
+        ),
+        execute("Cancel", Verb.CANCEL.value, ids | {"cancel": "officer"}, associated_inputs=AssociatedInputs.NONE),
     ]
     card = render(body, actions)
     set_date_minimum(card, "until", today)
@@ -244,8 +247,8 @@ def withdraw_confirm_card(officer: Officer, package: Package | None) -> dict[str
         ),
     ]
     actions = [
-        execute("Withdraw", Verb.WITHDRAW_CONFIRM.value, ids, style="destructive"),
-        execute("Cancel", Verb.CANCEL.value, ids | {"cancel": "withdraw"}, associated_inputs="none"),
+        execute("Withdraw", Verb.WITHDRAW_CONFIRM.value, ids, style=ActionStyle.DESTRUCTIVE),
+        execute("Cancel", Verb.CANCEL.value, ids | {"cancel": "withdraw"}, associated_inputs=AssociatedInputs.NONE),
     ]
     return render(body, actions)
 
@@ -271,12 +274,17 @@ def withdraw_choice_card(choices: Sequence[tuple[Officer, Package | None]]) -> d
             f"Withdraw from {officer.judiciary_code}",
             Verb.WITHDRAW_CONFIRM.value,
             officer_ids(officer),
-            style="destructive",
+            style=ActionStyle.DESTRUCTIVE,
         )
         for officer, _ in choices[:5]
     ]
     actions.append(
-        execute("Cancel", Verb.CANCEL.value, officer_ids(first) | {"cancel": "withdraw"}, associated_inputs="none")
+        execute(
+            "Cancel",
+            Verb.CANCEL.value,
+            officer_ids(first) | {"cancel": "withdraw"},
+            associated_inputs=AssociatedInputs.NONE,
+        )
     )
     return render(body, actions)
 

@@ -5,19 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from adaptive_cards import card as ac
+from adaptive_cards.types import Colors, FontSize, FontWeight, Spacing
 
 from cards.base import execute, heading, paragraph, render
 from domain.views import ListPage, Row
 from vocabulary.verbs import Verb
 
-TONE_COLOURS = {"good": "Good", "attention": "Attention", "warning": "Warning"}
+TONE_COLOURS = {"good": Colors.GOOD, "attention": Colors.ATTENTION, "warning": Colors.WARNING}
 
 
 def _row(row: Row) -> Any:
     detail = ac.TextBlock(
-        text=row.detail, wrap=True, spacing="None", is_subtle=row.tone == "default", color=TONE_COLOURS.get(row.tone)
+        text=row.detail,
+        wrap=True,
+        spacing=Spacing.NONE,
+        is_subtle=row.tone == "default",
+        color=TONE_COLOURS.get(row.tone),
     )
-    return ac.Container(items=[ac.TextBlock(text=row.title, wrap=True, weight="Bolder"), detail], spacing="Small")
+    return ac.Container(
+        items=[ac.TextBlock(text=row.title, wrap=True, weight=FontWeight.BOLDER), detail], spacing=Spacing.SMALL
+    )
 
 
 def page_actions(page: ListPage) -> list[Any]:
@@ -42,12 +49,19 @@ def list_body(page: ListPage) -> list[Any]:
         if row.section != section:
             section = row.section
             body.append(
-                ac.TextBlock(text=section, weight="Bolder", size="Medium", wrap=True, separator=True, spacing="Medium")
+                ac.TextBlock(
+                    text=section,
+                    weight=FontWeight.BOLDER,
+                    size=FontSize.MEDIUM,
+                    wrap=True,
+                    separator=True,
+                    spacing=Spacing.MEDIUM,
+                )
             )
         body.append(_row(row))
     if page.pages > 1:
         body.append(
-            paragraph(f"Page {page.page} of {page.pages} ({page.total} lines)", is_subtle=True, spacing="Medium")
+            paragraph(f"Page {page.page} of {page.pages} ({page.total} lines)", is_subtle=True, spacing=Spacing.MEDIUM)
         )
     return body
 
@@ -61,7 +75,7 @@ def status_card(page: ListPage) -> dict[str, Any]:
                 "Type /status <officer number> for one officer's card (JB e-ticket staff can Approve or "
                 "Extend monitoring there).",
                 is_subtle=True,
-                size="Small",
+                size=FontSize.SMALL,
             )
         )
     return render(body, page_actions(page))

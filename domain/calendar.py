@@ -12,19 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-COURT_TIMEZONE = "America/New_York"
-"""The default court time zone (the ``TIMEZONE`` setting)."""
-
 ANSWER_DAYS = 21
 """Days a defendant has to answer, counted from the date the complaint is issued (4 V.S.A. § 1105(b))."""
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def court_zone(name: str = COURT_TIMEZONE) -> ZoneInfo:
-    """The court's time zone by IANA name (raises ``ZoneInfoNotFoundError`` for an unknown name)."""
-    return ZoneInfo(name)
 
 
 def _require_aware(instant: datetime) -> None:
@@ -46,11 +38,6 @@ def court_date(instant: datetime, tz: ZoneInfo) -> date:
     """The date on the court's calendar at which an aware instant falls."""
     _require_aware(instant)
     return instant.astimezone(tz).date()
-
-
-def court_today(now: datetime, tz: ZoneInfo) -> date:
-    """Today on the court's calendar, given the current instant ``now``."""
-    return court_date(now, tz)
 
 
 def answer_deadline(issued_at: datetime, tz: ZoneInfo) -> date:

@@ -33,12 +33,8 @@ class Ticket:
     first_seen: datetime
     submitted: bool
     accepted: bool
-    rejected: bool
     voided: bool
-    payment_received: bool
-    latest: EventType
     violation: Violation | None
-    event_count: int
 
     @property
     def key(self) -> str:
@@ -83,12 +79,8 @@ def summarize_ticket(events: Sequence[TicketEvent]) -> Ticket:
         first_seen=min((event.occurred_at for event in events), key=as_utc),
         submitted=EventType.SUBMITTED in types,
         accepted=EventType.ACCEPTED in types,
-        rejected=EventType.REJECTED in types,
         voided=EventType.VOIDED in types,
-        payment_received=EventType.PAYMENT_RECEIVED in types,
-        latest=last.type,
         violation=violation,
-        event_count=len(events),
     )
 
 

@@ -335,7 +335,7 @@ def parse_agency(values: Mapping[str, object]) -> Agency:
             "poc_email": _email,
         },
     )
-    return Agency(**fields)
+    return Agency.model_validate(fields)
 
 
 def parse_officer(values: Mapping[str, object], today: date) -> OfficerEntry:

@@ -1,12 +1,13 @@
 """Build the Teams app package: `python -m manifest.build [--out build/jb-eticket-bot.zip]`.
 
 The manifest template `manifest.json` beside this file holds everything that does not change
-between installations. The build fills in what does, by key: `id` and `bots[0].botId` from
-`MicrosoftAppId`, `version` from `APP_VERSION`, the developer URLs from `APP_WEBSITE_URL`,
-`APP_PRIVACY_URL` and `APP_TERMS_URL`, `validDomains` from their hosts, and one command list per
-bot scope from `vocabulary.commands.COMMANDS`. The result is validated offline against the official
-Microsoft Teams schema that npm's `@microsoft/app-manifest` ships in the repository's
-`node_modules` before the zip (manifest.json, color.png, outline.png at its root) is written.
+between installations. The build fills in what does, by key, from the bot's settings (settings.py,
+which holds the defaults): `id` and `bots[0].botId` from `MicrosoftAppId`, `version` from
+`APP_VERSION`, the developer URLs from `APP_WEBSITE_URL`, `APP_PRIVACY_URL` and `APP_TERMS_URL`,
+`validDomains` from their hosts, and one command list per bot scope from
+`vocabulary.commands.COMMANDS`. The result is validated offline against the official Microsoft
+Teams schema that npm's `@microsoft/app-manifest` ships in the repository's `node_modules` before
+the zip (manifest.json and the committed icons color.png and outline.png, at its root) is written.
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ import struct
 import sys
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from jsonschema import Draft4Validator
 
-from manifest.icons import COLOR_ICON, COLOR_SIZE, OUTLINE_ICON, OUTLINE_SIZE
+from settings import Settings, SettingsError
 from vocabulary.commands import COMMANDS, CommandInfo
 
 logger = logging.getLogger(__name__)
@@ -38,10 +38,10 @@ TEMPLATE_PATH = MANIFEST_DIR / "manifest.json"
 SCHEMA_PACKAGE_DIR = REPO_ROOT / "node_modules" / "@microsoft" / "app-manifest"
 TEAMS_SCHEMAS_DIR = SCHEMA_PACKAGE_DIR / "build" / "json-schemas" / "teams"
 DEFAULT_OUT = REPO_ROOT / "build" / "jb-eticket-bot.zip"
-
-DEFAULT_VERSION = "1.0.0"
-DEFAULT_WEBSITE_URL = "https://www.vermontjudiciary.org/"
-"""The schema requires websiteUrl, privacyUrl and termsOfUseUrl; unset ones fall back to this."""
+COLOR_ICON = "color.png"
+COLOR_SIZE = 192
+OUTLINE_ICON = "outline.png"
+OUTLINE_SIZE = 32
 
 BOT_SCOPES: tuple[str, ...] = ("personal", "team", "groupChat")
 MAX_COMMANDS_PER_LIST = 10
@@ -68,39 +68,18 @@ class ManifestSchemaError(PackageError):
         super().__init__(f"manifest does not match the Teams v{schema_version} schema: " + "; ".join(self.problems))
 
 
-@dataclass(frozen=True)
-class PackageSettings:
-    """The settings the package takes from the environment."""
-
-    bot_id: str
-    version: str
-    website_url: str
-    privacy_url: str
-    terms_url: str
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> PackageSettings:
-        """Read MicrosoftAppId, APP_VERSION and APP_*_URL; refuse when no bot id is set."""
-        bot_id = environ.get("MicrosoftAppId", "").strip()
-        if not bot_id:
-            raise PackageError(
-                "MicrosoftAppId is not set: the Teams package needs the bot's Microsoft App ID; "
-                "set MicrosoftAppId and build again"
-            )
-        website_url = environ.get("APP_WEBSITE_URL", "").strip() or DEFAULT_WEBSITE_URL
-        urls: dict[str, str] = {}
-        for variable in ("APP_PRIVACY_URL", "APP_TERMS_URL"):
-            urls[variable] = environ.get(variable, "").strip()
-            if not urls[variable]:
-                logger.warning("%s is not set; the manifest uses %s instead", variable, website_url)
-                urls[variable] = website_url
-        return cls(
-            bot_id=bot_id,
-            version=environ.get("APP_VERSION", "").strip() or DEFAULT_VERSION,
-            website_url=website_url,
-            privacy_url=urls["APP_PRIVACY_URL"],
-            terms_url=urls["APP_TERMS_URL"],
+def package_settings(environ: Mapping[str, str]) -> Settings:
+    """The bot's settings for the package (no app password needed); refuse when no bot id is set."""
+    try:
+        settings = Settings.from_env(environ, check_credentials=False)
+    except SettingsError as error:
+        raise PackageError(str(error)) from None
+    if not settings.app_id:
+        raise PackageError(
+            "MicrosoftAppId is not set: the Teams package needs the bot's Microsoft App ID; "
+            "set MicrosoftAppId and build again"
         )
+    return settings
 
 
 def load_template() -> dict[str, Any]:
@@ -155,17 +134,19 @@ def valid_domains(urls: Iterable[str]) -> list[str]:
     return hosts
 
 
-def build_manifest(settings: PackageSettings, template: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def build_manifest(settings: Settings, template: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The manifest for these settings: the template with ids, version, URLs and commands filled in."""
     manifest = copy.deepcopy(dict(template if template is not None else load_template()))
-    manifest["id"] = settings.bot_id
-    manifest["version"] = settings.version
-    manifest["developer"]["websiteUrl"] = settings.website_url
-    manifest["developer"]["privacyUrl"] = settings.privacy_url
-    manifest["developer"]["termsOfUseUrl"] = settings.terms_url
-    manifest["validDomains"] = valid_domains((settings.website_url, settings.privacy_url, settings.terms_url))
+    manifest["id"] = settings.app_id
+    manifest["version"] = settings.app_version
+    manifest["developer"]["websiteUrl"] = settings.app_website_url
+    manifest["developer"]["privacyUrl"] = settings.app_privacy_url
+    manifest["developer"]["termsOfUseUrl"] = settings.app_terms_url
+    manifest["validDomains"] = valid_domains(
+        (settings.app_website_url, settings.app_privacy_url, settings.app_terms_url)
+    )
     bot = manifest["bots"][0]
-    bot["botId"] = settings.bot_id
+    bot["botId"] = settings.app_id
     bot["commandLists"] = command_lists(COMMANDS)
     return manifest
 
@@ -237,7 +218,7 @@ def read_icon(name: str, size: int) -> bytes:
     """An icon file from the manifest folder, checked to be a size x size PNG."""
     data = (MANIFEST_DIR / name).read_bytes()
     if png_size(data) != (size, size):
-        raise PackageError(f"{name} must be {size}x{size}; redraw it with `python -m manifest.icons`")
+        raise PackageError(f"{name} must be a {size}x{size} PNG; replace {MANIFEST_DIR / name} with one")
     return data
 
 
@@ -263,7 +244,7 @@ def write_package(manifest: Mapping[str, Any], out: Path) -> Path:
 
 def build_package(environ: Mapping[str, str], out: Path = DEFAULT_OUT) -> Path:
     """Read the settings, build and validate the manifest, and write the package zip."""
-    settings = PackageSettings.from_env(environ)
+    settings = package_settings(environ)
     return write_package(build_manifest(settings), out)
 
 

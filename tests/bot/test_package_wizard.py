@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from cards.package import JB_EMAIL, TRACS_SOP
+from cards.package import TRACS_SOP
 from domain.records import OfficerState
 from tests.bot.package_flow import AGENCY, Chat, error_under, inputs, officer, text_of
 from tests.support.factories import JB_AAD, OTHER_AAD, POC_AAD
 from tests.support.fake_connector import FakeConnector
 from tests.support.seed import seed_agency
+from vocabulary.contact import JB_EMAIL
 
 
 async def jb_chat(client: Any, connector: FakeConnector) -> Chat:

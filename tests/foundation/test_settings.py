@@ -51,6 +51,13 @@ def test_a_wrong_value_names_the_variable(env: dict[str, str], variable: str) ->
         Settings.from_env(env)
 
 
+def test_the_package_build_reads_an_app_id_without_its_password() -> None:
+    settings = Settings.from_env({"MicrosoftAppId": "abc"}, check_credentials=False)
+    assert settings.app_id == "abc"
+    with pytest.raises(SettingsError, match="APP_VERSION"):
+        Settings.from_env({"MicrosoftAppId": "abc", "APP_VERSION": "1.0"}, check_credentials=False)
+
+
 def test_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
     file = tmp_path / "data"
     file.write_text("not a directory")

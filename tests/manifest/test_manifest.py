@@ -10,22 +10,24 @@ import subprocess
 import sys
 import zipfile
 import zlib
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft4Validator
 
-from manifest import build, icons
+from manifest import build
 from manifest.build import (
     ManifestSchemaError,
     PackageError,
-    PackageSettings,
     SchemaNotInstalledError,
     build_manifest,
     build_package,
+    package_settings,
     validate_manifest,
 )
+from settings import Settings
 from vocabulary.commands import COMMAND_NAMES, COMMANDS, CommandInfo
 
 BOT_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
@@ -75,7 +77,7 @@ def packaged_manifest(package: Path) -> dict[str, Any]:
 @pytest.fixture
 def manifest() -> dict[str, Any]:
     """A fresh, valid manifest to break."""
-    return build_manifest(PackageSettings.from_env(ENVIRONMENT))
+    return build_manifest(package_settings(ENVIRONMENT))
 
 
 def decode_png(data: bytes) -> tuple[int, int, list[list[tuple[int, ...]]]]:
@@ -187,11 +189,18 @@ def test_bot_scopes_and_no_files(packaged_manifest: dict[str, Any]) -> None:
 
 
 def test_defaults_when_only_the_bot_id_is_set() -> None:
-    """Version defaults to 1.0.0 and missing URLs to the judiciary's site; still schema-valid."""
-    manifest = build_manifest(PackageSettings.from_env({"MicrosoftAppId": BOT_ID}))
+    """Version defaults to 1.0.0 and missing URLs to the judiciary's site (settings.py); still schema-valid."""
+    manifest = build_manifest(package_settings({"MicrosoftAppId": BOT_ID}))
     validate_manifest(manifest)
     assert manifest["version"] == "1.0.0"
-    assert set(manifest["developer"].values()) == {"Vermont Judicial Bureau", build.DEFAULT_WEBSITE_URL}
+    defaults = Settings()
+    assert manifest["developer"] == {
+        "name": "Vermont Judicial Bureau",
+        "websiteUrl": defaults.app_website_url,
+        "privacyUrl": defaults.app_privacy_url,
+        "termsOfUseUrl": defaults.app_terms_url,
+    }
+    assert manifest["validDomains"] == ["www.vermontjudiciary.org"]
 
 
 # A broken manifest fails with the schema's own message
@@ -218,7 +227,7 @@ def test_forty_character_short_name_fails_with_the_schema_message(manifest: dict
 
 def test_bot_id_that_is_no_guid_fails() -> None:
     """MicrosoftAppId must be a GUID, in id and botId."""
-    settings = PackageSettings.from_env({**ENVIRONMENT, "MicrosoftAppId": "not-a-guid"})
+    settings = package_settings({**ENVIRONMENT, "MicrosoftAppId": "not-a-guid"})
     with pytest.raises(ManifestSchemaError) as refused:
         validate_manifest(build_manifest(settings))
     assert [problem.split(":")[0] for problem in refused.value.problems] == ["bots/0/botId", "id"]
@@ -288,26 +297,37 @@ def test_too_many_commands_for_one_list_are_refused() -> None:
 # Icons
 
 
-def test_color_icon_is_192_opaque_and_as_drawn() -> None:
-    """color.png is 192x192, opaque, and the pixels the icon script draws."""
-    width, height, rows = decode_png((build.MANIFEST_DIR / "color.png").read_bytes())
+def icon_pixels(name: str) -> tuple[int, int, list[list[tuple[int, ...]]]]:
+    """The committed icon's width, height and pixel rows."""
+    return decode_png((build.MANIFEST_DIR / name).read_bytes())
+
+
+def test_color_icon_is_192_and_opaque() -> None:
+    """color.png is 192x192, opaque, and a light mark on a coloured background."""
+    width, height, rows = icon_pixels("color.png")
     assert (width, height) == (192, 192)
-    assert rows == icons.draw_color_icon()
-    assert rows[0][0] == icons.hex_to_rgb(icons.ACCENT_COLOR)
+    pixels = {pixel for row in rows for pixel in row}
+    assert all(len(pixel) == 3 or pixel[3] == 255 for pixel in pixels)
+    assert (255, 255, 255) in {pixel[:3] for pixel in pixels}
+    assert len(pixels) > 2  # anti-aliased edges between the mark and the background
 
 
-def test_outline_icon_is_32_white_on_transparent_and_as_drawn() -> None:
+def test_outline_icon_is_32_white_on_transparent() -> None:
     """outline.png is 32x32 with only opaque white or fully transparent pixels, and both occur."""
-    width, height, rows = decode_png((build.MANIFEST_DIR / "outline.png").read_bytes())
+    width, height, rows = icon_pixels("outline.png")
     assert (width, height) == (32, 32)
     pixels = {pixel for row in rows for pixel in row}
     assert pixels == {(255, 255, 255, 255), (255, 255, 255, 0)}
-    assert rows == icons.draw_outline_icon()
 
 
 def test_accent_color_matches_the_icon() -> None:
-    """The manifest's accentColor is the icon's background."""
-    assert build.load_template()["accentColor"] == icons.ACCENT_COLOR
+    """The manifest's accentColor is the icon's background (its four corners and most of its pixels)."""
+    _, _, rows = icon_pixels("color.png")
+    corners = {rows[0][0][:3], rows[0][-1][:3], rows[-1][0][:3], rows[-1][-1][:3]}
+    counts = Counter(pixel[:3] for row in rows for pixel in row)
+    (background,) = corners
+    assert counts.most_common(1)[0][0] == background
+    assert build.load_template()["accentColor"].upper() == "#{:02X}{:02X}{:02X}".format(*background)
 
 
 # The command line
@@ -334,6 +354,14 @@ def test_build_refuses_without_a_bot_id(tmp_path: Path) -> None:
         "manifest.build: MicrosoftAppId is not set: the Teams package needs the bot's Microsoft App ID; "
         "set MicrosoftAppId and build again"
     ]
+    assert not (tmp_path / "p.zip").exists()
+
+
+def test_build_refuses_a_bad_setting_naming_it(tmp_path: Path) -> None:
+    """A setting the bot would refuse (APP_VERSION 1.0) stops the build too, with its one-line reason."""
+    result = run_build(tmp_path, **{**ENVIRONMENT, "APP_VERSION": "1.0"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["manifest.build: APP_VERSION must look like 1.0.0, got '1.0'"]
     assert not (tmp_path / "p.zip").exists()
 
 

@@ -1,8 +1,9 @@
-"""Unit tests of the court calendar (domain/calendar.py)."""
+"""Unit tests of the court calendar (domain/calendar.py) and of how the bot gets today's court date."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,25 +14,39 @@ from domain.calendar import (
     answer_window,
     as_utc,
     court_date,
-    court_today,
-    court_zone,
     days_left,
     days_since,
     format_date,
     format_days_left,
     format_instant,
 )
+from services.context import AppContext
+from settings import Settings
+from storage.repositories import Database
 
 TZ = ZoneInfo("America/New_York")
 
 
-def test_court_zone_default_is_new_york() -> None:
-    assert court_zone() == TZ
+async def today_at(tmp_path: Path, now: datetime, env: dict[str, str] | None = None) -> date:
+    """AppContext.today() (what the use cases call) with the clock stopped at ``now``."""
+    db = await Database.open(tmp_path / "data")
+    try:
+        settings = Settings.from_env({"DATA_DIR": str(tmp_path / "data"), **(env or {})})
+        return AppContext(settings, db, clock=lambda: now).today()
+    finally:
+        await db.close()
 
 
-def test_utc_early_morning_is_still_yesterday_in_vermont() -> None:
-    assert court_today(datetime(2026, 11, 25, 3, 30, tzinfo=UTC), TZ) == date(2026, 11, 24)
-    assert court_today(datetime(2026, 11, 25, 5, 0, tzinfo=UTC), TZ) == date(2026, 11, 25)
+async def test_utc_early_morning_is_still_yesterday_in_vermont(tmp_path: Path) -> None:
+    assert await today_at(tmp_path, datetime(2026, 11, 25, 3, 30, tzinfo=UTC)) == date(2026, 11, 24)
+    assert await today_at(tmp_path, datetime(2026, 11, 25, 5, 0, tzinfo=UTC)) == date(2026, 11, 25)
+
+
+async def test_today_follows_the_timezone_setting(tmp_path: Path) -> None:
+    # 06:30 UTC is 01:30 in New York (Nov 25) but still 22:30 on Nov 24 in Los Angeles
+    now = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
+    assert await today_at(tmp_path, now) == date(2026, 11, 25)
+    assert await today_at(tmp_path, now, {"TIMEZONE": "America/Los_Angeles"}) == date(2026, 11, 24)
 
 
 def test_court_date_in_summer_uses_daylight_time() -> None:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.calendar import court_today
+from domain.calendar import court_date
 from domain.records import Actor, OfficerState, Stamp
 from domain.validation import (
     AGENCY_FIELDS,
@@ -257,7 +257,7 @@ def test_start_date_today_ok_and_yesterday_refused() -> None:
 
 def test_start_date_today_is_the_vermont_today() -> None:
     now = datetime(2026, 11, 25, 3, 30, tzinfo=UTC)  # 22:30 on Nov 24 in New York
-    today = court_today(now, TZ)
+    today = court_date(now, TZ)
     assert today == date(2026, 11, 24)
     assert parse_officer(officer_values(start_date="2026-11-24"), today).start_date == date(2026, 11, 24)
     assert "start_date" in errors_of(parse_officer, officer_values(start_date="2026-11-23"), today)
