@@ -22,19 +22,15 @@ from domain.calendar import (
 )
 from services.context import AppContext
 from settings import Settings
-from storage.repositories import Database
+from tests.support.memory_db import MemoryDatabase, RecordingNotifier
 
 TZ = ZoneInfo("America/New_York")
 
 
 async def today_at(tmp_path: Path, now: datetime, env: dict[str, str] | None = None) -> date:
     """AppContext.today() (what the use cases call) with the clock stopped at ``now``."""
-    db = await Database.open(tmp_path / "data")
-    try:
-        settings = Settings.from_env({"DATA_DIR": str(tmp_path / "data"), **(env or {})})
-        return AppContext(settings, db, clock=lambda: now).today()
-    finally:
-        await db.close()
+    settings = Settings.from_env({"DATA_DIR": str(tmp_path / "data"), **(env or {})})
+    return AppContext(settings, MemoryDatabase(), RecordingNotifier(), clock=lambda: now).today()
 
 
 async def test_utc_early_morning_is_still_yesterday_in_vermont(tmp_path: Path) -> None:
