@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast playground package bench soak clean
+.PHONY: run test test-fast lint playground package bench soak clean
 
 $(VENV)/.run-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ test: $(VENV)/.dev-installed node_modules/.installed
 ## The suite without the end-to-end and process tiers (quick feedback while coding).
 test-fast: $(VENV)/.dev-installed
 	$(PY) -m pytest -m "not e2e and not process and not soak"
+
+## Lint, format check and type check: ruff check, ruff format --check and mypy (settings in pyproject.toml).
+lint: $(VENV)/.dev-installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 ## The Microsoft 365 Agents Playground against the bot at http://127.0.0.1:$${PORT:-3978}/api/messages.
 playground: node_modules/.installed
