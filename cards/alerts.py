@@ -11,6 +11,7 @@ from cards.base import execute, facts, heading, notice, paragraph, render
 from domain.calendar import AnswerWindow, format_instant
 from domain.incidents import incident_text
 from domain.records import Incident, IncidentKind, IncidentStatus, Officer, Package
+from domain.views import agency_name
 from vocabulary.verbs import Verb
 
 TITLES: dict[IncidentKind, str] = {
@@ -32,11 +33,7 @@ def incident_card(
         if officer
         else f"{incident.officer_number} (not in the package)"
     )
-    agency_text = (
-        f"{package.agency.agency_name} ({incident.judiciary_code})"
-        if package
-        else f"Judiciary Code {incident.judiciary_code} (no package)"
-    )
+    agency_text = agency_name(package, incident.judiciary_code) + ("" if package else " (no package)")
     pairs = [
         ("Ticket", incident.ticket_number),
         ("Officer", officer_text),

@@ -201,7 +201,7 @@ def extend_card(
 def approval_notice_card(view: OfficerView) -> dict[str, Any]:
     """The PoC's approval notice (SOP 6.6), in the bot's words."""
     officer = view.officer
-    agency = view.package.agency.agency_name if view.package else f"Judiciary Code {officer.judiciary_code}"
+    agency = view.package.agency.agency_name if view.package else agency_name(None, officer.judiciary_code)
     body: list[Any] = [
         *heading(f"{officer.full_name} is approved to issue e-tickets", subtle="From the Judicial Bureau (SOP 6.6)"),
         paragraph(
