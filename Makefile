@@ -24,8 +24,8 @@ node_modules/.installed: package.json
 run: $(VENV)/.run-installed
 	$(PY) app.py
 
-## Install what the tests need (venv, pip, npm, Debian chromium) and run the whole suite.
-test: $(VENV)/.dev-installed node_modules/.installed
+## Install what the tests need (venv, pip, npm, Debian chromium), lint, and run the whole suite.
+test: $(VENV)/.dev-installed node_modules/.installed lint
 	bash tools/install_e2e_prereqs.sh
 	$(PY) -m pytest
 
@@ -33,11 +33,12 @@ test: $(VENV)/.dev-installed node_modules/.installed
 test-fast: $(VENV)/.dev-installed
 	$(PY) -m pytest -m "not e2e and not process and not soak"
 
-## Lint, format check and type check: ruff check, ruff format --check and mypy (settings in pyproject.toml).
+## Lint, format check, type check and the layer rules: ruff, mypy (pyproject.toml), no import cycles (tests/foundation/test_layers.py).
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(PY) -m pytest -q --no-header -p no:cacheprovider tests/foundation/test_layers.py
 
 ## The Microsoft 365 Agents Playground against the bot at http://127.0.0.1:$${PORT:-3978}/api/messages.
 playground: node_modules/.installed
