@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from botbuilder.core import ConversationState, StatePropertyAccessor
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity
+from botbuilder.schema.teams import TeamsChannelAccount
 
 from bot.dialogs.package_wizard import STATE_PROPERTY, PackageWizard, WizardEnv, WizardReply, WizardState
 from bot.turn import Reply, Turn, action, command
@@ -26,7 +27,6 @@ from services.packages import (
     acknowledge,
     known_email,
     packages_to_show,
-    person_by_email,
     set_poc,
     subscribe,
 )
@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 
 MEMBER_LOOKUP_SECONDS = 3.0
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_GUID_LIKE = re.compile(r"^[0-9a-fA-F-]{8,}$")
 
 
 class PackageCommands:
@@ -212,23 +211,12 @@ class PackageCommands:
             await turn.reply_card(message_card("Which agency?", f"{problem} {usage}", kind="attention"))
             return
         email = next((word for word in words[1:] if _EMAIL.match(word)), None)
-        person: Actor | None = None
-        if email is not None:
-            person = person_by_email(turn.app, email)
-            if person is None:
-                text = (
-                    f"I know nobody with the e-mail {email}: nothing was changed. Use an @mention of the person "
-                    "instead (in a chat or channel they are in), or ask them to open a 1:1 chat with me first."
-                )
-                await turn.reply_card(message_card("Nobody found", text, kind="attention"))
-                return
-        else:
-            person = await self._mentioned_person(turn)
-            if person is None:
-                text = f"I could not tell whom you mean: nothing was changed. {usage}"
-                await turn.reply_card(message_card("Whom?", text, kind="attention"))
-                return
-        outcome = await set_poc(turn.app, turn.requester, code, person, email)
+        found = await self._roster_person(turn, email)
+        if isinstance(found, str):
+            await turn.reply_card(message_card(*self._not_found_text(found, email, usage), kind="attention"))
+            return
+        person, roster_email = found
+        outcome = await set_poc(turn.app, turn.requester, code, person, roster_email or email)
         if isinstance(outcome, Refused):
             await turn.reply_card(message_card("Not changed", outcome.who_may, kind="attention"))
             return
@@ -250,12 +238,75 @@ class PackageCommands:
             message_card("Point-of-Contact changed", text, kind="good"), summary="Point-of-Contact changed"
         )
 
-    async def _mentioned_person(self, turn: Turn) -> Actor | None:
-        """The first @mentioned user other than the bot, with their Azure AD object id.
+    async def _roster(self, turn: Turn) -> list[TeamsChannelAccount] | None:
+        """The conversation's members (a channel's: its team's) from Teams; None when Teams does not answer."""
+        try:
+            members = await asyncio.wait_for(TeamsInfo.get_members(turn.context), MEMBER_LOOKUP_SECONDS)
+        except Exception as error:  # no roster (a test double, an outage): nobody can be verified
+            logger.info("roster unavailable in conversation=%s: %s", turn.place, type(error).__name__)
+            return None
+        return [member for member in members if member.aad_object_id]
 
-        Teams puts ``mentioned.id`` (a ``29:`` channel id) and ``name`` in the mention entity; the object id
-        comes from ``aadObjectId`` when present, from an id that already is one, or from Teams' roster.
+    async def _roster_person(self, turn: Turn, email: str | None) -> tuple[Actor, str | None] | str:
+        """The one person of the Teams roster the e-mail or the first @mention names, or why not.
+
+        Only Teams' own roster verifies who a person is (their Azure AD object id, e-mail and UPN);
+        text typed into a package never does. Returns the person with their e-mail from the roster (kept
+        as the PoC's e-mail, SOP 6.1), or why not: "none", "many", "mention" or "roster".
         """
+        mentioned = self._mention(turn)
+        if email is None and mentioned is None:
+            return "mention"
+        roster = await self._roster(turn)
+        if roster is None:
+            return "roster"
+        if email is not None:
+            wanted = email.strip().lower()
+            matches = [
+                member
+                for member in roster
+                if wanted in {(member.email or "").lower(), (member.user_principal_name or "").lower()}
+            ]
+        else:
+            assert mentioned is not None
+            user_id, aad_id = mentioned
+            matches = [
+                member
+                for member in roster
+                if member.id == user_id or (aad_id and (member.aad_object_id or "").lower() == aad_id.lower())
+            ]
+        if not matches:
+            return "none"
+        if len({member.aad_object_id.lower() for member in matches}) > 1:
+            return "many"
+        member = matches[0]
+        address = member.email or member.user_principal_name
+        verified = address if isinstance(address, str) and _EMAIL.match(address) else None
+        return Actor(aad_id=member.aad_object_id.lower(), name=(member.name or "").strip()), verified
+
+    @staticmethod
+    def _not_found_text(reason: str, email: str | None, usage: str) -> tuple[str, str]:
+        """What JB staff are told when the roster does not name exactly one person (nothing was changed)."""
+        who = f"the e-mail {email}" if email else "that @mention"
+        if reason == "many":
+            return (
+                "More than one person",
+                f"More than one member of this conversation matches {who}: nothing was changed.",
+            )
+        if reason == "roster":
+            return "Nobody found", (
+                "Teams did not give me this conversation's members, so I cannot verify whom you mean: nothing was "
+                "changed. Please try again in a moment."
+            )
+        if reason == "mention":
+            return "Whom?", f"I could not tell whom you mean: nothing was changed. {usage}"
+        return "Nobody found", (
+            f"No member of this conversation matches {who}: nothing was changed. Type the command in a chat or "
+            "channel the person is a member of, or @mention them there."
+        )
+
+    def _mention(self, turn: Turn) -> tuple[str, str | None] | None:
+        """The first @mentioned user other than the bot: their Teams user id and, when given, Azure AD object id."""
         activity: Activity = turn.context.activity
         bot_id = activity.recipient.id if activity.recipient else None
         for entity in activity.entities or []:
@@ -265,22 +316,6 @@ class PackageCommands:
             mentioned = doc.get("mentioned") if doc.get("type") == "mention" else None
             if not isinstance(mentioned, Mapping) or not mentioned.get("id") or mentioned.get("id") == bot_id:
                 continue
-            name = str(mentioned.get("name") or "")
             aad = mentioned.get("aadObjectId")
-            if isinstance(aad, str) and aad:
-                return Actor(aad_id=aad.lower(), name=name)
-            user_id = str(mentioned["id"])
-            if _GUID_LIKE.match(user_id):
-                return Actor(aad_id=user_id.lower(), name=name)
-            try:
-                member = await asyncio.wait_for(TeamsInfo.get_member(turn.context, user_id), MEMBER_LOOKUP_SECONDS)
-            except Exception as error:  # not in this conversation's roster, or no roster (tests, Playground)
-                logger.info(
-                    "mention could not be resolved in conversation=%s: %s",
-                    activity.conversation.id,
-                    type(error).__name__,
-                )
-                return None
-            if member is not None and member.aad_object_id:
-                return Actor(aad_id=member.aad_object_id.lower(), name=name or member.name or "")
+            return str(mentioned["id"]), aad if isinstance(aad, str) and aad else None
         return None

@@ -360,15 +360,6 @@ async def subscribe(app: AppContext, requester: Requester, target: str, place: s
     return Done(Subscription(target, package))
 
 
-def person_by_email(app: AppContext, email: str) -> Actor | None:
-    """A known person with this e-mail: someone who typed it as a package's PoC e-mail."""
-    wanted = email.strip().lower()
-    for package in app.db.packages.all():
-        if package.agency.poc_email.strip().lower() == wanted:
-            return Actor(aad_id=package.poc.aad_id, name=package.agency.poc_name or package.poc.name)
-    return None
-
-
 async def set_poc(
     app: AppContext, requester: Requester, judiciary_code: str, new_poc: Actor, email: str | None
 ) -> Outcome:

@@ -321,8 +321,16 @@ async def test_add_officer_asks_a_poc_of_several_agencies_which(bot_client: Any,
     assert "not the Point-of-Contact" in text_of(await nobody.type("/add-officer"))
 
 
+ROSTER = [
+    {"id": f"29:{POC_AAD}", "name": "Pat Poc", "aadObjectId": POC_AAD, "email": "pat.poc@williston.example"},
+    {"id": f"29:{OTHER_AAD}", "name": "Olive Other", "aadObjectId": OTHER_AAD, "email": "olive@williston.example"},
+    {"id": f"29:{JB_AAD}", "name": "Jo Bureau", "aadObjectId": JB_AAD, "email": "jo.bureau@vermont.gov"},
+]
+
+
 async def test_set_poc_hands_the_role_over_for_jb_staff_only(bot_client: Any, connector: FakeConnector) -> None:
     client = await bot_client()
+    connector.members = ROSTER
     poc = Chat(client, connector)
     await poc.submit_package()
     other = Chat(client, connector, user_aad=OTHER_AAD, user_name="Olive Other")
@@ -334,17 +342,45 @@ async def test_set_poc_hands_the_role_over_for_jb_staff_only(bot_client: Any, co
     mention = {
         "type": "mention",
         "text": "<at>Olive Other</at>",
-        "mentioned": {"id": f"29:{OTHER_AAD}", "name": "Olive Other", "aadObjectId": OTHER_AAD},
+        "mentioned": {"id": f"29:{OTHER_AAD}", "name": "Olive Other"},
     }
     done = await jb.type("/set-poc 9000 <at>Olive Other</at>", entities=[mention])
     assert "Point-of-Contact changed" in text_of(done) and "told them" in text_of(done)
     package = poc.app.db.packages.get("9000")
     assert package is not None and package.poc.aad_id == OTHER_AAD and package.agency.poc_name == "Olive Other"
+    # a mention keeps the e-mail SOP 6.1 asks for: Teams' roster gives it
+    assert package.agency.poc_email == "olive@williston.example"
     await connector.wait_for(
         lambda sent: any(
             s.conversation_id == "a:personal-33333333" and "now the Point-of-Contact" in s.text for s in sent
         )
     )
     assert [e.action for e in poc.app.db.audit.of_target("package:9000")] == ["package.submit", "package.set_poc"]
-    by_email = await jb.type("/set-poc 9000 pat.poc@williston.example")
-    assert "Nobody found" in text_of(by_email), "the role left Pat, so the e-mail no longer matches a PoC"
+    by_email = await jb.type("/set-poc 9000 PAT.POC@williston.example")
+    assert "Point-of-Contact changed" in text_of(by_email)
+    assert poc.app.db.packages.get("9000").poc.aad_id == POC_AAD  # type: ignore[union-attr]
+
+
+async def test_set_poc_by_e_mail_trusts_only_teams_roster_not_what_a_package_says(
+    bot_client: Any, connector: FakeConnector
+) -> None:
+    """An outsider who typed the incoming PoC's e-mail into a package of their own does not get agency 9000."""
+    client = await bot_client()
+    incoming = "00000000-0000-4000-8000-00000000abcd"
+    connector.members = [
+        *ROSTER,
+        {"id": f"29:{incoming}", "name": "Nora New", "aadObjectId": incoming, "email": "nora.new@williston.example"},
+    ]
+    await Chat(client, connector).submit_package()
+    outsider = Chat(client, connector, user_aad=OTHER_AAD, user_name="Olive Other")
+    forged = AGENCY | {"judiciary_code": "9100", "poc_name": "Nora New", "poc_email": "nora.new@williston.example"}
+    await outsider.submit_package(forged)
+    jb = Chat(client, connector, user_aad=JB_AAD, user_name="Jo Bureau")
+    done = await jb.type("/set-poc 9000 nora.new@williston.example")
+    assert "Nora New is now the Point-of-Contact" in text_of(done)
+    assert jb.app.db.packages.get("9000").poc.aad_id == incoming  # type: ignore[union-attr]
+    twice = [*ROSTER, {"id": "29:x", "name": "Pat Again", "aadObjectId": incoming, "email": "olive@williston.example"}]
+    connector.members = twice
+    ambiguous = await jb.type("/set-poc 9000 olive@williston.example")
+    assert "More than one" in text_of(ambiguous)
+    assert jb.app.db.packages.get("9000").poc.aad_id == incoming  # type: ignore[union-attr]

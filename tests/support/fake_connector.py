@@ -60,6 +60,8 @@ class FakeConnector:
     attempts: list[tuple[float, int]] = field(default_factory=list)
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     on_call: Callable[[], None] | None = None
+    members: list[dict[str, Any]] = field(default_factory=list)
+    """The roster every conversation answers with (Teams' TeamsChannelAccount JSON: id, name, aadObjectId, email)."""
     server: TestServer | None = None
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
     _event: asyncio.Event = field(default_factory=asyncio.Event)
@@ -74,6 +76,8 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._send)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
+        app.router.add_get("/v3/conversations/{conversation}/members", self._roster)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         self.server = TestServer(app, host="127.0.0.1")
         # msrest keeps keep-alive connections open; do not wait the default 60 s for them at shutdown
         await self.server.start_server(shutdown_timeout=0.5)
@@ -93,6 +97,16 @@ class FakeConnector:
             "error": {"code": "MessageWritesBlocked" if status == 403 else "Scripted", "message": "scripted failure"}
         }
         return web.json_response(body, status=status, headers=headers)
+
+    async def _roster(self, request: web.Request) -> web.Response:
+        return web.json_response(self.members)
+
+    async def _member(self, request: web.Request) -> web.Response:
+        wanted = request.match_info["member"]
+        found = [m for m in self.members if wanted in (m.get("id"), m.get("aadObjectId"))]
+        if not found:
+            return web.json_response({"error": {"code": "MemberNotFoundInConversation", "message": "no"}}, status=404)
+        return web.json_response(found[0])
 
     async def _send(self, request: web.Request) -> web.Response:
         return await self._record(request, "POST")
