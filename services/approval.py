@@ -18,7 +18,7 @@ from domain.records import SYSTEM, Actor, Extension, Incident, Officer, OfficerS
 from domain.validation import FieldErrors, parse_extension, parse_officer_number
 from domain.views import ExtensionForm, OfficerView
 from services.access import allowed
-from services.audit import audit_op, officer_target
+from services.audit import audit_op, audit_refusal, officer_target
 from services.context import AppContext
 from services.notices import (
     ApprovalNotice,
@@ -172,7 +172,7 @@ async def approve(
         return NotFound("officer")
     package = app.db.packages.get(officer.judiciary_code)
     if not allowed(app, requester, Action.APPROVE, package):
-        await _audit_only(app, actor, "officer.approve.denied", officer)
+        await audit_refusal(app, actor, "officer.approve.denied", officer_target(officer))
         return Refused(who_may(Action.APPROVE))
     view = view_of(app, officer)
     if officer.state is OfficerState.APPROVED and officer.approved is not None:
@@ -228,7 +228,7 @@ async def _extend_refusal(app: AppContext, requester: Requester, officer: Office
     """Why Extend monitoring cannot go ahead for this person and officer, or None when it can."""
     actor = requester.actor
     if not allowed(app, requester, Action.EXTEND, app.db.packages.get(officer.judiciary_code)):
-        await _audit_only(app, actor, "officer.extend.denied", officer)
+        await audit_refusal(app, actor, "officer.extend.denied", officer_target(officer))
         return Refused(who_may(Action.EXTEND))
     if officer.state is OfficerState.APPROVED and officer.approved is not None:
         await _audit_only(app, actor, "officer.extend.already", officer)
@@ -345,7 +345,7 @@ async def withdraw(
         return NotFound("officer")
     package = app.db.packages.get(officer.judiciary_code)
     if not allowed(app, requester, Action.WITHDRAW, package):
-        await _audit_only(app, actor, "officer.withdraw.denied", officer)
+        await audit_refusal(app, actor, "officer.withdraw.denied", officer_target(officer))
         return Refused(who_may(Action.WITHDRAW))
     if officer.state is OfficerState.WITHDRAWN and officer.withdrawn is not None:
         await _audit_only(app, actor, "officer.withdraw.already", officer)

@@ -23,6 +23,27 @@ def new_id() -> str:
 
 
 @dataclass
+class RefusalLog:
+    """Refused requests counted per person, action and hour, in memory (bounded)."""
+
+    limit: int = 10_000
+    counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    total: int = 0
+
+    def note(self, aad_id: str, action: str, at: datetime) -> bool:
+        """Count one refusal; True when it is the first of this person and action in this hour."""
+        self.total += 1
+        key = (aad_id, action, at.astimezone(UTC).strftime("%Y-%m-%dT%H"))
+        seen = self.counts.get(key, 0)
+        if seen == 0 and len(self.counts) >= self.limit:
+            self.counts = {k: v for k, v in self.counts.items() if k[2] == key[2]}  # keep this hour only
+            if len(self.counts) >= self.limit:
+                self.counts.clear()
+        self.counts[key] = seen + 1
+        return seen == 0
+
+
+@dataclass
 class AppContext:
     """The shared objects of one running bot, built once in app.py's composition root."""
 
@@ -30,6 +51,7 @@ class AppContext:
     db: Database
     notifier: Notifier
     clock: Callable[[], datetime] = field(default=utc_now)
+    refusals: RefusalLog = field(default_factory=RefusalLog)
 
     def now(self) -> datetime:
         """The current instant (from the injectable clock)."""

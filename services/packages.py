@@ -16,7 +16,7 @@ from domain.records import Actor, Agency, OfficerState, Package, Stamp
 from domain.validation import FieldErrors, OfficerEntry, parse_agency, parse_officer
 from domain.views import PackageView
 from services.access import allowed
-from services.audit import audit_op
+from services.audit import audit_op, audit_refusal
 from services.context import AppContext
 from services.notices import (
     Acknowledgment,
@@ -271,7 +271,7 @@ async def acknowledge(
     actor = requester.actor
     subject = package_subject(package.judiciary_code)
     if not allowed(app, requester, Action.ACKNOWLEDGE, package):
-        await app.commit([audit_op(app, actor, "package.acknowledge.refused", subject)])
+        await audit_refusal(app, actor, "package.acknowledge.refused", subject)
         return Refused(who_may(Action.ACKNOWLEDGE))
     if package.acknowledged is not None:
         await app.commit([audit_op(app, actor, "package.acknowledge.again", subject)])

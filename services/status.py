@@ -245,6 +245,7 @@ ACTION_WORDS: dict[str, str] = {
     "officer.withdraw.denied": "Withdraw refused (not the Point-of-Contact or JB e-ticket staff)",
     "officer.withdraw.already": "Withdraw pressed again (already withdrawn)",
     "incident.resolve": "Incident marked resolved",
+    "incident.resolve.denied": "Mark resolved refused (not the Point-of-Contact or JB e-ticket staff)",
     "card.cancel": "Cancel pressed",
 }
 

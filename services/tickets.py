@@ -17,7 +17,7 @@ from domain.records import SYSTEM, EventType, Incident, IncidentKind, IncidentSt
 from domain.views import IncidentView
 from services import approval
 from services.access import allowed
-from services.audit import audit_op
+from services.audit import audit_op, audit_refusal
 from services.context import AppContext, new_id
 from services.notices import Audience, CopiesUpdate, IncidentAlert, Notice, incident_subject
 from services.outcomes import AlreadyDone, Done, Happening, NotFound, Outcome, Refused
@@ -129,6 +129,8 @@ async def resolve_incident(
     if incident is None:
         return NotFound("incident")
     if not allowed(app, requester, Action.RESOLVE, db.packages.get(incident.judiciary_code)):
+        target = f"officer:{incident.judiciary_code}:{incident.officer_number}"
+        await audit_refusal(app, requester.actor, "incident.resolve.denied", target)
         return Refused(who_may(Action.RESOLVE))
     if not incident.is_open and incident.closed is not None:
         what = Happening.VOIDED if incident.status is IncidentStatus.VOIDED else Happening.RESOLVED

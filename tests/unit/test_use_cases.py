@@ -283,3 +283,16 @@ async def test_only_staff_hand_over_the_poc_role(app: AppContext) -> None:
     assert isinstance(outcome, Done)
     assert db_of(app).packages.get("9000").poc.aad_id == OTHER_AAD  # type: ignore[union-attr]
     assert {n.audiences[0].key for n in told(app).notices} == {OTHER_AAD, POC_AAD}
+
+
+async def test_a_flood_of_refused_presses_is_counted_with_one_audit_entry_per_person_and_hour(
+    app: AppContext,
+) -> None:
+    for _ in range(500):
+        assert isinstance(await approval.approve(app, STRANGER, "9000", "A1234", confirmed=True), Refused)
+    assert db_of(app).audit.actions().count("officer.approve.denied") == 1
+    assert app.refusals.total == 500
+    app.clock = lambda: NOW + timedelta(hours=1)
+    await approval.approve(app, STRANGER, "9000", "A1234", confirmed=True)
+    await approval.approve(app, POC, "9000", "A1234", confirmed=True)
+    assert db_of(app).audit.actions().count("officer.approve.denied") == 3  # the next hour, and another person
