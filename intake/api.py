@@ -17,8 +17,8 @@ from typing import Any
 from aiohttp import web
 
 from domain.records import TicketEvent
-from intake.parsing import EventErrors, parse_events
 from intake.signature import SIGNATURE_HEADER, verify
+from intake.wire import EventErrors, parse_events
 from storage.errors import StorageUnavailable
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from intake.api import EVENTS_PATH, OPENAPI_PATH, setup_intake_routes
-from intake.parsing import MAX_BATCH, parse_events
+from intake.wire import MAX_BATCH, parse_events
 from tests.http.test_intake import FakeRecorder, make_event
 
 DOCUMENT_PATH = Path(__file__).parents[2] / "intake" / "openapi.json"
