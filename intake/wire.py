@@ -228,7 +228,11 @@ def _body_kind(body: object) -> str | None:
 
 RequestBody = Annotated[
     Annotated[IncomingEvent, Tag("event")] | Annotated[EventBatch, Tag("batch")],
-    Discriminator(_body_kind, custom_error_type="body_shape", custom_error_message="not an event or a batch"),
+    Discriminator(
+        _body_kind,
+        custom_error_type="body_shape",
+        custom_error_message='the body must be one event object or {"events": [...]}',
+    ),
 ]
 """The body of ``POST /api/ticket-events``: one event object or ``{"events": [...]}``."""
 
