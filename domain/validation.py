@@ -42,7 +42,9 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
+
+from pydantic import StringConstraints, TypeAdapter, ValidationError
 
 from domain.calendar import format_date
 from domain.records import Agency, Officer, OfficerState, Stamp
@@ -57,6 +59,13 @@ PHONE_PATTERN = (
 )
 ISO_DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
+JudiciaryCode = Annotated[str, StringConstraints(pattern=JUDICIARY_CODE_PATTERN)]
+"""A Judiciary Code as sent: exactly 4 ASCII digits, leading zero allowed; the wizard's rule and the intake's."""
+
+OfficerNumber = Annotated[str, StringConstraints(pattern=OFFICER_NUMBER_PATTERN)]
+"""An officer number as sent: one letter and four digits, either case (stored upper case); the wizard's rule
+and the intake's."""
+
 NAME_MAX = 100
 ADDRESS_MAX = 300
 EMAIL_MAX = 254
@@ -65,8 +74,6 @@ PHONE_MAX = 40
 DPS_USERNAME_MAX = 64
 REASON_MAX = 500
 
-_JUDICIARY_CODE_RE = re.compile(JUDICIARY_CODE_PATTERN)
-_OFFICER_NUMBER_RE = re.compile(OFFICER_NUMBER_PATTERN)
 _DPS_USERNAME_RE = re.compile(DPS_USERNAME_PATTERN)
 _PHONE_RE = re.compile(PHONE_PATTERN)
 _ISO_DATE_RE = re.compile(ISO_DATE_PATTERN)
@@ -215,8 +222,25 @@ def _text(value: object, field_id: str, max_length: int, *, allow_line_breaks: b
     return text
 
 
-def _patterned(value: object, field_id: str, compiled: re.Pattern[str], message: str, max_length: int) -> str:
-    """A required text value, trimmed, that must match a pattern whole (the pattern admits no controls)."""
+def _conforms(adapter: TypeAdapter[str]) -> Callable[[str], bool]:
+    """Whether a text is a valid value of a constrained field type (``JudiciaryCode``, ``OfficerNumber``)."""
+
+    def conforms(text: str) -> bool:
+        try:
+            adapter.validate_python(text)
+        except ValidationError:
+            return False
+        return True
+
+    return conforms
+
+
+_is_judiciary_code = _conforms(TypeAdapter(JudiciaryCode))
+_is_officer_number = _conforms(TypeAdapter(OfficerNumber))
+
+
+def _patterned(value: object, field_id: str, matches: Callable[[str], object], message: str, max_length: int) -> str:
+    """A required text value, trimmed, that ``matches`` whole (the patterns admit no control characters)."""
     label = _label(field_id)
     if value is None:
         raise _Invalid(f"{label} is required.")
@@ -225,17 +249,17 @@ def _patterned(value: object, field_id: str, compiled: re.Pattern[str], message:
     text = value.strip()
     if not text:
         raise _Invalid(f"{label} is required.")
-    if len(text) > max_length or compiled.fullmatch(text) is None:
+    if len(text) > max_length or not matches(text):
         raise _Invalid(message)
     return text
 
 
 def _judiciary_code(value: object) -> str:
-    return _patterned(value, "judiciary_code", _JUDICIARY_CODE_RE, JUDICIARY_CODE_MESSAGE, 4)
+    return _patterned(value, "judiciary_code", _is_judiciary_code, JUDICIARY_CODE_MESSAGE, 4)
 
 
 def _officer_number(value: object) -> str:
-    return _patterned(value, "officer_number", _OFFICER_NUMBER_RE, OFFICER_NUMBER_MESSAGE, 5).upper()
+    return _patterned(value, "officer_number", _is_officer_number, OFFICER_NUMBER_MESSAGE, 5).upper()
 
 
 def _email(value: object) -> str:
@@ -253,7 +277,7 @@ def _email(value: object) -> str:
 
 def _iso_date(value: object, field_id: str) -> date:
     label = _label(field_id)
-    text = _patterned(value, field_id, _ISO_DATE_RE, f"{label} {DATE_MESSAGE}", 10)
+    text = _patterned(value, field_id, _ISO_DATE_RE.fullmatch, f"{label} {DATE_MESSAGE}", 10)
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -329,7 +353,7 @@ def parse_agency(values: Mapping[str, object]) -> Agency:
             "agency_name": lambda value: _text(value, "agency_name", NAME_MAX),
             "letterhead_address": lambda value: _text(value, "letterhead_address", ADDRESS_MAX, allow_line_breaks=True),
             "letterhead_phone": lambda value: _patterned(
-                value, "letterhead_phone", _PHONE_RE, PHONE_MESSAGE, PHONE_MAX
+                value, "letterhead_phone", _PHONE_RE.fullmatch, PHONE_MESSAGE, PHONE_MAX
             ),
             "poc_name": lambda value: _text(value, "poc_name", NAME_MAX),
             "poc_email": _email,
@@ -347,7 +371,7 @@ def parse_officer(values: Mapping[str, object], today: date) -> OfficerEntry:
             "first_name": lambda value: _text(value, "first_name", NAME_MAX),
             "last_name": lambda value: _text(value, "last_name", NAME_MAX),
             "dps_username": lambda value: _patterned(
-                value, "dps_username", _DPS_USERNAME_RE, DPS_USERNAME_MESSAGE, DPS_USERNAME_MAX
+                value, "dps_username", _DPS_USERNAME_RE.fullmatch, DPS_USERNAME_MESSAGE, DPS_USERNAME_MAX
             ),
             "start_date": lambda value: _not_before(_iso_date(value, "start_date"), today, "start_date"),
         },

@@ -11,24 +11,20 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from domain.records import TicketEvent
-from intake.parsing import EventErrors, parse_events
+from intake.openapi import EVENTS_PATH, OPENAPI_PATH, openapi_document
 from intake.signature import SIGNATURE_HEADER, verify
+from intake.wire import EventErrors, parse_events
 from storage.errors import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
 Recorder = Callable[[list[TicketEvent]], Awaitable[list[dict[str, Any]]]]
 """Records events in order; returns one ``{"event_id", "status", "incidents"}`` dict per event."""
-
-EVENTS_PATH = "/api/ticket-events"
-OPENAPI_PATH = "/api/openapi.json"
-OPENAPI_FILE = Path(__file__).parent / "openapi.json"
 
 MAX_BODY_BYTES = 1024 * 1024
 """The largest accepted request body (1 MiB)."""
@@ -82,7 +78,7 @@ class _IntakeHandlers:
         self.secret = secret or None
         self.recorder = recorder
         self.received_now = received_now
-        self.openapi_text = OPENAPI_FILE.read_text(encoding="utf-8")
+        self.openapi_text = json.dumps(openapi_document(), ensure_ascii=False)
 
     async def post_ticket_events(self, request: web.Request) -> web.Response:
         """Check, parse and record one event or a batch of events."""
@@ -136,7 +132,7 @@ class _IntakeHandlers:
         return web.json_response({"results": results})
 
     async def get_openapi(self, request: web.Request) -> web.Response:
-        """Serve the OpenAPI document of this API."""
+        """Serve the OpenAPI document of this API, generated from the wire models (intake/openapi.py)."""
         return web.Response(text=self.openapi_text, content_type="application/json")
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from domain.records import EventType, ViolationCategory
-from intake.parsing import EventErrors, parse_events
 from intake.signature import sign, verify
+from intake.wire import EventErrors, parse_events
 
 RECEIVED = datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
 

@@ -15,8 +15,10 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from domain.validation import JUDICIARY_CODE_PATTERN, OFFICER_NUMBER_PATTERN
 from intake.api import EVENTS_PATH, OPENAPI_PATH, setup_intake_routes
-from intake.parsing import MAX_BATCH, parse_events
+from intake.openapi import REGENERATE, document_text, openapi_document
+from intake.wire import MAX_BATCH, parse_events
 from tests.http.test_intake import FakeRecorder, make_event
 
 DOCUMENT_PATH = Path(__file__).parents[2] / "intake" / "openapi.json"
@@ -93,3 +95,41 @@ async def test_document_is_served(document: dict[str, Any]) -> None:
         assert response.status == 200
         assert response.content_type == "application/json"
         assert await response.json() == document
+
+
+def test_committed_document_is_the_generated_one() -> None:
+    """intake/openapi.json is generated from the wire models; a model changed without regenerating fails here."""
+    stale = f"intake/openapi.json differs from what the models generate: run `{REGENERATE}` and commit the result"
+    assert json.loads(DOCUMENT_PATH.read_text(encoding="utf-8")) == openapi_document(), stale
+    assert DOCUMENT_PATH.read_text(encoding="utf-8") == document_text(openapi_document()), stale
+
+
+async def test_served_document_is_the_generated_one() -> None:
+    app = web.Application()
+    setup_intake_routes(app, secret="s3cret", recorder=FakeRecorder())
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get(OPENAPI_PATH)
+        assert response.status == 200
+        assert await response.json() == openapi_document()
+
+
+def test_generated_schemas_come_from_the_wire_models() -> None:
+    """The request body and the response bodies are the pydantic models' own JSON schemas."""
+    document = openapi_document()
+    schemas = document["components"]["schemas"]
+    body = document["paths"][EVENTS_PATH]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {
+        "oneOf": [{"$ref": "#/components/schemas/IncomingEvent"}, {"$ref": "#/components/schemas/EventBatch"}]
+    }
+    event = schemas["IncomingEvent"]
+    assert event["properties"]["officer_number"]["pattern"] == OFFICER_NUMBER_PATTERN
+    assert event["properties"]["judiciary_code"]["pattern"] == JUDICIARY_CODE_PATTERN
+    assert schemas["EventBatch"]["properties"]["events"]["maxItems"] == MAX_BATCH
+    responses = document["paths"][EVENTS_PATH]["post"]["responses"]
+    assert {
+        status: response["content"]["application/json"]["schema"]["$ref"] for status, response in responses.items()
+    } == {
+        "200": "#/components/schemas/EventResults",
+        "400": "#/components/schemas/EventProblems",
+        **{status: "#/components/schemas/ErrorMessage" for status in ("401", "413", "415", "500", "503")},
+    }

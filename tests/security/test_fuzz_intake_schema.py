@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from intake.api import OPENAPI_FILE
+from intake.openapi import OPENAPI_FILE
 from intake.signature import SIGNATURE_HEADER, sign
 from settings import Settings
 from tests.conftest import SECRET

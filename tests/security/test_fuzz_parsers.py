@@ -26,7 +26,7 @@ from domain.validation import (
     parse_officer,
     parse_officer_number,
 )
-from intake.parsing import MAX_BATCH, EventErrors, parse_events
+from intake.wire import MAX_BATCH, EventErrors, parse_events
 from tests.security.conftest import examples
 from tests.security.strategies import hostile_form, hostile_text, json_values
 
