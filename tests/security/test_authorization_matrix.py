@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -64,6 +64,8 @@ class World:
     client: Any
     connector: FakeConnector
     incident_id: str
+    answers: list[str] = field(default_factory=list)
+    """Every card the bot answered a press with, as JSON text."""
 
     @property
     def app(self) -> AppContext:
@@ -111,6 +113,7 @@ async def press(world: World, role: str, verb: str, data: dict[str, Any], **wher
         "/api/messages", json=make_invoke(verb, data, world.connector.url, user_aad=aad, user_name=name, **where)
     )
     assert response.status == 200, await response.text()
+    world.answers.append(await response.text())
 
 
 async def say(world: World, role: str, text: str, **where: Any) -> None:
@@ -260,6 +263,19 @@ ACTIONS: tuple[Action, ...] = (
 
 READ_ONLY = frozenset({"status", "audit"})
 
+RECORD_FIELDS = (
+    "Williston Police Department",
+    "7928 Williston Rd",
+    "(802) 878-6611",
+    "pat.poc@williston.example",
+    "Pat Poc",
+    "Casey",
+    "cofficer",
+    "VT-1",
+    "Bad statute",
+)
+"""What agency 9000's package, officer A1234 and the open incident hold that a press does not carry itself."""
+
 
 def records(world: World) -> dict[str, Any]:
     """Everything an action could change (conversation references, wizard state and audited refusals aside)."""
@@ -293,3 +309,5 @@ async def test_only_allowed_roles_change_anything(
     else:
         assert not action.happened(world)
         assert records(world) == before, f"{role} may not {action.name}, yet something changed"
+        leaked = [value for value in RECORD_FIELDS for answer in world.answers if value in answer]
+        assert not leaked, f"a refused {action.name} by {role} answered with the record's data: {leaked}"
