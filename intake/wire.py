@@ -303,6 +303,17 @@ class EventProblems(BaseModel):
     errors: Annotated[list[EventProblem], Field(min_length=1)]
 
 
+class EventConflictAnswer(BaseModel):
+    """409: an event_id recorded before came with a different payload; nothing from the request was recorded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error: Literal["conflict"]
+    index: Annotated[int, Field(ge=0, description="The position in `events` of the event that conflicts (0 for one).")]
+    event_id: str
+    message: str
+
+
 class ErrorMessage(BaseModel):
     """401, 413, 415, 500, 503: what went wrong."""
 

@@ -8,13 +8,15 @@ Use cases return outcomes (``services.outcomes``); the presenter draws them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from domain.policy import Action, Requester, who_may
-from domain.readiness import Readiness, assess_readiness
-from domain.records import SYSTEM, Actor, Extension, Incident, Officer, OfficerState, Stamp
+from domain.readiness import OfficerFigures, Readiness, figures_from_states, keep_for, readiness_from_figures
+from domain.records import SYSTEM, Actor, Extension, Officer, OfficerState, Stamp
+from domain.tickets import TicketState
 from domain.validation import FieldErrors, parse_extension, parse_officer_number
 from domain.views import ExtensionForm, OfficerView
 from services.access import allowed
@@ -50,15 +52,51 @@ WITHDRAWN_CANNOT_APPROVE = "This officer was withdrawn from the Information Pack
 WITHDRAWN = "This officer was withdrawn from the Information Package."
 
 
-def assess(app: AppContext, officer: Officer, incidents: list[Incident] | None = None) -> Readiness:
-    """The officer's readiness today on the court calendar, from their recorded events and incidents."""
+RECHECK_SLICE = 50
+"""Officers re-checked between two hand-backs of the event loop (the hourly re-check never holds it long)."""
+
+
+def figures_keep(app: AppContext) -> int:
+    """How long the figures' lists are with this bot's clean streak."""
+    return keep_for(app.settings.ready_clean_streak)
+
+
+def rebuilt_figures(app: AppContext, officer: Officer, states: Iterable[TicketState] | None = None) -> OfficerFigures:
+    """An officer's figures from scratch, from the states of the tickets credited to them (read from storage unless given)."""
+    if states is None:
+        states = app.db.ticket_states.of_officer(officer.key)
+    return figures_from_states(officer, states, app.settings.timezone, keep=figures_keep(app))
+
+
+def stored_figures(app: AppContext, officer: Officer) -> OfficerFigures | None:
+    """The officer's stored figures when they count the membership as it now is, else None."""
+    figures = app.db.figures.get(officer.key)
+    if figures is None or not figures.built_for(officer, app.settings.timezone, figures_keep(app)):
+        return None
+    return figures
+
+
+def figures_of(app: AppContext, officer: Officer) -> OfficerFigures:
+    """What readiness needs of the officer's e-tickets: as stored, or rebuilt when missing or out of date.
+
+    A rebuild reads the officer's ticket states; it happens only for a membership whose figures were
+    never stored or were built before it changed (a re-add, a new start date), and the next write
+    about the officer stores them.
+    """
+    figures = stored_figures(app, officer)
+    if figures is None:
+        logger.info("readiness figures rebuilt officer=%s", officer.key)
+        figures = rebuilt_figures(app, officer)
+    return figures
+
+
+def assess(app: AppContext, officer: Officer) -> Readiness:
+    """The officer's readiness today on the court calendar, from their figures and open incidents."""
     settings = app.settings
-    if incidents is None:
-        incidents = app.db.incidents.of_officer(officer.key)
-    return assess_readiness(
+    return readiness_from_figures(
         officer,
-        app.db.events.of_officer(officer.key),
-        incidents,
+        figures_of(app, officer),
+        len(app.db.incidents.open_of_officer(officer.key)),
         app.today(),
         settings.timezone,
         min_accepted=settings.ready_min_accepted,
@@ -69,12 +107,11 @@ def assess(app: AppContext, officer: Officer, incidents: list[Incident] | None =
 
 def view_of(app: AppContext, officer: Officer) -> OfficerView:
     """Everything a readiness card shows about one officer."""
-    incidents = app.db.incidents.of_officer(officer.key)
     return OfficerView(
         officer=officer,
         package=app.db.packages.get(officer.judiciary_code),
-        readiness=assess(app, officer, incidents),
-        incidents_total=len(incidents),
+        readiness=assess(app, officer),
+        incidents_total=app.db.incidents.count_of_officer(officer.key),
         tz=app.settings.timezone,
     )
 
@@ -90,23 +127,38 @@ def find_officer(app: AppContext, judiciary_code: object, officer_number: object
 
 
 async def recheck(app: AppContext, officer_keys: Iterable[str] | None = None) -> list[str]:
-    """Re-check readiness (all officers when ``officer_keys`` is None); returns the keys that became ready.
+    """Re-check readiness (every officer in monitoring when ``officer_keys`` is None); returns the keys that became ready.
 
     An officer who became ready sends the readiness card to the JB (once: the last known readiness is
     remembered durably); one who stopped being ready gets every copy of their card brought up to date.
+    Officers are re-checked ``RECHECK_SLICE`` at a time, each slice read, decided and committed with
+    no ``await`` in between, and the event loop is handed back between slices.
     """
-    db = app.db
     memory = app.db.readiness
     if officer_keys is None:
-        keys = {officer.key for officer in db.officers.all()} | set(memory.ready_keys())
+        keys = {officer.key for officer in app.db.officers.in_state(OfficerState.MONITORING)}
+        keys |= set(memory.ready_keys())
     else:
         keys = set(officer_keys)
+    ordered = sorted(keys)
+    became_ready: list[str] = []
+    for start in range(0, len(ordered), RECHECK_SLICE):
+        became_ready += await _recheck_slice(app, ordered[start : start + RECHECK_SLICE])
+    if len(ordered) > RECHECK_SLICE or became_ready:
+        logger.info("readiness rechecked officers=%d became_ready=%d", len(ordered), len(became_ready))
+    return became_ready
+
+
+async def _recheck_slice(app: AppContext, keys: Iterable[str]) -> list[str]:
+    """Re-check these officers and commit what changed (or just hand the event loop back)."""
+    db = app.db
+    memory = db.readiness
     now = app.now()
     changes: list[Change] = []
     notices: list[Notice] = []
     updates: list[CopiesUpdate] = []
     became_ready: list[str] = []
-    for key in sorted(keys):
+    for key in keys:
         code, _, number = key.partition(":")
         officer = db.officers.get(code, number)
         was_ready = memory.was_ready(key)
@@ -139,7 +191,8 @@ async def recheck(app: AppContext, officer_keys: Iterable[str] | None = None) ->
             updates.append(CopiesUpdate(readiness_subject(key), OfficerCard(view)))
     if changes:
         await app.commit(changes, notices, updates)
-        logger.info("readiness rechecked officers=%d became_ready=%d", len(keys), len(became_ready))
+    else:
+        await asyncio.sleep(0)
     return became_ready
 
 

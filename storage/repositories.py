@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from domain.readiness import OfficerFigures
 from domain.records import (
     AuditEntry,
     Incident,
@@ -31,12 +32,14 @@ from domain.records import (
     TicketEvent,
     instant_to_str,
 )
+from domain.tickets import TicketState
 from storage.engine import Delete, Op, Put, Store
 
 INDEXES: dict[str, list[str]] = {
     "officers": ["judiciary_code", "officer_number"],
     "ticket_events": ["ticket_key", "officer_key"],
-    "incidents": ["officer_key", "ticket_key", "status"],
+    "incidents": ["officer_key", "ticket_key", "status", "officer_status"],
+    "ticket_states": ["officer_key"],
     "conversations": ["aad_id"],
     "outbox": ["status", "subject"],
     "audit": ["target"],
@@ -117,6 +120,15 @@ class TicketEventRepository:
         """Whether an event with this id was recorded before (the idempotency key)."""
         return self._store.get(self.table, event_id) is not None
 
+    def get(self, event_id: str) -> TicketEvent | None:
+        """The event recorded with this id, or None."""
+        doc = self._store.get(self.table, event_id)
+        return None if doc is None else TicketEvent.model_validate(doc)
+
+    def ticket_keys(self) -> list[str]:
+        """The key of every ticket with a recorded event, in the order first seen (a scan of every event)."""
+        return list(dict.fromkeys(doc["ticket_key"] for doc in self._store.all(self.table)))
+
     def of_ticket(self, ticket_key: str) -> list[TicketEvent]:
         """Every recorded event of one ticket, in the order they were applied."""
         return [TicketEvent.model_validate(doc) for doc in self._store.find(self.table, "ticket_key", ticket_key)]
@@ -161,13 +173,103 @@ class IncidentRepository:
         docs = self._store.find(self.table, "status", IncidentStatus.OPEN.value)
         return [Incident.model_validate(doc) for doc in docs if judiciary_code in (None, doc["judiciary_code"])]
 
+    def open_of_officer(self, officer_key: str) -> list[Incident]:
+        """An officer membership's open incidents, oldest first, through the officer-and-status index."""
+        docs = self._store.find(self.table, "officer_status", officer_status(officer_key, IncidentStatus.OPEN))
+        return [Incident.model_validate(doc) for doc in docs]
+
+    def count_of_officer(self, officer_key: str) -> int:
+        """How many incidents an officer membership has, whatever their status (nothing is parsed)."""
+        return len(self._store.find(self.table, "officer_key", officer_key))
+
     def put(self, incident: Incident) -> Op:
         """The op that stores this incident."""
         doc = incident.model_dump(mode="json") | {
             "officer_key": incident.officer_key,
             "ticket_key": incident.ticket_key,
+            "officer_status": officer_status(incident.officer_key, incident.status),
         }
         return Put(self.table, incident.id, doc)
+
+    def reindex_ops(self) -> list[Op]:
+        """Ops giving incidents stored before the officer-and-status index their index field (at open)."""
+        return [
+            Put(
+                self.table,
+                key,
+                doc | {"officer_status": officer_status(doc["officer_key"], IncidentStatus(doc["status"]))},
+            )
+            for key, doc in zip(self._store.keys(self.table), self._store.all(self.table), strict=True)
+            if "officer_status" not in doc
+        ]
+
+
+def officer_status(officer_key: str, status: IncidentStatus) -> str:
+    """The value of an incident's officer-and-status index field (``9000:A1234|open``)."""
+    return f"{officer_key}|{status.value}"
+
+
+class TicketStateRepository:
+    """Each ticket's state (key: ticket key), indexed by the officer membership it counts for now.
+
+    Stored without the fields that hold their default (a ticket state is one of the most numerous
+    documents: 50,000 a year), the officer key beside it for the index.
+    """
+
+    table = "ticket_states"
+    derived_table = "derived"
+    _BACKFILL = "ticket_states"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get(self, ticket_key: str) -> TicketState | None:
+        """One ticket's state, or None."""
+        doc = self._store.get(self.table, ticket_key)
+        return None if doc is None else TicketState.model_validate(doc)
+
+    def has(self, ticket_key: str) -> bool:
+        """Whether the ticket has a stored state (nothing is parsed)."""
+        return self._store.get(self.table, ticket_key) is not None
+
+    def of_officer(self, officer_key: str) -> list[TicketState]:
+        """The states of the tickets credited to one officer membership now."""
+        return [TicketState.model_validate(doc) for doc in self._store.find(self.table, "officer_key", officer_key)]
+
+    def count(self) -> int:
+        """How many tickets have a state."""
+        return self._store.count(self.table)
+
+    def put(self, state: TicketState) -> Op:
+        """The op that stores this state."""
+        doc = state.model_dump(mode="json", exclude_defaults=True) | {"officer_key": state.officer_key}
+        return Put(self.table, state.key, doc)
+
+    def backfilled(self) -> bool:
+        """Whether every ticket recorded before states existed has been given its state."""
+        return self._store.get(self.derived_table, self._BACKFILL) is not None
+
+    def mark_backfilled(self, at: datetime) -> Op:
+        """The op that records every recorded ticket has its state."""
+        return Put(self.derived_table, self._BACKFILL, {"at": instant_to_str(at)})
+
+
+class FiguresRepository:
+    """What readiness needs of each officer membership's e-tickets (key: officer key)."""
+
+    table = "officer_figures"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get(self, officer_key: str) -> OfficerFigures | None:
+        """One membership's figures, or None."""
+        doc = self._store.get(self.table, officer_key)
+        return None if doc is None else OfficerFigures.model_validate(doc)
+
+    def put(self, figures: OfficerFigures) -> Op:
+        """The op that stores these figures."""
+        return Put(self.table, figures.key, figures.model_dump(mode="json"))
 
 
 class ConversationRecord(Record):
@@ -371,6 +473,8 @@ class Database:
         self.officers = OfficerRepository(store)
         self.events = TicketEventRepository(store)
         self.incidents = IncidentRepository(store)
+        self.ticket_states = TicketStateRepository(store)
+        self.figures = FiguresRepository(store)
         self.conversations = ConversationRepository(store)
         self.subscriptions = SubscriptionRepository(store)
         self.audit = AuditRepository(store)
@@ -380,8 +484,19 @@ class Database:
 
     @classmethod
     async def open(cls, data_dir: Path) -> Database:
-        """Open (or create) the data under data_dir. Raises StorageUnavailable if it cannot be read."""
-        return cls(await Store.open(data_dir, INDEXES))
+        """Open (or create) the data under data_dir. Raises StorageUnavailable if it cannot be read.
+
+        Incidents stored before the officer-and-status index get its field (one write, once).
+        """
+        db = cls(await Store.open(data_dir, INDEXES))
+        reindex = db.incidents.reindex_ops()
+        if reindex:
+            try:
+                await db.commit(reindex)
+            except BaseException:
+                await db.close()
+                raise
+        return db
 
     async def check_writable(self) -> str | None:
         """None when a durable write works now, else a short reason (for GET /healthz). Never raises."""
