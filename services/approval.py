@@ -132,7 +132,8 @@ async def recheck(app: AppContext, officer_keys: Iterable[str] | None = None) ->
     An officer who became ready sends the readiness card to the JB (once: the last known readiness is
     remembered durably); one who stopped being ready gets every copy of their card brought up to date.
     Officers are re-checked ``RECHECK_SLICE`` at a time, each slice read, decided and committed with
-    no ``await`` in between, and the event loop is handed back between slices.
+    no ``await`` in between, and the event loop is handed back between slices. Figures that had to be
+    rebuilt (never stored, or built before the membership changed) are stored on the way.
     """
     memory = app.db.readiness
     if officer_keys is None:
@@ -168,6 +169,8 @@ async def _recheck_slice(app: AppContext, keys: Iterable[str]) -> list[str]:
             continue
         if officer.state is not OfficerState.MONITORING and not was_ready:
             continue  # only an officer in monitoring can be ready: nothing to re-read or re-decide
+        if stored_figures(app, officer) is None:
+            changes.append(db.figures.put(rebuilt_figures(app, officer)))
         view = view_of(app, officer)
         ready = view.readiness.ready
         if ready == was_ready:

@@ -96,7 +96,7 @@ class _Recording:
         if ticket_key in self.states:
             return self.states[ticket_key], True
         stored = self.db.ticket_states.get(ticket_key)
-        if stored is not None:
+        if stored is not None or self.db.ticket_states.backfilled():
             return stored, True
         earlier = self.db.events.of_ticket(ticket_key)
         if not earlier:

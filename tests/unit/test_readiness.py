@@ -6,7 +6,18 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from domain.readiness import ConditionKey, Readiness, assess_readiness
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.readiness import (
+    ConditionKey,
+    Readiness,
+    assess_readiness,
+    counted_for,
+    figures_from_states,
+    readiness_from_figures,
+    update_figures,
+)
 from domain.records import (
     Actor,
     EventType,
@@ -19,6 +30,7 @@ from domain.records import (
     Stamp,
     TicketEvent,
 )
+from domain.tickets import TicketState
 from tests.support import seed
 
 TZ = ZoneInfo("America/New_York")
@@ -339,3 +351,59 @@ def test_condition_texts_when_all_hold() -> None:
         "no open incidents",
         "no extension",
     ]
+
+
+# ---- the kept figures are the figures from scratch, whatever changes came ---------------------------
+
+
+@st.composite
+def ticket_changes(draw: st.DrawFn) -> list[TicketState]:
+    """A run of ticket states, each the new state of one of 12 tickets: issue time, officer, accepted, voided, flagged."""
+    changes = []
+    for _ in range(draw(st.integers(1, 60))):
+        number = draw(st.integers(0, 11))
+        issued = FIRST_ISSUE + timedelta(hours=draw(st.integers(-24 * 12, 24 * 12)))
+        changes.append(
+            TicketState(
+                judiciary_code="9000",
+                ticket_number=f"T-{number}",
+                officer_number=draw(st.sampled_from(["A1234", "A1234", "A1234", "B9999"])),
+                first_seen=issued,
+                issued_at=issued,
+                accepted=draw(st.booleans()),
+                voided_at=issued if draw(st.integers(0, 5)) == 0 else None,
+                flagged=draw(st.booleans()),
+            )
+        )
+    return changes
+
+
+@settings(max_examples=150, deadline=None)
+@given(changes=ticket_changes(), streak=st.integers(1, 3), margin=st.integers(0, 2))
+def test_figures_kept_change_by_change_are_the_figures_from_scratch(
+    changes: list[TicketState], streak: int, margin: int
+) -> None:
+    keep = streak + margin
+    officer = make_officer(added=Stamp(actor=JB, at=FIRST_ISSUE - timedelta(days=5)), start_date=date(2026, 11, 12))
+    states: dict[str, TicketState] = {}
+    figures = figures_from_states(officer, [], TZ, keep=keep)
+    for state in changes:
+        before = states.get(state.key)
+        states[state.key] = state
+        updated = update_figures(
+            figures, counted_for(officer, before, TZ), counted_for(officer, state, TZ), clean_streak=streak
+        )
+        figures = updated if updated is not None else figures_from_states(officer, states.values(), TZ, keep=keep)
+    scratch = figures_from_states(officer, states.values(), TZ, keep=keep)
+    assert (figures.counted, figures.accepted, figures.before_start) == (
+        scratch.counted,
+        scratch.accepted,
+        scratch.before_start,
+    )
+    assert figures.recent[:streak] == scratch.recent[:streak]
+    assert figures.earliest[:1] == scratch.earliest[:1]
+    assert figures.latest[:1] == scratch.latest[:1]
+    today = date(2026, 11, 30)
+    assert readiness_from_figures(officer, figures, 0, today, TZ, clean_streak=streak) == (
+        readiness_from_figures(officer, scratch, 0, today, TZ, clean_streak=streak)
+    )
