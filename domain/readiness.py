@@ -115,42 +115,36 @@ def _count_text(count: int, needed: int, noun: str) -> str:
     return f"{count} {noun} ({needed} needed)"
 
 
-def _state_condition(officer: Officer) -> Condition:
+def _state_text(officer: Officer) -> str:
     if officer.state is OfficerState.MONITORING:
-        return Condition(ConditionKey.STATE, True, "in monitoring")
+        return "in monitoring"
     if officer.state is OfficerState.APPROVED:
         when = "" if officer.approval_date is None else f" on {format_date(officer.approval_date)}"
-        return Condition(ConditionKey.STATE, False, f"already approved{when}")
-    return Condition(ConditionKey.STATE, False, "withdrawn from the Information Package")
+        return f"already approved{when}"
+    return "withdrawn from the Information Package"
 
 
-def _streak_condition(streak: Sequence[Entry], clean_streak: int) -> Condition:
+def _streak_text(streak: Sequence[Entry], clean_streak: int) -> str:
     if clean_streak <= 0:
-        return Condition(ConditionKey.CLEAN_STREAK, True, "no clean streak required")
+        return "no clean streak required"
     flagged = sum(1 for entry in streak if entry.flagged)
     if flagged:
-        text = (
+        return (
             f"{flagged} of the last {_plural(len(streak), 'accepted e-ticket', 'accepted e-tickets')} "
             f"{'has an incident' if flagged == 1 else 'have incidents'}"
         )
-        return Condition(ConditionKey.CLEAN_STREAK, False, text)
     if len(streak) < clean_streak:
-        text = f"{len(streak)} of {clean_streak} accepted e-tickets clean in a row"
-        return Condition(ConditionKey.CLEAN_STREAK, False, text)
-    return Condition(
-        ConditionKey.CLEAN_STREAK,
-        True,
-        f"last {_plural(clean_streak, 'accepted e-ticket', 'accepted e-tickets')} clean",
-    )
+        return f"{len(streak)} of {clean_streak} accepted e-tickets clean in a row"
+    return f"last {_plural(clean_streak, 'accepted e-ticket', 'accepted e-tickets')} clean"
 
 
-def _extension_condition(officer: Officer, today: date) -> Condition:
+def _extension_text(officer: Officer, today: date) -> str:
     extension = officer.extension
     if extension is None:
-        return Condition(ConditionKey.EXTENSION, True, "no extension")
+        return "no extension"
     if today <= extension.until:
-        return Condition(ConditionKey.EXTENSION, False, f"monitoring extended through {format_date(extension.until)}")
-    return Condition(ConditionKey.EXTENSION, True, f"extension ended {format_date(extension.until)}")
+        return f"monitoring extended through {format_date(extension.until)}"
+    return f"extension ended {format_date(extension.until)}"
 
 
 # ---- the figures readiness reads, kept per officer -------------------------------------------------
@@ -221,7 +215,7 @@ class OfficerFigures(Record):
         """Whether these figures count the membership as it now is (else they must be rebuilt)."""
         return (
             self.key == officer.key
-            and as_utc(self.since) == as_utc(officer.added.at)
+            and self.since == officer.added.at
             and self.start_date == officer.start_date
             and self.timezone == tz.key
             and self.keep == keep
@@ -340,6 +334,50 @@ def update_figures(
     )
 
 
+def _first_accepted_issued(figures: OfficerFigures, tz: ZoneInfo) -> date | None:
+    return court_date(figures.earliest[0].issue_time, tz) if figures.earliest else None
+
+
+def _met(
+    officer: Officer,
+    figures: OfficerFigures,
+    open_incidents: int,
+    today: date,
+    tz: ZoneInfo,
+    min_accepted: int,
+    min_days: int,
+    clean_streak: int,
+) -> dict[ConditionKey, bool]:
+    """Which conditions of readiness hold (the rule itself; ``readiness_from_figures`` words it)."""
+    first = _first_accepted_issued(figures, tz)
+    streak = figures.recent[:clean_streak] if clean_streak > 0 else ()
+    extension = officer.extension
+    return {
+        ConditionKey.STATE: officer.state is OfficerState.MONITORING,
+        ConditionKey.ACCEPTED: figures.accepted >= min_accepted,
+        ConditionKey.DAYS: min_days <= 0 if first is None else max(0, days_since(first, today)) >= min_days,
+        ConditionKey.CLEAN_STREAK: clean_streak <= 0
+        or (len(streak) >= clean_streak and not any(entry.flagged for entry in streak)),
+        ConditionKey.OPEN_INCIDENTS: open_incidents == 0,
+        ConditionKey.EXTENSION: extension is None or today > extension.until,
+    }
+
+
+def ready_from_figures(
+    officer: Officer,
+    figures: OfficerFigures,
+    open_incidents: int,
+    today: date,
+    tz: ZoneInfo,
+    *,
+    min_accepted: int = 3,
+    min_days: int = 7,
+    clean_streak: int = 3,
+) -> bool:
+    """Whether the officer is ready for approval on ``today``: ``readiness_from_figures(...).ready``, without the words."""
+    return all(_met(officer, figures, open_incidents, today, tz, min_accepted, min_days, clean_streak).values())
+
+
 def readiness_from_figures(
     officer: Officer,
     figures: OfficerFigures,
@@ -352,31 +390,29 @@ def readiness_from_figures(
     clean_streak: int = 3,
 ) -> Readiness:
     """Assess whether an officer in monitoring is ready for approval on the court date ``today``, from their figures."""
-    first_accepted_issued = court_date(figures.earliest[0].issue_time, tz) if figures.earliest else None
+    met = _met(officer, figures, open_incidents, today, tz, min_accepted, min_days, clean_streak)
+    first_accepted_issued = _first_accepted_issued(figures, tz)
     latest_issued = court_date(figures.latest[0].issue_time, tz) if figures.latest else None
-    accepted_condition = Condition(
-        ConditionKey.ACCEPTED,
-        figures.accepted >= min_accepted,
-        _count_text(figures.accepted, min_accepted, "accepted"),
-    )
     if first_accepted_issued is None:
-        days_condition = Condition(ConditionKey.DAYS, min_days <= 0, f"0 of {min_days} days (no accepted e-ticket yet)")
+        days_text = f"0 of {min_days} days (no accepted e-ticket yet)"
     else:
-        elapsed = max(0, days_since(first_accepted_issued, today))
-        days_condition = Condition(ConditionKey.DAYS, elapsed >= min_days, _count_text(elapsed, min_days, "days"))
-    streak = figures.recent[:clean_streak] if clean_streak > 0 else ()
-    open_condition = Condition(
-        ConditionKey.OPEN_INCIDENTS,
-        open_incidents == 0,
-        "no open incidents" if open_incidents == 0 else _plural(open_incidents, "open incident", "open incidents"),
+        days_text = _count_text(max(0, days_since(first_accepted_issued, today)), min_days, "days")
+    open_text = (
+        "no open incidents" if open_incidents == 0 else _plural(open_incidents, "open incident", "open incidents")
     )
     conditions = (
-        _state_condition(officer),
-        accepted_condition,
-        days_condition,
-        _streak_condition(streak, clean_streak),
-        open_condition,
-        _extension_condition(officer, today),
+        Condition(ConditionKey.STATE, met[ConditionKey.STATE], _state_text(officer)),
+        Condition(
+            ConditionKey.ACCEPTED, met[ConditionKey.ACCEPTED], _count_text(figures.accepted, min_accepted, "accepted")
+        ),
+        Condition(ConditionKey.DAYS, met[ConditionKey.DAYS], days_text),
+        Condition(
+            ConditionKey.CLEAN_STREAK,
+            met[ConditionKey.CLEAN_STREAK],
+            _streak_text(figures.recent[:clean_streak] if clean_streak > 0 else (), clean_streak),
+        ),
+        Condition(ConditionKey.OPEN_INCIDENTS, met[ConditionKey.OPEN_INCIDENTS], open_text),
+        Condition(ConditionKey.EXTENSION, met[ConditionKey.EXTENSION], _extension_text(officer, today)),
     )
     missing = tuple(condition.text for condition in conditions if not condition.met)
     ready = not missing

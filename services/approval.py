@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from domain.policy import Action, Requester, who_may
-from domain.readiness import OfficerFigures, Readiness, figures_from_states, keep_for, readiness_from_figures
+from domain.readiness import (
+    OfficerFigures,
+    Readiness,
+    figures_from_states,
+    keep_for,
+    readiness_from_figures,
+    ready_from_figures,
+)
 from domain.records import SYSTEM, Actor, Extension, Officer, OfficerState, Stamp
 from domain.tickets import TicketState
 from domain.validation import FieldErrors, parse_extension, parse_officer_number
@@ -52,8 +60,10 @@ WITHDRAWN_CANNOT_APPROVE = "This officer was withdrawn from the Information Pack
 WITHDRAWN = "This officer was withdrawn from the Information Package."
 
 
-RECHECK_SLICE = 50
-"""Officers re-checked between two hand-backs of the event loop (the hourly re-check never holds it long)."""
+RECHECK_SLICE_SECONDS = 0.01
+"""How long one slice of the re-check reads and decides before it commits and hands the event loop back."""
+RECHECK_SLICE_CARDS = 8
+"""How many readiness cards one slice draws at most (the notifier draws them when the slice commits)."""
 
 
 def figures_keep(app: AppContext) -> int:
@@ -96,7 +106,22 @@ def assess(app: AppContext, officer: Officer) -> Readiness:
     return readiness_from_figures(
         officer,
         figures_of(app, officer),
-        len(app.db.incidents.open_of_officer(officer.key)),
+        app.db.incidents.open_count_of_officer(officer.key),
+        app.today(),
+        settings.timezone,
+        min_accepted=settings.ready_min_accepted,
+        min_days=settings.ready_min_days,
+        clean_streak=settings.ready_clean_streak,
+    )
+
+
+def is_ready(app: AppContext, officer: Officer) -> bool:
+    """Whether the officer is ready for approval today: ``assess(app, officer).ready``, without wording every condition."""
+    settings = app.settings
+    return ready_from_figures(
+        officer,
+        figures_of(app, officer),
+        app.db.incidents.open_count_of_officer(officer.key),
         app.today(),
         settings.timezone,
         min_accepted=settings.ready_min_accepted,
@@ -131,9 +156,10 @@ async def recheck(app: AppContext, officer_keys: Iterable[str] | None = None) ->
 
     An officer who became ready sends the readiness card to the JB (once: the last known readiness is
     remembered durably); one who stopped being ready gets every copy of their card brought up to date.
-    Officers are re-checked ``RECHECK_SLICE`` at a time, each slice read, decided and committed with
-    no ``await`` in between, and the event loop is handed back between slices. Figures that had to be
-    rebuilt (never stored, or built before the membership changed) are stored on the way.
+    Officers are re-checked in slices, each read, decided and committed with no ``await`` in between;
+    a slice ends after ``RECHECK_SLICE_SECONDS`` or ``RECHECK_SLICE_CARDS`` cards, and the event loop is
+    handed back before the next. Figures that had to be rebuilt (never stored, or built before the
+    membership changed) are stored on the way.
     """
     memory = app.db.readiness
     if officer_keys is None:
@@ -141,25 +167,37 @@ async def recheck(app: AppContext, officer_keys: Iterable[str] | None = None) ->
         keys |= set(memory.ready_keys())
     else:
         keys = set(officer_keys)
-    ordered = sorted(keys)
+    pending = sorted(keys)
     became_ready: list[str] = []
-    for start in range(0, len(ordered), RECHECK_SLICE):
-        became_ready += await _recheck_slice(app, ordered[start : start + RECHECK_SLICE])
-    if len(ordered) > RECHECK_SLICE or became_ready:
-        logger.info("readiness rechecked officers=%d became_ready=%d", len(ordered), len(became_ready))
+    slices = 0
+    while pending:
+        done, ready = await _recheck_slice(app, pending)
+        pending = pending[done:]
+        became_ready += ready
+        slices += 1
+    if slices > 1 or became_ready:
+        logger.info("readiness rechecked officers=%d became_ready=%d slices=%d", len(keys), len(became_ready), slices)
     return became_ready
 
 
-async def _recheck_slice(app: AppContext, keys: Iterable[str]) -> list[str]:
-    """Re-check these officers and commit what changed (or just hand the event loop back)."""
+async def _recheck_slice(app: AppContext, keys: Sequence[str]) -> tuple[int, list[str]]:
+    """Re-check officers from the front of ``keys`` for one slice and commit what changed (or just hand the loop back).
+
+    Returns how many of ``keys`` it re-checked (at least one) and those that became ready.
+    """
     db = app.db
     memory = db.readiness
     now = app.now()
+    deadline = time.perf_counter() + RECHECK_SLICE_SECONDS
     changes: list[Change] = []
     notices: list[Notice] = []
     updates: list[CopiesUpdate] = []
     became_ready: list[str] = []
+    done = 0
     for key in keys:
+        if done and (time.perf_counter() > deadline or len(notices) + len(updates) >= RECHECK_SLICE_CARDS):
+            break
+        done += 1
         code, _, number = key.partition(":")
         officer = db.officers.get(code, number)
         was_ready = memory.was_ready(key)
@@ -171,10 +209,10 @@ async def _recheck_slice(app: AppContext, keys: Iterable[str]) -> list[str]:
             continue  # only an officer in monitoring can be ready: nothing to re-read or re-decide
         if stored_figures(app, officer) is None:
             changes.append(db.figures.put(rebuilt_figures(app, officer)))
+        if is_ready(app, officer) == was_ready:
+            continue
         view = view_of(app, officer)
         ready = view.readiness.ready
-        if ready == was_ready:
-            continue
         changes.append(memory.put(key, ready, now))
         changes.append(
             audit_op(
@@ -196,7 +234,7 @@ async def _recheck_slice(app: AppContext, keys: Iterable[str]) -> list[str]:
         await app.commit(changes, notices, updates)
     else:
         await asyncio.sleep(0)
-    return became_ready
+    return done, became_ready
 
 
 async def _audit_only(

@@ -139,6 +139,10 @@ class Incidents(Protocol):
         """How many incidents an officer membership has, whatever their status."""
         ...
 
+    def open_count_of_officer(self, officer_key: str) -> int:
+        """How many open incidents an officer membership has (nothing is parsed)."""
+        ...
+
     def put(self, incident: Incident) -> Change:
         """Store this incident."""
         ...

@@ -17,7 +17,7 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from domain.readiness import OfficerFigures
 from domain.records import (
@@ -34,6 +34,31 @@ from domain.records import (
 )
 from domain.tickets import TicketState
 from storage.engine import Delete, Op, Put, Store
+
+R = TypeVar("R", bound=Record)
+
+
+class _Parsed(Generic[R]):
+    """Records parsed from stored documents, each kept while the store holds that very document.
+
+    The store replaces a document on every write (never changes one in place), so a record parsed
+    from the document now stored under its key is still that document's record. For the few, often
+    read records (officers, their figures): /status and the hourly re-check read every officer.
+    """
+
+    def __init__(self, model: type[R]) -> None:
+        self._model = model
+        self._parsed: dict[str, tuple[dict[str, Any], R]] = {}
+
+    def read(self, key: str, doc: dict[str, Any]) -> R:
+        """The record of ``doc``, stored under ``key``."""
+        found = self._parsed.get(key)
+        if found is not None and found[0] is doc:
+            return found[1]
+        record = self._model.model_validate(doc)
+        self._parsed[key] = (doc, record)
+        return record
+
 
 INDEXES: dict[str, list[str]] = {
     "officers": ["judiciary_code", "officer_number"],
@@ -81,27 +106,31 @@ class OfficerRepository:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._parsed = _Parsed(Officer)
+
+    def _read(self, doc: dict[str, Any]) -> Officer:
+        return self._parsed.read(f"{doc['judiciary_code']}:{doc['officer_number']}", doc)
 
     def get(self, judiciary_code: str, officer_number: str) -> Officer | None:
         """One membership, or None."""
         doc = self._store.get(self.table, f"{judiciary_code}:{officer_number}")
-        return None if doc is None else Officer.model_validate(doc)
+        return None if doc is None else self._read(doc)
 
     def of_agency(self, judiciary_code: str) -> list[Officer]:
         """An agency's officers in the order they were added."""
-        return [Officer.model_validate(doc) for doc in self._store.find(self.table, "judiciary_code", judiciary_code)]
+        return [self._read(doc) for doc in self._store.find(self.table, "judiciary_code", judiciary_code)]
 
     def by_number(self, officer_number: str) -> list[Officer]:
         """Every agency's membership of this officer number (part-time officers serve several)."""
-        return [Officer.model_validate(doc) for doc in self._store.find(self.table, "officer_number", officer_number)]
+        return [self._read(doc) for doc in self._store.find(self.table, "officer_number", officer_number)]
 
     def in_state(self, state: OfficerState) -> list[Officer]:
         """Every officer in that state, across agencies."""
-        return [Officer.model_validate(doc) for doc in self._store.all(self.table) if doc["state"] == state.value]
+        return [self._read(doc) for doc in self._store.all(self.table) if doc["state"] == state.value]
 
     def all(self) -> list[Officer]:
         """Every membership."""
-        return [Officer.model_validate(doc) for doc in self._store.all(self.table)]
+        return [self._read(doc) for doc in self._store.all(self.table)]
 
     def put(self, officer: Officer) -> Op:
         """The op that stores this membership."""
@@ -182,6 +211,10 @@ class IncidentRepository:
         """How many incidents an officer membership has, whatever their status (nothing is parsed)."""
         return len(self._store.find(self.table, "officer_key", officer_key))
 
+    def open_count_of_officer(self, officer_key: str) -> int:
+        """How many open incidents an officer membership has (nothing is parsed)."""
+        return len(self._store.find(self.table, "officer_status", officer_status(officer_key, IncidentStatus.OPEN)))
+
     def put(self, incident: Incident) -> Op:
         """The op that stores this incident."""
         doc = incident.model_dump(mode="json") | {
@@ -261,11 +294,12 @@ class FiguresRepository:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._parsed = _Parsed(OfficerFigures)
 
     def get(self, officer_key: str) -> OfficerFigures | None:
         """One membership's figures, or None."""
         doc = self._store.get(self.table, officer_key)
-        return None if doc is None else OfficerFigures.model_validate(doc)
+        return None if doc is None else self._parsed.read(officer_key, doc)
 
     def put(self, figures: OfficerFigures) -> Op:
         """The op that stores these figures."""

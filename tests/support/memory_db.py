@@ -117,6 +117,9 @@ class Incidents:
     def count_of_officer(self, officer_key: str) -> int:
         return sum(1 for i in self.rows.values() if i.officer_key == officer_key)
 
+    def open_count_of_officer(self, officer_key: str) -> int:
+        return len(self.open_of_officer(officer_key))
+
     def put(self, incident: Incident) -> Put:
         return Put(self.rows, incident.id, incident)
 

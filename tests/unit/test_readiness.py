@@ -16,6 +16,7 @@ from domain.readiness import (
     counted_for,
     figures_from_states,
     readiness_from_figures,
+    ready_from_figures,
     update_figures,
 )
 from domain.records import (
@@ -404,6 +405,6 @@ def test_figures_kept_change_by_change_are_the_figures_from_scratch(
     assert figures.earliest[:1] == scratch.earliest[:1]
     assert figures.latest[:1] == scratch.latest[:1]
     today = date(2026, 11, 30)
-    assert readiness_from_figures(officer, figures, 0, today, TZ, clean_streak=streak) == (
-        readiness_from_figures(officer, scratch, 0, today, TZ, clean_streak=streak)
-    )
+    readiness = readiness_from_figures(officer, figures, 0, today, TZ, clean_streak=streak)
+    assert readiness == readiness_from_figures(officer, scratch, 0, today, TZ, clean_streak=streak)
+    assert ready_from_figures(officer, figures, 0, today, TZ, clean_streak=streak) is readiness.ready
