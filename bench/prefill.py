@@ -12,7 +12,8 @@ no history. ``ready`` more officers in monitoring each have three accepted e-tic
 weeks ago, so they are ready for approval (the Approve scenario presses on them).
 
 ``prefill_monitoring``: ``officers`` officers in monitoring (one agency per ten), each holding
-``tickets_each`` clean accepted e-tickets issued over the past year, since they were added.
+``tickets_each`` clean accepted e-tickets issued over the past year, since they were added; their
+readiness is remembered as a running bot's would be (its readiness cards went out long ago).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from domain.readiness import figures_from_states, keep_for
+from domain.readiness import figures_from_states, keep_for, ready_from_figures
 from domain.records import Actor, Agency, EventType, Officer, OfficerState, Package, Stamp, TicketEvent
 from domain.tickets import TicketState, derive_state
 from settings import Settings
@@ -142,15 +143,34 @@ class _Writer:
             await self.db.commit(self.batch)
         self.batch, self.events = [], 0
 
-    async def finish(self, officers: list[Officer]) -> None:
+    async def finish(self, officers: list[Officer], *, remember_readiness: bool = False) -> None:
+        """Store every officer's figures and mark every ticket as having its state.
+
+        ``remember_readiness``: also remember each officer's readiness as of now, as a bot that has
+        been running would have (it sent the readiness cards then); its start-up re-check then changes nothing.
+        """
         await self.flush()
-        keep = keep_for(self.settings.ready_clean_streak)
-        tz = self.settings.timezone
-        ops = [
-            self.db.figures.put(figures_from_states(officer, self.states.get(officer.key, []), tz, keep=keep))
-            for officer in officers
-        ]
-        ops.append(self.db.ticket_states.mark_backfilled(datetime.now(UTC)))
+        settings = self.settings
+        keep = keep_for(settings.ready_clean_streak)
+        tz = settings.timezone
+        now = datetime.now(UTC)
+        ops: list[Op] = []
+        for officer in officers:
+            figures = figures_from_states(officer, self.states.get(officer.key, []), tz, keep=keep)
+            ops.append(self.db.figures.put(figures))
+            if remember_readiness:
+                ready = ready_from_figures(
+                    officer,
+                    figures,
+                    0,
+                    now.astimezone(tz).date(),
+                    tz,
+                    min_accepted=settings.ready_min_accepted,
+                    min_days=settings.ready_min_days,
+                    clean_streak=settings.ready_clean_streak,
+                )
+                ops.append(self.db.readiness.put(officer.key, ready, now))
+        ops.append(self.db.ticket_states.mark_backfilled(now))
         await self.db.commit(ops)
 
 
@@ -229,7 +249,7 @@ async def prefill_monitoring(data_dir: Path, people: People, *, officers: int, t
             code, number = members[ticket % officers]
             issued = year_ago + timedelta(days=1) + ticket * spacing
             await writer.ticket(_ticket(f"mon-{ticket}", f"M-{ticket}", code, number, issued))
-        await writer.finish(added)
+        await writer.finish(added, remember_readiness=True)
     finally:
         await db.close()
     return time.perf_counter() - started

@@ -693,7 +693,10 @@ async def monitoring_stage(driver: Driver, workdir: Path, officers: int, each: i
         await driver.turn(bot, message("/help", driver.connector.url, "a:bench-jb-status", PEOPLE.jb))
         await driver.connector_quiet()
         before = cpu_sample([os.getpid(), bot.pid])
+        bot_cpu = cpu_sample([bot.pid]).ours_s
         out["status"] = (await status_turns(driver, bot)).as_dict()
+        turns = STATUS_TURNS + STATUS_WARMUP
+        out["status"]["bot_cpu_ms_per_turn"] = round((cpu_sample([bot.pid]).ours_s - bot_cpu) * 1000 / turns, 2)
 
         async def single(_: int, i: int) -> None:
             code, number = monitoring_officer(i % officers)
@@ -868,15 +871,17 @@ def table(
             f"events as above, spread over the stage's officers; the hourly re-check in the driver over the stage's store.",
             "",
             "| officers x e-tickets each | stored events | prefill s | cold start s | /status p50 ms | /status p99 ms "
+            "| /status bot CPU ms per turn "
             "| single p50 ms | single p99 ms | single per s | re-check s (hourly) | re-check s (all become ready) "
             "| re-check longest loop block ms (CPU) | re-check longest loop lag ms (wall) | peak RSS MB |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for m in monitoring.values():
             r = m["recheck"]
             lines.append(
                 f"| {m['officers']} x {m['each']:,} | {m['e_tickets'] * 2:,} | {m['prefill_s']} | {m['cold_start_s']} | "
-                f"{m['status']['p50_ms']} | {m['status']['p99_ms']} | {m['single']['p50_ms']} | {m['single']['p99_ms']} | "
+                f"{m['status']['p50_ms']} | {m['status']['p99_ms']} | {m['status']['bot_cpu_ms_per_turn']} | "
+                f"{m['single']['p50_ms']} | {m['single']['p99_ms']} | "
                 f"{m['single']['per_second']} | {r['hourly']['seconds']} | {r['all_become_ready']['seconds']} "
                 f"({r['all_become_ready']['became_ready']} ready) | {r['max_loop_block_ms']} | {r['max_loop_lag_ms']} | "
                 f"{m['peak_rss_mb']} |"

@@ -42,10 +42,13 @@ Decisions (the design was silent):
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from datetime import time as dt_time
 from enum import Enum
+from operator import attrgetter
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -53,7 +56,7 @@ from pydantic import PlainSerializer, PlainValidator
 
 from domain.calendar import as_utc, court_date, days_since, format_date
 from domain.records import Incident, Instant, Officer, OfficerState, Record, TicketEvent, officer_key
-from domain.tickets import TicketState, derive_states, with_recorded_incidents
+from domain.tickets import TicketState, TicketSummary, derive_states, with_recorded_incidents
 
 
 class ConditionKey(str, Enum):
@@ -236,25 +239,54 @@ def keep_for(clean_streak: int) -> int:
     return max(clean_streak, 1) + KEEP_MARGIN
 
 
-def counted_for(officer: Officer, state: TicketState | None, tz: ZoneInfo) -> Counted | None:
-    """How a ticket counts for this membership, or None when it does not (another officer's, voided, issued before monitoring)."""
+def _start_instant(officer: Officer, tz: ZoneInfo) -> datetime:
+    """The first instant of the officer's expected start date on the court calendar."""
+    return datetime.combine(officer.start_date, dt_time(0), tz)
+
+
+def counted_for(officer: Officer, state: TicketState | TicketSummary | None, tz: ZoneInfo) -> Counted | None:
+    """How a ticket counts for this membership, or None when it does not (another officer's, voided, issued before monitoring).
+
+    Monitoring begins with the Information Package (SOP 6.2–6.4: the JB monitors the e-tickets of the
+    officers the package names), so a ticket issued before ``Officer.added`` does not count; a voided
+    one counts neither way (4 V.S.A. § 1106(d)); one issued before the expected start date (SOP 6.1
+    item 2.d), on the court calendar, counts, flagged.
+    """
     if state is None or state.voided or state.officer_key != officer.key:
         return None
     issue_time = as_utc(state.issue_time)
-    if issue_time < as_utc(officer.added.at):
+    if issue_time < officer.added.at:
         return None
     return Counted(
-        Entry(issue_time, state.key, state.flagged),
-        state.accepted,
-        court_date(issue_time, tz) < officer.start_date,
+        Entry(issue_time, state.key, state.flagged), state.accepted, issue_time < _start_instant(officer, tz)
     )
 
 
-def figures_from_states(officer: Officer, states: Iterable[TicketState], tz: ZoneInfo, *, keep: int) -> OfficerFigures:
-    """The figures of one membership from scratch, from the ticket states (any order; others' are ignored)."""
-    counted = [found for state in states if (found := counted_for(officer, state, tz)) is not None]
-    accepted = sorted((c.entry for c in counted if c.accepted), key=lambda entry: entry.rank)
-    every = sorted((c.entry for c in counted), key=lambda entry: entry.rank)
+def figures_from_states(
+    officer: Officer, states: Iterable[TicketState | TicketSummary], tz: ZoneInfo, *, keep: int
+) -> OfficerFigures:
+    """The figures of one membership from scratch, from ticket states or their summaries (any order; others' ignored).
+
+    One pass, and only the heads of the orders are sorted: a rebuild costs little more than reading the tickets.
+    """
+    since, start, key = officer.added.at, _start_instant(officer, tz), officer.key
+    counted = accepted_count = before_start = 0
+    every: list[Entry] = []
+    accepted: list[Entry] = []
+    for state in states:
+        if state.voided or state.officer_key != key:
+            continue
+        issue_time = as_utc(state.issue_time)
+        if issue_time < since:
+            continue
+        entry = Entry(issue_time, state.key, state.flagged)
+        counted += 1
+        before_start += issue_time < start
+        every.append(entry)
+        if state.accepted:
+            accepted_count += 1
+            accepted.append(entry)
+    rank = attrgetter("issue_time", "ticket_key")
     return OfficerFigures(
         judiciary_code=officer.judiciary_code,
         officer_number=officer.officer_number,
@@ -262,12 +294,12 @@ def figures_from_states(officer: Officer, states: Iterable[TicketState], tz: Zon
         start_date=officer.start_date,
         timezone=tz.key,
         keep=keep,
-        counted=len(counted),
-        accepted=len(accepted),
-        before_start=sum(1 for c in counted if c.before_start),
-        recent=tuple(reversed(accepted[-keep:])),
-        earliest=tuple(accepted[:keep]),
-        latest=tuple(reversed(every[-keep:])),
+        counted=counted,
+        accepted=accepted_count,
+        before_start=before_start,
+        recent=tuple(heapq.nlargest(keep, accepted, key=rank)),
+        earliest=tuple(heapq.nsmallest(keep, accepted, key=rank)),
+        latest=tuple(heapq.nlargest(keep, every, key=rank)),
     )
 
 
@@ -348,7 +380,14 @@ def _met(
     min_days: int,
     clean_streak: int,
 ) -> dict[ConditionKey, bool]:
-    """Which conditions of readiness hold (the rule itself; ``readiness_from_figures`` words it)."""
+    """Which conditions of readiness hold (the rule itself; ``readiness_from_figures`` words it).
+
+    State: only an officer in monitoring can be approved (SOP 6.6). Accepted: at least
+    ``min_accepted`` transmitted into Odyssey (SOP 6.6). Days: over at least ``min_days`` from the
+    first accepted one's issue date (SOP 6.6, "over the period of one week"). Clean streak: the
+    ``clean_streak`` most recent accepted e-tickets without incident (SOP 3, "3 to 5 e-tickets
+    without incident"). Open incidents: none unresolved (SOP 6.5). Extension: none running (SOP 6.6).
+    """
     first = _first_accepted_issued(figures, tz)
     streak = figures.recent[:clean_streak] if clean_streak > 0 else ()
     extension = officer.extension

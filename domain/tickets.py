@@ -28,12 +28,20 @@ Decisions (the design was silent):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field, PlainSerializer, PlainValidator
+from pydantic import (
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from domain.calendar import as_utc
 from domain.records import (
@@ -83,26 +91,36 @@ class Step:
         )
 
 
-def _step_to_stored(step: Step) -> list[Any]:
-    """A step's stored form: a JSON array (a ticket holds many; arrays keep the store small)."""
+def _instant_text(instant: datetime) -> str:
+    return instant.isoformat().replace("+00:00", "Z")
+
+
+def _step_to_stored(step: Step) -> str:
+    """A step's stored form: one JSON array as text, ``[occurred, seq, type, event_id, officer, issued, reason, violation]``.
+
+    Text rather than an array: a ticket state is among the most numerous documents (50,000 a
+    year), and one string per step keeps the store's memory small.
+    """
     stored: list[Any] = [
-        step.occurred_at.isoformat(),
+        _instant_text(step.occurred_at),
         step.seq,
         step.type.value,
         step.event_id,
         step.officer_number,
-        None if step.issued_at is None else step.issued_at.isoformat(),
+        None if step.issued_at is None else _instant_text(step.issued_at),
         step.reason,
         None if step.violation is None else step.violation.model_dump(mode="json", exclude_none=True),
     ]
     while stored[-1] is None:
         stored.pop()
-    return stored
+    return json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
 
 
 def _step_from_stored(value: Any) -> Step:
     if isinstance(value, Step):
         return value
+    if isinstance(value, str):
+        value = json.loads(value)
     if not isinstance(value, list | tuple) or len(value) < 5:
         raise ValueError("a stored step is an array of at least 5 items")
     items = [*value, None, None, None][:8]
@@ -121,18 +139,36 @@ def _step_from_stored(value: Any) -> Step:
 
 StoredStep = Annotated[Step, PlainValidator(_step_from_stored), PlainSerializer(_step_to_stored, when_used="json")]
 
+_DERIVED = (
+    "officer_number",
+    "first_seen",
+    "issued_at",
+    "first_upload",
+    "first_receipt",
+    "accepted",
+    "rejected",
+    "voided_at",
+    "paid_at",
+)
+"""The facts a state derives from its steps: computed whenever a state is built or read, never stored."""
+
 
 class TicketState(Record):
     """What a ticket's events say about it, in the order they happened; stored, one per ticket.
 
-    ``incidents`` maps each verdict key (``domain.incidents.judge``) to the incident raised for it;
-    ``flagged`` is whether any of the ticket's incidents is open or resolved (a voided or
-    superseded one does not count against the officer).
+    Built from ``judiciary_code``, ``ticket_number`` and ``steps`` (with ``incidents`` and
+    ``flagged``): every other field is derived from the steps when the state is built or read
+    back, and is not part of the stored form. ``incidents`` maps each verdict key
+    (``domain.incidents.judge``) to the incident raised for it; ``flagged`` is whether any of the
+    ticket's incidents is open or resolved (a voided or superseded one does not count against the officer).
     """
 
     judiciary_code: str
     ticket_number: str
-    officer_number: str
+    steps: tuple[StoredStep, ...]
+    incidents: dict[str, str] = Field(default_factory=dict)
+    flagged: bool = False
+    officer_number: str = ""
     first_seen: Instant
     issued_at: Instant | None = None
     first_upload: Instant | None = None
@@ -141,9 +177,21 @@ class TicketState(Record):
     rejected: bool = False
     voided_at: Instant | None = None
     paid_at: Instant | None = None
-    steps: tuple[StoredStep, ...] = ()
-    incidents: dict[str, str] = Field(default_factory=dict)
-    flagged: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive(cls, data: Any) -> Any:
+        """The facts of the steps, in the order the events happened (any given derived field is recomputed)."""
+        if not isinstance(data, dict):
+            return data
+        steps = [_step_from_stored(step) for step in data.get("steps") or ()]
+        if not steps:
+            raise ValueError("a ticket needs at least one event")
+        return {**data, "steps": tuple(sorted(steps, key=lambda step: step.seq)), **_facts_of(steps)}
+
+    @model_serializer(mode="wrap", when_used="json")
+    def _stored_form(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return {key: value for key, value in handler(self).items() if key not in _DERIVED}
 
     @property
     def key(self) -> str:
@@ -175,13 +223,49 @@ class TicketState(Record):
         """Whether the JB has received the e-ticket (it was submitted or accepted)."""
         return self.first_receipt is not None
 
+    def summary(self) -> TicketSummary:
+        """What readiness reads of this state."""
+        return TicketSummary(
+            self.key, self.officer_key, as_utc(self.issue_time), self.accepted, self.voided, self.flagged
+        )
+
     def ordered(self) -> list[Step]:
         """The steps in the order the events happened (arrival order breaks ties)."""
         return sorted(self.steps, key=lambda step: step.order)
 
     def officers_named(self) -> list[str]:
-        """Every officer number any of its events named, in order."""
+        """Every officer number any of its events named, sorted."""
         return sorted({step.officer_number for step in self.steps})
+
+
+@dataclass(frozen=True)
+class TicketSummary:
+    """What readiness reads of a ticket's state: whose it is now, when it was issued, accepted, voided, flagged.
+
+    Stored beside the state as one short text (``to_text``), so an officer's figures can be rebuilt
+    from their tickets without reading every state in full.
+    """
+
+    key: str
+    officer_key: str
+    issue_time: datetime
+    accepted: bool
+    voided: bool
+    flagged: bool
+
+    def to_text(self) -> str:
+        """``2026-11-10T14:00:00Z|101``: the issue time, then accepted, voided and flagged as 1 or 0."""
+        flags = "".join("1" if flag else "0" for flag in (self.accepted, self.voided, self.flagged))
+        return f"{_instant_text(self.issue_time)}|{flags}"
+
+    @classmethod
+    def from_text(cls, key: str, officer_key: str, text: str) -> TicketSummary:
+        """The summary stored as ``text`` (raises ValueError when it is not one)."""
+        instant, _, flags = text.partition("|")
+        if len(flags) != 3 or set(flags) - {"0", "1"}:
+            raise ValueError(f"not a ticket summary: {text!r}")
+        accepted, voided, flagged = (flag == "1" for flag in flags)
+        return cls(key, officer_key, as_utc(datetime.fromisoformat(instant)), accepted, voided, flagged)
 
 
 def _officer_of(ordered: Sequence[Step]) -> str:
@@ -196,6 +280,23 @@ def _earliest(ordered: Sequence[Step], *types: EventType) -> datetime | None:
     return next((step.occurred_at for step in ordered if step.type in types), None)
 
 
+def _facts_of(steps: Sequence[Step]) -> dict[str, Any]:
+    """The derived fields of a state with these steps (see the module's decisions)."""
+    ordered = sorted(steps, key=lambda step: step.order)
+    carrying = [step for step in ordered if step.issued_at is not None]
+    return {
+        "officer_number": _officer_of(ordered),
+        "first_seen": ordered[0].occurred_at,
+        "issued_at": carrying[-1].issued_at if carrying else None,
+        "first_upload": _earliest(ordered, EventType.SUBMITTED),
+        "first_receipt": _earliest(ordered, EventType.SUBMITTED, EventType.ACCEPTED),
+        "accepted": any(step.type is EventType.ACCEPTED for step in ordered),
+        "rejected": any(step.type is EventType.REJECTED for step in ordered),
+        "voided_at": _earliest(ordered, EventType.VOIDED),
+        "paid_at": _earliest(ordered, EventType.PAYMENT_RECEIVED),
+    }
+
+
 def state_of_steps(
     judiciary_code: str,
     ticket_number: str,
@@ -207,23 +308,14 @@ def state_of_steps(
     """The state of one ticket with these steps, in whatever order given (raises ValueError when there is none)."""
     if not steps:
         raise ValueError("a ticket needs at least one event")
-    ordered = sorted(steps, key=lambda step: step.order)
-    carrying = [step for step in ordered if step.issued_at is not None]
-    return TicketState(
-        judiciary_code=judiciary_code,
-        ticket_number=ticket_number,
-        officer_number=_officer_of(ordered),
-        first_seen=ordered[0].occurred_at,
-        issued_at=carrying[-1].issued_at if carrying else None,
-        first_upload=_earliest(ordered, EventType.SUBMITTED),
-        first_receipt=_earliest(ordered, EventType.SUBMITTED, EventType.ACCEPTED),
-        accepted=any(step.type is EventType.ACCEPTED for step in ordered),
-        rejected=any(step.type is EventType.REJECTED for step in ordered),
-        voided_at=_earliest(ordered, EventType.VOIDED),
-        paid_at=_earliest(ordered, EventType.PAYMENT_RECEIVED),
-        steps=tuple(sorted(steps, key=lambda step: step.seq)),
-        incidents=dict(incidents or {}),
-        flagged=flagged,
+    return TicketState.model_validate(
+        {
+            "judiciary_code": judiciary_code,
+            "ticket_number": ticket_number,
+            "steps": steps,
+            "incidents": dict(incidents or {}),
+            "flagged": flagged,
+        }
     )
 
 

@@ -24,7 +24,7 @@ from domain.readiness import (
     ready_from_figures,
 )
 from domain.records import SYSTEM, Actor, Extension, Officer, OfficerState, Stamp
-from domain.tickets import TicketState
+from domain.tickets import TicketState, TicketSummary
 from domain.validation import FieldErrors, parse_extension, parse_officer_number
 from domain.views import ExtensionForm, OfficerView
 from services.access import allowed
@@ -71,10 +71,12 @@ def figures_keep(app: AppContext) -> int:
     return keep_for(app.settings.ready_clean_streak)
 
 
-def rebuilt_figures(app: AppContext, officer: Officer, states: Iterable[TicketState] | None = None) -> OfficerFigures:
-    """An officer's figures from scratch, from the states of the tickets credited to them (read from storage unless given)."""
+def rebuilt_figures(
+    app: AppContext, officer: Officer, states: Iterable[TicketState | TicketSummary] | None = None
+) -> OfficerFigures:
+    """An officer's figures from scratch, from the tickets credited to them (their stored summaries unless given)."""
     if states is None:
-        states = app.db.ticket_states.of_officer(officer.key)
+        states = app.db.ticket_states.summaries_of(officer.key)
     return figures_from_states(officer, states, app.settings.timezone, keep=figures_keep(app))
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from domain.readiness import OfficerFigures
 from domain.records import AuditEntry, Incident, Officer, OfficerState, Package, TicketEvent
-from domain.tickets import TicketState
+from domain.tickets import TicketState, TicketSummary
 
 if TYPE_CHECKING:
     from services.notices import Content, CopiesUpdate, Notice
@@ -160,7 +160,11 @@ class TicketStates(Protocol):
         ...
 
     def of_officer(self, officer_key: str) -> list[TicketState]:
-        """The states of the tickets credited to one officer membership now (for rebuilding its figures)."""
+        """The states of the tickets credited to one officer membership now."""
+        ...
+
+    def summaries_of(self, officer_key: str) -> list[TicketSummary]:
+        """What readiness reads of the tickets credited to one officer membership now (for rebuilding its figures)."""
         ...
 
     def put(self, state: TicketState) -> Change:

@@ -19,7 +19,7 @@ from domain.incidents import incident_dates, judge, mark_resolved, rejudge
 from domain.policy import Action, Requester, who_may
 from domain.readiness import OfficerFigures, counted_for, update_figures
 from domain.records import Incident, IncidentKind, IncidentStatus, Officer, Stamp, TicketEvent
-from domain.tickets import TicketState, apply_event, derive_state, with_recorded_incidents
+from domain.tickets import TicketState, TicketSummary, apply_event, derive_state, with_recorded_incidents
 from domain.views import IncidentView
 from services import approval
 from services.access import allowed
@@ -145,12 +145,12 @@ class _Recording:
                 )
             self.figures[key] = updated or approval.rebuilt_figures(self.app, officer, self._states_of(officer))
 
-    def _states_of(self, officer: Officer) -> list[TicketState]:
-        """The states of the tickets credited to the officer, this request's changes included."""
-        found = {state.key: state for state in self.db.ticket_states.of_officer(officer.key)}
+    def _states_of(self, officer: Officer) -> list[TicketSummary]:
+        """What readiness reads of the tickets credited to the officer, this request's changes included."""
+        found = {summary.key: summary for summary in self.db.ticket_states.summaries_of(officer.key)}
         for key, state in self.states.items():
             if state.officer_key == officer.key:
-                found[key] = state
+                found[key] = state.summary()
             else:
                 found.pop(key, None)
         return list(found.values())

@@ -31,8 +31,9 @@ from domain.records import (
     Record,
     TicketEvent,
     instant_to_str,
+    ticket_key,
 )
-from domain.tickets import TicketState
+from domain.tickets import TicketState, TicketSummary
 from storage.engine import Delete, Op, Put, Store
 
 R = TypeVar("R", bound=Record)
@@ -246,7 +247,8 @@ class TicketStateRepository:
     """Each ticket's state (key: ticket key), indexed by the officer membership it counts for now.
 
     Stored without the fields that hold their default (a ticket state is one of the most numerous
-    documents: 50,000 a year), the officer key beside it for the index.
+    documents: 50,000 a year), with the officer key (for the index) and the ticket's summary
+    (``TicketSummary.to_text``: what rebuilding an officer's figures reads) beside it.
     """
 
     table = "ticket_states"
@@ -269,13 +271,25 @@ class TicketStateRepository:
         """The states of the tickets credited to one officer membership now."""
         return [TicketState.model_validate(doc) for doc in self._store.find(self.table, "officer_key", officer_key)]
 
+    def summaries_of(self, officer_key: str) -> list[TicketSummary]:
+        """What readiness reads of the tickets credited to one officer membership now (no state is parsed)."""
+        return [
+            TicketSummary.from_text(
+                ticket_key(doc["judiciary_code"], doc["ticket_number"]), officer_key, doc["summary"]
+            )
+            for doc in self._store.find(self.table, "officer_key", officer_key)
+        ]
+
     def count(self) -> int:
         """How many tickets have a state."""
         return self._store.count(self.table)
 
     def put(self, state: TicketState) -> Op:
         """The op that stores this state."""
-        doc = state.model_dump(mode="json", exclude_defaults=True) | {"officer_key": state.officer_key}
+        doc = state.model_dump(mode="json", exclude_defaults=True) | {
+            "officer_key": state.officer_key,
+            "summary": state.summary().to_text(),
+        }
         return Put(self.table, state.key, doc)
 
     def backfilled(self) -> bool:

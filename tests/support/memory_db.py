@@ -14,7 +14,7 @@ from typing import Any
 
 from domain.readiness import OfficerFigures
 from domain.records import AuditEntry, Incident, IncidentStatus, Officer, OfficerState, Package, TicketEvent
-from domain.tickets import TicketState
+from domain.tickets import TicketState, TicketSummary
 from services.notices import Content, CopiesUpdate, Notice
 from storage.errors import StorageUnavailable
 
@@ -137,6 +137,9 @@ class TicketStates:
 
     def of_officer(self, officer_key: str) -> list[TicketState]:
         return [s for s in self.rows.values() if s.officer_key == officer_key]
+
+    def summaries_of(self, officer_key: str) -> list[TicketSummary]:
+        return [s.summary() for s in self.of_officer(officer_key)]
 
     def put(self, state: TicketState) -> Put:
         return Put(self.rows, state.key, state)

@@ -297,8 +297,9 @@ def forbid_history(db: MemoryDatabase) -> list[int]:
 
     db.events.of_officer = of_officer  # type: ignore[method-assign]
     db.events.of_ticket = of_ticket  # type: ignore[method-assign]
-    if hasattr(db, "ticket_states"):
-        db.ticket_states.of_officer = of_officer  # type: ignore[assignment, method-assign]
+    for name in ("of_officer", "summaries_of"):  # the ticket states of a whole history, where they exist
+        if hasattr(db, "ticket_states") and hasattr(db.ticket_states, name):
+            setattr(db.ticket_states, name, of_officer)
     return read
 
 

@@ -31,7 +31,7 @@ from domain.records import (
     Stamp,
     TicketEvent,
 )
-from domain.tickets import TicketState
+from domain.tickets import Step, TicketState, state_of_steps
 from tests.support import seed
 
 TZ = ZoneInfo("America/New_York")
@@ -364,18 +364,22 @@ def ticket_changes(draw: st.DrawFn) -> list[TicketState]:
     for _ in range(draw(st.integers(1, 60))):
         number = draw(st.integers(0, 11))
         issued = FIRST_ISSUE + timedelta(hours=draw(st.integers(-24 * 12, 24 * 12)))
-        changes.append(
-            TicketState(
-                judiciary_code="9000",
-                ticket_number=f"T-{number}",
-                officer_number=draw(st.sampled_from(["A1234", "A1234", "A1234", "B9999"])),
-                first_seen=issued,
-                issued_at=issued,
-                accepted=draw(st.booleans()),
-                voided_at=issued if draw(st.integers(0, 5)) == 0 else None,
-                flagged=draw(st.booleans()),
+        kinds = [EventType.SUBMITTED]
+        kinds += [EventType.ACCEPTED] if draw(st.booleans()) else []
+        kinds += [EventType.VOIDED] if draw(st.integers(0, 5)) == 0 else []
+        kinds += [EventType.AMENDED] if draw(st.integers(0, 3)) == 0 else []
+        steps = [
+            Step(
+                occurred_at=issued + timedelta(hours=1 + n),
+                seq=n,
+                type=kind,
+                event_id=f"T-{number}-{n}",
+                officer_number="B9999" if kind is EventType.AMENDED else "A1234",
+                issued_at=issued if kind is EventType.SUBMITTED else None,
             )
-        )
+            for n, kind in enumerate(kinds)
+        ]
+        changes.append(state_of_steps("9000", f"T-{number}", steps, flagged=draw(st.booleans())))
     return changes
 
 
