@@ -95,12 +95,8 @@ def _instant_text(instant: datetime) -> str:
     return instant.isoformat().replace("+00:00", "Z")
 
 
-def _step_to_stored(step: Step) -> str:
-    """A step's stored form: one JSON array as text, ``[occurred, seq, type, event_id, officer, issued, reason, violation]``.
-
-    Text rather than an array: a ticket state is among the most numerous documents (50,000 a
-    year), and one string per step keeps the store's memory small.
-    """
+def _step_to_stored(step: Step) -> list[Any]:
+    """A step's stored form: ``[occurred, seq, type, event_id, officer, issued, reason, violation]``, trailing nulls left out."""
     stored: list[Any] = [
         _instant_text(step.occurred_at),
         step.seq,
@@ -113,14 +109,12 @@ def _step_to_stored(step: Step) -> str:
     ]
     while stored[-1] is None:
         stored.pop()
-    return json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
+    return stored
 
 
 def _step_from_stored(value: Any) -> Step:
     if isinstance(value, Step):
         return value
-    if isinstance(value, str):
-        value = json.loads(value)
     if not isinstance(value, list | tuple) or len(value) < 5:
         raise ValueError("a stored step is an array of at least 5 items")
     items = [*value, None, None, None][:8]
@@ -137,9 +131,29 @@ def _step_from_stored(value: Any) -> Step:
     )
 
 
-StoredStep = Annotated[Step, PlainValidator(_step_from_stored), PlainSerializer(_step_to_stored, when_used="json")]
+def _steps_to_stored(steps: tuple[Step, ...]) -> str:
+    """The steps' stored form: one JSON text of their arrays, in arrival order.
+
+    One text rather than nested arrays: a ticket state is among the most numerous documents
+    (50,000 a year), and one string per state keeps the store's memory small.
+    """
+    return json.dumps([_step_to_stored(step) for step in steps], ensure_ascii=False, separators=(",", ":"))
+
+
+def _steps_from_stored(value: Any) -> tuple[Step, ...]:
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, list | tuple):
+        raise ValueError("stored steps are a JSON array")
+    return tuple(sorted((_step_from_stored(step) for step in value), key=lambda step: step.seq))
+
+
+StoredSteps = Annotated[
+    tuple[Step, ...], PlainValidator(_steps_from_stored), PlainSerializer(_steps_to_stored, when_used="json")
+]
 
 _DERIVED = (
+    "judiciary_code",
     "officer_number",
     "first_seen",
     "issued_at",
@@ -158,14 +172,15 @@ class TicketState(Record):
 
     Built from ``judiciary_code``, ``ticket_number`` and ``steps`` (with ``incidents`` and
     ``flagged``): every other field is derived from the steps when the state is built or read
-    back, and is not part of the stored form. ``incidents`` maps each verdict key
+    back, and is not part of the stored form, which is ``ticket_number``, ``officer_key`` (the
+    Judiciary Code is its first part), ``steps`` as one JSON text, and the incident links. ``incidents`` maps each verdict key
     (``domain.incidents.judge``) to the incident raised for it; ``flagged`` is whether any of the
     ticket's incidents is open or resolved (a voided or superseded one does not count against the officer).
     """
 
     judiciary_code: str
     ticket_number: str
-    steps: tuple[StoredStep, ...]
+    steps: StoredSteps
     incidents: dict[str, str] = Field(default_factory=dict)
     flagged: bool = False
     officer_number: str = ""
@@ -184,14 +199,16 @@ class TicketState(Record):
         """The facts of the steps, in the order the events happened (any given derived field is recomputed)."""
         if not isinstance(data, dict):
             return data
-        steps = [_step_from_stored(step) for step in data.get("steps") or ()]
+        steps = _steps_from_stored(data.get("steps") or ())
         if not steps:
             raise ValueError("a ticket needs at least one event")
-        return {**data, "steps": tuple(sorted(steps, key=lambda step: step.seq)), **_facts_of(steps)}
+        code = data.get("judiciary_code") or str(data.get("officer_key", "")).partition(":")[0]
+        return {**data, "judiciary_code": code, "steps": steps, **_facts_of(steps)}
 
     @model_serializer(mode="wrap", when_used="json")
     def _stored_form(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return {key: value for key, value in handler(self).items() if key not in _DERIVED}
+        stored = {key: value for key, value in handler(self).items() if key not in _DERIVED}
+        return {"ticket_number": stored.pop("ticket_number"), "officer_key": self.officer_key, **stored}
 
     @property
     def key(self) -> str:
