@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from domain.policy import Action, Requester, who_may
@@ -117,14 +118,14 @@ def assess(app: AppContext, officer: Officer) -> Readiness:
     )
 
 
-def is_ready(app: AppContext, officer: Officer) -> bool:
-    """Whether the officer is ready for approval today: ``assess(app, officer).ready``, without wording every condition."""
+def is_ready(app: AppContext, officer: Officer, today: date | None = None) -> bool:
+    """Whether the officer is ready for approval on ``today`` (default: today): ``assess(...).ready``, unworded."""
     settings = app.settings
     return ready_from_figures(
         officer,
         figures_of(app, officer),
         app.db.incidents.open_count_of_officer(officer.key),
-        app.today(),
+        app.today() if today is None else today,
         settings.timezone,
         min_accepted=settings.ready_min_accepted,
         min_days=settings.ready_min_days,

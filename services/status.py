@@ -167,8 +167,9 @@ def _jb_overview(app: AppContext, page: int) -> ListPage:
     packages = {package.judiciary_code: package for package in db.packages.all()}
     ready: list[Officer] = []
     others: list[Officer] = []
+    today = app.today()
     for officer in db.officers.in_state(OfficerState.MONITORING):
-        (ready if is_ready(app, officer) else others).append(officer)
+        (ready if is_ready(app, officer, today) else others).append(officer)
     makers: list[Callable[[], Row]] = [
         partial(officer_row, app, officer, packages.get(officer.judiciary_code), "Ready for approval")
         for officer in ready

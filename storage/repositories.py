@@ -44,7 +44,7 @@ class _Parsed(Generic[R]):
 
     The store replaces a document on every write (never changes one in place), so a record parsed
     from the document now stored under its key is still that document's record. For the few, often
-    read records (officers, their figures): /status and the hourly re-check read every officer.
+    read records (packages, officers, their figures): /status and the hourly re-check read every officer.
     """
 
     def __init__(self, model: type[R]) -> None:
@@ -80,15 +80,16 @@ class PackageRepository:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._parsed = _Parsed(Package)
 
     def get(self, judiciary_code: str) -> Package | None:
         """The package of that Judiciary Code, or None."""
         doc = self._store.get(self.table, judiciary_code)
-        return None if doc is None else Package.model_validate(doc)
+        return None if doc is None else self._parsed.read(judiciary_code, doc)
 
     def all(self) -> list[Package]:
         """Every package, in the order they were submitted."""
-        return [Package.model_validate(doc) for doc in self._store.all(self.table)]
+        return [self._parsed.read(doc["judiciary_code"], doc) for doc in self._store.all(self.table)]
 
     def for_poc(self, aad_id: str) -> list[Package]:
         """The packages whose Point-of-Contact is this person (one person may be PoC of several)."""
