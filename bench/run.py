@@ -7,6 +7,7 @@ bots are loaded one at a time, so each has the machine's two cores to itself whi
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -657,6 +658,8 @@ async def recheck_lag(data_dir: Path) -> dict[str, Any]:
 
     settings = Settings.from_env({"DATA_DIR": str(data_dir), "JB_STAFF_IDS": PEOPLE.jb})
     db = await Database.open(data_dir)
+    gc.collect()
+    gc.freeze()  # as the bot does once its store is open (app.py)
     try:
         app = wire(settings, db)
         # the bot has drawn cards before its first hourly re-check: so does this process (first use builds the models)
@@ -670,6 +673,7 @@ async def recheck_lag(data_dir: Path) -> dict[str, Any]:
         fresh_s = time.perf_counter() - started
     finally:
         await db.close()
+        gc.unfreeze()
     return {
         "hourly": {"became_ready": len(steady), "seconds": round(steady_s, 3)} | steady_block,
         "all_become_ready": {"became_ready": len(fresh), "seconds": round(fresh_s, 3)} | fresh_block,
