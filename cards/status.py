@@ -14,7 +14,8 @@ from vocabulary.verbs import Verb
 TONE_COLOURS = {"good": Colors.GOOD, "attention": Colors.ATTENTION, "warning": Colors.WARNING}
 
 
-def _row(row: Row) -> Any:
+def _row(row: Row) -> list[Any]:
+    """A row as two text blocks, its bold title and its detail just under it (no container: a page holds 25)."""
     detail = ac.TextBlock(
         text=row.detail,
         wrap=True,
@@ -22,9 +23,7 @@ def _row(row: Row) -> Any:
         is_subtle=row.tone == "default",
         color=TONE_COLOURS.get(row.tone),
     )
-    return ac.Container(
-        items=[ac.TextBlock(text=row.title, wrap=True, weight=FontWeight.BOLDER), detail], spacing=Spacing.SMALL
-    )
+    return [ac.TextBlock(text=row.title, wrap=True, weight=FontWeight.BOLDER, spacing=Spacing.SMALL), detail]
 
 
 def page_actions(page: ListPage) -> list[Any]:
@@ -58,7 +57,7 @@ def list_body(page: ListPage) -> list[Any]:
                     spacing=Spacing.MEDIUM,
                 )
             )
-        body.append(_row(row))
+        body += _row(row)
     if page.pages > 1:
         body.append(
             paragraph(f"Page {page.page} of {page.pages} ({page.total} lines)", is_subtle=True, spacing=Spacing.MEDIUM)

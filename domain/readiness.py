@@ -379,8 +379,8 @@ def _met(
     min_accepted: int,
     min_days: int,
     clean_streak: int,
-) -> dict[ConditionKey, bool]:
-    """Which conditions of readiness hold (the rule itself; ``readiness_from_figures`` words it).
+) -> tuple[bool, bool, bool, bool, bool, bool]:
+    """Which conditions of readiness hold, in ``ConditionKey`` order (the rule itself; ``readiness_from_figures`` words it).
 
     State: only an officer in monitoring can be approved (SOP 6.6). Accepted: at least
     ``min_accepted`` transmitted into Odyssey (SOP 6.6). Days: over at least ``min_days`` from the
@@ -391,15 +391,14 @@ def _met(
     first = _first_accepted_issued(figures, tz)
     streak = figures.recent[:clean_streak] if clean_streak > 0 else ()
     extension = officer.extension
-    return {
-        ConditionKey.STATE: officer.state is OfficerState.MONITORING,
-        ConditionKey.ACCEPTED: figures.accepted >= min_accepted,
-        ConditionKey.DAYS: min_days <= 0 if first is None else max(0, days_since(first, today)) >= min_days,
-        ConditionKey.CLEAN_STREAK: clean_streak <= 0
-        or (len(streak) >= clean_streak and not any(entry.flagged for entry in streak)),
-        ConditionKey.OPEN_INCIDENTS: open_incidents == 0,
-        ConditionKey.EXTENSION: extension is None or today > extension.until,
-    }
+    return (
+        officer.state is OfficerState.MONITORING,
+        figures.accepted >= min_accepted,
+        min_days <= 0 if first is None else max(0, days_since(first, today)) >= min_days,
+        clean_streak <= 0 or (len(streak) >= clean_streak and not any(entry.flagged for entry in streak)),
+        open_incidents == 0,
+        extension is None or today > extension.until,
+    )
 
 
 def ready_from_figures(
@@ -414,7 +413,7 @@ def ready_from_figures(
     clean_streak: int = 3,
 ) -> bool:
     """Whether the officer is ready for approval on ``today``: ``readiness_from_figures(...).ready``, without the words."""
-    return all(_met(officer, figures, open_incidents, today, tz, min_accepted, min_days, clean_streak).values())
+    return all(_met(officer, figures, open_incidents, today, tz, min_accepted, min_days, clean_streak))
 
 
 def readiness_from_figures(
@@ -429,7 +428,13 @@ def readiness_from_figures(
     clean_streak: int = 3,
 ) -> Readiness:
     """Assess whether an officer in monitoring is ready for approval on the court date ``today``, from their figures."""
-    met = _met(officer, figures, open_incidents, today, tz, min_accepted, min_days, clean_streak)
+    met = dict(
+        zip(
+            ConditionKey,
+            _met(officer, figures, open_incidents, today, tz, min_accepted, min_days, clean_streak),
+            strict=True,
+        )
+    )
     first_accepted_issued = _first_accepted_issued(figures, tz)
     latest_issued = court_date(figures.latest[0].issue_time, tz) if figures.latest else None
     if first_accepted_issued is None:
