@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 
 from bench.fake_connector import FakeConnector, cards_of, find_action_data
-from bench.load import WHOLE, Stats, measure
+from bench.load import WHOLE, Stats, measure, stats_of
 from bench.prefill import (
     ALL_OFFICERS,
     BENCH_AGENCY,
@@ -604,15 +604,31 @@ async def intake_stage(driver: Driver, workdir: Path, stored: int) -> dict[str, 
 # ---- monitoring stages -----------------------------------------------------------------------------
 
 
-async def status_turns(driver: Driver, bot: BotProcess) -> Stats:
-    """JB staff type /status in their 1:1 chat (every officer in monitoring, ready ones first), one at a time."""
+async def status_turns(driver: Driver, bots: list[BotProcess]) -> list[Stats]:
+    """JB staff type /status in their 1:1 chat (every officer in monitoring, ready ones first), one turn at a time.
 
-    async def work(_: int, __: int) -> None:
-        reply = await driver.turn(bot, message("/status", driver.connector.url, "a:bench-jb-status", PEOPLE.jb))
-        if "monitoring status" not in json.dumps(reply):
-            raise RuntimeError("/status did not answer with the status card")
-
-    return (await measure(work, iterations=STATUS_TURNS, concurrency=1, warmup=STATUS_WARMUP))[WHOLE]
+    With several bots the turns alternate between them (one to each, again and again), so whatever
+    else the machine does weighs on every bot alike: their ratio is what the target judges.
+    """
+    samples: list[list[float]] = [[] for _ in bots]
+    errors = [0 for _ in bots]
+    started = time.perf_counter()
+    for turn in range(STATUS_WARMUP + STATUS_TURNS):
+        for index, bot in enumerate(bots):
+            began = time.perf_counter()
+            try:
+                reply = await driver.turn(bot, message("/status", driver.connector.url, "a:bench-jb-status", PEOPLE.jb))
+                if "monitoring status" not in json.dumps(reply):
+                    raise RuntimeError("/status did not answer with the status card")
+            except Exception:
+                errors[index] += 1
+                continue
+            if turn >= STATUS_WARMUP:
+                samples[index].append(time.perf_counter() - began)
+    elapsed = time.perf_counter() - started
+    return [
+        stats_of(values, elapsed=elapsed, concurrency=1, errors=errors[index]) for index, values in enumerate(samples)
+    ]
 
 
 async def loop_block_while(job: Any) -> tuple[Any, dict[str, float]]:
@@ -682,14 +698,39 @@ async def recheck_lag(data_dir: Path) -> dict[str, Any]:
     }
 
 
-async def monitoring_stage(driver: Driver, workdir: Path, officers: int, each: int) -> dict[str, Any]:
-    """``officers`` in monitoring holding ``each`` e-tickets: JB /status, single events to them, the re-check's loop lag."""
+@dataclass
+class Stage:
+    """A monitoring stage's results, and its bot while it keeps running (the baseline does, for the later stages)."""
+
+    out: dict[str, Any]
+    data_dir: Path
+    bot: BotProcess | None = None
+
+    async def finish(self) -> dict[str, Any]:
+        """Stop the bot if it runs, measure the hourly re-check over the store, remove the store."""
+        if self.bot is not None:
+            self.out["stop_s"] = await self.bot.stop()
+            self.bot = None
+        self.out["recheck"] = await recheck_lag(self.data_dir)
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        return self.out
+
+
+async def monitoring_stage(
+    driver: Driver, workdir: Path, officers: int, each: int, *, baseline: BotProcess | None = None
+) -> Stage:
+    """``officers`` in monitoring holding ``each`` e-tickets: JB /status, single events to them; the bot keeps running.
+
+    With a ``baseline`` bot running, the /status turns alternate between the two (``status_turns``)
+    and the baseline's own turns of this pairing are kept beside the stage's (``status_baseline``).
+    """
     name = f"{officers}x{each}"
     data_dir = workdir / f"monitoring-{name}"
     out: dict[str, Any] = {"officers": officers, "each": each, "e_tickets": officers * each}
     out["prefill_s"] = round(await prefill_monitoring(data_dir, PEOPLE, officers=officers, tickets_each=each), 2)
     out["data_mb"] = round(sum(f.stat().st_size for f in data_dir.iterdir()) / 2**20, 1)
     bot = await start_our_bot(f"ours-monitoring-{name}", data_dir)
+    stage = Stage(out, data_dir, bot)
     run = f"m{name}-{uuid.uuid4().hex[:6]}"
     try:
         out["cold_start_s"] = await driver.cold_start(bot)
@@ -698,7 +739,10 @@ async def monitoring_stage(driver: Driver, workdir: Path, officers: int, each: i
         await driver.connector_quiet()
         before = cpu_sample([os.getpid(), bot.pid])
         bot_cpu = cpu_sample([bot.pid]).ours_s
-        out["status"] = (await status_turns(driver, bot)).as_dict()
+        stats = await status_turns(driver, [bot] if baseline is None else [bot, baseline])
+        out["status"] = stats[0].as_dict()
+        if baseline is not None:
+            out["status_baseline"] = stats[1].as_dict()
         turns = STATUS_TURNS + STATUS_WARMUP
         out["status"]["bot_cpu_ms_per_turn"] = round((cpu_sample([bot.pid]).ours_s - bot_cpu) * 1000 / turns, 2)
 
@@ -715,16 +759,38 @@ async def monitoring_stage(driver: Driver, workdir: Path, officers: int, each: i
         ].as_dict()
         out["peak_rss_mb"] = bot.peak_rss_mb()
         out["noise"] = foreign_cpu(before, cpu_sample([os.getpid(), bot.pid]))
-    finally:
-        out["stop_s"] = await bot.stop()
-    out["recheck"] = await recheck_lag(data_dir)
+    except BaseException:
+        await stage.finish()
+        raise
     print(
-        f"  {name:>9}: cold start {out['cold_start_s']} s, /status p50 {out['status']['p50_ms']} ms, single p99 "
-        f"{out['single']['p99_ms']} ms, re-check block {out['recheck']['max_loop_block_ms']} ms, RSS {out['peak_rss_mb']} MB",
+        f"  {name:>9}: cold start {out['cold_start_s']} s, /status p50 {out['status']['p50_ms']} ms"
+        + (f" (baseline alongside {out['status_baseline']['p50_ms']} ms)" if baseline is not None else "")
+        + f", single p99 {out['single']['p99_ms']} ms, RSS {out['peak_rss_mb']} MB",
         flush=True,
     )
-    shutil.rmtree(data_dir, ignore_errors=True)
-    return out
+    return stage
+
+
+async def monitoring_stages(driver: Driver, workdir: Path) -> dict[str, dict[str, Any]]:
+    """Every monitoring stage; the first (the baseline) keeps its bot running so that the others' /status pairs with it."""
+    results: dict[str, dict[str, Any]] = {}
+    baseline: Stage | None = None
+    try:
+        for officers, each in MONITORING:
+            stage = await monitoring_stage(
+                driver, workdir, officers, each, baseline=baseline.bot if baseline is not None else None
+            )
+            if baseline is None:
+                baseline = stage
+            else:
+                await stage.finish()
+            results[f"{officers}x{each}"] = stage.out
+    finally:
+        if baseline is not None:
+            await baseline.finish()
+    for name, out in results.items():
+        print(f"  {name:>9}: re-check longest loop block {out['recheck']['max_loop_block_ms']} ms", flush=True)
+    return results
 
 
 # ---- report ----------------------------------------------------------------------------------------
@@ -795,9 +861,10 @@ def judge(
             True,
             f"single-event p99 with {label} within 2x of {empty_name}",
         )
+        paired = stage.get("status_baseline") or (baseline or {}).get("status", {})
         check(
             f"monitoring_status_p50_ratio_{name}",
-            ratio(stage["status"]["p50_ms"], baseline["status"]["p50_ms"]) if baseline else None,
+            ratio(stage["status"]["p50_ms"], paired.get("p50_ms")),
             TARGETS["monitoring_status_p50_ratio"],
             True,
             f"JB /status p50 with {label} within 2x of {baseline['officers'] if baseline else '?'} officers",
@@ -871,8 +938,9 @@ def table(
     if monitoring:
         lines += [
             "",
-            f"Officers in monitoring: JB /status {STATUS_TURNS} turns after {STATUS_WARMUP} warm-up, one at a time; single "
-            f"events as above, spread over the stage's officers; the hourly re-check in the driver over the stage's store.",
+            f"Officers in monitoring: JB /status {STATUS_TURNS} turns after {STATUS_WARMUP} warm-up, one at a time, "
+            "each stage's alternating with the baseline's bot (its p50 in those pairs in brackets); single events as "
+            "above, spread over the stage's officers; the hourly re-check in the driver over the stage's store.",
             "",
             "| officers x e-tickets each | stored events | prefill s | cold start s | /status p50 ms | /status p99 ms "
             "| /status bot CPU ms per turn "
@@ -884,7 +952,9 @@ def table(
             r = m["recheck"]
             lines.append(
                 f"| {m['officers']} x {m['each']:,} | {m['e_tickets'] * 2:,} | {m['prefill_s']} | {m['cold_start_s']} | "
-                f"{m['status']['p50_ms']} | {m['status']['p99_ms']} | {m['status']['bot_cpu_ms_per_turn']} | "
+                f"{m['status']['p50_ms']}"
+                + (f" ({m['status_baseline']['p50_ms']})" if "status_baseline" in m else "")
+                + f" | {m['status']['p99_ms']} | {m['status']['bot_cpu_ms_per_turn']} | "
                 f"{m['single']['p50_ms']} | {m['single']['p99_ms']} | "
                 f"{m['single']['per_second']} | {r['hourly']['seconds']} | {r['all_become_ready']['seconds']} "
                 f"({r['all_become_ready']['became_ready']} ready) | {r['max_loop_block_ms']} | {r['max_loop_lag_ms']} | "
@@ -918,10 +988,8 @@ async def run() -> dict[str, Any]:
         print("intake: POST /api/ticket-events by stored events", flush=True)
         for stored in STAGES:
             stages[stored] = await intake_stage(driver, workdir, stored)
-        monitoring: dict[str, dict[str, Any]] = {}
         print("officers in monitoring: JB /status, single events, the hourly re-check", flush=True)
-        for officers, each in MONITORING:
-            monitoring[f"{officers}x{each}"] = await monitoring_stage(driver, workdir, officers, each)
+        monitoring = await monitoring_stages(driver, workdir)
     finally:
         await session.close()
         await connector.close()
