@@ -38,7 +38,10 @@ def e2e_ready() -> None:
 @pytest.fixture(scope="module")
 def bot(e2e_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
     folder = tmp_path_factory.mktemp("e2e-bot")
-    process = BotProcess(data_dir=folder / "data", log_path=folder / "bot.log").start()
+    # Only e-tickets issued since the package was submitted count (issue 13), and a run lasts minutes,
+    # not the week SOP 6.6 asks for: the run's bot needs no days after the first accepted e-ticket.
+    env = {"READY_MIN_DAYS": "0"}
+    process = BotProcess(data_dir=folder / "data", log_path=folder / "bot.log", env=env).start()
     yield process
     process.stop()
 
