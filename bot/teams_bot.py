@@ -16,7 +16,7 @@ from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, 
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot import router
-from bot.conversations import base_conversation_id, remember, tenant_of
+from bot.conversations import base_conversation_id, conversation_kind, remember, tenant_of
 from bot.turn import (
     ActionHandler,
     Card,
@@ -33,6 +33,7 @@ from domain.policy import who_may
 from presentation.presenter import Presenter
 from services.access import allowed
 from services.context import AppContext
+from services.notices import Audience
 from services.outcomes import Done, Refused
 from storage.errors import StorageError
 from vocabulary.commands import COMMANDS, CommandInfo
@@ -79,6 +80,7 @@ class JbBot(ActivityHandler):
             return
         try:
             await remember(activity, self._app.db.conversations)
+            await self._release_waiting(activity)
         except StorageError:
             logger.exception("could not save the conversation reference conversation=%s", activity.conversation.id)
         await super().on_turn(turn_context)
@@ -92,6 +94,20 @@ class JbBot(ActivityHandler):
                 await turn_context.send_activity(response)
             else:
                 await turn_context.send_activity(card_activity(card))
+
+    async def _release_waiting(self, activity: Activity) -> None:
+        """A person's 1:1 chat is known now: what waited for them (and, for JB staff, for the JB) goes there."""
+        if conversation_kind(activity) != "personal" or activity.from_property is None:
+            return
+        aad_id = (activity.from_property.aad_object_id or "").lower()
+        if not aad_id:
+            return
+        outbox = self._app.db.outbox
+        readers = [Audience.person(aad_id)] if outbox.waiting(f"person:{aad_id}") else []
+        if self._app.settings.is_jb_staff(aad_id) and outbox.waiting("jb"):
+            readers.append(Audience.jb())
+        if readers:
+            await self._app.release(readers)
 
     def _turn(
         self, turn_context: TurnContext, *, args: str = "", data: dict[str, Any] | None = None, verb: Verb | None = None

@@ -329,21 +329,42 @@ def package_cards(package: Package, officers: Sequence[Officer], tz: ZoneInfo) -
     return [package_card(package, officers, tz, first=start) for start in starts]
 
 
+NOT_YET_REACHED = (
+    "The Judicial Bureau's e-ticket staff have not connected to this bot in Teams yet, so they have not seen it. "
+    f"It is kept and reaches them the moment they do; nothing is lost. To hurry them, write to {JB_EMAIL}."
+)
+
+
 def confirmation_card(
-    package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, added: int | None = None
+    package: Package,
+    officers: Sequence[Officer],
+    tz: ZoneInfo,
+    *,
+    added: int | None = None,
+    jb_reached: bool = True,
 ) -> dict[str, Any]:
-    """What the PoC sees after Submit: the copy of the package, and what happens next."""
+    """What the PoC sees after Submit: the copy of the package, and what happens next.
+
+    ``jb_reached`` False: no JB conversation exists yet, so the card says plainly that the package waits.
+    """
     if added is None:
+        sent = "Sent to the Judicial Bureau's e-ticket staff." if jb_reached else "Stored for the Judicial Bureau."
         intro = (
-            "Sent to the Judicial Bureau's e-ticket staff. Keep this card: it is your digital copy of the "
+            f"{sent} Keep this card: it is your digital copy of the "
             "Information Package. Type /package at any time to see it again, with approval dates."
         )
     else:
+        where = "sent to the Judicial Bureau's e-ticket staff" if jb_reached else "stored for the Judicial Bureau"
         intro = (
-            f"{added} officer{'s' if added != 1 else ''} added and sent to the Judicial Bureau's e-ticket staff. "
+            f"{added} officer{'s' if added != 1 else ''} added and {where}. "
             "Type /package at any time to see your Information Package again."
         )
-    return package_card(package, officers, tz, title="Information Package sent", intro=intro)
+    card = package_card(package, officers, tz, title="Information Package sent", intro=intro)
+    if not jb_reached:
+        card["body"].insert(
+            1, notice(NOT_YET_REACHED, kind="warning").model_dump(mode="json", exclude_none=True, by_alias=True)
+        )
+    return card
 
 
 def jb_package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo) -> dict[str, Any]:

@@ -61,6 +61,16 @@ class Row:
     title: str
     detail: str
     tone: str = "default"  # "default" | "good" | "attention" | "warning"
+    button: RowButton | None = None
+
+
+@dataclass(frozen=True)
+class RowButton:
+    """A button on one row of a list (e.g. Acknowledge on a package awaiting it): its title, verb and ids."""
+
+    title: str
+    verb: str
+    data: dict[str, str]
 
 
 @dataclass(frozen=True)

@@ -357,6 +357,8 @@ async def subscribe(app: AppContext, requester: Requester, target: str, place: s
     ]
     await app.commit(changes)
     logger.info("subscription target=%s conversation=%s", target, place)
+    if target == app.db.subscriptions.JB:
+        await app.release([Audience.jb()])  # what waited for the JB goes to its channel now
     return Done(Subscription(target, package))
 
 

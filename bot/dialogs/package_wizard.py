@@ -52,6 +52,7 @@ from domain.validation import AGENCY_FIELDS, OFFICER_FIELDS, FieldErrors, parse_
 from domain.views import PackageView
 from services.access import allowed
 from services.context import AppContext, new_id
+from services.notices import Audience
 from services.outcomes import Done, Invalid, NotFound, Refused
 from services.packages import (
     PACKAGE_EXISTS,
@@ -650,7 +651,9 @@ class PackageWizard:
                 )
                 tz = env.app.settings.timezone
                 count = None if state.target is None else added
-                return WizardReply(confirmation_card(view.package, view.officers, tz, added=count), None, final=True)
+                reached = env.app.notifier.reaches(Audience.jb())
+                card = confirmation_card(view.package, view.officers, tz, added=count, jb_reached=reached)
+                return WizardReply(card, None, final=True)
             case Invalid(errors=errors) if PRECONDITIONS in errors:
                 state.step = "preconditions"
                 return WizardReply(self.card(env, state, message=errors[PRECONDITIONS]), state)
