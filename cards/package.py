@@ -168,7 +168,7 @@ def _text_input(
         is_required=True,
         error_message=rule.message,
         regex=rule.pattern,
-        max_length=rule.max_length,
+        max_length=rule.input_length,
         placeholder=_PLACEHOLDERS.get(field_id),
         is_multiline=multiline or None,
         style=style,

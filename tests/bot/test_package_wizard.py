@@ -384,3 +384,22 @@ async def test_set_poc_by_e_mail_trusts_only_teams_roster_not_what_a_package_say
     ambiguous = await jb.type("/set-poc 9000 olive@williston.example")
     assert "More than one" in text_of(ambiguous)
     assert jb.app.db.packages.get("9000").poc.aad_id == incoming  # type: ignore[union-attr]
+
+
+async def test_input_that_went_wrong_quietly_is_refused_beside_its_field(
+    bot_client: Any, connector: FakeConnector
+) -> None:
+    poc = Chat(await bot_client(), connector)
+    card = await poc.reach_officers(AGENCY | {"judiciary_code": "12345", "letterhead_address": "7928 Rd\tWilliston"})
+    assert inputs(card)["judiciary_code"]["maxLength"] == 5 and "exactly 4 digits" in (
+        error_under(card, "judiciary_code") or ""
+    )
+    card = await poc.press("Next", AGENCY | {"letterhead_address": "7928 Rd\tWilliston"})
+    assert inputs(card)["officer_number"]["maxLength"] == 6
+    refused = await poc.press("Next: review", officer(first="\u200b", username="-", start="9999-12-31"))
+    assert "letters or digits" in (error_under(refused, "first_name") or "")
+    assert "starting with a letter or digit" in (error_under(refused, "dps_username") or "")
+    assert "within a year" in (error_under(refused, "start_date") or "")
+    await poc.press("Next: review", officer())
+    await poc.press("Submit")
+    assert poc.app.db.packages.get("9000").agency.letterhead_address == "7928 Rd Williston"  # type: ignore[union-attr]
