@@ -29,7 +29,7 @@ from cards.base import execute, facts, field_error, heading, notice, paragraph, 
 from domain.calendar import format_date, format_instant
 from domain.records import Officer, OfficerState, Package, Stamp
 from domain.validation import AGENCY_FIELDS, FIELD_RULES
-from domain.views import page_count
+from domain.views import ReadinessRule, page_count
 from vocabulary.contact import JB_EMAIL
 from vocabulary.verbs import Verb
 
@@ -37,12 +37,21 @@ TRACS_SOP = "JB Approval to Issue e-Tickets (TraCS/Spillman)"
 RECORDS_SYSTEM_CHOICES = (("Valcour", "valcour"), ("TraCS / Spillman", "tracs_spillman"))
 VALCOUR_INSTALLED = "Valcour is installed on the computer(s) used to issue e-tickets."
 OFFICERS_TRAINED = "Our officers have been trained to use Valcour e-ticketing."
-ACKNOWLEDGMENT_TEXT = (
-    "The Judicial Bureau has received your Information Package: the officers' intent to issue Vermont "
-    "Civil Violation Complaints electronically. These officers may begin issuing e-tickets; the JB will "
-    "monitor the first 3 to 5 e-tickets of each officer for quality, and will tell you here which "
-    "officers can issue e-tickets without monitoring."
-)
+
+
+def acknowledgment_text(rule: ReadinessRule) -> str:
+    """SOP 6.3's acknowledgment, stating the readiness rule the bot applies (from the settings)."""
+    return (
+        "The Judicial Bureau has received your Information Package: the officers' intent to issue Vermont "
+        "Civil Violation Complaints electronically. These officers may begin issuing e-tickets, so that the "
+        "JB can monitor them for quality. An officer is ready for approval once at least "
+        f"{rule.min_accepted} of their e-tickets have been accepted into Odyssey over at least {rule.min_days} "
+        f"days, their {rule.clean_streak} most recent accepted e-tickets each came through without a problem, "
+        "and none of their problems is still open (SOP 6.6). The JB will tell you here which officers can "
+        "issue e-tickets without monitoring."
+    )
+
+
 REVIEW_PAGE_SIZE = 25
 """Officers shown per review page; 25 rows of Chart 1 stay well under Teams' 28 KB."""
 CHART_PAGE_SIZE = 25
@@ -408,14 +417,14 @@ def officers_added_card(package: Package, added: Sequence[Officer], tz: ZoneInfo
     return render(body)
 
 
-def acknowledgment_card(package: Package, stamp: Stamp, tz: ZoneInfo) -> dict[str, Any]:
+def acknowledgment_card(package: Package, stamp: Stamp, tz: ZoneInfo, rule: ReadinessRule) -> dict[str, Any]:
     """The PoC's acknowledgment notice (SOP 6.3), in the bot's words."""
     body = [
         *heading(
             "Information Package acknowledged",
             subtle=f"{package.agency.agency_name} · Judiciary Code {package.judiciary_code}",
         ),
-        paragraph(ACKNOWLEDGMENT_TEXT),
+        paragraph(acknowledgment_text(rule)),
         paragraph(
             f"Acknowledged by {stamp.actor.name or 'JB e-ticket staff'} on {format_instant(stamp.at, tz)}.",
             is_subtle=True,

@@ -28,6 +28,15 @@ class OfficerView:
 
 
 @dataclass(frozen=True)
+class ReadinessRule:
+    """The readiness rule as the settings set it (SOP 6.6: no less than 3 e-tickets over one week)."""
+
+    min_accepted: int
+    min_days: int
+    clean_streak: int
+
+
+@dataclass(frozen=True)
 class ExtensionForm:
     """Extend monitoring's form for one officer: the date it may start from is today on the court calendar."""
 

@@ -157,8 +157,8 @@ class Presenter:
                 return jb_package_card(view.package, view.officers, self._tz)
             case OfficersAdded(package=package, added=added, by=by):
                 return officers_added_card(package, added, self._tz, by)
-            case Acknowledgment(package=package, by=by):
-                return acknowledgment_card(package, by, self._tz)
+            case Acknowledgment(package=package, by=by, rule=rule):
+                return acknowledgment_card(package, by, self._tz, rule)
             case PackageCopy(view=view, title=title, intro=intro):
                 return package_card(view.package, view.officers, self._tz, title=title, intro=intro)
             case Message(title=title, text=text):

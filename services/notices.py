@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.records import Officer, Package, Stamp
-from domain.views import IncidentView, OfficerView, PackageView
+from domain.views import IncidentView, OfficerView, PackageView, ReadinessRule
 
 
 @dataclass(frozen=True)
@@ -86,10 +86,11 @@ class OfficersAdded:
 
 @dataclass(frozen=True)
 class Acknowledgment:
-    """The PoC is told the JB acknowledged the package (SOP 6.3)."""
+    """The PoC is told the JB acknowledged the package (SOP 6.3), with the readiness rule the bot applies."""
 
     package: Package
     by: Stamp
+    rule: ReadinessRule
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from datetime import date
 from domain.policy import Action, Requester, who_may
 from domain.records import Actor, Agency, OfficerState, Package, Stamp
 from domain.validation import FieldErrors, OfficerEntry, parse_agency, parse_officer
-from domain.views import PackageView
+from domain.views import PackageView, ReadinessRule
 from services.access import allowed
 from services.audit import audit_op, audit_refusal
 from services.context import AppContext
@@ -53,6 +53,12 @@ def known_email(app: AppContext, aad_id: str) -> str | None:
         if package.agency.poc_email:
             return package.agency.poc_email
     return None
+
+
+def readiness_rule(app: AppContext) -> ReadinessRule:
+    """The readiness rule the settings set (READY_MIN_ACCEPTED, READY_MIN_DAYS, READY_CLEAN_STREAK)."""
+    settings = app.settings
+    return ReadinessRule(settings.ready_min_accepted, settings.ready_min_days, settings.ready_clean_streak)
 
 
 def package_view(app: AppContext, package: Package) -> PackageView:
@@ -287,7 +293,7 @@ async def acknowledge(
     ]
     notice = Notice(
         (Audience.person(package.poc.aad_id),),
-        Acknowledgment(after, stamp),
+        Acknowledgment(after, stamp, readiness_rule(app)),
         "Information Package acknowledged",
         f"package-ack:{package.judiciary_code}",
     )

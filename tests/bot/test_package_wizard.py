@@ -246,7 +246,10 @@ async def test_acknowledge_by_jb_staff_updates_every_copy_and_tells_the_poc(
     )
     notice = await connector.wait_for(lambda sent: any("may begin issuing e-tickets" in s.text for s in sent))
     to_poc = next(s for s in notice if "may begin issuing e-tickets" in s.text)
-    assert to_poc.conversation_id == "a:personal-11111111" and "first 3 to 5" in to_poc.text
+    assert (
+        to_poc.conversation_id == "a:personal-11111111"
+        and "at least 3 of their e-tickets have been accepted" in to_poc.text
+    )
 
     again = await jb.press("Acknowledge", card=card, reply_to_id=delivered.activity_id)
     assert "Already acknowledged by Jo Bureau" in text_of(again)

@@ -33,6 +33,7 @@ from cards.package import (
 )
 from domain.records import Actor, Agency, Officer, OfficerState, Package, Stamp
 from domain.validation import AGENCY_FIELDS, FIELD_RULES, OFFICER_FIELDS
+from domain.views import ReadinessRule
 
 TZ = ZoneInfo("America/New_York")
 TODAY = date(2026, 11, 21)
@@ -310,10 +311,13 @@ def test_confirmation_added_and_acknowledgment_cards() -> None:
     assert "added 2 officers" in strings(
         valid(officers_added_card(package(), [officer(), officer("B2345")], TZ, Stamp(actor=POC, at=AT)))
     )
+    rule = ReadinessRule(min_accepted=4, min_days=10, clean_streak=2)
     notice = strings(
-        valid(acknowledgment_card(package(), Stamp(actor=Actor(aad_id="jb-1", name="Jo Bureau"), at=AT), TZ))
+        valid(acknowledgment_card(package(), Stamp(actor=Actor(aad_id="jb-1", name="Jo Bureau"), at=AT), TZ, rule))
     )
-    assert "These officers may begin issuing e-tickets" in notice and "first 3 to 5" in notice
+    # the notice states the rule the bot applies, from the settings (not SOP 6.3's "first 3 to 5")
+    assert "These officers may begin issuing e-tickets" in notice and "3 to 5" not in notice
+    assert "at least 4 of their e-tickets" in notice and "at least 10 days" in notice and "2 most recent" in notice
 
 
 def test_large_packages_are_paged_so_every_card_stays_under_the_limit() -> None:
