@@ -26,5 +26,6 @@ class Verb(str, Enum):
     EXTEND_SUBMIT = "officer.extend_submit"
     WITHDRAW_CONFIRM = "officer.withdraw_confirm"
     RESOLVE = "incident.resolve"
+    ADD_FROM_ALERT = "incident.add_officer"
     PAGE = "list.page"
     CANCEL = "card.cancel"

@@ -48,7 +48,14 @@ from cards.package import (
 )
 from domain.policy import Action, Requester
 from domain.records import Actor
-from domain.validation import AGENCY_FIELDS, OFFICER_FIELDS, FieldErrors, parse_judiciary_code
+from domain.validation import (
+    AGENCY_FIELDS,
+    OFFICER_FIELDS,
+    FieldErrors,
+    is_officer_number,
+    parse_judiciary_code,
+    parse_officer_number,
+)
 from domain.views import PackageView
 from services.access import allowed
 from services.context import AppContext, new_id
@@ -463,7 +470,11 @@ class PackageWizard:
         return WizardReply(self.card(env, state), state)
 
     def start_add(self, env: WizardEnv, current: WizardState | None, args: str) -> WizardReply:
-        """``/add-officer [judiciary code]``: officers for the person's package (asks which if they have several)."""
+        """``/add-officer [judiciary code] [officer number]``: officers for the person's package.
+
+        Asks which package for a PoC of several; an officer number (from an unknown-officer alert's
+        Add this officer) is filled in on the first officer form.
+        """
         if current is not None:
             return self._offer_resume(current, "add", args)
         db = env.app.db
@@ -494,6 +505,9 @@ class PackageWizard:
                     None,
                 )
             state.target = code
+            words = args.split()
+            if len(words) > 1 and is_officer_number(words[1]):
+                state.draft = {"officer_number": parse_officer_number(words[1])}
         else:
             packages = db.packages.all() if env.is_staff else db.packages.for_poc(env.actor.aad_id)
             if not packages:
