@@ -199,23 +199,28 @@ def _date_input(values: Mapping[str, Any], errors: Mapping[str, str], today: dat
     return [element, *field_error(errors, "start_date")]
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]) -> Any:
-    def row(cells: Sequence[str], *, bold: bool = False) -> Any:
-        return ac.TableRow(
-            cells=[
-                ac.TableCell(
-                    items=[ac.TextBlock(text=text or "—", wrap=True, weight=FontWeight.BOLDER if bold else None)]
-                )
-                for text in cells
-            ]
-        )
+def _officer_blocks(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Any:
+    """One block per officer: their number and name, then Chart 1's columns as label and value.
 
-    return ac.Table(
-        columns=[ac.TableColumnDefinition(width=width) for width in widths],
-        rows=[row(headers, bold=True), *(row(cells) for cells in rows)],
-        first_row_as_header=True,
-        show_grid_lines=True,
-    )
+    A six-column table breaks words mid-word in a narrow client (Teams on a phone, the Playground:
+    "Numbe r", "In monitori ng"); label/value pairs wrap between words only.
+    """
+    blocks: list[ac.ElementT] = []
+    for cells in rows:
+        by_header = dict(zip(headers, cells, strict=True))
+        name = f"{by_header.get('First Name', '')} {by_header.get('Last Name', '')}".strip()
+        title = " · ".join(part for part in (by_header.get("Officer Number", ""), name) if part)
+        blocks.append(
+            ac.Container(
+                items=[
+                    ac.TextBlock(text=title or "—", wrap=True, weight=FontWeight.BOLDER),
+                    facts(list(zip(headers, cells, strict=True))),
+                ],
+                separator=True,
+                spacing=Spacing.SMALL,
+            )
+        )
+    return ac.Container(items=blocks)
 
 
 # ---- Chart 1: the Information Package ---------------------------------------------------------------
@@ -269,12 +274,12 @@ def officer_table(officers: Sequence[Officer]) -> Any:
         (o.first_name, o.last_name, o.officer_number, o.dps_username, format_date(o.start_date), approval_text(o))
         for o in officers[:CHART_PAGE_SIZE]
     ]
-    return _table((*OFFICER_HEADERS, APPROVAL_HEADER), rows, (2, 2, 2, 2, 2, 2))
+    return _officer_blocks((*OFFICER_HEADERS, APPROVAL_HEADER), rows)
 
 
 def _row_table(rows: Sequence[OfficerRow]) -> Any:
     cells = [(r.first_name, r.last_name, r.officer_number, r.dps_username, _shown_date(r.start_date)) for r in rows]
-    return _table(OFFICER_HEADERS, cells, (2, 2, 2, 2, 2))
+    return _officer_blocks(OFFICER_HEADERS, cells)
 
 
 def chart_body(package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, first: int = 0) -> list[Any]:

@@ -110,6 +110,23 @@ def valid(card: dict[str, Any]) -> dict[str, Any]:
     return card
 
 
+def nodes(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every element of a card, depth first."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
 def all_inputs(card: dict[str, Any]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
 
@@ -157,9 +174,12 @@ def test_chart_1_shows_every_agency_and_officer_field_and_the_approval_date_colu
         "Withdrawn",
     ):
         assert value in text
-    table = next(item for item in card["body"] if item.get("type") == "Table")
-    assert [cell["items"][0]["text"] for cell in table["rows"][0]["cells"]][-1] == "Approval Date"
-    assert len(table["rows"]) == 4
+    # one block per officer (number and name, then Chart 1's columns as label: value), never a wide table
+    assert not any(node.get("type") == "Table" for node in nodes(card))
+    blocks = [node for node in nodes(card) if node.get("type") == "FactSet" and "Approval Date" in str(node)]
+    assert len(blocks) == 3
+    assert [fact["title"] for fact in blocks[0]["facts"]][-1] == "Approval Date"
+    assert "A1234 · Casey Officer" in text
 
 
 def test_every_wizard_step_is_valid_with_errors_beside_fields() -> None:
