@@ -60,7 +60,7 @@ class JbBot(ActivityHandler):
         self._app = app
         self._presenter = presenter
         self._conversation_state = conversation_state
-        self._commands = dict(commands)
+        self._commands = dict(commands) | {"help": CommandRoute(self.help)}
         self._actions = dict(actions)
         self._catalog: dict[str, CommandInfo] = {info.name: info for info in COMMANDS}
         self._verbs: dict[str, Verb] = {verb.value: verb for verb in Verb}
@@ -125,16 +125,30 @@ class JbBot(ActivityHandler):
                 )
                 await turn_context.send_activity(card_activity(stale))
                 return
-            await turn_context.send_activity(card_activity(help_card(COMMANDS)))
+            await turn_context.send_activity(card_activity(help_card(self.commands_for(self._turn(turn_context)))))
             return
         route = self._commands.get(parsed.name)
         if route is None:
             logger.info("unknown command in conversation=%s", activity.conversation.id)
-            await turn_context.send_activity(card_activity(help_card(COMMANDS, not_understood=parsed.name)))
+            shown = self.commands_for(self._turn(turn_context))
+            await turn_context.send_activity(card_activity(help_card(shown, not_understood=parsed.name)))
             return
         logger.info("command=%s conversation=%s", parsed.name, activity.conversation.id)
         turn = self._turn(turn_context, args=parsed.args)
         await self._guarded(turn_context, self._run_command(turn, parsed.name, route))
+
+    async def help(self, turn: Turn) -> None:
+        """/help: what the bot does and the commands this person may use."""
+        await turn.reply_card(help_card(self.commands_for(turn)), summary="Help")
+
+    def commands_for(self, turn: Turn) -> list[CommandInfo]:
+        """The commands this person may use (a command that needs JB staff is left out for others)."""
+        return [
+            info
+            for info in COMMANDS
+            if (route := self._commands.get(info.name)) is not None
+            and (route.requires is None or allowed(self._app, turn.requester, route.requires))
+        ]
 
     async def _run_command(self, turn: Turn, name: str, route: CommandRoute) -> None:
         """Enforce the command's scopes and requirement, then run its handler."""
