@@ -515,13 +515,27 @@ def preconditions_card(frame: StepFrame, values: Mapping[str, Any], errors: Mapp
     return render(body, _wizard_actions(frame))
 
 
-def agency_card(frame: StepFrame, values: Mapping[str, Any], errors: Mapping[str, str]) -> dict[str, Any]:
-    """Step 3: the agency and its Point-of-Contact (SOP 6.1 item 1)."""
+def agency_card(
+    frame: StepFrame,
+    values: Mapping[str, Any],
+    errors: Mapping[str, str],
+    *,
+    offer: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """Step 3: the agency and its Point-of-Contact (SOP 6.1 item 1).
+
+    ``offer`` (Judiciary Code, agency name): the code typed has a package; the card offers to add officers
+    to it, beside changing the code (Next with another code), and keeps every answer as typed.
+    """
     body: list[Any] = [*_frame_top(frame), paragraph("As they will appear on warning letterhead.", is_subtle=True)]
     for field_id in AGENCY_FIELDS:
         style = {"letterhead_phone": TextInputStyle.TEL, "poc_email": TextInputStyle.EMAIL}.get(field_id)
         body += _text_input(field_id, values, errors, multiline=field_id == "letterhead_address", style=style)
-    return render(body, _wizard_actions(frame))
+    if offer is None:
+        return render(body, _wizard_actions(frame))
+    code, name = offer
+    add = execute(f"Add officers to {name}", Verb.WIZARD_NEXT.value, frame.data(existing=code))
+    return render(body, _wizard_actions(frame, next_title="Change the code", extra=[add]))
 
 
 def officers_card(

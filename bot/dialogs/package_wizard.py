@@ -97,6 +97,7 @@ class WizardState:
     draft: dict[str, str] | None = None
     draft_index: int | None = None
     page: int = 0
+    offer: str | None = None  # a Judiciary Code with a package, offered at the agency step: add officers to it?
 
     def to_doc(self) -> dict[str, Any]:
         """The JSON form kept in ConversationState."""
@@ -213,7 +214,9 @@ def _accept_preconditions(env: WizardEnv, state: WizardState, data: Mapping[str,
 
 
 def _render_agency(env: WizardEnv, state: WizardState, errors: Mapping[str, str], frame: StepFrame) -> dict[str, Any]:
-    return agency_card(frame, state.agency, errors)
+    package = env.app.db.packages.get(state.offer) if state.offer else None
+    offer = (package.judiciary_code, package.agency.agency_name) if package is not None else None
+    return agency_card(frame, state.agency, errors, offer=offer)
 
 
 def _accept_agency(env: WizardEnv, state: WizardState, data: Mapping[str, Any]) -> Accepted:
@@ -223,11 +226,24 @@ def _accept_agency(env: WizardEnv, state: WizardState, data: Mapping[str, Any]) 
     except FieldErrors as problem:
         return Accepted(errors=problem.errors)
     message = None
+    state.offer = None
     if check.existing is not None:
-        state.target = check.existing.judiciary_code
+        code = check.existing.judiciary_code
+        if data.get("existing") != code:  # an explicit choice, never a silent switch: what was typed stays
+            state.offer = code
+            return Accepted(
+                errors={
+                    "judiciary_code": (
+                        f"Judiciary Code {code} already has an Information Package "
+                        f"({check.existing.agency.agency_name}). Add your officers to it, or change the code if "
+                        "you typed it wrong."
+                    )
+                }
+            )
+        state.target = code
         message = (
-            f"Judiciary Code {state.target} already has an Information Package ({check.existing.agency.agency_name}). "
-            "You are adding officers to it; its agency details stay as they are."
+            f"You are adding officers to the Information Package of {check.existing.agency.agency_name} ({code}); "
+            "its agency details stay as they are."
         )
     else:
         state.target = None

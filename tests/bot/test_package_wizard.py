@@ -147,15 +147,23 @@ async def test_an_unfinished_wizard_resumes_after_a_restart(
     assert "out of date" in text_of(old)
 
 
-async def test_a_judiciary_code_with_a_package_continues_as_add_officer(
+async def test_a_judiciary_code_with_a_package_offers_to_add_officers_to_it(
     bot_client: Any, connector: FakeConnector
 ) -> None:
     client = await bot_client()
     await jb_chat(client, connector)
     poc = Chat(client, connector)
     await poc.submit_package()
-    card = await poc.reach_officers()
-    assert "already has an Information Package" in text_of(card) and "Step 4 of 5" in text_of(card)
+    offered = await poc.reach_officers(AGENCY | {"agency_name": "Williston PD (typed again)"})
+    # an explicit choice, with what was typed kept: never a silent switch to adding officers
+    assert "already has an Information Package" in (error_under(offered, "judiciary_code") or "")
+    assert "Step 3 of 5" in text_of(offered) and inputs(offered)["agency_name"]["value"] == "Williston PD (typed again)"
+    assert [a["title"] for a in offered["actions"]][:2] == [
+        "Change the code",
+        "Add officers to Williston Police Department",
+    ]
+    card = await poc.press("Add officers to Williston Police Department", AGENCY)
+    assert "You are adding officers" in text_of(card) and "Step 4 of 5" in text_of(card)
     refused = await poc.press("Next: review", officer())
     assert "already in this agency's package" in (error_under(refused, "officer_number") or "")
     review = await poc.press("Next: review", officer("C3456", first="Lee", username="lee"))
