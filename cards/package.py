@@ -37,6 +37,7 @@ TRACS_SOP = "JB Approval to Issue e-Tickets (TraCS/Spillman)"
 RECORDS_SYSTEM_CHOICES = (("Valcour", "valcour"), ("TraCS / Spillman", "tracs_spillman"))
 VALCOUR_INSTALLED = "Valcour is installed on the computer(s) used to issue e-tickets."
 OFFICERS_TRAINED = "Our officers have been trained to use Valcour e-ticketing."
+NEW_OFFICERS_TRAINED = "These officers have been trained to use Valcour e-ticketing (SOP 5)."
 
 
 def acknowledgment_text(rule: ReadinessRule) -> str:
@@ -479,22 +480,29 @@ def referral_card() -> dict[str, Any]:
     return render(body)
 
 
+def _toggle(
+    field_id: str, label: str, title: str, message: str, values: Mapping[str, Any], errors: Mapping[str, str]
+) -> list[Any]:
+    """A required yes/no attestation, with its problem beside it."""
+    element = ac.InputToggle(
+        id=field_id,
+        label=label,
+        title=title,
+        is_required=True,
+        error_message=message,
+        value_on="true",
+        value_off="false",
+        value="true" if values.get(field_id) else "false",
+        wrap=True,
+    )
+    return [element, *field_error(errors, field_id)]
+
+
 def preconditions_card(frame: StepFrame, values: Mapping[str, Any], errors: Mapping[str, str]) -> dict[str, Any]:
     """Step 2: the two pre-conditions of SOP 5, both required."""
 
     def toggle(field_id: str, label: str, title: str, message: str) -> list[Any]:
-        element = ac.InputToggle(
-            id=field_id,
-            label=label,
-            title=title,
-            is_required=True,
-            error_message=message,
-            value_on="true",
-            value_off="false",
-            value="true" if values.get(field_id) else "false",
-            wrap=True,
-        )
-        return [element, *field_error(errors, field_id)]
+        return _toggle(field_id, label, title, message, values, errors)
 
     body = [
         *_frame_top(frame),
@@ -665,8 +673,12 @@ def review_card(
     page: int = 0,
     existing_count: int = 0,
     agency_editable: bool = True,
+    errors: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Step 5: the whole package laid out like Chart 1, Edit buttons back to each step, and Submit."""
+    """Step 5: the whole package laid out like Chart 1, Edit buttons back to each step, and Submit.
+
+    Adding officers to a package, the PoC attests here that the new officers are trained (SOP 5).
+    """
     body: list[Any] = [*_frame_top(frame), paragraph(CHART_TITLE, weight=FontWeight.BOLDER, size=FontSize.LARGE)]
     if new_package:
         system = {code: title for title, code in RECORDS_SYSTEM_CHOICES}.get(records_system or "", "—")
@@ -716,6 +728,15 @@ def review_card(
                 "type /package to see them.",
                 is_subtle=True,
             )
+        )
+    if not new_package:
+        body += _toggle(
+            "officers_trained",
+            "New officers trained",
+            NEW_OFFICERS_TRAINED,
+            "Confirm that these officers have been trained, or train them before you send them.",
+            {"officers_trained": attested},
+            errors or {},
         )
     body.append(
         paragraph(

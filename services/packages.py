@@ -211,12 +211,18 @@ async def submit_package(
 
 
 async def add_officers(
-    app: AppContext, requester: Requester, judiciary_code: str, officer_values: Sequence[Mapping[str, object]]
+    app: AppContext,
+    requester: Requester,
+    judiciary_code: str,
+    officer_values: Sequence[Mapping[str, object]],
+    *,
+    officers_trained: bool,
 ) -> Outcome:
     """Add officers (in monitoring) to an existing package; audit it and tell the JB (and the PoC if staff added).
 
-    Returns ``Done(PackageView)`` with every officer now in the package, ``NotFound``, ``Refused`` or
-    ``Invalid`` (``officer:<index>:<field id>`` keys; ``form`` when there is no officer).
+    The person attests that the new officers are trained (SOP 5). Returns ``Done(PackageView)`` with every
+    officer now in the package, ``NotFound``, ``Refused`` or ``Invalid`` (``officer:<index>:<field id>``
+    keys; ``form`` when there is no officer; ``officers_trained`` without the attestation).
     """
     package = app.db.packages.get(judiciary_code)
     if package is None:
@@ -228,6 +234,10 @@ async def add_officers(
         return Invalid(errors)
     if not entries:
         return Invalid({"form": "Add at least one officer."})
+    if not officers_trained:
+        return Invalid(
+            {"officers_trained": "Confirm that these officers have been trained in Valcour e-ticketing (SOP 5)."}
+        )
     actor = requester.actor
     stamp = Stamp(actor=actor, at=app.now())
     added = [entry.to_officer(judiciary_code, stamp) for entry in entries]

@@ -369,6 +369,7 @@ def _render_review(env: WizardEnv, state: WizardState, errors: Mapping[str, str]
         page=state.page,
         existing_count=existing,
         agency_editable=state.mode == "new",
+        errors=errors,
     )
 
 
@@ -669,7 +670,11 @@ class PackageWizard:
                 officers_trained=state.officers_trained,
             )
         else:
-            outcome = await add_officers(env.app, env.requester, state.target, state.officers)
+            if "officers_trained" in data:  # the review's attestation for the officers added (SOP 5)
+                state.officers_trained = data.get("officers_trained") == "true"
+            outcome = await add_officers(
+                env.app, env.requester, state.target, state.officers, officers_trained=state.officers_trained
+            )
         match outcome:
             case Done(view=PackageView() as view):
                 added = len(state.officers)
@@ -691,6 +696,8 @@ class PackageWizard:
                 state.step = "agency"
                 message = errors[PACKAGE_EXISTS] + " Press Next to add your officers to it."
                 return WizardReply(self.card(env, state, message=message), state)
+            case Invalid(errors=errors) if "officers_trained" in errors:
+                return WizardReply(self.card(env, state, errors), state)
             case Invalid(errors=errors) if "form" in errors:
                 return WizardReply(self.card(env, state, message=errors["form"]), state)
             case Invalid(errors=errors):

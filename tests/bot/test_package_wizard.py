@@ -325,8 +325,12 @@ async def test_add_officer_asks_a_poc_of_several_agencies_which(bot_client: Any,
     assert "Step 1 of 3" in text_of(choose) and inputs(choose)["judiciary_code"]["isRequired"]
     card = await poc.press("Next", {"judiciary_code": "0456"})
     assert "(0456)" in text_of(card)
-    await poc.press("Next: review", officer())
-    await poc.press("Submit")
+    review = await poc.press("Next: review", officer())
+    assert inputs(review)["officers_trained"]["isRequired"]  # SOP 5: the new officers are trained
+    unattested = await poc.press("Submit", {"officers_trained": "false"})
+    assert "trained" in (error_under(unattested, "officers_trained") or "")
+    assert poc.app.db.officers.of_agency("0456") == []
+    await poc.press("Submit", {"officers_trained": "true"})
     assert [o.officer_number for o in poc.app.db.officers.of_agency("0456")] == ["A1234"]
     nobody = Chat(poc.client, connector, user_aad=OTHER_AAD, user_name="Olive Other")
     assert "not the Point-of-Contact" in text_of(await nobody.type("/add-officer"))
