@@ -26,6 +26,7 @@ from services.outcomes import Done, NotFound, Outcome, Refused, Shown
 from services.packages import (
     Subscription,
     acknowledge,
+    acknowledge_officers,
     known_email,
     packages_to_show,
     set_poc,
@@ -129,6 +130,14 @@ class PackageCommands:
         await self._keep(turn, reply)
         await turn.reply_card(reply.card, summary="Add officers")
         return Reply(turn.presenter.alert(view))
+
+    @action(Verb.ACKNOWLEDGE_OFFICERS)
+    async def acknowledge_officers(self, turn: Turn) -> Outcome:
+        """Acknowledge on the card of officers added later (JB staff, SOP 6.3); the PoC is told."""
+        data = turn.data
+        return await acknowledge_officers(
+            turn.app, turn.requester, data.get("judiciary_code"), data.get("officers"), shown=turn.pressed_message
+        )
 
     @action(Verb.ACKNOWLEDGE)
     async def acknowledge(self, turn: Turn) -> Outcome:

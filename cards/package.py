@@ -29,7 +29,7 @@ from cards.base import execute, facts, field_error, heading, notice, paragraph, 
 from domain.calendar import format_date, format_instant
 from domain.records import Officer, OfficerState, Package, Stamp
 from domain.validation import AGENCY_FIELDS, FIELD_RULES
-from domain.views import ReadinessRule, page_count
+from domain.views import OfficersAddedView, ReadinessRule, page_count
 from vocabulary.contact import JB_EMAIL
 from vocabulary.verbs import Verb
 
@@ -409,8 +409,9 @@ def jb_package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo)
     return render(body, actions)
 
 
-def officers_added_card(package: Package, added: Sequence[Officer], tz: ZoneInfo, by: Stamp) -> dict[str, Any]:
-    """The JB's card when a PoC adds officers to an existing package."""
+def officers_added_card(view: OfficersAddedView, tz: ZoneInfo) -> dict[str, Any]:
+    """The JB's card when a PoC adds officers to an existing package, with Acknowledge until done (SOP 6.3)."""
+    package, added, by = view.package, view.added, view.by
     count = len(added)
     body: list[Any] = [
         *heading(f"Officers added: {package.agency.agency_name}", subtle=f"Judiciary Code {package.judiciary_code}"),
@@ -420,10 +421,18 @@ def officers_added_card(package: Package, added: Sequence[Officer], tz: ZoneInfo
         ),
         officer_table(added),
     ]
-    return render(body)
+    actions: list[Any] = []
+    if view.acknowledged is None:
+        data = {"judiciary_code": package.judiciary_code, "officers": ",".join(view.numbers)}
+        actions.append(execute("Acknowledge", Verb.ACKNOWLEDGE_OFFICERS.value, data, style=ActionStyle.POSITIVE))
+    else:
+        body.append(acknowledged_line(view.acknowledged, tz))
+    return render(body, actions)
 
 
-def acknowledgment_card(package: Package, stamp: Stamp, tz: ZoneInfo, rule: ReadinessRule) -> dict[str, Any]:
+def acknowledgment_card(
+    package: Package, stamp: Stamp, tz: ZoneInfo, rule: ReadinessRule, *, officers: Sequence[Officer] = ()
+) -> dict[str, Any]:
     """The PoC's acknowledgment notice (SOP 6.3), in the bot's words."""
     body = [
         *heading(
@@ -431,6 +440,11 @@ def acknowledgment_card(package: Package, stamp: Stamp, tz: ZoneInfo, rule: Read
             subtle=f"{package.agency.agency_name} · Judiciary Code {package.judiciary_code}",
         ),
         paragraph(acknowledgment_text(rule)),
+        *(
+            [paragraph("Officers acknowledged: " + ", ".join(f"{o.full_name} ({o.officer_number})" for o in officers))]
+            if officers
+            else []
+        ),
         paragraph(
             f"Acknowledged by {stamp.actor.name or 'JB e-ticket staff'} on {format_instant(stamp.at, tz)}.",
             is_subtle=True,

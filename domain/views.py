@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from domain.calendar import AnswerWindow
 from domain.readiness import Readiness
-from domain.records import Incident, Officer, Package
+from domain.records import Incident, Officer, Package, Stamp
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,21 @@ class PackageView:
 
     package: Package
     officers: tuple[Officer, ...]
+
+
+@dataclass(frozen=True)
+class OfficersAddedView:
+    """Officers added to an existing package in one go, and whether the JB acknowledged them (SOP 6.3)."""
+
+    package: Package
+    added: tuple[Officer, ...]
+    by: Stamp
+    acknowledged: Stamp | None = None
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        """The officer numbers of the batch, as its buttons carry them."""
+        return tuple(officer.officer_number for officer in self.added)
 
 
 @dataclass(frozen=True)

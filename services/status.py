@@ -74,6 +74,15 @@ def package_row(package: Package) -> Row:
     return Row("Awaiting acknowledgment", agency_name(package, package.judiciary_code), detail, "warning", button)
 
 
+def added_row(package: Package, officers: list[Officer]) -> Row:
+    """Officers added to an acknowledged package that the JB has not acknowledged yet, with Acknowledge."""
+    numbers = ", ".join(o.officer_number for o in officers)
+    data = {"judiciary_code": package.judiciary_code, "officers": ",".join(o.officer_number for o in officers)}
+    button = RowButton("Acknowledge", Verb.ACKNOWLEDGE_OFFICERS.value, data)
+    title = f"Officers added to {agency_name(package, package.judiciary_code)}"
+    return Row("Awaiting acknowledgment", title, f"{numbers}: not acknowledged yet", "warning", button)
+
+
 def incident_row(app: AppContext, incident: Incident, section: str = "Open incidents") -> Row:
     """An open incident's line: ticket, problem, officer, agency, when raised."""
     officer = app.db.officers.get(incident.judiciary_code, incident.officer_number)
@@ -174,10 +183,20 @@ def _jb_overview(app: AppContext, page: int) -> ListPage:
     incidents = [incident_row(app, incident) for incident in db.incidents.open()]
     failed = failed_notice_rows(app)
     unacknowledged = [package_row(package) for package in packages.values() if package.acknowledged is None]
+    for package in packages.values():
+        if package.acknowledged is None:
+            continue
+        added = [
+            o
+            for o in db.officers.of_agency(package.judiciary_code)
+            if o.state is not OfficerState.WITHDRAWN and not o.acknowledged_with(package)
+        ]
+        if added:
+            unacknowledged.append(added_row(package, added))
     rows = unacknowledged + ready_rows + other_rows + incidents + failed
     waiting = len(db.outbox.waiting())
     subtitle = (
-        f"{plural(len(unacknowledged), 'package')} awaiting acknowledgment · "
+        f"{len(unacknowledged)} awaiting acknowledgment · "
         f"{len(ready_rows) + len(other_rows)} in monitoring, {len(ready_rows)} ready for approval · "
         f"{plural(len(incidents), 'open incident')} · {plural(len(failed), 'failed notice')}"
         + (f" · {plural(waiting, 'notice')} waiting for a reader" if waiting else "")

@@ -20,6 +20,7 @@ class Verb(str, Enum):
     WIZARD_RESTART = "wizard.restart"
     # the JB's work
     ACKNOWLEDGE = "package.acknowledge"
+    ACKNOWLEDGE_OFFICERS = "officers.acknowledge"
     APPROVE = "officer.approve"
     APPROVE_CONFIRM = "officer.approve_confirm"
     EXTEND = "officer.extend"

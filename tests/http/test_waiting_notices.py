@@ -7,7 +7,7 @@ from typing import Any
 from botbuilder.schema import Activity
 
 from bot.conversations import record_of
-from tests.bot.package_flow import Chat, text_of
+from tests.bot.package_flow import Chat, officer, text_of
 from tests.support.factories import JB_AAD, OTHER_AAD, make_message
 from tests.support.fake_connector import FakeConnector
 
@@ -76,7 +76,7 @@ async def test_jb_status_lists_packages_awaiting_acknowledgment_with_acknowledge
     await Chat(client, connector).submit_package()
     jb = Chat(client, connector, user_aad=JB_AAD, user_name="Jo Bureau")
     status = await jb.type("/status")
-    assert "Awaiting acknowledgment" in text_of(status) and "1 package awaiting acknowledgment" in text_of(status)
+    assert "Awaiting acknowledgment" in text_of(status) and "1 awaiting acknowledgment" in text_of(status)
     done = await jb.press("Acknowledge")
     assert "Acknowledged by Jo Bureau" in text_of(done)
     assert jb.app.db.packages.get("9000").acknowledged is not None  # type: ignore[union-attr]
@@ -101,3 +101,40 @@ async def test_a_notice_to_a_person_without_a_chat_waits_for_their_first_message
             s.conversation_id == "a:personal-33333333" and "now the Point-of-Contact" in s.text for s in sent
         )
     )
+
+
+async def test_officers_added_later_are_acknowledged_by_the_jb_and_the_poc_is_told(
+    bot_client: Any, connector: FakeConnector
+) -> None:
+    """SOP 6.3 for officers added to a package the JB already acknowledged."""
+    client = await bot_client()
+    jb = Chat(client, connector, user_aad=JB_AAD, user_name="Jo Bureau")
+    await jb.type("/help")
+    poc = Chat(client, connector)
+    await poc.submit_package()
+    status = await jb.type("/status")
+    await jb.press("Acknowledge", card=status)
+    await poc.type("/add-officer")
+    await poc.press("Next: review", officer("C3456", first="Lee", username="lee"))
+    await poc.press("Submit", {"officers_trained": "true"})
+
+    def added_cards(sent: list[Any]) -> list[Any]:
+        return [s for s in sent if s.conversation_id == "a:personal-22222222" and "Officers added" in s.text]
+
+    sent = await connector.wait_for(lambda sent: bool(added_cards(sent)))
+    card = added_cards(sent)[0]
+    assert "Acknowledge" in card.text
+    listed = await jb.type("/status")
+    assert "Officers added to Williston Police Department" in text_of(listed) and "C3456" in text_of(listed)
+    done = await jb.press("Acknowledge", card=card.cards[0], reply_to_id=card.activity_id)
+    assert "Acknowledged by Jo Bureau" in text_of(done) and not done.get("actions")
+    assert poc.app.db.officers.get("9000", "C3456").acknowledged is not None  # type: ignore[union-attr]
+    await connector.wait_for(
+        lambda sent: any(
+            s.conversation_id == "a:personal-11111111" and "Officers acknowledged: Lee Officer (C3456)" in s.text
+            for s in sent
+        )
+    )
+    again = await jb.press("Acknowledge", card=card.cards[0])
+    assert "Already acknowledged by Jo Bureau" in text_of(again)
+    assert "Officers added to" not in text_of(await jb.type("/status"))

@@ -33,7 +33,7 @@ from cards.package import (
 )
 from domain.records import Actor, Agency, Officer, OfficerState, Package, Stamp
 from domain.validation import AGENCY_FIELDS, FIELD_RULES, OFFICER_FIELDS
-from domain.views import ReadinessRule
+from domain.views import OfficersAddedView, ReadinessRule
 
 TZ = ZoneInfo("America/New_York")
 TODAY = date(2026, 11, 21)
@@ -329,7 +329,11 @@ def test_confirmation_added_and_acknowledgment_cards() -> None:
     assert "digital copy" in strings(valid(confirmation_card(package(), longest_officers(20), TZ)))
     assert "2 officers added" in strings(valid(confirmation_card(package(), [officer()], TZ, added=2)))
     assert "added 2 officers" in strings(
-        valid(officers_added_card(package(), [officer(), officer("B2345")], TZ, Stamp(actor=POC, at=AT)))
+        valid(
+            officers_added_card(
+                OfficersAddedView(package(), (officer(), officer("B2345")), Stamp(actor=POC, at=AT)), TZ
+            )
+        )
     )
     rule = ReadinessRule(min_accepted=4, min_days=10, clean_streak=2)
     notice = strings(

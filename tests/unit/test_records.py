@@ -126,6 +126,7 @@ CASES: dict[str, tuple[BaseModel, dict[str, Any]]] = {
             "approval_date": None,
             "withdrawn": None,
             "extension": None,
+            "acknowledged": None,
         },
     ),
     "officer approved, with an extension": (
@@ -159,6 +160,7 @@ CASES: dict[str, tuple[BaseModel, dict[str, Any]]] = {
                 "reason": "r",
                 "granted": {"actor": JB_DOC, "at": "2026-11-21T15:00:00+00:00"},
             },
+            "acknowledged": None,
         },
     ),
     "officer withdrawn": (
@@ -186,6 +188,7 @@ CASES: dict[str, tuple[BaseModel, dict[str, Any]]] = {
             "approval_date": None,
             "withdrawn": {"actor": POC_DOC, "at": "2026-11-21T15:00:00.123456+00:00"},
             "extension": None,
+            "acknowledged": None,
         },
     ),
     "violation": (
@@ -503,6 +506,7 @@ SPARSE: list[tuple[type[BaseModel], dict[str, Any], dict[str, Any]]] = [
             "approval_date": None,
             "withdrawn": None,
             "extension": None,
+            "acknowledged": None,
         },
     ),
     (
