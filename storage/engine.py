@@ -35,7 +35,7 @@ import os
 import re
 import time
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,11 +85,42 @@ Op = Put | Delete
 
 @dataclass
 class _Batch:
-    """One ``write()`` call on its way to the journal: its record, before-images and future."""
+    """One ``write()`` call on its way to the journal: its record, before-images and future.
+
+    ``future`` is the caller's and may be cancelled by it; ``followers`` are the store's own futures
+    waiting for this write (``settled``, ``flush``, writes that changed nothing), settled by the
+    writer whatever the caller did with ``future``.
+    """
 
     record: bytes
     undo: list[tuple[str, str, Doc | None]]
     future: asyncio.Future[None]
+    followers: list[asyncio.Future[None]] | None = None
+
+    def follow(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
+        """A new future that settles as this write does (loop thread only)."""
+        future: asyncio.Future[None] = loop.create_future()
+        if self.followers is None:
+            self.followers = []
+        self.followers.append(future)
+        return future
+
+    def succeeded(self) -> None:
+        """The write is durable: resolve its futures."""
+        if not self.future.done():
+            self.future.set_result(None)
+        if self.followers is not None:
+            for follower in self.followers:
+                if not follower.done():
+                    follower.set_result(None)
+
+    def failed(self, reason: str, cause: BaseException) -> None:
+        """The write was undone: fail its futures with StorageUnavailable."""
+        for future in (self.future, *(self.followers or ())):
+            if not future.done():
+                error = StorageUnavailable(reason)
+                error.__cause__ = cause
+                future.set_exception(error)
 
 
 def journal_name(generation: int) -> str:
@@ -226,9 +257,11 @@ class Store:
         compact_every: int,
         loaded: _Loaded,
         lock_fd: int,
+        fsync: Callable[[int], None] | None = None,
     ) -> None:
         """Build a store from recovered state; use ``Store.open`` instead."""
         self._dir = data_dir
+        self._fsync = fsync
         self._compact_every = compact_every
         self._tables = loaded.tables
         self._index_fields: dict[str, tuple[str, ...]] = {t: tuple(f) for t, f in indexes.items()}
@@ -268,11 +301,13 @@ class Store:
         indexes: Mapping[str, Sequence[str]] | None = None,
         *,
         compact_every: int = 10_000,
+        fsync: Callable[[int], None] | None = None,
     ) -> Store:
         """Create the dir (mode 0o700) if missing, load the snapshot, replay the journal, build indexes.
 
-        A torn last journal record is dropped. Raises StorageError if the data directory is in use
-        by another process or its files are corrupt, OSError if it cannot be created or read,
+        A torn last journal record is dropped. ``fsync`` replaces ``os.fsync`` for the journal (tests
+        hold it open or slow it down). Raises StorageError if the data directory is in use by another
+        process or its files are corrupt, OSError if it cannot be created or read,
         ValueError/TypeError for bad ``indexes`` or ``compact_every``.
         """
         if compact_every < 1:
@@ -285,7 +320,7 @@ class Store:
         data_dir = Path(data_dir)
         lock_fd, loaded = await asyncio.to_thread(cls._recover, data_dir)
         try:
-            store = cls(data_dir, checked, compact_every, loaded, lock_fd)
+            store = cls(data_dir, checked, compact_every, loaded, lock_fd, fsync)
         except BaseException:
             os.close(lock_fd)
             raise
@@ -505,21 +540,36 @@ class Store:
 
     def _settled_future(self) -> asyncio.Future[None]:
         """A future for a write that changed nothing: done now, or following pending writes."""
-        future: asyncio.Future[None] = self._loop.create_future()
-        pending = self._queue[-1] if self._queue else (self._inflight[-1] if self._inflight else None)
+        pending = self._last_pending()
         if pending is None:
+            future: asyncio.Future[None] = self._loop.create_future()
             future.set_result(None)
             return future
+        return pending.follow(self._loop)
 
-        def follow(done: asyncio.Future[None]) -> None:
-            if future.done():
-                return
-            if done.cancelled() or done.exception() is None:
-                future.set_result(None)
-            else:
-                future.set_exception(StorageUnavailable("an earlier write this one relied on failed"))
+    def _last_pending(self) -> _Batch | None:
+        """The newest write not yet durable (queued or being synced), or None."""
+        if self._queue:
+            return self._queue[-1]
+        return self._inflight[-1] if self._inflight else None
 
-        pending.future.add_done_callback(follow)
+    def settled(self, table: str, *keys: str) -> asyncio.Future[None]:
+        """A future that resolves once what ``get(table, key)`` shows now for each key is durable.
+
+        It follows the newest write not yet durable that touched one of the keys (writes become
+        durable in order, so the earlier ones are then durable too), and is already done when there
+        is none. It fails with StorageUnavailable if that write could not be made durable: its
+        changes were then undone, so what was read from memory was never stored. Never touches the
+        disk; never raises itself.
+        """
+        wanted = set(keys)
+        for pending in (self._queue, self._inflight):
+            for batch in reversed(pending):
+                for touched_table, touched_key, _ in batch.undo:
+                    if touched_key in wanted and touched_table == table:
+                        return batch.follow(self._loop)
+        future: asyncio.Future[None] = self._loop.create_future()
+        future.set_result(None)
         return future
 
     def _set(self, table: str, key: str, doc: Doc | None) -> None:
@@ -583,8 +633,7 @@ class Store:
             finally:
                 self._inflight = []
             for batch in group:
-                if not batch.future.done():
-                    batch.future.set_result(None)
+                batch.succeeded()
             self._unsnapshotted += len(group)
             if self._compaction_task is None and self._unsnapshotted >= self._next_compaction_at:
                 tables, generation, folded = self._begin_snapshot()
@@ -599,12 +648,12 @@ class Store:
         for batch in reversed(failed):
             for table, key, before in reversed(batch.undo):
                 self._set(table, key, before)
-        logger.error("journal append failed (%s); %d writes undone and refused", _errno_name(exc), len(failed))
+        name = journal_name(self._journal_generation)
+        logger.error(
+            "journal append to %s failed (%s); %d writes undone and refused", name, _errno_name(exc), len(failed)
+        )
         for batch in failed:
-            if not batch.future.done():
-                error = StorageUnavailable(f"the journal write failed ({_errno_name(exc)})")
-                error.__cause__ = exc
-                batch.future.set_exception(error)
+            batch.failed(f"the journal write to {name} failed ({_errno_name(exc)})", exc)
 
     def _append_and_sync(self, data: bytes) -> None:
         """Append ``data`` to the current journal and fsync it (journal thread only).
@@ -632,7 +681,10 @@ class Store:
             if os.fstat(fd).st_size != good:
                 os.ftruncate(fd, good)
             _write_all(fd, data)
-            os.fsync(fd)
+            if self._fsync is None:
+                os.fsync(fd)
+            else:
+                self._fsync(fd)
         except OSError:
             try:
                 os.ftruncate(fd, good)
@@ -713,9 +765,9 @@ class Store:
 
         Never raises: failed writes report through their own futures.
         """
-        pending = self._queue[-1] if self._queue else (self._inflight[-1] if self._inflight else None)
+        pending = self._last_pending()
         if pending is not None:
-            await asyncio.wait([pending.future])
+            await asyncio.wait([pending.follow(self._loop)])
         while self._compaction_task is not None:
             await asyncio.wait([self._compaction_task])
 
