@@ -274,6 +274,14 @@ class Database(Protocol):
         """None when a durable write works now, else a short reason (for GET /healthz). Never raises."""
         ...
 
+    @property
+    def recovered(self) -> str | None:
+        """None normally; after a start with recovery that set damaged files aside, what and why.
+
+        GET /healthz then answers 200 with ``"storage": "recovered"`` and this reason. Never raises.
+        """
+        ...
+
 
 class Notifier(Protocol):
     """Turns the notices a use case wants sent into outbox changes, committed with the use case's own."""

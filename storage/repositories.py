@@ -400,12 +400,23 @@ class Database:
         self.state = StateRepository(store)
 
     @classmethod
-    async def open(cls, data_dir: Path, *, fsync: Callable[[int], None] | None = None) -> Database:
-        """Open (or create) the data under data_dir. Raises StorageUnavailable if it cannot be read.
+    async def open(
+        cls, data_dir: Path, *, recover: bool = False, fsync: Callable[[int], None] | None = None
+    ) -> Database:
+        """Open (or create) the data under data_dir.
 
-        ``fsync`` replaces the journal's ``os.fsync`` (tests slow it down or hold it open).
+        Raises StorageDamaged when a file is damaged or missing (naming the file, the byte offset
+        and what to do) unless ``recover`` is set, then the damage is set aside and ``recovered``
+        says what; StorageError when another process holds the directory; StorageUnavailable when
+        it cannot be read or written. ``fsync`` replaces the journal's ``os.fsync`` (tests slow it
+        down or hold it open).
         """
-        return cls(await Store.open(data_dir, INDEXES, fsync=fsync))
+        return cls(await Store.open(data_dir, INDEXES, recover=recover, fsync=fsync))
+
+    @property
+    def recovered(self) -> str | None:
+        """None normally; after a start with recovery that set damage aside, what and why (for GET /healthz)."""
+        return self.store.recovered
 
     async def check_writable(self) -> str | None:
         """None when a durable write works now, else a short reason (for GET /healthz). Never raises."""

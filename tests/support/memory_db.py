@@ -231,6 +231,10 @@ class MemoryDatabase:
     async def check_writable(self) -> str | None:
         return None
 
+    @property
+    def recovered(self) -> str | None:
+        return None
+
     async def seed(self, *records: Package | Officer) -> None:
         """Store records directly, as if an earlier use case had."""
         await self.commit([self.packages.put(r) if isinstance(r, Package) else self.officers.put(r) for r in records])
