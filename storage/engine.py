@@ -587,7 +587,7 @@ class Store:
             await self._loop.run_in_executor(self._snapshot_executor, self._write_snapshot, tables, generation)
         except Exception as exc:  # OSError mostly; a failed snapshot must never lose the writer or close
             self._next_compaction_at = self._unsnapshotted + self._compact_every
-            logger.error("snapshot failed (%s); the journal keeps every write", errno_name(exc))
+            logger.error("snapshot to %s failed (%s); the journal keeps every write", SNAPSHOT_NAME, errno_name(exc))
             return
         self._unsnapshotted -= folded
         self._next_compaction_at = self._compact_every

@@ -220,7 +220,10 @@ async def test_a_batch_with_a_pending_duplicate_waits_then_records_the_rest_once
 
 
 async def test_on_a_full_disk_the_duplicate_gets_the_first_writes_failure(
-    app: AppContext, monkeypatch: pytest.MonkeyPatch, failing_append: Callable[[Store], FailingAppend]
+    app: AppContext,
+    monkeypatch: pytest.MonkeyPatch,
+    failing_append: Callable[[Store], FailingAppend],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     fault = failing_append(app.db.store)  # type: ignore[attr-defined]
     first = asyncio.create_task(tickets.record_events(app, [rejected("e1")]))
@@ -229,9 +232,13 @@ async def test_on_a_full_disk_the_duplicate_gets_the_first_writes_failure(
     assert await still_waiting(second), "duplicate answered before the first copy was stored"
     fault.release.set()
     for task in (first, second):
-        with pytest.raises(StorageUnavailable):
+        with pytest.raises(StorageUnavailable) as refused:
             await task
+        assert "ENOSPC" in str(refused.value) and "journal.0.log" in str(refused.value)
     assert not app.db.events.seen("e1")
+    logged = [r.getMessage() for r in caplog.records if r.name == "storage.engine" and r.levelname == "ERROR"]
+    assert any("journal.0.log" in line and "ENOSPC" in line for line in logged), "the refusal's reason is logged"
+    assert not any("Missing plate" in line or "A1234" in line for line in logged), "never a record's contents"
     monkeypatch.undo()
     assert [r.status for r in await tickets.record_events(app, [rejected("e1")])] == ["recorded"]
 
