@@ -337,7 +337,8 @@ class Store:
         closing. The future fails with StorageUnavailable if the journal append or fsync failed; the
         changes of that write, and of every write queued after it, are then undone in memory.
         Cancelling the future does not undo the write. An undone Delete puts its doc back at the
-        end of ``all()`` order until the next open.
+        end of ``all()`` order until the next open. Another coroutine that reads these changes
+        before they are durable can wait for them with ``settled()``.
         """
         if self._closing:
             raise StorageUnavailable("the store is closed")

@@ -39,7 +39,7 @@ def run_and_kill(data_dir: Path, round_no: int, delay: float, fsync_delay: float
 @pytest.mark.process
 @pytest.mark.parametrize(
     ("fsync_delay", "rounds"),
-    [(SLOW_FSYNC, 16 if slow_fsync.SOAK else 6), (0.0, 16 if slow_fsync.SOAK else 2)],
+    [(SLOW_FSYNC, 16 if slow_fsync.SOAK else 5), (0.0, 16 if slow_fsync.SOAK else 2)],
     ids=["slow fsync", "fast disk"],
 )
 async def test_an_event_answered_duplicate_survives_sigkill(tmp_path: Path, fsync_delay: float, rounds: int) -> None:

@@ -38,7 +38,7 @@ def run_and_kill(data_dir: Path, round_no: int, delay: float, fsync_delay: float
 @pytest.mark.process
 @pytest.mark.parametrize(
     ("fsync_delay", "rounds"),
-    [(0.0, 16 if slow_fsync.SOAK else 8), (SLOW_FSYNC, 16 if slow_fsync.SOAK else 4)],
+    [(0.0, 16 if slow_fsync.SOAK else 8), (SLOW_FSYNC, 16 if slow_fsync.SOAK else 3)],
     ids=["fast disk", "slow fsync"],
 )
 async def test_acknowledged_packages_and_events_survive_sigkill(
