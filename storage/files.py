@@ -303,20 +303,23 @@ def _write_snapshot_body(out: _ChecksummedOut, tables: Mapping[str, Mapping[str,
     out.write("}\n")
 
 
-def read_snapshot(data: bytes, *, checked: bool = True) -> tuple[dict[str, dict[str, Doc]], SnapshotEntry]:
-    """Load snapshot bytes into tables; return them and the snapshot's manifest entry.
+def read_snapshot(path: Path, *, checked: bool = True) -> tuple[dict[str, dict[str, Doc]], SnapshotEntry]:
+    """Load a snapshot file into tables; return them and the snapshot's manifest entry.
 
     The checksum of a format-2 snapshot is verified unless ``checked`` is False (a recovery keeping
     what still parses). A format-1 snapshot has none; its entry's checksum is the CRC32 of the whole
-    file. Raises Unreadable, naming the byte offset where the damage is when it is known.
+    file. The file's bytes are let go before its JSON is parsed (no second copy at the peak).
+    Raises Unreadable, naming the byte offset where the damage is when it is known; OSError.
     """
+    data = path.read_bytes()
+    size = len(data)
     if data.startswith(_SNAPSHOT_HEAD):
         recorded = data[len(_SNAPSHOT_HEAD) : _CRC_END]
         crc = b"%08x" % zlib.crc32(memoryview(data)[_CRC_END:])
         if checked and crc != recorded:
             raise Unreadable(
                 _CRC_END,
-                f"its checksum does not match bytes {_CRC_END} to {len(data)} "
+                f"its checksum does not match bytes {_CRC_END} to {size} "
                 f"(crc32 {crc.decode()}, recorded {recorded.decode('ascii', 'replace')})",
             )
         expected_format = SNAPSHOT_FORMAT
@@ -324,11 +327,15 @@ def read_snapshot(data: bytes, *, checked: bool = True) -> tuple[dict[str, dict[
         crc = b"%08x" % zlib.crc32(data)
         expected_format = UNCHECKED_SNAPSHOT_FORMAT
     try:
-        raw = json.loads(data)
+        text = data.decode("ascii")
     except UnicodeDecodeError as exc:
         raise Unreadable(exc.start, "it holds bytes that are not ASCII") from None
+    del data
+    try:
+        raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise Unreadable(exc.pos, "it is not valid JSON there") from None
+    del text
     try:
         meta = raw.pop(META_TABLE)["1"]
         if meta["format"] != expected_format:
@@ -342,7 +349,7 @@ def read_snapshot(data: bytes, *, checked: bool = True) -> tuple[dict[str, dict[
             tables[name] = {table_keys[int(doc_id) - 1]: doc for doc_id, doc in docs.items()}
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise Unreadable(None, f"it is not a snapshot this engine wrote ({type(exc).__name__})") from None
-    return tables, SnapshotEntry(generation, len(data), crc.decode(), expected_format)
+    return tables, SnapshotEntry(generation, size, crc.decode(), expected_format)
 
 
 # ---- the manifest ---------------------------------------------------------------------------------------

@@ -219,14 +219,13 @@ class _Opening:
                 self.notes.append("started without the missing snapshot: only what the journals hold")
                 return {}, None, listed.generation
             return {}, None, 0
-        data = (self.dir / SNAPSHOT_NAME).read_bytes()
         try:
-            tables, entry = read_snapshot(data)
+            tables, entry = read_snapshot(self.dir / SNAPSHOT_NAME)
         except Unreadable as bad:
             self.damage(SNAPSHOT_NAME, bad.offset, bad.what)
             self.aside_whole.append(SNAPSHOT_NAME)
             try:
-                tables, entry = read_snapshot(data, checked=False)
+                tables, entry = read_snapshot(self.dir / SNAPSHOT_NAME, checked=False)
             except Unreadable:
                 self.notes.append("the damaged snapshot does not parse: only what the journals hold")
                 fallback = listed.generation if listed is not None else (generations[0] if generations else 0)

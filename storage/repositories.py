@@ -4,8 +4,9 @@ Reads never raise for a missing record: they return ``None`` or an empty list. W
 engine's durability future; awaiting it raises ``StorageUnavailable`` when the write could not be
 made durable, in which case nothing of it is kept. Reads see a write at once, before it is durable;
 ``settled(...)`` waits until what a read showed is on disk (and raises ``StorageUnavailable`` if the
-write that produced it failed and was undone), for answers such as "duplicate" or "already done". A repository builds ``Op`` lists so that one
-use case can commit several records atomically with ``Database.commit``.
+write that produced it failed and was undone), for answers such as "duplicate" or "already done".
+A repository builds ``Op`` lists so that one use case can commit several records atomically with
+``Database.commit``.
 
 Records are pydantic models (domain/records.py and ``ConversationRecord``, ``Notice`` here): a
 repository reads a stored document with ``Model.model_validate(doc)`` and writes
