@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -64,7 +66,9 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
     asyncio.get_running_loop().set_default_executor(
         ThreadPoolExecutor(max_workers=CONNECTOR_THREADS, thread_name_prefix="connector")
     )
-    db = await Database.open(settings.data_dir)
+    db = await Database.open(settings.data_dir, recover=settings.storage_recover)
+    if db.recovered is not None:
+        logger.error("storage started with damage set aside (see /healthz): %s", db.recovered)
     wakeup = asyncio.Event()
     context = wire(settings, db, wakeup=wakeup)
     conversation_state = ConversationState(DurableStorage(db.state, db.commit))
@@ -108,11 +112,18 @@ async def messages(request: web.Request) -> web.StreamResponse:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """GET /healthz: 200 when storage can write now, else 503 with the reason."""
-    problem = await request.app[CONTEXT].db.check_writable()
-    if problem is None:
-        return web.json_response({"status": "ok", "storage": "ok"})
-    return web.json_response({"status": "unavailable", "storage": problem}, status=503)
+    """GET /healthz: 200 when storage can write now, else 503 with the reason.
+
+    After a start with recovery that set damaged files aside, a 200 says ``"storage": "recovered"``
+    and what was set aside (``reason``), until the bot is restarted.
+    """
+    db = request.app[CONTEXT].db
+    problem = await db.check_writable()
+    if problem is not None:
+        return web.json_response({"status": "unavailable", "storage": problem}, status=503)
+    if db.recovered is not None:
+        return web.json_response({"status": "ok", "storage": "recovered", "reason": db.recovered})
+    return web.json_response({"status": "ok", "storage": "ok"})
 
 
 def result_doc(result: EventResult) -> dict[str, Any]:
@@ -149,14 +160,27 @@ def _configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def main() -> None:
-    """Read settings, say which mode the bot runs in, and serve until stopped."""
+def main(argv: Sequence[str] | None = None) -> None:
+    """Read settings (and ``--recover``), say which mode the bot runs in, and serve until stopped.
+
+    Exits 2 on a bad setting and 3 when storage cannot be opened (the reason is logged: damage
+    names the file and the byte offset; ``--recover`` or STORAGE_RECOVER=1 sets it aside).
+    """
+    parser = argparse.ArgumentParser(description="The JB e-Ticket Bot.")
+    parser.add_argument(
+        "--recover",
+        action="store_true",
+        help="start even if storage files are damaged, setting the damage aside (same as STORAGE_RECOVER=1)",
+    )
+    arguments = parser.parse_args(argv)
     _configure_logging()
     try:
         settings = Settings.from_env()
     except SettingsError as error:
         logger.critical("invalid setting: %s", error)
         raise SystemExit(2) from None
+    if arguments.recover:
+        settings = dataclasses.replace(settings, storage_recover=True)
     if settings.local_mode:
         banner = "=" * 72
         logger.warning(
@@ -173,7 +197,7 @@ def main() -> None:
     try:
         web.run_app(create_app(settings), host="0.0.0.0", port=settings.port, print=None)
     except StorageError as error:
-        logger.critical("storage could not be opened at %s: %s", settings.data_dir, type(error).__name__)
+        logger.critical("storage could not be opened at %s: %s: %s", settings.data_dir, type(error).__name__, error)
         raise SystemExit(3) from None
 
 

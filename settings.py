@@ -39,6 +39,7 @@ class Settings:
     app_privacy_url: str = "https://www.vermontjudiciary.org/privacy"
     app_terms_url: str = "https://www.vermontjudiciary.org/terms"
     openid_metadata_url: str | None = None
+    storage_recover: bool = False
 
     @property
     def local_mode(self) -> bool:
@@ -77,6 +78,14 @@ class Settings:
         def id_set(name: str) -> frozenset[str]:
             items = [item.strip().lower() for item in text(name).split(",")]
             return frozenset(item for item in items if item)
+
+        def flag(name: str) -> bool:
+            raw = text(name).lower()
+            if raw in ("", "0", "false", "no", "off"):
+                return False
+            if raw in ("1", "true", "yes", "on"):
+                return True
+            raise SettingsError(f"{name} must be 1 or 0 (true or false), got {text(name)!r}")
 
         def url(name: str, default: str) -> str:
             raw = text(name) or default
@@ -140,4 +149,5 @@ class Settings:
             app_privacy_url=url("APP_PRIVACY_URL", defaults.app_privacy_url),
             app_terms_url=url("APP_TERMS_URL", defaults.app_terms_url),
             openid_metadata_url=text("TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL") or None,
+            storage_recover=flag("STORAGE_RECOVER"),
         )
