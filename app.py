@@ -17,6 +17,7 @@ from aiohttp import web
 from botbuilder.core import ConversationState
 from botbuilder.integration.aiohttp import CloudAdapter
 
+from bot.activity_shape import activity_problem
 from bot.adapter import build_adapter
 from bot.features import build_bot
 from bot.outbox import OutboxSender
@@ -42,6 +43,8 @@ BOT = web.AppKey("bot", JbBot)
 OUTBOX = web.AppKey("outbox", OutboxSender)
 
 MAX_ACTIVITY_BYTES = 256 * 1024
+BODY_READ_TIMEOUT = 10.0
+"""Seconds a request body may take to arrive; a slower one is cut off with 408 (slowloris)."""
 CONNECTOR_THREADS = 32
 
 
@@ -88,18 +91,31 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
-    """POST /api/messages: Bot Framework activities through the CloudAdapter."""
+    """POST /api/messages: Bot Framework activities through the CloudAdapter.
+
+    Before authentication: the content type (415), the size (413), a body that arrives in time (408),
+    JSON (400) and the activity's shape (400, naming the field), so that nothing malformed reaches botbuilder.
+    """
     if "application/json" not in request.headers.get("Content-Type", ""):
         return web.json_response({"error": "Content-Type must be application/json"}, status=415)
-    body = await request.read()
+    if request.content_length is not None and request.content_length > MAX_ACTIVITY_BYTES:
+        return web.json_response({"error": "activity too large"}, status=413)
+    try:
+        async with asyncio.timeout(BODY_READ_TIMEOUT):
+            body = await request.read()
+    except TimeoutError:
+        logger.warning("refused a request to /api/messages: the body did not arrive within %.0f s", BODY_READ_TIMEOUT)
+        return web.json_response({"error": "the request body did not arrive in time"}, status=408)
     if len(body) > MAX_ACTIVITY_BYTES:
         return web.json_response({"error": "activity too large"}, status=413)
     try:
         activity = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return web.json_response({"error": "body is not valid JSON"}, status=400)
-    if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
-        return web.json_response({"error": "body is not an activity"}, status=400)
+    problem = activity_problem(activity)
+    if problem is not None:
+        logger.warning("refused a request to /api/messages: not an activity (%s)", problem)
+        return web.json_response({"error": f"body is not an activity: {problem}"}, status=400)
     response = await request.app[ADAPTER].process(request, request.app[BOT])
     return response if response is not None else web.Response(status=201)
 
