@@ -20,6 +20,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from bot.activity_shape import activity_problem
 from bot.adapter import build_adapter
 from bot.features import build_bot
+from bot.identity import identity_refusal
 from bot.outbox import OutboxSender
 from bot.scheduler import ReadinessScheduler
 from bot.state_storage import DurableStorage
@@ -94,7 +95,8 @@ async def messages(request: web.Request) -> web.StreamResponse:
     """POST /api/messages: Bot Framework activities through the CloudAdapter.
 
     Before authentication: the content type (415), the size (413), a body that arrives in time (408),
-    JSON (400) and the activity's shape (400, naming the field), so that nothing malformed reaches botbuilder.
+    JSON (400) and the activity's shape (400, naming the field), so that nothing malformed reaches botbuilder;
+    then who sent it (403: a channel other than Teams, or a Teams person without an Azure AD object id).
     """
     if "application/json" not in request.headers.get("Content-Type", ""):
         return web.json_response({"error": "Content-Type must be application/json"}, status=415)
@@ -116,6 +118,17 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if problem is not None:
         logger.warning("refused a request to /api/messages: not an activity (%s)", problem)
         return web.json_response({"error": f"body is not an activity: {problem}"}, status=400)
+    refusal = identity_refusal(activity, local_mode=request.app[SETTINGS].local_mode)
+    if refusal is not None:
+        logger.warning(
+            "refused activity id=%.64r type=%.32r channel=%.32r conversation=%.128r: %s",
+            activity.get("id"),
+            activity["type"],
+            activity.get("channelId"),
+            activity["conversation"]["id"],
+            refusal,
+        )
+        return web.json_response({"error": f"refused: {refusal}"}, status=403)
     response = await request.app[ADAPTER].process(request, request.app[BOT])
     return response if response is not None else web.Response(status=201)
 
@@ -178,13 +191,25 @@ def main() -> None:
             banner,
             banner,
         )
+        if settings.exposed_without_authentication:
+            banner = "!" * 72
+            logger.warning(
+                "\n%s\nHOST=%s: this LOCAL MODE bot listens beyond this machine, and its requests are NOT "
+                "authenticated.\nAnyone who can reach %s:%d can post as any person. Unset HOST (127.0.0.1) "
+                "unless this is a closed test network.\n%s",
+                banner,
+                settings.bind_host,
+                settings.bind_host,
+                settings.port,
+                banner,
+            )
     if not settings.jb_staff_ids:
         logger.warning("JB_STAFF_IDS is empty: nobody can acknowledge or approve")
     if not settings.ticket_events_secret:
         logger.warning("TICKET_EVENTS_SECRET is not set: POST /api/ticket-events answers 503")
-    logger.info("listening on port %d, data in %s", settings.port, settings.data_dir)
+    logger.info("listening on %s port %d, data in %s", settings.bind_host, settings.port, settings.data_dir)
     try:
-        web.run_app(create_app(settings), host="0.0.0.0", port=settings.port, print=None)
+        web.run_app(create_app(settings), host=settings.bind_host, port=settings.port, print=None)
     except StorageError as error:
         logger.critical("storage could not be opened at %s: %s", settings.data_dir, type(error).__name__)
         raise SystemExit(3) from None

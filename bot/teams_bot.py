@@ -16,7 +16,7 @@ from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, 
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot import router
-from bot.conversations import base_conversation_id, remember, tenant_of
+from bot.conversations import authenticated, base_conversation_id, remember, tenant_of
 from bot.turn import (
     ActionHandler,
     Card,
@@ -78,7 +78,11 @@ class JbBot(ActivityHandler):
                 await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=forbidden))
             return
         try:
-            await remember(activity, self._app.db.conversations)
+            await remember(
+                activity,
+                self._app.db.conversations,
+                authenticated=authenticated(turn_context, local_mode=self._app.settings.local_mode),
+            )
         except StorageError:
             logger.exception("could not save the conversation reference conversation=%s", activity.conversation.id)
         await super().on_turn(turn_context)
