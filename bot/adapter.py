@@ -11,6 +11,7 @@ from botbuilder.schema import Activity, ActivityTypes, CallerIdConstants
 from botframework.connector.auth import AuthenticateRequestResult, AuthenticationConstants
 from msrest.universal_http.requests import ClientRetryPolicy
 
+from bot.openid_metadata import use_cached_openid_metadata
 from bot.turn import card_activity, invoke_card_response
 from cards.common import message_card
 from settings import Settings
@@ -53,6 +54,7 @@ def _speed_up_connector_clients() -> None:
 def build_adapter(settings: Settings) -> CloudAdapter:
     """A CloudAdapter that authenticates with the settings' app id (none in local mode)."""
     _speed_up_connector_clients()
+    use_cached_openid_metadata()  # signing keys off the event loop, with a timeout and the last good copy
     configuration = SimpleNamespace(
         APP_ID=settings.app_id,
         APP_PASSWORD=settings.app_password,
