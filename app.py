@@ -63,16 +63,15 @@ def wire(settings: Settings, db: Database, *, wakeup: asyncio.Event | None = Non
 async def _runtime(app: web.Application) -> AsyncIterator[None]:
     """Open storage, build the adapter and the bot; close storage on shutdown."""
     settings = app[SETTINGS]
-    # botbuilder's connector sends every reply with blocking `requests` in the default executor
-    # (min(32, cores + 4) threads); replies wait on the network, so give them room to overlap.
-    asyncio.get_running_loop().set_default_executor(
-        ThreadPoolExecutor(max_workers=CONNECTOR_THREADS, thread_name_prefix="connector")
-    )
+    # botbuilder's connector sends every reply with blocking `requests` in a thread (msrest would use the
+    # default executor: min(32, cores + 4) threads); replies wait on the network, so give them room to
+    # overlap, in a pool of their own where each host gets a bounded share (bot/connector_http.py).
+    connector_threads = ThreadPoolExecutor(max_workers=CONNECTOR_THREADS, thread_name_prefix="connector")
     db = await Database.open(settings.data_dir)
     wakeup = asyncio.Event()
     context = wire(settings, db, wakeup=wakeup)
     conversation_state = ConversationState(DurableStorage(db.state, db.commit))
-    adapter = build_adapter(settings)
+    adapter = build_adapter(settings, connector_threads)
     outbox = OutboxSender(context, adapter, wakeup=wakeup)
     app[CONTEXT] = context
     app[ADAPTER] = adapter
@@ -89,6 +88,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         await outbox.stop()
         await db.close()
         logger.info("storage closed")
+        connector_threads.shutdown(wait=False, cancel_futures=True)  # a call to a silent host ends at its timeout
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
