@@ -52,6 +52,8 @@ PER_HOST = 8
 """Connector calls in flight at once to one host."""
 UNPROVEN_CALLS = 16
 """Connector calls in flight at once, all together, to hosts that have not answered since their last failure."""
+ANSWERING_HOSTS_KEPT = 256
+"""How many hosts that answered are remembered (the most recent): the memory stays bounded."""
 
 
 def origin_of(url: str) -> str:
@@ -74,7 +76,7 @@ class HostSlots:
         self._per_host = per_host
         self._unproven = unproven
         self._in_flight: collections.Counter[str] = collections.Counter()
-        self._answering: set[str] = set()
+        self._answering: collections.OrderedDict[str, None] = collections.OrderedDict()  # most recent last
         self._waiting: list[asyncio.Future[None]] = []
 
     def in_flight(self, origin: str | None = None) -> int:
@@ -122,13 +124,13 @@ class HostSlots:
             del self._in_flight[origin]
         if finished is not None and not finished.cancelled():
             if finished.exception() is None:
-                self._answering.add(origin)
-            elif isinstance(finished.exception(), requests.RequestException):
-                if origin in self._answering:
-                    logger.warning(
-                        "connector host %s stopped answering (%s)", origin, type(finished.exception()).__name__
-                    )
-                self._answering.discard(origin)
+                self._answering[origin] = None
+                self._answering.move_to_end(origin)
+                while len(self._answering) > ANSWERING_HOSTS_KEPT:
+                    self._answering.popitem(last=False)
+            elif isinstance(finished.exception(), requests.RequestException) and origin in self._answering:
+                del self._answering[origin]
+                logger.warning("connector host %s stopped answering (%s)", origin, type(finished.exception()).__name__)
         waiting, self._waiting = self._waiting, []
         for waiter in waiting:  # each checks again whether it may start
             if not waiter.done():

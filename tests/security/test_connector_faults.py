@@ -4,18 +4,21 @@
   it inside a call. A card press is answered at once and its message update is left to the outbox,
   which honours ``Retry-After`` up to its own maximum.
 - Tarpit service URLs (hosts that accept and never answer) cannot take every connector thread:
-  ``/help`` in a conversation of another host keeps answering.
+  ``/help`` in a conversation of another host keeps answering; a slot is held until its thread is done.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 from app import CONTEXT, OUTBOX
+from bot.connector_http import HostSlots
 from storage.repositories import Notice
 from tests.support.factories import JB_AAD, make_invoke, make_message
 from tests.support.fake_connector import FakeConnector, Tarpit
@@ -134,3 +137,22 @@ async def test_tarpit_service_urls_cannot_take_every_connector_thread(
         for tarpit in tarpits:
             await tarpit.close()
         await asyncio.gather(*turns, return_exceptions=True)
+
+
+async def test_a_slot_is_held_until_its_thread_is_done_even_when_the_caller_gave_up() -> None:
+    release = threading.Event()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        slots = HostSlots(pool, per_host=2, unproven=3)
+        calls = [asyncio.create_task(slots.call(f"http://tarpit-{n % 2}:80", release.wait)) for n in range(6)]
+        await asyncio.sleep(0.05)
+        assert slots.in_flight() == 3, "hosts that never answered share 3 slots"
+        assert slots.in_flight("http://tarpit-0:80") <= 2, "and each host has 2"
+        for call in calls:
+            call.cancel()  # the callers give up (a timeout); their threads are still blocked
+        await asyncio.gather(*calls, return_exceptions=True)
+        assert slots.in_flight() == 3, "a slot is freed when its thread is done, not when its caller gives up"
+        release.set()
+        deadline = time.monotonic() + 2
+        while slots.in_flight():
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
