@@ -54,7 +54,7 @@ async def test_a_press_is_answered_at_once_when_its_update_is_throttled(
     took = time.monotonic() - started
     assert answer.status == 200
     assert (await answer.json())["value"]["type"] == "AdaptiveCard"
-    assert took < 1.0, f"the press took {took:.1f} s: the 429 was slept on inside the call"
+    assert took < 2.0, f"the press took {took:.1f} s: the 429 was slept on inside the call"
     assert [status for _, status in connector.attempts if status == 429] == [429], "tried once in the turn"
 
     # the update of the pressed message waits in the outbox, no longer than the outbox's own maximum
@@ -130,7 +130,7 @@ async def test_tarpit_service_urls_cannot_take_every_connector_thread(
         assert response.status in (200, 201)
         await connector.wait_for(lambda sent: len(sent) == 2, timeout=5)
         took = time.monotonic() - started
-        assert took < 1.0, f"/help took {took:.1f} s while tarpits held the connector"
+        assert took < 2.0, f"/help took {took:.1f} s while tarpits held the connector"
         held = sum(t.connections for t in tarpits)
         assert held <= 16, f"tarpits hold {held} connector threads"
     finally:

@@ -113,7 +113,7 @@ async def test_a_stalled_conversation_does_not_delay_the_others(
     await _queue(context, OTHER_AAD, "another alert")
     await connector.wait_for(lambda sent: {"second JB alert", "another alert"} <= set(_titles(connector)), timeout=3)
     took = time.monotonic() - started
-    assert took < 1.0, f"other conversations waited {took:.1f} s for the stalled one"
+    assert took < 2.0, f"other conversations waited {took:.1f} s for the stalled one"
 
     # the stalled notice was given up on after its timeout and is retried later, with backoff
     stalled = next(n for n in context.db.outbox.pending() if n.conversation_id == POC_CHAT)
