@@ -39,6 +39,8 @@ class Settings:
     app_privacy_url: str = "https://www.vermontjudiciary.org/privacy"
     app_terms_url: str = "https://www.vermontjudiciary.org/terms"
     openid_metadata_url: str | None = None
+    public_base_url: str | None = None
+    exports_secret: str | None = field(default=None, repr=False)
 
     @property
     def local_mode(self) -> bool:
@@ -116,6 +118,11 @@ class Settings:
         if secret and len(secret) < 16:
             raise SettingsError("TICKET_EVENTS_SECRET must be at least 16 characters")
 
+        public_base_url = _public_base_url(text("PUBLIC_BASE_URL"))
+        exports_secret = env.get("EXPORTS_SECRET", "")
+        if exports_secret and len(exports_secret) < 16:
+            raise SettingsError("EXPORTS_SECRET must be at least 16 characters")
+
         version = text("APP_VERSION") or defaults.app_version
         parts = version.split(".")
         if len(parts) != 3 or not all(part.isdigit() for part in parts):
@@ -140,4 +147,29 @@ class Settings:
             app_privacy_url=url("APP_PRIVACY_URL", defaults.app_privacy_url),
             app_terms_url=url("APP_TERMS_URL", defaults.app_terms_url),
             openid_metadata_url=text("TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL") or None,
+            public_base_url=public_base_url,
+            exports_secret=exports_secret or None,
         )
+
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1"})
+"""Hosts that PUBLIC_BASE_URL may name with plain http (local mode on this machine)."""
+
+
+def _public_base_url(raw: str) -> str | None:
+    """PUBLIC_BASE_URL: the bot's address as a browser reaches it, without a trailing slash (None when unset).
+
+    An https:// URL, or http:// for localhost and 127.0.0.1 (the Agents Playground on this machine);
+    a path prefix is kept (a bot behind a reverse proxy), a query or fragment is refused.
+    """
+    if not raw:
+        return None
+    parsed = urlparse(raw)
+    local = parsed.scheme == "http" and parsed.hostname in LOCAL_HOSTS
+    if not parsed.netloc or not (parsed.scheme == "https" or local):
+        raise SettingsError(
+            f"PUBLIC_BASE_URL must be an https:// URL (or http://localhost / http://127.0.0.1), got {raw!r}"
+        )
+    if parsed.query or parsed.fragment or parsed.params or "@" in parsed.netloc:
+        raise SettingsError(f"PUBLIC_BASE_URL must be a plain address with no query, fragment or user, got {raw!r}")
+    return raw.rstrip("/")
