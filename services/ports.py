@@ -121,6 +121,10 @@ class Incidents(Protocol):
         """Open incidents, of one agency or of all."""
         ...
 
+    def all(self) -> list[Incident]:
+        """Every incident, oldest first (the JB's export)."""
+        ...
+
     def put(self, incident: Incident) -> Change:
         """Store this incident."""
         ...
@@ -197,6 +201,10 @@ class AuditLog(Protocol):
 
     def of_target(self, target: str) -> list[AuditEntry]:
         """Entries about one record, oldest first."""
+        ...
+
+    def between(self, start: datetime, end: datetime) -> list[AuditEntry]:
+        """Entries made at or after ``start`` and before ``end``, oldest first (the JB's export)."""
         ...
 
     def put(self, entry: AuditEntry) -> Change:

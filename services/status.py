@@ -247,6 +247,10 @@ ACTION_WORDS: dict[str, str] = {
     "incident.resolve": "Incident marked resolved",
     "incident.resolve.denied": "Mark resolved refused (not the Point-of-Contact or JB e-ticket staff)",
     "card.cancel": "Cancel pressed",
+    "package.export": "Information Package downloaded",
+    "package.export.refused": "Download refused",
+    "export.all": "Every agency's records exported",
+    "export.all.refused": "Export refused",
 }
 
 
@@ -298,7 +302,7 @@ def audit_history(app: AppContext, requester: Requester, officer_number: str, pa
     tz = app.settings.timezone
     rows = []
     for entry in entries:
-        code = entry.target.split(":")[1] if entry.target.count(":") >= 2 else ""
+        code = entry.target.split(":")[1] if ":" in entry.target else ""
         what = ACTION_WORDS.get(entry.action, entry.action)
         who = f"{entry.actor.name or 'unnamed'} ({entry.actor.aad_id})"
         change = change_text(entry, app)

@@ -103,6 +103,9 @@ class Incidents:
             if i.status is IncidentStatus.OPEN and judiciary_code in (None, i.judiciary_code)
         ]
 
+    def all(self) -> list[Incident]:
+        return list(self.rows.values())
+
     def put(self, incident: Incident) -> Put:
         return Put(self.rows, incident.id, incident)
 
@@ -146,6 +149,9 @@ class AuditLog:
 
     def of_target(self, target: str) -> list[AuditEntry]:
         return [e for e in self.rows.values() if e.target == target]
+
+    def between(self, start: datetime, end: datetime) -> list[AuditEntry]:
+        return sorted((e for e in self.rows.values() if start <= e.at < end), key=lambda e: e.at)
 
     def put(self, entry: AuditEntry) -> Put:
         return Put(self.rows, entry.id, entry)
