@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast lint playground package bench soak clean
+.PHONY: run test test-fast lint playground package bench soak clean import-roster
 
 $(VENV)/.run-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ bench: $(VENV)/.dev-installed
 ## Long fault, load and property runs: 60 s of load, 20x hypothesis examples, the crash tests.
 soak: $(VENV)/.dev-installed
 	SOAK=1 HYPOTHESIS_PROFILE=soak $(PY) -m pytest tests/security tests/process -m "not e2e"
+
+## Import the existing roster into DATA_DIR while the bot is stopped: FILE=roster.xlsx (or .csv); DRY_RUN=1 checks only.
+import-roster: $(VENV)/.run-installed
+	@test -n "$(FILE)" || { echo "usage: make import-roster FILE=roster.xlsx [DRY_RUN=1]" >&2; exit 2; }
+	$(PY) -m exports.roster_import $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run) "$(FILE)"
 
 clean:
 	rm -rf build .pytest_cache
