@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from app import CONTEXT
+from cards.base import teams_findings
 from domain.records import OfficerState
 from exports.roster_import import EXIT_OK, EXIT_PROBLEMS, EXIT_STORE, run
 from services.roster import IMPORTER
@@ -258,6 +259,8 @@ async def test_a_200_officer_roster_then_package_and_status_show_it(
 
     cards = await say(client, connector, "/package", user=POC_AAD, name="Pat Poc")
     assert len(cards) == 8  # 25 officers a card
+    assert all(teams_findings(card) == [] for sent in cards for card in sent.cards)
+    assert "offered in your 1:1 chat" not in cards[-1].text  # a 1:1 chat: the buttons' note, not the refusal
     text = "\n".join(card.text for card in cards)
     assert all(f"A{n:04d}" in text for n in range(200))
     assert "Officer Information (1–25 of 200)" in cards[0].text
