@@ -71,7 +71,8 @@ def bot(e2e_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[B
 
 
 def download(page: ChatPage, card: Any, title: str, name: str) -> tuple[int, dict[str, str], bytes]:
-    """Press an Action.OpenUrl button; the status, headers and bytes of what the browser fetched."""
+    """Press an Action.OpenUrl button (the Playground opens its URL with window.open); the status, headers and
+    bytes of what the browser fetched."""
     fetched: list[tuple[int, dict[str, str], bytes]] = []
 
     def through(route: Any) -> None:
@@ -79,11 +80,18 @@ def download(page: ChatPage, card: Any, title: str, name: str) -> tuple[int, dic
         fetched.append((response.status, response.headers, response.body()))
         route.fulfill(response=response)
 
+    # the Playground draws an Action.OpenUrl as a button whose aria-label is its title and whose title
+    # (tooltip) is the URL itself, unlike Action.Execute buttons, whose title is theirs (harness.press)
+    button = card.locator(f"[aria-label='{title}'], button[title='{title}']").first
+    try:
+        button.wait_for(timeout=10_000)
+    except Exception:
+        page.fail(name, f"no {title!r} button on the card")
     context = page.page.context
     context.route("**/api/exports/**", through)
     try:
         with context.expect_page(timeout=15_000) as opened:
-            page.press(card, title)
+            button.click()
         tab = opened.value
         deadline = time.monotonic() + 20
         while not fetched and time.monotonic() < deadline:
