@@ -166,10 +166,10 @@ def main() -> None:
         )
     if not settings.jb_staff_ids:
         logger.warning("JB_STAFF_IDS is empty: nobody can acknowledge or approve")
-    if not settings.ticket_events_secret:
-        logger.warning("TICKET_EVENTS_SECRET is not set: POST /api/ticket-events answers 503")
     if not (settings.public_base_url and settings.exports_secret):
         logger.warning("PUBLIC_BASE_URL or EXPORTS_SECRET is not set: cards offer no spreadsheet downloads")
+    if not settings.ticket_events_secret:
+        logger.warning("TICKET_EVENTS_SECRET is not set: POST /api/ticket-events answers 503")
     logger.info("listening on port %d, data in %s", settings.port, settings.data_dir)
     try:
         web.run_app(create_app(settings), host="0.0.0.0", port=settings.port, print=None)

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import logging
 
+from bot.downloads import with_export_button
 from bot.turn import Reply, Turn, action, command
 from cards.common import message_card
-from cards.exports import EXPORT_TITLES, with_downloads
 from cards.readiness import withdraw_choice_card, withdraw_confirm_card
 from domain.policy import Action
 from domain.validation import is_judiciary_code, is_officer_number, parse_judiciary_code, parse_officer_number
 from domain.views import OfficerView
 from services import approval, status
-from services.exports import programme_downloads
 from services.notices import OfficerCard, readiness_subject
 from services.outcomes import FormOpened, Listing, NotFound, Officers, Outcome, Refused
 from vocabulary.verbs import Verb
@@ -135,9 +134,8 @@ class ApprovalCommands:
             await turn.reply_card(outcome.card)
         elif isinstance(outcome, Listing):
             card = turn.presenter.card(outcome)
-            downloads = programme_downloads(turn.app, turn.requester, private_chat=turn.scope == "personal")
-            if downloads is not None and not turn.args.split():  # JB staff's Export (Excel) (issue 17)
-                card = with_downloads(card, downloads, EXPORT_TITLES)
+            if not turn.args.split():  # the overview: JB staff's Export (Excel) (issue 17)
+                card = with_export_button(turn, card)
             await turn.reply_card(card, summary="E-ticket status")
         elif isinstance(outcome, Officers):
             await self._officer_cards(turn, outcome.views)

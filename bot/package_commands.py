@@ -14,15 +14,14 @@ from botbuilder.schema import Activity
 from botbuilder.schema.teams import TeamsChannelAccount
 
 from bot.dialogs.package_wizard import STATE_PROPERTY, PackageWizard, WizardEnv, WizardReply, WizardState
+from bot.downloads import with_package_downloads
 from bot.turn import Reply, Turn, action, command
 from cards.common import message_card
-from cards.exports import PACKAGE_TITLES, with_downloads
 from cards.package import package_cards
 from domain.policy import Action
 from domain.records import Actor
 from domain.validation import FieldErrors, parse_judiciary_code
 from domain.views import PackageView
-from services.exports import package_downloads
 from services.outcomes import Done, NotFound, Outcome, Refused, Shown
 from services.packages import (
     Subscription,
@@ -150,11 +149,8 @@ class PackageCommands:
             return
         tz = turn.app.settings.timezone
         for view in views:
-            cards = package_cards(view.package, view.officers, tz)
             code = view.package.judiciary_code
-            downloads = package_downloads(turn.app, turn.requester, code, private_chat=turn.scope == "personal")
-            if downloads is not None:  # Download (Excel) / (CSV) on the last card, or why not (issue 17)
-                cards[-1] = with_downloads(cards[-1], downloads, PACKAGE_TITLES)
+            cards = with_package_downloads(turn, code, package_cards(view.package, view.officers, tz))
             for card in cards:
                 await turn.reply_card(card, summary=f"Information Package {code}")
 

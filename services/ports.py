@@ -109,6 +109,10 @@ class Incidents(Protocol):
         """One incident, or None."""
         ...
 
+    def all(self) -> list[Incident]:
+        """Every incident, oldest first (the JB's export)."""
+        ...
+
     def of_officer(self, officer_key: str) -> list[Incident]:
         """An officer membership's incidents, oldest first."""
         ...
@@ -119,10 +123,6 @@ class Incidents(Protocol):
 
     def open(self, judiciary_code: str | None = None) -> list[Incident]:
         """Open incidents, of one agency or of all."""
-        ...
-
-    def all(self) -> list[Incident]:
-        """Every incident, oldest first (the JB's export)."""
         ...
 
     def put(self, incident: Incident) -> Change:

@@ -148,6 +148,10 @@ class IncidentRepository:
         doc = self._store.get(self.table, incident_id)
         return None if doc is None else Incident.model_validate(doc)
 
+    def all(self) -> list[Incident]:
+        """Every incident, in the order raised."""
+        return [Incident.model_validate(doc) for doc in self._store.all(self.table)]
+
     def of_officer(self, officer_key: str) -> list[Incident]:
         """An officer membership's incidents, oldest first."""
         return [Incident.model_validate(doc) for doc in self._store.find(self.table, "officer_key", officer_key)]
@@ -160,10 +164,6 @@ class IncidentRepository:
         """Open incidents, of one agency or of all."""
         docs = self._store.find(self.table, "status", IncidentStatus.OPEN.value)
         return [Incident.model_validate(doc) for doc in docs if judiciary_code in (None, doc["judiciary_code"])]
-
-    def all(self) -> list[Incident]:
-        """Every incident, in the order raised."""
-        return [Incident.model_validate(doc) for doc in self._store.all(self.table)]
 
     def put(self, incident: Incident) -> Op:
         """The op that stores this incident."""

@@ -90,6 +90,9 @@ class Incidents:
     def get(self, incident_id: str) -> Incident | None:
         return self.rows.get(incident_id)
 
+    def all(self) -> list[Incident]:
+        return list(self.rows.values())
+
     def of_officer(self, officer_key: str) -> list[Incident]:
         return [i for i in self.rows.values() if i.officer_key == officer_key]
 
@@ -102,9 +105,6 @@ class Incidents:
             for i in self.rows.values()
             if i.status is IncidentStatus.OPEN and judiciary_code in (None, i.judiciary_code)
         ]
-
-    def all(self) -> list[Incident]:
-        return list(self.rows.values())
 
     def put(self, incident: Incident) -> Put:
         return Put(self.rows, incident.id, incident)
