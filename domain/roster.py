@@ -274,8 +274,10 @@ def check_row(row: int, values: Mapping[str, object], today: date) -> RosterEntr
     except FieldErrors as problem:
         note(problem.errors)
     try:
-        # date.min as "today": an imported officer's expected start date may be in the past (module notes)
-        officer = parse_officer({field_id: cells.get(field_id) for field_id in _OFFICER_FIELDS}, date.min)
+        # an imported officer's expected start date may be in the past (module notes)
+        officer = parse_officer(
+            {field_id: cells.get(field_id) for field_id in _OFFICER_FIELDS}, today, start_in_past=True
+        )
     except FieldErrors as problem:
         note(problem.errors)
     if "approval_date" not in reported:

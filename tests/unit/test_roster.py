@@ -9,6 +9,7 @@ from datetime import date, datetime
 import pytest
 
 from domain.roster import ROSTER_COLUMNS, RosterProblem, check_roster
+from domain.validation import DPS_USERNAME_MESSAGE, OFFICER_NUMBER_MESSAGE, PHONE_MESSAGE
 from sheets.roster_file import RosterFileError, read_roster
 from tests.support.factories import POC_AAD
 from tests.support.rosters import AGENCY, HEADERS, csv_bytes, encrypted, officer_row, xlsx
@@ -88,8 +89,8 @@ def test_every_bad_row_is_named_with_its_column_and_what_is_wrong() -> None:
     ]
     entries, problems = checked("roster.xlsx", xlsx(rows))
     assert problems == [
-        "row 3, column 'Officer Number': Officer number must be one letter and four digits, like A1234.",
-        "row 4, column 'Letterhead Phone': Letterhead phone must be a US number with area code, like (802) 555-0100 or 802-555-0100 x12.",
+        f"row 3, column 'Officer Number': {OFFICER_NUMBER_MESSAGE}",
+        f"row 4, column 'Letterhead Phone': {PHONE_MESSAGE}",
         "row 4, column 'Expected Start Date': Expected start date must be a date written like 2026-11-24.",
         "row 5, column 'Judiciary Code': Judiciary Code must be text (the cell holds a number: format the column as "
         "Text in Excel so leading zeros are kept).",
@@ -103,8 +104,7 @@ def test_every_bad_row_is_named_with_its_column_and_what_is_wrong() -> None:
         "like a GUID.",
         "row 11, column 'Expected Start Date': Expected Start Date must be a date without a time of day.",
         "row 12, column 'First Name': First name is required.",
-        "row 12, column 'DPS Network Username': DPS network username must be 1 to 64 letters, digits, dots, "
-        "underscores or hyphens, like jsmith.",
+        f"row 12, column 'DPS Network Username': {DPS_USERNAME_MESSAGE}",
     ]
     assert len(entries) == 3  # rows 2, 8 and 9 are fine on their own
 
@@ -185,3 +185,15 @@ def test_the_sheet_named_roster_is_read_or_else_the_first() -> None:
 def test_a_problem_reads_with_where_it_is() -> None:
     assert str(RosterProblem("bad", 3, "Officer Number")) == "row 3, column 'Officer Number': bad"
     assert str(RosterProblem("bad")) == "bad"
+
+
+def test_an_imported_start_date_may_lie_in_the_past_but_not_beyond_a_year_ahead() -> None:
+    rows = [
+        officer_row("A1234", **{"Expected Start Date": date(2019, 1, 2), "Approval Date": None}),
+        officer_row("B2345", **{"Expected Start Date": date(2031, 1, 2), "Approval Date": None}),  # a typing slip
+    ]
+    entries, problems = checked("roster.xlsx", xlsx(rows))
+    assert [entry.officer.start_date for entry in entries] == [date(2019, 1, 2)]  # type: ignore[attr-defined]
+    assert len(problems) == 1 and problems[0].startswith(
+        "row 3, column 'Expected Start Date': Expected start date must be within a year"
+    )
