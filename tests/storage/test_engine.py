@@ -352,6 +352,7 @@ async def test_data_files_are_private_whatever_the_umask(data_dir: Path) -> None
         await store.write([Put("t", "k9", {"v": 9})])
         assert await store.check_writable() is None
         await store.flush()  # that write may start a compaction: let its temp file be renamed first
+        await store.write([Put("t", "k10", {"v": 10})])  # and the journal of the generation after it begin
         names = set(os.listdir(data_dir))
         assert SNAPSHOT_NAME in names and any(n.startswith("journal.") for n in names)
         for name in names:
@@ -483,3 +484,19 @@ async def test_a_data_file_left_world_readable_is_made_private(data_dir: Path, t
         assert stat.S_IMODE(os.stat(crash / name).st_mode) == 0o600, name
     await reopened.close()
     await store.close()
+
+
+async def test_a_flood_of_health_checks_costs_no_fsync_after_a_recent_write(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/healthz reuses a journal fsync of the last 5 s instead of probing on every call (issue 12)."""
+    await store.write([Put("t", "k", {"v": 1})])
+    probes: list[int] = []
+    real_probe = store._probe
+    monkeypatch.setattr(store, "_probe", lambda: (probes.append(1), real_probe())[1])
+    for _ in range(100):
+        assert await store.check_writable() is None
+    assert probes == []
+    monkeypatch.setattr("storage.engine.time.monotonic", lambda: 10**9)  # long after that write
+    assert await store.check_writable() is None
+    assert probes == [1]
