@@ -29,6 +29,7 @@ from domain.records import (
     Package,
     Record,
     TicketEvent,
+    instant_from_str,
     instant_to_str,
 )
 from storage.engine import Delete, Op, Put, Store
@@ -41,6 +42,7 @@ INDEXES: dict[str, list[str]] = {
     "outbox": ["status", "subject"],
     "audit": ["target"],
     "readiness": ["ready"],
+    "clocks": ["kind"],
 }
 
 
@@ -160,6 +162,16 @@ class IncidentRepository:
         """Open incidents, of one agency or of all."""
         docs = self._store.find(self.table, "status", IncidentStatus.OPEN.value)
         return [Incident.model_validate(doc) for doc in docs if judiciary_code in (None, doc["judiciary_code"])]
+
+    def raised_since(self, since: datetime, judiciary_code: str | None = None) -> list[Incident]:
+        """Incidents raised at or after ``since`` (any status), of one agency or of all, oldest first."""
+        floor = instant_to_str(since)  # stored instants are ISO strings in UTC, so they compare as text
+        docs = [
+            doc
+            for doc in self._store.all(self.table)
+            if doc["raised_at"] >= floor and judiciary_code in (None, doc["judiciary_code"])
+        ]
+        return sorted((Incident.model_validate(doc) for doc in docs), key=lambda incident: incident.raised_at)
 
     def put(self, incident: Incident) -> Op:
         """The op that stores this incident."""
@@ -336,9 +348,31 @@ class ReadinessRepository:
         """The officer keys last seen ready."""
         return [doc["officer_key"] for doc in self._store.find(self.table, "ready", True)]
 
+    def since(self, officer_key: str) -> datetime | None:
+        """When the officer's last known readiness was recorded (None when never checked)."""
+        doc = self._store.get(self.table, officer_key)
+        return None if doc is None else instant_from_str(doc["at"])
+
     def put(self, officer_key: str, ready: bool, at: datetime) -> Op:
         """The op that remembers this officer's readiness as of ``at``."""
         return Put(self.table, officer_key, {"officer_key": officer_key, "ready": ready, "at": instant_to_str(at)})
+
+
+class ClockRepository:
+    """What the SOP's clocks already sent, by occurrence key (e.g. ``escalation:<incident>:7``)."""
+
+    table = "clocks"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def done(self, key: str) -> bool:
+        """Whether this occurrence was already sent."""
+        return self._store.get(self.table, key) is not None
+
+    def put(self, key: str, kind: str, at: datetime) -> Op:
+        """The op that remembers this occurrence as sent at ``at``."""
+        return Put(self.table, key, {"kind": kind, "at": instant_to_str(at)})
 
 
 class StateRepository:
@@ -376,6 +410,7 @@ class Database:
         self.audit = AuditRepository(store)
         self.outbox = OutboxRepository(store)
         self.readiness = ReadinessRepository(store)
+        self.clocks = ClockRepository(store)
         self.state = StateRepository(store)
 
     @classmethod
