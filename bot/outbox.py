@@ -15,7 +15,7 @@ import collections
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 RATE_LIMITS: tuple[tuple[int, float], ...] = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
 RETRYABLE = {412, 429, 500, 502, 503, 504}
 GIVE_UP_AFTER = timedelta(hours=72)
+CardPreparer = Callable[[TurnContext, dict[str, Any]], Awaitable[dict[str, Any]]]
+"""Gives a card its last touches inside the proactive turn, just before it is sent (never fails the send)."""
 
 
 class DeliveryError(Exception):
@@ -117,6 +119,7 @@ class OutboxSender:
         random_fraction: Callable[[], float] = random.random,
         limiter: RateLimiter | None = None,
         wakeup: asyncio.Event | None = None,
+        prepare: CardPreparer | None = None,
     ) -> None:
         self._app = app
         self._adapter = adapter
@@ -128,6 +131,7 @@ class OutboxSender:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._busy: set[str] = set()
+        self._prepare = prepare  # last touches that need the turn (a card's refresh.userIds from the roster)
 
     def wake(self) -> None:
         """Deliver now: something was queued."""
@@ -293,10 +297,13 @@ class OutboxSender:
     async def _send(self, notice: Notice, reference_doc: dict[str, Any]) -> str | None:
         """Send or update through the adapter; raises DeliveryError."""
         reference = ConversationReference().deserialize(reference_doc)
+        if notice.reply_to and reference.conversation is not None:  # a reply in a channel thread (TEAMS-NOTES)
+            reference.conversation.id = f"{reference.conversation.id};messageid={notice.reply_to}"
         outcome: dict[str, Any] = {}
 
         async def deliver(turn_context: TurnContext) -> None:
-            activity = card_activity(notice.card, summary=notice.summary or None)
+            card = notice.card if self._prepare is None else await self._prepare(turn_context, notice.card)
+            activity = card_activity(card, summary=notice.summary or None)
             try:
                 if notice.action == "update":
                     activity.id = notice.activity_id

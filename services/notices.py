@@ -125,12 +125,17 @@ Content = (
 
 @dataclass(frozen=True)
 class Notice:
-    """A new message to each distinct conversation of the audiences; ``subject`` ties its copies together."""
+    """A new message to each distinct conversation of the audiences; ``subject`` ties its copies together.
+
+    ``thread_of``: in a channel, the message is a reply in the thread of the delivered card about that
+    subject (e.g. an escalation under its alert); elsewhere, or before that card is delivered, a new message.
+    """
 
     audiences: tuple[Audience, ...]
     content: Content
     summary: str
     subject: str | None = None
+    thread_of: str | None = None
 
 
 @dataclass(frozen=True)

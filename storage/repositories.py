@@ -252,7 +252,9 @@ class Notice(Record):
 
     ``action`` is "send" (a new message) or "update" (replace the card of message ``activity_id``).
     ``subject`` ties the copies of one alert together (e.g. ``incident:<id>``) so that all of
-    them can be updated when it is resolved.
+    them can be updated when it is resolved. ``reply_to``, in a channel, is the activity id of the
+    message whose thread this one is (or was sent) in: the sender addresses the conversation
+    ``<channel id>;messageid=<reply_to>``.
     """
 
     id: str
@@ -269,6 +271,7 @@ class Notice(Record):
     activity_id: str | None = None
     error: str | None = None
     finished_at: Instant | None = None
+    reply_to: str | None = None
 
 
 class OutboxRepository:
