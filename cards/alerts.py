@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from adaptive_cards.types import ActionStyle
 
-from cards.base import execute, facts, heading, notice, paragraph, render
+from cards.base import execute, facts, heading, notice, paragraph, render, with_refresh
 from domain.calendar import AnswerWindow, format_instant
 from domain.incidents import incident_text
 from domain.records import Incident, IncidentKind, IncidentStatus, Officer, Package
@@ -25,9 +25,19 @@ TITLES: dict[IncidentKind, str] = {
 
 
 def incident_card(
-    incident: Incident, officer: Officer | None, package: Package | None, window: AnswerWindow, tz: ZoneInfo
+    incident: Incident,
+    officer: Officer | None,
+    package: Package | None,
+    window: AnswerWindow,
+    tz: ZoneInfo,
+    *,
+    urgency: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The alert for one incident; open ones carry Mark resolved, closed ones say who closed it and when."""
+    """The alert for one incident; open ones carry Mark resolved, closed ones say who closed it and when.
+
+    ``urgency`` (text, kind) is a line on top of an open alert whose answer deadline is near or past. An
+    open alert carries a Universal Actions refresh, so that its days left are those of the day it is seen.
+    """
     officer_text = (
         f"{officer.full_name} ({incident.officer_number})"
         if officer
@@ -44,7 +54,10 @@ def incident_card(
         pairs.append(("Reason from Odyssey" if incident.kind is IncidentKind.REJECTED else "Detail", incident.detail))
     pairs.append(("Answer deadline", window.text))
     pairs.append(("Raised", format_instant(incident.raised_at, tz)))
-    body: list[Any] = [*heading(TITLES[incident.kind], subtle="JB e-ticket monitoring (SOP 6.5)"), facts(pairs)]
+    body: list[Any] = [*heading(TITLES[incident.kind], subtle="JB e-ticket monitoring (SOP 6.5)")]
+    if urgency is not None and incident.status is IncidentStatus.OPEN:
+        body.append(notice(urgency[0], kind=urgency[1]))
+    body.append(facts(pairs))
     actions: list[Any] = []
     if incident.status is IncidentStatus.OPEN:
         body.append(
@@ -64,4 +77,7 @@ def incident_card(
             )
         else:
             body.append(notice(f"Resolved by {who} on {format_instant(incident.closed.at, tz)}.", kind="good"))
-    return render(body, actions)
+    card = render(body, actions)
+    if incident.status is IncidentStatus.OPEN:
+        card = with_refresh(card, Verb.REFRESH.value, {"card": "incident", "incident_id": incident.id})
+    return card

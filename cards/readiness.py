@@ -10,7 +10,17 @@ from typing import Any
 from adaptive_cards import card as ac
 from adaptive_cards.types import ActionStyle, AssociatedInputs, FontSize, FontWeight, Spacing
 
-from cards.base import execute, facts, field_error, heading, notice, paragraph, render, set_date_minimum
+from cards.base import (
+    execute,
+    facts,
+    field_error,
+    heading,
+    notice,
+    paragraph,
+    render,
+    set_date_minimum,
+    with_refresh,
+)
 from domain.calendar import format_date, format_instant
 from domain.readiness import ConditionKey, Readiness
 from domain.records import Officer, OfficerState, Package
@@ -123,9 +133,17 @@ def _officer_actions(view: OfficerView) -> list[Any]:
 
 
 def officer_card(view: OfficerView, *, with_actions: bool = True) -> dict[str, Any]:
-    """The readiness card of one officer: who, the e-tickets so far, where they stand; Approve and Extend monitoring."""
+    """The readiness card of one officer: who, the e-tickets so far, where they stand; Approve and Extend monitoring.
+
+    While the officer is in monitoring the card carries a Universal Actions refresh (readiness moves with
+    the days), which answers with the same card, with or without the buttons as this copy has them.
+    """
     body: list[Any] = [*heading(_title(view), subtle=SOP_LINE), _facts(view), *_state_lines(view)]
-    return render(body, _officer_actions(view) if with_actions else [])
+    card = render(body, _officer_actions(view) if with_actions else [])
+    if view.officer.state is OfficerState.MONITORING:
+        data = officer_ids(view.officer) | {"card": "readiness", "actions": with_actions}
+        card = with_refresh(card, Verb.REFRESH.value, data)
+    return card
 
 
 def approve_confirm_card(view: OfficerView) -> dict[str, Any]:

@@ -41,6 +41,7 @@ class Action(str, Enum):
     SEE_AUDIT = "audit.see"
     SEE_ALL_STATUS = "status.all"
     SEE_AGENCY_STATUS = "status.agency"
+    SEE_DIGEST = "digest.see"
 
 
 _JB = frozenset({Role.JB_STAFF})
@@ -60,6 +61,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.SUBSCRIBE_AGENCY: _AGENCY,
     Action.SEE_AGENCY_STATUS: _AGENCY | {Role.CHANNEL_MEMBER},
     Action.SEE_ALL_STATUS: frozenset({Role.JB_STAFF, Role.CHANNEL_MEMBER}),
+    Action.SEE_DIGEST: _AGENCY | {Role.CHANNEL_MEMBER},
 }
 """The roles allowed each action; an action missing here is allowed to nobody."""
 
@@ -77,6 +79,7 @@ WHO_MAY: dict[Action, str] = {
     Action.SUBSCRIBE_AGENCY: "Only the Point-of-Contact of this agency or JB e-ticket staff can route its alerts.",
     Action.SEE_AGENCY_STATUS: "You can see the status of your own agencies only.",
     Action.SEE_ALL_STATUS: "Only JB e-ticket staff and the JB channel see every agency's status.",
+    Action.SEE_DIGEST: "Only JB e-ticket staff, the JB channel and an agency's own Point-of-Contact can see its digest.",
 }
 """What a refused person is told: who may do it (never anything about the record)."""
 

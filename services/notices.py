@@ -8,7 +8,10 @@ sent for a change that was not kept. Nothing here knows of cards, Teams or conve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
+from domain.clocks import ClockKind
+from domain.digest import DigestView
 from domain.records import Officer, Package, Stamp
 from domain.views import IncidentView, OfficerView, PackageView
 
@@ -109,6 +112,31 @@ class Message:
     text: str
 
 
+@dataclass(frozen=True)
+class Reminder:
+    """One of the SOP's clocks ran out: a line saying what is overdue, over the card it is about.
+
+    ``since`` is when the clock started (submitted, added, became ready) or the date it is about (the
+    extension's last day, the expected start date); ``count`` is the setting's threshold; ``today`` is
+    the court date it was drawn on. ``acknowledge``: a Judiciary Code whose package the card lets JB
+    staff acknowledge (officers added since its acknowledgment).
+    """
+
+    about: Content
+    clock: ClockKind
+    since: datetime | date
+    count: int
+    today: date
+    acknowledge: str | None = None
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The weekly digest of the programme, or of one agency (also shown by ``/digest``)."""
+
+    view: DigestView
+
+
 Content = (
     OfficerCard
     | ApprovalNotice
@@ -119,6 +147,8 @@ Content = (
     | Acknowledgment
     | PackageCopy
     | Message
+    | Reminder
+    | Digest
 )
 """Everything a notice or a card update can be about."""
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from domain.clocks import officers_added_since_acknowledged
 from domain.policy import Action, Requester, who_may
 from domain.records import Actor, Agency, OfficerState, Package, Stamp
 from domain.validation import FieldErrors, OfficerEntry, parse_agency, parse_officer
@@ -273,7 +274,9 @@ async def acknowledge(
     if not allowed(app, requester, Action.ACKNOWLEDGE, package):
         await audit_refusal(app, actor, "package.acknowledge.refused", subject)
         return Refused(who_may(Action.ACKNOWLEDGE))
-    if package.acknowledged is not None:
+    if package.acknowledged is not None and not officers_added_since_acknowledged(
+        package, app.db.officers.of_agency(package.judiciary_code)
+    ):  # officers added since an acknowledgment are acknowledged by pressing again (issue 16)
         await app.commit([audit_op(app, actor, "package.acknowledge.again", subject)])
         return AlreadyDone(package_view(app, package), package.acknowledged, Happening.ACKNOWLEDGED)
     stamp = Stamp(actor=actor, at=app.now())

@@ -28,3 +28,5 @@ class Verb(str, Enum):
     RESOLVE = "incident.resolve"
     PAGE = "list.page"
     CANCEL = "card.cancel"
+    # Universal Actions: Teams asks for a card as it stands now (alerts, readiness cards)
+    REFRESH = "card.refresh"

@@ -361,6 +361,7 @@ CASES: dict[str, tuple[BaseModel, dict[str, Any]]] = {
             "activity_id": None,
             "error": None,
             "finished_at": None,
+            "reply_to": None,
         },
     ),
     "notice failed": (
@@ -394,6 +395,7 @@ CASES: dict[str, tuple[BaseModel, dict[str, Any]]] = {
             "activity_id": "1:2",
             "error": "forbidden",
             "finished_at": "2026-11-21T15:00:00+00:00",
+            "reply_to": None,
         },
     ),
     "conversation": (
@@ -595,6 +597,7 @@ SPARSE: list[tuple[type[BaseModel], dict[str, Any], dict[str, Any]]] = [
             "activity_id": None,
             "error": None,
             "finished_at": None,
+            "reply_to": None,
         },
     ),
     (
