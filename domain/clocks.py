@@ -8,10 +8,10 @@ the next business morning. Nothing here reads the clock or the store.
 Readings of the SOP and of issue 16 (the design was silent):
 
 * **Acknowledgment [6.3].** A package is unacknowledged until JB staff press Acknowledge. Officers
-  added to a package after it was acknowledged are unacknowledged until the JB acknowledges again
-  (Acknowledge on the reminder); those added before the package's acknowledgment are covered by it,
-  and while the package itself is unacknowledged its own reminder covers them. One batch of
-  officers added at one time is one occurrence.
+  added to a package after it was acknowledged are unacknowledged until the JB acknowledges them
+  (Acknowledge on their card, which the reminder is a copy of); those added before the package's
+  acknowledgment are covered by it, and while the package itself is unacknowledged its own reminder
+  covers them. One batch of officers added at one time is one occurrence.
 * **Ready but not approved [6.6].** The clock starts when the officer became ready (the readiness
   memory's instant); becoming ready again later is a new occurrence.
 * **An extension ending.** Due at the business morning of the day ``days_before`` before the
@@ -85,11 +85,11 @@ def package_unacknowledged(package: Package, hours: BusinessHours, business_days
 
 
 def officers_added_since_acknowledged(package: Package, officers: list[Officer]) -> list[Officer]:
-    """Officers in monitoring added after the package was acknowledged (none while it is unacknowledged)."""
+    """Officers in monitoring added after the package was acknowledged and not acknowledged themselves (none
+    while the package is unacknowledged: its own reminder covers them)."""
     if package.acknowledged is None:
         return []
-    acknowledged = as_utc(package.acknowledged.at)
-    return [o for o in officers if o.state is OfficerState.MONITORING and as_utc(o.added.at) > acknowledged]
+    return [o for o in officers if o.state is OfficerState.MONITORING and not o.acknowledged_with(package)]
 
 
 def officers_unacknowledged(

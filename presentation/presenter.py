@@ -29,7 +29,7 @@ from domain.calendar import format_date, format_days_left, format_instant
 from domain.clocks import ClockKind
 from domain.digest import DigestView
 from domain.records import Stamp
-from domain.views import ExtensionForm, IncidentView, ListPage, OfficerView, PackageView
+from domain.views import ExtensionForm, IncidentView, ListPage, OfficersAddedView, OfficerView, PackageView
 from services.notices import (
     Acknowledgment,
     ApprovalNotice,
@@ -143,6 +143,8 @@ class Presenter:
                 return self.alert(view)
             case PackageView():
                 return jb_package_card(view.package, view.officers, self._tz)
+            case OfficersAddedView():
+                return officers_added_card(view, self._tz)
             case DigestView():
                 return digest_card(view)
         raise TypeError(f"no card for view {type(view).__name__}")
@@ -224,16 +226,16 @@ class Presenter:
                 return self.alert(view)
             case PackageForJb(view=view):
                 return jb_package_card(view.package, view.officers, self._tz)
-            case OfficersAdded(package=package, added=added, by=by):
-                return officers_added_card(package, added, self._tz, by)
-            case Acknowledgment(package=package, by=by):
-                return acknowledgment_card(package, by, self._tz)
+            case OfficersAdded(view=view):
+                return officers_added_card(view, self._tz)
+            case Acknowledgment(package=package, by=by, rule=rule, officers=officers):
+                return acknowledgment_card(package, by, self._tz, rule, officers=officers)
             case PackageCopy(view=view, title=title, intro=intro):
                 return package_card(view.package, view.officers, self._tz, title=title, intro=intro)
             case Message(title=title, text=text):
                 return message_card(title, text)
-            case Reminder(about=about, acknowledge=code):
-                return reminder_card(self.content(about), self.reminder_text(content), acknowledge=code)
+            case Reminder(about=about):
+                return reminder_card(self.content(about), self.reminder_text(content))
             case Digest(view=view):
                 return digest_card(view)
         raise TypeError(f"no card for content {type(content).__name__}")

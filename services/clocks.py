@@ -34,6 +34,7 @@ from domain.clocks import (
 )
 from domain.court_days import BusinessHours
 from domain.records import Incident, IncidentKind, Officer, OfficerState
+from domain.views import OfficersAddedView
 from services import digest
 from services.approval import view_of
 from services.context import AppContext
@@ -46,6 +47,7 @@ from services.notices import (
     OfficersAdded,
     PackageForJb,
     Reminder,
+    added_subject,
     incident_subject,
     package_subject,
     readiness_subject,
@@ -147,10 +149,11 @@ def _acknowledgments(plan: _Plan) -> None:
             if not plan.due(batch_due):
                 continue
             added = batch[0].added
-            about = OfficersAdded(package, batch, added)
-            content = Reminder(about, batch_due.kind, added.at, days, today, acknowledge=code)
+            view = OfficersAddedView(package, batch, added)
+            content = Reminder(OfficersAdded(view), batch_due.kind, added.at, days, today)
             summary = f"Reminder: officers added to {code} not acknowledged"
-            plan.send([Notice((Audience.jb(),), content, summary, subject=package_subject(code))], batch_due)
+            subject = added_subject(code, view.numbers)  # Acknowledge on any copy updates this one too
+            plan.send([Notice((Audience.jb(),), content, summary, subject=subject)], batch_due)
 
 
 def _readiness(plan: _Plan) -> None:

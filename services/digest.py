@@ -87,16 +87,18 @@ def digest_view(app: AppContext, package: Package | None = None) -> DigestView:
 
 
 def _notices(app: AppContext, package: Package | None) -> tuple[int, int]:
-    """Notices still waiting and failed for good: all of them, or those to one agency's channel and PoC."""
+    """Notices still waiting (to be delivered, or for their reader's first chat) and failed for good: all of
+    them, or those to one agency's channel and PoC."""
     db = app.db
     pending, failed = db.outbox.pending(), db.outbox.failed()
     if package is None:
-        return len(pending), len(failed)
+        return len(pending) + len(db.outbox.waiting()), len(failed)
     chat = db.conversations.personal_chat_of(package.poc.aad_id)
     places = {db.subscriptions.conversation_for(package.judiciary_code), chat.conversation_id if chat else None}
     places.discard(None)
+    for_poc = len(db.outbox.waiting(f"person:{package.poc.aad_id}"))
     return (
-        sum(1 for notice in pending if notice.conversation_id in places),
+        sum(1 for notice in pending if notice.conversation_id in places) + for_poc,
         sum(1 for notice in failed if notice.conversation_id in places),
     )
 

@@ -123,7 +123,7 @@ async def test_a_package_reminder_goes_to_the_jb_over_the_package_card_and_ackno
     assert "Acknowledge" in text
 
 
-async def test_officers_added_after_the_acknowledgment_are_acknowledged_by_pressing_again() -> None:
+async def test_officers_added_after_the_acknowledgment_are_reminded_with_their_own_acknowledge() -> None:
     from domain.policy import Requester
     from services import packages
     from services.outcomes import AlreadyDone, Done
@@ -134,11 +134,14 @@ async def test_officers_added_after_the_acknowledgment_are_acknowledged_by_press
     await seeds.unacknowledged_officers(app, clock, WEDNESDAY)
     await sent_at(app, clock, WEDNESDAY, 11)
     (notice,) = notices(app)
-    assert isinstance(notice.content, Reminder) and notice.content.acknowledge == "9000"
-    assert [o.officer_number for o in notice.content.about.added] == ["B2345"]  # type: ignore[union-attr]
+    assert isinstance(notice.content, Reminder) and notice.subject == "officers-added:9000:B2345"
+    assert [o.officer_number for o in notice.content.about.view.added] == ["B2345"]  # type: ignore[union-attr]
+    card = str(Presenter(app.settings.timezone).content(notice.content))
+    assert "not acknowledged after 2 business days" in card and "Acknowledge" in card
     staff = Requester(STAFF, is_staff=True)
-    assert isinstance(await packages.acknowledge(app, staff, "9000"), Done)
-    assert isinstance(await packages.acknowledge(app, staff, "9000"), AlreadyDone)
+    assert isinstance(await packages.acknowledge_officers(app, staff, "9000", "B2345"), Done)
+    assert isinstance(await packages.acknowledge_officers(app, staff, "9000", "B2345"), AlreadyDone)
+    assert await sent_at(app, clock, FRIDAY, 11) == []
 
 
 async def test_the_poc_is_reminded_of_an_officer_with_no_e_ticket() -> None:
