@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 COURT_ZONE = ZoneInfo("America/New_York")
+_HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
 
 class SettingsError(ValueError):
@@ -22,6 +25,7 @@ class Settings:
     """Everything the bot reads from its environment (DESIGN.md "Settings")."""
 
     port: int = 3978
+    host: str | None = None
     data_dir: Path = Path("./data")
     app_id: str = ""
     app_password: str = field(default="", repr=False)
@@ -46,11 +50,31 @@ class Settings:
     app_privacy_url: str = "https://www.vermontjudiciary.org/privacy"
     app_terms_url: str = "https://www.vermontjudiciary.org/terms"
     openid_metadata_url: str | None = None
+    storage_recover: bool = False
 
     @property
     def local_mode(self) -> bool:
         """True when no Microsoft App Id is set: no Bot Framework authentication (Agents Playground)."""
         return not self.app_id
+
+    @property
+    def bind_host(self) -> str:
+        """The address to listen on: HOST, else 127.0.0.1 in local mode (unauthenticated) and every address otherwise."""
+        if self.host:
+            return self.host
+        return "127.0.0.1" if self.local_mode else "0.0.0.0"
+
+    @property
+    def exposed_without_authentication(self) -> bool:
+        """True when local mode (no authentication) listens on more than this machine's loopback."""
+        if not self.local_mode:
+            return False
+        if self.bind_host == "localhost":
+            return False
+        try:
+            return not ipaddress.ip_address(self.bind_host).is_loopback
+        except ValueError:  # a host name other than localhost: assume it is reachable from elsewhere
+            return True
 
     def is_jb_staff(self, aad_id: str | None) -> bool:
         """Whether this Azure AD object id is one of JB_STAFF_IDS (case-insensitive)."""
@@ -84,6 +108,14 @@ class Settings:
         def id_set(name: str) -> frozenset[str]:
             items = [item.strip().lower() for item in text(name).split(",")]
             return frozenset(item for item in items if item)
+
+        def flag(name: str) -> bool:
+            raw = text(name).lower()
+            if raw in ("", "0", "false", "no", "off"):
+                return False
+            if raw in ("1", "true", "yes", "on"):
+                return True
+            raise SettingsError(f"{name} must be 1 or 0 (true or false), got {text(name)!r}")
 
         def url(name: str, default: str) -> str:
             raw = text(name) or default
@@ -147,8 +179,19 @@ class Settings:
         if len(parts) != 3 or not all(part.isdigit() for part in parts):
             raise SettingsError(f"APP_VERSION must look like 1.0.0, got {version!r}")
 
+        host = text("HOST") or None
+        if host is not None:
+            try:
+                ipaddress.ip_address(host)
+            except ValueError:
+                if not _HOST_NAME.fullmatch(host):
+                    raise SettingsError(
+                        f"HOST must be an IP address or a host name to listen on, such as 0.0.0.0, got {host!r}"
+                    ) from None
+
         return cls(
             port=integer("PORT", defaults.port, 1, 65535),
+            host=host,
             data_dir=data_dir,
             app_id=app_id,
             app_password=app_password,
@@ -175,4 +218,5 @@ class Settings:
             app_privacy_url=url("APP_PRIVACY_URL", defaults.app_privacy_url),
             app_terms_url=url("APP_TERMS_URL", defaults.app_terms_url),
             openid_metadata_url=text("TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL") or None,
+            storage_recover=flag("STORAGE_RECOVER"),
         )

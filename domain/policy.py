@@ -41,6 +41,10 @@ class Action(str, Enum):
     SEE_AUDIT = "audit.see"
     SEE_ALL_STATUS = "status.all"
     SEE_AGENCY_STATUS = "status.agency"
+    RETURN_TO_MONITORING = "officer.return_to_monitoring"
+    END_EXTENSION = "officer.end_extension"
+    RESEND = "notice.resend"
+    EDIT_OFFICER = "officer.edit"
     SEE_DIGEST = "digest.see"
 
 
@@ -54,6 +58,10 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.SET_POC: _JB,
     Action.SUBSCRIBE_JB: _JB,
     Action.SEE_AUDIT: _JB,
+    Action.RETURN_TO_MONITORING: _JB,
+    Action.END_EXTENSION: _JB,
+    Action.RESEND: _JB,
+    Action.EDIT_OFFICER: _AGENCY,
     Action.WITHDRAW: _AGENCY,
     Action.RESOLVE: _AGENCY,
     Action.ADD_OFFICER: _AGENCY,
@@ -79,6 +87,10 @@ WHO_MAY: dict[Action, str] = {
     Action.SUBSCRIBE_AGENCY: "Only the Point-of-Contact of this agency or JB e-ticket staff can route its alerts.",
     Action.SEE_AGENCY_STATUS: "You can see the status of your own agencies only.",
     Action.SEE_ALL_STATUS: "Only JB e-ticket staff and the JB channel see every agency's status.",
+    Action.RETURN_TO_MONITORING: "Only JB e-ticket staff may return an approved officer to monitoring.",
+    Action.END_EXTENSION: "Only JB e-ticket staff may end an extension of monitoring.",
+    Action.RESEND: "Only JB e-ticket staff may send a failed notice again.",
+    Action.EDIT_OFFICER: "Only the agency's Point-of-Contact or JB e-ticket staff may correct an officer's details.",
     Action.SEE_DIGEST: "Only JB e-ticket staff, the JB channel and an agency's own Point-of-Contact can see its digest.",
 }
 """What a refused person is told: who may do it (never anything about the record)."""

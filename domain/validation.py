@@ -381,8 +381,16 @@ def parse_agency(values: Mapping[str, object]) -> Agency:
     return Agency.model_validate(fields)
 
 
-def parse_officer(values: Mapping[str, object], today: date) -> OfficerEntry:
-    """One officer of the Information Package (SOP 6.1 item 2); ``today`` is the court calendar's today."""
+def parse_officer(values: Mapping[str, object], today: date, *, kept_start: date | None = None) -> OfficerEntry:
+    """One officer of the Information Package (SOP 6.1 item 2); ``today`` is the court calendar's today.
+
+    ``kept_start``: correcting an officer, their stored start date may stay as it is even when past.
+    """
+
+    def start(value: object) -> date:
+        day = _iso_date(value, "start_date")
+        return day if day == kept_start else _not_before(day, today, "start_date")
+
     fields = _collect(
         _values(values),
         {
@@ -392,10 +400,18 @@ def parse_officer(values: Mapping[str, object], today: date) -> OfficerEntry:
             "dps_username": lambda value: _patterned(
                 value, "dps_username", _DPS_USERNAME_RE.fullmatch, DPS_USERNAME_MESSAGE, DPS_USERNAME_MAX
             ),
-            "start_date": lambda value: _not_before(_iso_date(value, "start_date"), today, "start_date"),
+            "start_date": start,
         },
     )
     return OfficerEntry(**fields)  # type: ignore[arg-type]
+
+
+def parse_reason(values: Mapping[str, object]) -> str:
+    """Why JB staff take a step that needs one (return to monitoring, end an extension, send again)."""
+    fields = _collect(
+        _values(values), {"reason": lambda value: _text(value, "reason", REASON_MAX, allow_line_breaks=True)}
+    )
+    return str(fields["reason"])
 
 
 def parse_extension(values: Mapping[str, object], today: date) -> ExtensionEntry:

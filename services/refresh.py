@@ -45,7 +45,8 @@ def card_now(app: AppContext, requester: Requester, place: str, data: Mapping[st
             return NotFound("officer")
         package = app.db.packages.get(officer.judiciary_code)
         subject = readiness_subject(officer.key)
-        content = OfficerCard(view_of(app, officer), with_actions=data.get("actions") is not False)
+        tools = data.get("tools") is True and requester.is_staff  # JB staff's own copy (Return, End extension)
+        content = OfficerCard(view_of(app, officer), with_actions=data.get("actions") is not False, tools=tools)
     else:
         return NotFound("card")
     if not (_copy_here(app, subject, place, package) or allowed(app, requester, Action.SEE_AGENCY_STATUS, package)):

@@ -111,9 +111,9 @@ def failed_notice_rows(app: AppContext) -> list[Row]:
             where = "an unknown conversation"
         when = format_instant(notice.finished_at or notice.created_at, app.settings.timezone)
         what = notice.summary or ("a card update" if notice.action == "update" else "a notice")
-        rows.append(
-            Row("Failed notices", f"{what} to {where}", f"{when} · {notice.error or 'refused by Teams'}", "attention")
-        )
+        button = RowButton("Send again", Verb.RESEND.value, {"notice_id": notice.id})
+        detail = f"{when} · {notice.error or 'refused by Teams'}"
+        rows.append(Row("Failed notices", f"{what} to {where}", detail, "attention", button))
     return rows
 
 

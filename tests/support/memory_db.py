@@ -53,6 +53,9 @@ class Packages:
     def for_poc(self, aad_id: str) -> list[Package]:
         return [p for p in self.rows.values() if p.poc.aad_id == aad_id.lower()]
 
+    async def settled(self, judiciary_code: str) -> None:
+        return None  # every commit here is durable at once
+
     def put(self, package: Package) -> Put:
         return Put(self.rows, package.judiciary_code, package)
 
@@ -76,6 +79,9 @@ class Officers:
     def all(self) -> list[Officer]:
         return list(self.rows.values())
 
+    async def settled(self, judiciary_code: str, officer_number: str) -> None:
+        return None  # every commit here is durable at once
+
     def put(self, officer: Officer) -> Put:
         return Put(self.rows, officer.key, officer)
 
@@ -92,6 +98,9 @@ class TicketEvents:
 
     def of_officer(self, officer_key: str) -> list[TicketEvent]:
         return [e for e in self.rows.values() if e.officer_key == officer_key]
+
+    async def settled(self, *event_ids: str) -> None:
+        return None  # every commit here is durable at once
 
     def put(self, event: TicketEvent) -> Put:
         return Put(self.rows, event.event_id, event)
@@ -120,6 +129,9 @@ class Incidents:
     def raised_since(self, since: datetime, judiciary_code: str | None = None) -> list[Incident]:
         found = [i for i in self.rows.values() if i.raised_at >= since and judiciary_code in (None, i.judiciary_code)]
         return sorted(found, key=lambda incident: incident.raised_at)
+
+    async def settled(self, incident_id: str) -> None:
+        return None  # every commit here is durable at once
 
     def put(self, incident: Incident) -> Put:
         return Put(self.rows, incident.id, incident)
@@ -258,6 +270,10 @@ class MemoryDatabase:
         self.commits += 1
 
     async def check_writable(self) -> str | None:
+        return None
+
+    @property
+    def recovered(self) -> str | None:
         return None
 
     async def seed(self, *records: Package | Officer) -> None:

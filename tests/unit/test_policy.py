@@ -7,8 +7,17 @@ from domain.records import Actor
 from tests.support import seed
 from tests.support.factories import JB_AAD, OTHER_AAD, POC_AAD
 
-JB_DECISIONS = {Action.ACKNOWLEDGE, Action.APPROVE, Action.EXTEND, Action.SET_POC, Action.SUBSCRIBE_JB}
-AGENCY_CHANGES = {Action.WITHDRAW, Action.RESOLVE, Action.ADD_OFFICER, Action.SUBSCRIBE_AGENCY}
+JB_DECISIONS = {
+    Action.ACKNOWLEDGE,
+    Action.APPROVE,
+    Action.EXTEND,
+    Action.SET_POC,
+    Action.SUBSCRIBE_JB,
+    Action.RETURN_TO_MONITORING,
+    Action.END_EXTENSION,
+    Action.RESEND,
+}
+AGENCY_CHANGES = {Action.WITHDRAW, Action.RESOLVE, Action.ADD_OFFICER, Action.SUBSCRIBE_AGENCY, Action.EDIT_OFFICER}
 
 
 def test_only_jb_staff_take_the_jbs_decisions() -> None:
