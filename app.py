@@ -30,6 +30,7 @@ from bot.scheduler import ReadinessScheduler
 from bot.state_storage import DurableStorage
 from bot.teams_bot import JbBot
 from domain.records import TicketEvent
+from exports.api import setup_export_routes
 from intake.api import setup_intake_routes
 from presentation.notifier import Notifier
 from presentation.presenter import Presenter
@@ -181,6 +182,7 @@ def create_app(settings: Settings) -> web.Application:
         return [result_doc(result) for result in await record_events(app[CONTEXT], events)]
 
     setup_intake_routes(app, secret=settings.ticket_events_secret, recorder=recorder)
+    setup_export_routes(app, context=lambda: app[CONTEXT])
     return app
 
 
@@ -237,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
     if not settings.jb_staff_ids:
         logger.warning("JB_STAFF_IDS is empty: nobody can acknowledge or approve")
+    if not (settings.public_base_url and settings.exports_secret):
+        logger.warning("PUBLIC_BASE_URL or EXPORTS_SECRET is not set: cards offer no spreadsheet downloads")
     if not settings.ticket_events_secret:
         logger.warning("TICKET_EVENTS_SECRET is not set: POST /api/ticket-events answers 503")
     logger.info("listening on %s port %d, data in %s", settings.bind_host, settings.port, settings.data_dir)

@@ -20,6 +20,29 @@ class SettingsError(ValueError):
     """A setting has a value the bot cannot run with; the message names the variable."""
 
 
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1"})
+"""Hosts that PUBLIC_BASE_URL may name with plain http (local mode on this machine)."""
+
+
+def _public_base_url(raw: str) -> str | None:
+    """PUBLIC_BASE_URL: the bot's address as a browser reaches it, without a trailing slash (None when unset).
+
+    An https:// URL, or http:// for localhost and 127.0.0.1 (the Agents Playground on this machine);
+    a path prefix is kept (a bot behind a reverse proxy), a query or fragment is refused.
+    """
+    if not raw:
+        return None
+    parsed = urlparse(raw)
+    local = parsed.scheme == "http" and parsed.hostname in LOCAL_HOSTS
+    if not parsed.netloc or not (parsed.scheme == "https" or local):
+        raise SettingsError(
+            f"PUBLIC_BASE_URL must be an https:// URL (or http://localhost / http://127.0.0.1), got {raw!r}"
+        )
+    if parsed.query or parsed.fragment or parsed.params or "@" in parsed.netloc:
+        raise SettingsError(f"PUBLIC_BASE_URL must be a plain address with no query, fragment or user, got {raw!r}")
+    return raw.rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the bot reads from its environment (DESIGN.md "Settings")."""
@@ -33,6 +56,8 @@ class Settings:
     app_tenant_id: str = ""
     jb_staff_ids: frozenset[str] = frozenset()
     ticket_events_secret: str | None = field(default=None, repr=False)
+    public_base_url: str | None = None
+    exports_secret: str | None = field(default=None, repr=False)
     allowed_tenants: frozenset[str] = frozenset()
     timezone: ZoneInfo = COURT_ZONE
     ready_min_accepted: int = 3
@@ -151,6 +176,11 @@ class Settings:
         if data_dir.exists() and not data_dir.is_dir():
             raise SettingsError(f"DATA_DIR must be a directory, got {str(data_dir)!r}")
 
+        public_base_url = _public_base_url(text("PUBLIC_BASE_URL"))
+        exports_secret = env.get("EXPORTS_SECRET", "")
+        if exports_secret and len(exports_secret) < 16:
+            raise SettingsError("EXPORTS_SECRET must be at least 16 characters")
+
         secret = env.get("TICKET_EVENTS_SECRET", "")
         if secret and len(secret) < 16:
             raise SettingsError("TICKET_EVENTS_SECRET must be at least 16 characters")
@@ -199,6 +229,8 @@ class Settings:
             app_tenant_id=tenant_id,
             jb_staff_ids=id_set("JB_STAFF_IDS"),
             ticket_events_secret=secret or None,
+            public_base_url=public_base_url,
+            exports_secret=exports_secret or None,
             allowed_tenants=id_set("ALLOWED_TENANTS"),
             timezone=zone,
             ready_min_accepted=integer("READY_MIN_ACCEPTED", defaults.ready_min_accepted, 1, 100),

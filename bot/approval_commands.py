@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.downloads import with_export_button
 from bot.turn import Reply, Turn, action, command
 from cards.common import message_card
 from cards.readiness import withdraw_choice_card, withdraw_confirm_card
@@ -177,7 +178,10 @@ class ApprovalCommands:
         if isinstance(outcome, Reply):
             await turn.reply_card(outcome.card)
         elif isinstance(outcome, Listing):
-            await turn.reply(outcome, summary="E-ticket status")
+            card = turn.presenter.card(outcome)
+            if not turn.args.split():  # the overview: JB staff's Export (Excel) (issue 17)
+                card = with_export_button(turn, card)
+            await turn.reply_card(card, summary="E-ticket status")
         elif isinstance(outcome, Officers):
             await self._officer_cards(turn, outcome.views)
         else:

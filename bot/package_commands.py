@@ -14,6 +14,7 @@ from botbuilder.schema import Activity
 from botbuilder.schema.teams import TeamsChannelAccount
 
 from bot.dialogs.package_wizard import STATE_PROPERTY, PackageWizard, WizardEnv, WizardReply, WizardState
+from bot.downloads import with_package_downloads
 from bot.turn import Reply, Turn, action, command
 from cards.common import message_card
 from cards.help import one_to_one_card
@@ -223,8 +224,10 @@ class PackageCommands:
             return
         tz = turn.app.settings.timezone
         for view in views:
-            for card in package_cards(view.package, view.officers, tz):
-                await turn.reply_card(card, summary=f"Information Package {view.package.judiciary_code}")
+            code = view.package.judiciary_code
+            cards = with_package_downloads(turn, code, package_cards(view.package, view.officers, tz))
+            for card in cards:
+                await turn.reply_card(card, summary=f"Information Package {code}")
 
     # -- /subscribe
 

@@ -129,6 +129,10 @@ class Incidents(Protocol):
         """One incident, or None."""
         ...
 
+    def all(self) -> list[Incident]:
+        """Every incident, oldest first (the JB's export)."""
+        ...
+
     def of_officer(self, officer_key: str) -> list[Incident]:
         """An officer membership's incidents, oldest first."""
         ...
@@ -229,6 +233,10 @@ class AuditLog(Protocol):
 
     def of_target(self, target: str) -> list[AuditEntry]:
         """Entries about one record, oldest first."""
+        ...
+
+    def between(self, start: datetime, end: datetime) -> list[AuditEntry]:
+        """Entries made at or after ``start`` and before ``end``, oldest first (the JB's export)."""
         ...
 
     def put(self, entry: AuditEntry) -> Change:

@@ -168,6 +168,10 @@ class IncidentRepository:
         doc = self._store.get(self.table, incident_id)
         return None if doc is None else Incident.model_validate(doc)
 
+    def all(self) -> list[Incident]:
+        """Every incident, in the order raised."""
+        return [Incident.model_validate(doc) for doc in self._store.all(self.table)]
+
     def of_officer(self, officer_key: str) -> list[Incident]:
         """An officer membership's incidents, oldest first."""
         return [Incident.model_validate(doc) for doc in self._store.find(self.table, "officer_key", officer_key)]
@@ -354,6 +358,16 @@ class AuditRepository:
     def of_target(self, target: str) -> list[AuditEntry]:
         """Entries about one record (e.g. ``officer:9000:A1234``), oldest first."""
         return [AuditEntry.model_validate(doc) for doc in self._store.find(self.table, "target", target)]
+
+    def between(self, start: datetime, end: datetime) -> list[AuditEntry]:
+        """Entries made at or after ``start`` and before ``end``, oldest first.
+
+        Stored instants are ISO strings in UTC of one shape, so they compare as text: only the entries
+        inside the period are converted.
+        """
+        low, high = instant_to_str(start), instant_to_str(end)
+        docs = [doc for doc in self._store.all(self.table) if low <= doc["at"] < high]
+        return sorted((AuditEntry.model_validate(doc) for doc in docs), key=lambda entry: entry.at)
 
     def count(self) -> int:
         """How many entries there are."""

@@ -113,7 +113,7 @@ def _main_binds(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, **env: str) -> s
         monkeypatch.setenv(name, value)
     bound: dict[str, Any] = {}
     monkeypatch.setattr(app_module.web, "run_app", lambda application, **kwargs: bound.update(kwargs))
-    app_module.main()
+    app_module.main([])
     return str(bound["host"])
 
 

@@ -113,6 +113,9 @@ class Incidents:
     def get(self, incident_id: str) -> Incident | None:
         return self.rows.get(incident_id)
 
+    def all(self) -> list[Incident]:
+        return list(self.rows.values())
+
     def of_officer(self, officer_key: str) -> list[Incident]:
         return [i for i in self.rows.values() if i.officer_key == officer_key]
 
@@ -176,6 +179,9 @@ class AuditLog:
 
     def of_target(self, target: str) -> list[AuditEntry]:
         return [e for e in self.rows.values() if e.target == target]
+
+    def between(self, start: datetime, end: datetime) -> list[AuditEntry]:
+        return sorted((e for e in self.rows.values() if start <= e.at < end), key=lambda e: e.at)
 
     def put(self, entry: AuditEntry) -> Put:
         return Put(self.rows, entry.id, entry)

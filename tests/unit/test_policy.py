@@ -60,3 +60,11 @@ def test_roles_are_relative_to_the_agency() -> None:
     reader = Requester(Actor(aad_id=OTHER_AAD, name="Court Ops"), is_staff=False, in_jb_channel=True)
     assert role_of(reader, package) is Role.CHANNEL_MEMBER
     assert role_of(Requester(Actor(aad_id="", name=""), is_staff=False), package) is Role.UNKNOWN
+
+
+def test_downloads_follow_who_may_see_the_records() -> None:
+    # a package's spreadsheet: whoever may see the package (its PoC, JB staff); everything: JB staff only,
+    # not the JB channel's readers (the export holds the audit log, which only JB staff see)
+    assert POLICY[Action.EXPORT_PACKAGE] == POLICY[Action.SEE_PACKAGE] == {Role.JB_STAFF, Role.AGENCY_POC}
+    assert [role for role in Role if may(Action.EXPORT_ALL, role)] == [Role.JB_STAFF]
+    assert POLICY[Action.EXPORT_ALL] == POLICY[Action.SEE_AUDIT]
