@@ -21,9 +21,11 @@ from botbuilder.integration.aiohttp import CloudAdapter
 
 from bot.activity_shape import activity_problem
 from bot.adapter import build_adapter
+from bot.clock_scheduler import ClockScheduler
 from bot.features import build_bot
 from bot.identity import identity_refusal
 from bot.outbox import OutboxSender
+from bot.roster import RefreshAudience
 from bot.scheduler import ReadinessScheduler
 from bot.state_storage import DurableStorage
 from bot.teams_bot import JbBot
@@ -57,9 +59,8 @@ def wire(settings: Settings, db: Database, *, wakeup: asyncio.Event | None = Non
 
     ``wakeup`` is the outbox sender's signal; the notifier sets it when it queues something.
     """
-    notifier = Notifier(
-        db, Presenter(settings.timezone), settings.jb_staff_ids, wake=wakeup.set if wakeup else lambda: None
-    )
+    presenter = Presenter(settings.timezone, settings.escalate_days_left)
+    notifier = Notifier(db, presenter, settings.jb_staff_ids, wake=wakeup.set if wakeup else lambda: None)
     return AppContext(settings=settings, db=db, notifier=notifier)
 
 
@@ -77,10 +78,11 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
     context = wire(settings, db, wakeup=wakeup)
     conversation_state = ConversationState(DurableStorage(db.state, db.commit))
     adapter = build_adapter(settings, connector_threads)
-    outbox = OutboxSender(context, adapter, wakeup=wakeup)
+    refresh_audience = RefreshAudience()
+    outbox = OutboxSender(context, adapter, wakeup=wakeup, prepare=refresh_audience.prepare)
     app[CONTEXT] = context
     app[ADAPTER] = adapter
-    app[BOT] = build_bot(context, conversation_state)
+    app[BOT] = build_bot(context, conversation_state, refresh_audience)
     app[OUTBOX] = outbox
     released = await context.release_all()
     if released:
@@ -88,10 +90,13 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
     outbox.start()
     scheduler = ReadinessScheduler(context)
     scheduler.start()
+    clock_scheduler = ClockScheduler(context)
+    clock_scheduler.start()
     logger.info("storage open at %s", settings.data_dir)
     try:
         yield
     finally:
+        await clock_scheduler.stop()
         await scheduler.stop()
         await outbox.stop()
         await db.close()

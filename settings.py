@@ -63,6 +63,13 @@ class Settings:
     ready_min_accepted: int = 3
     ready_min_days: int = 7
     ready_clean_streak: int = 3
+    remind_unacknowledged_days: int = 2
+    remind_unapproved_days: int = 3
+    remind_extension_days: int = 1
+    remind_no_eticket_days: int = 14
+    escalate_days_left: tuple[int, ...] = (7, 2)
+    business_hours_start: int = 8
+    business_hours_end: int = 17
     app_version: str = "1.0.0"
     app_website_url: str = "https://www.vermontjudiciary.org"
     app_privacy_url: str = "https://www.vermontjudiciary.org/privacy"
@@ -178,6 +185,25 @@ class Settings:
         if secret and len(secret) < 16:
             raise SettingsError("TICKET_EVENTS_SECRET must be at least 16 characters")
 
+        escalate_days_left = defaults.escalate_days_left
+        raw_steps = text("ESCALATE_DAYS_LEFT")
+        if raw_steps:
+            try:
+                steps = [int(part) for part in raw_steps.split(",") if part.strip()]
+            except ValueError:
+                raise SettingsError(
+                    f"ESCALATE_DAYS_LEFT must be whole numbers separated by commas, got {raw_steps!r}"
+                ) from None
+            if not steps or any(not 1 <= step <= 20 for step in steps) or len(set(steps)) != len(steps):
+                raise SettingsError(f"ESCALATE_DAYS_LEFT must be distinct days between 1 and 20, got {raw_steps!r}")
+            escalate_days_left = tuple(sorted(steps, reverse=True))
+        hours_start = integer("BUSINESS_HOURS_START", defaults.business_hours_start, 0, 23)
+        hours_end = integer("BUSINESS_HOURS_END", defaults.business_hours_end, 1, 24)
+        if hours_end <= hours_start:
+            raise SettingsError(
+                f"BUSINESS_HOURS_END must be later than BUSINESS_HOURS_START, got {hours_start} to {hours_end}"
+            )
+
         version = text("APP_VERSION") or defaults.app_version
         parts = version.split(".")
         if len(parts) != 3 or not all(part.isdigit() for part in parts):
@@ -210,6 +236,15 @@ class Settings:
             ready_min_accepted=integer("READY_MIN_ACCEPTED", defaults.ready_min_accepted, 1, 100),
             ready_min_days=integer("READY_MIN_DAYS", defaults.ready_min_days, 0, 365),
             ready_clean_streak=integer("READY_CLEAN_STREAK", defaults.ready_clean_streak, 1, 100),
+            remind_unacknowledged_days=integer(
+                "REMIND_UNACKNOWLEDGED_DAYS", defaults.remind_unacknowledged_days, 1, 30
+            ),
+            remind_unapproved_days=integer("REMIND_UNAPPROVED_DAYS", defaults.remind_unapproved_days, 1, 30),
+            remind_extension_days=integer("REMIND_EXTENSION_DAYS", defaults.remind_extension_days, 1, 30),
+            remind_no_eticket_days=integer("REMIND_NO_ETICKET_DAYS", defaults.remind_no_eticket_days, 1, 365),
+            escalate_days_left=escalate_days_left,
+            business_hours_start=hours_start,
+            business_hours_end=hours_end,
             app_version=version,
             app_website_url=url("APP_WEBSITE_URL", defaults.app_website_url),
             app_privacy_url=url("APP_PRIVACY_URL", defaults.app_privacy_url),

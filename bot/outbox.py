@@ -24,7 +24,7 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -45,6 +45,8 @@ RETRYABLE = {412, 429, 500, 502, 503, 504}
 GIVE_UP_AFTER = timedelta(hours=72)
 MAX_DELAY = 300.0
 """The longest the sender waits before trying a notice again, whatever Retry-After asks (seconds)."""
+CardPreparer = Callable[[TurnContext, dict[str, Any]], Awaitable[dict[str, Any]]]
+"""Gives a card its last touches inside the proactive turn, just before it is sent (never fails the send)."""
 
 
 class DeliveryError(Exception):
@@ -175,6 +177,7 @@ class OutboxSender:
         random_fraction: Callable[[], float] = random.random,
         limiter: RateLimiter | None = None,
         wakeup: asyncio.Event | None = None,
+        prepare: CardPreparer | None = None,
     ) -> None:
         self._app = app
         self._adapter = adapter
@@ -193,6 +196,7 @@ class OutboxSender:
         self._flushing: asyncio.Task[None] | None = None
         self._store_refusing_until: datetime | None = None
         self._store_failures = 0
+        self._prepare = prepare  # last touches that need the turn (a card's refresh.userIds as last read)
 
     def wake(self) -> None:
         """Deliver now: something was queued."""
@@ -394,10 +398,13 @@ class OutboxSender:
     async def _send(self, notice: Notice, reference_doc: dict[str, Any]) -> str | None:
         """Send or update through the adapter; raises DeliveryError."""
         reference = ConversationReference().deserialize(reference_doc)
+        if notice.reply_to and reference.conversation is not None:  # a reply in a channel thread (TEAMS-NOTES)
+            reference.conversation.id = f"{reference.conversation.id};messageid={notice.reply_to}"
         outcome: dict[str, Any] = {}
 
         async def deliver(turn_context: TurnContext) -> None:
-            activity = card_activity(notice.card, summary=notice.summary or None)
+            card = notice.card if self._prepare is None else await self._prepare(turn_context, notice.card)
+            activity = card_activity(card, summary=notice.summary or None)
             try:
                 if notice.action == "update":
                     activity.id = notice.activity_id

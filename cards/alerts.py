@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from adaptive_cards import card as ac
 from adaptive_cards.types import ActionStyle, Colors, ContainerStyle, FontWeight
 
-from cards.base import execute, facts, heading, notice, paragraph, render
+from cards.base import execute, facts, heading, notice, paragraph, render, with_refresh
 from domain.calendar import AnswerWindow, format_instant
 from domain.incidents import incident_text
 from domain.records import Incident, IncidentKind, IncidentStatus, Officer, Package
@@ -29,9 +29,19 @@ TITLES: dict[IncidentKind, str] = {
 
 
 def incident_card(
-    incident: Incident, officer: Officer | None, package: Package | None, window: AnswerWindow, tz: ZoneInfo
+    incident: Incident,
+    officer: Officer | None,
+    package: Package | None,
+    window: AnswerWindow,
+    tz: ZoneInfo,
+    *,
+    urgency: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The alert for one incident; open ones carry Mark resolved, closed ones say who closed it and when."""
+    """The alert for one incident; open ones carry Mark resolved, closed ones say who closed it and when.
+
+    ``urgency`` (text, kind) is a line on top of an open alert whose answer deadline is near or past. An
+    open alert carries a Universal Actions refresh, so that its days left are those of the day it is seen.
+    """
     officer_text = (
         f"{officer.full_name} ({incident.officer_number})"
         if officer
@@ -54,7 +64,10 @@ def incident_card(
     title = (
         TITLES[incident.kind] if is_open else f"{CLOSED_WORDS.get(incident.status, 'CLOSED')}: {TITLES[incident.kind]}"
     )
-    body: list[Any] = [*heading(title, subtle="JB e-ticket monitoring (SOP 6.5)"), facts(pairs)]
+    body: list[Any] = [*heading(title, subtle="JB e-ticket monitoring (SOP 6.5)")]
+    if urgency is not None and is_open:
+        body.append(notice(urgency[0], kind=urgency[1]))
+    body.append(facts(pairs))
     actions: list[Any] = []
     if is_open and unknown and package is not None:
         body.append(
@@ -85,4 +98,7 @@ def incident_card(
             resolved = f"Resolved by {who} on {format_instant(incident.closed.at, tz)}."
             line = ac.TextBlock(text=resolved, wrap=True, color=Colors.GOOD, weight=FontWeight.BOLDER)
             body.append(ac.Container(items=[line], style=ContainerStyle.GOOD))
-    return render(body, actions)
+    card = render(body, actions)
+    if is_open:
+        card = with_refresh(card, Verb.REFRESH.value, {"card": "incident", "incident_id": incident.id})
+    return card

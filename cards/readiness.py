@@ -10,7 +10,17 @@ from typing import Any
 from adaptive_cards import card as ac
 from adaptive_cards.types import ActionStyle, AssociatedInputs, FontSize, FontWeight, Spacing
 
-from cards.base import execute, facts, field_error, heading, notice, paragraph, render, set_date_minimum
+from cards.base import (
+    execute,
+    facts,
+    field_error,
+    heading,
+    notice,
+    paragraph,
+    render,
+    set_date_minimum,
+    with_refresh,
+)
 from domain.calendar import format_date, format_instant
 from domain.readiness import ConditionKey, Readiness
 from domain.records import Officer, OfficerState, Package
@@ -135,11 +145,17 @@ def staff_tools(view: OfficerView) -> list[Any]:
 def officer_card(view: OfficerView, *, with_actions: bool = True, tools: bool = False) -> dict[str, Any]:
     """The readiness card of one officer: who, the e-tickets so far, where they stand; Approve and Extend monitoring.
 
-    ``tools``: JB staff's own copy also carries Return to monitoring or End extension.
+    ``tools``: JB staff's own copy also carries Return to monitoring or End extension. While the officer is
+    in monitoring the card carries a Universal Actions refresh (readiness moves with the days), which
+    answers with the same card, with the buttons this copy has.
     """
     body: list[Any] = [*heading(_title(view), subtle=SOP_LINE), _facts(view), *_state_lines(view)]
     actions = _officer_actions(view) if with_actions else []
-    return render(body, actions + (staff_tools(view) if tools else []))
+    card = render(body, actions + (staff_tools(view) if tools else []))
+    if view.officer.state is OfficerState.MONITORING:
+        data = officer_ids(view.officer) | {"card": "readiness", "actions": with_actions}
+        card = with_refresh(card, Verb.REFRESH.value, data | ({"tools": True} if tools else {}))
+    return card
 
 
 def approve_confirm_card(view: OfficerView) -> dict[str, Any]:

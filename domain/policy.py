@@ -47,6 +47,7 @@ class Action(str, Enum):
     END_EXTENSION = "officer.end_extension"
     RESEND = "notice.resend"
     EDIT_OFFICER = "officer.edit"
+    SEE_DIGEST = "digest.see"
 
 
 _JB = frozenset({Role.JB_STAFF})
@@ -72,6 +73,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.SUBSCRIBE_AGENCY: _AGENCY,
     Action.SEE_AGENCY_STATUS: _AGENCY | {Role.CHANNEL_MEMBER},
     Action.SEE_ALL_STATUS: frozenset({Role.JB_STAFF, Role.CHANNEL_MEMBER}),
+    Action.SEE_DIGEST: _AGENCY | {Role.CHANNEL_MEMBER},
 }
 """The roles allowed each action; an action missing here is allowed to nobody."""
 
@@ -95,6 +97,7 @@ WHO_MAY: dict[Action, str] = {
     Action.END_EXTENSION: "Only JB e-ticket staff may end an extension of monitoring.",
     Action.RESEND: "Only JB e-ticket staff may send a failed notice again.",
     Action.EDIT_OFFICER: "Only the agency's Point-of-Contact or JB e-ticket staff may correct an officer's details.",
+    Action.SEE_DIGEST: "Only JB e-ticket staff, the JB channel and an agency's own Point-of-Contact can see its digest.",
 }
 """What a refused person is told: who may do it (never anything about the record)."""
 

@@ -145,6 +145,7 @@ class Notifier:
             status="waiting" if waiting_for else "pending",
             next_attempt_at=None if waiting_for else now,
             waiting_for=waiting_for,
+            reply_to=self._thread_root(notice.thread_of, conversation_id) if notice.thread_of else None,
         )
 
     def waiting_readers(self) -> list[Audience]:
@@ -174,6 +175,17 @@ class Notifier:
             logger.info("released waiting notices count=%d", len(changes))
         return changes
 
+    def _thread_root(self, subject: str, conversation_id: str) -> str | None:
+        """In a channel, the activity id of the delivered card about ``subject`` to reply under (None: post anew)."""
+        record = self._db.conversations.get(conversation_id)
+        if record is None or record.kind != "channel":
+            return None
+        for entry in self._db.outbox.of_subject(subject):
+            sent = entry.action == "send" and entry.status == "sent" and entry.activity_id
+            if sent and entry.conversation_id == conversation_id and entry.reply_to is None:
+                return entry.activity_id
+        return None
+
     def _update(self, subject: str, card: dict[str, Any], shown: str | None, now: datetime) -> list[Change]:
         changes: list[Change] = []
         for entry in self._db.outbox.of_subject(subject):
@@ -193,6 +205,7 @@ class Notifier:
                     subject=None,
                     activity_id=entry.activity_id,
                     next_attempt_at=now,
+                    reply_to=entry.reply_to,
                 )
                 changes.append(self._db.outbox.put(update))
         return changes

@@ -145,6 +145,10 @@ class Incidents(Protocol):
         """Open incidents, of one agency or of all."""
         ...
 
+    def raised_since(self, since: datetime, judiciary_code: str | None = None) -> list[Incident]:
+        """Incidents raised at or after ``since`` (any status), of one agency or of all, oldest first."""
+        ...
+
     def settled(self, incident_id: str) -> Awaitable[None]:
         """Resolves once the incident as read now is durable. Raises StorageUnavailable if it never will be."""
         ...
@@ -251,8 +255,25 @@ class ReadinessMemory(Protocol):
         """The officer keys last seen ready."""
         ...
 
+    def since(self, officer_key: str) -> datetime | None:
+        """When the officer's last known readiness was recorded (when they became ready, if they are); None if never."""
+        ...
+
     def put(self, officer_key: str, ready: bool, at: datetime) -> Change:
         """Remember this officer's readiness as of ``at``."""
+        ...
+
+
+class ClockLog(Protocol):
+    """What the SOP's clocks already did, by occurrence key (a reminder, an escalation step, a digest, a
+    day's refresh of the alerts), so that a restart never does it twice."""
+
+    def done(self, key: str) -> bool:
+        """Whether this occurrence was already sent (its notices are in the outbox)."""
+        ...
+
+    def put(self, key: str, kind: str, at: datetime) -> Change:
+        """Remember that this occurrence was sent at ``at``."""
         ...
 
 
@@ -277,6 +298,8 @@ class Database(Protocol):
     def audit(self) -> AuditLog: ...
     @property
     def readiness(self) -> ReadinessMemory: ...
+    @property
+    def clocks(self) -> ClockLog: ...
 
     def commit(self, changes: Iterable[Any]) -> Awaitable[None]:
         """Apply the changes atomically; await for durability (raises StorageUnavailable, nothing kept)."""

@@ -32,6 +32,7 @@ from domain.records import (
     Package,
     Record,
     TicketEvent,
+    instant_from_str,
     instant_to_str,
 )
 from storage.engine import Delete, Op, Put, Store
@@ -44,6 +45,7 @@ INDEXES: dict[str, list[str]] = {
     "outbox": ["status", "subject"],
     "audit": ["target"],
     "readiness": ["ready"],
+    "clocks": ["kind"],
 }
 
 
@@ -183,6 +185,16 @@ class IncidentRepository:
         docs = self._store.find(self.table, "status", IncidentStatus.OPEN.value)
         return [Incident.model_validate(doc) for doc in docs if judiciary_code in (None, doc["judiciary_code"])]
 
+    def raised_since(self, since: datetime, judiciary_code: str | None = None) -> list[Incident]:
+        """Incidents raised at or after ``since`` (any status), of one agency or of all, oldest first."""
+        floor = instant_to_str(since)  # stored instants are ISO strings in UTC, so they compare as text
+        docs = [
+            doc
+            for doc in self._store.all(self.table)
+            if doc["raised_at"] >= floor and judiciary_code in (None, doc["judiciary_code"])
+        ]
+        return sorted((Incident.model_validate(doc) for doc in docs), key=lambda incident: incident.raised_at)
+
     def settled(self, incident_id: str) -> asyncio.Future[None]:
         """Resolves once the incident as read now is durable; fails with StorageUnavailable if it never will be."""
         return self._store.settled(self.table, incident_id)
@@ -268,6 +280,8 @@ class Notice(Record):
     ``subject`` ties the copies of one alert together (e.g. ``incident:<id>``) so that all of
     them can be updated when it is resolved. A notice whose reader has no conversation with the bot
     yet is "waiting" (no ``conversation_id``) for ``waiting_for`` (``jb`` or ``person:<object id>``).
+    ``reply_to``, in a channel, is the activity id of the message whose thread this one is (or was
+    sent) in: the sender addresses the conversation ``<channel id>;messageid=<reply_to>``.
     """
 
     id: str
@@ -285,6 +299,7 @@ class Notice(Record):
     error: str | None = None
     finished_at: Instant | None = None
     waiting_for: str | None = None
+    reply_to: str | None = None
 
 
 class OutboxRepository:
@@ -380,9 +395,31 @@ class ReadinessRepository:
         """The officer keys last seen ready."""
         return [doc["officer_key"] for doc in self._store.find(self.table, "ready", True)]
 
+    def since(self, officer_key: str) -> datetime | None:
+        """When the officer's last known readiness was recorded (None when never checked)."""
+        doc = self._store.get(self.table, officer_key)
+        return None if doc is None else instant_from_str(doc["at"])
+
     def put(self, officer_key: str, ready: bool, at: datetime) -> Op:
         """The op that remembers this officer's readiness as of ``at``."""
         return Put(self.table, officer_key, {"officer_key": officer_key, "ready": ready, "at": instant_to_str(at)})
+
+
+class ClockRepository:
+    """What the SOP's clocks already sent, by occurrence key (e.g. ``escalation:<incident>:7``)."""
+
+    table = "clocks"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def done(self, key: str) -> bool:
+        """Whether this occurrence was already sent."""
+        return self._store.get(self.table, key) is not None
+
+    def put(self, key: str, kind: str, at: datetime) -> Op:
+        """The op that remembers this occurrence as sent at ``at``."""
+        return Put(self.table, key, {"kind": kind, "at": instant_to_str(at)})
 
 
 class StateRepository:
@@ -420,6 +457,7 @@ class Database:
         self.audit = AuditRepository(store)
         self.outbox = OutboxRepository(store)
         self.readiness = ReadinessRepository(store)
+        self.clocks = ClockRepository(store)
         self.state = StateRepository(store)
 
     @classmethod

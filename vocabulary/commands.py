@@ -44,6 +44,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
         "JB staff: hand an agency's Point-of-Contact role to someone",
     ),
     CommandInfo("audit", "/audit <officer number>", "JB staff: an officer's history of actions"),
+    CommandInfo("digest", "/digest [judiciary code]", "The weekly digest: officers, incidents and notices at a glance"),
     CommandInfo("help", "/help", "What this bot does and the commands it knows"),
 )
 

@@ -37,3 +37,5 @@ class Verb(str, Enum):
     ADD_FROM_ALERT = "incident.add_officer"
     PAGE = "list.page"
     CANCEL = "card.cancel"
+    # Universal Actions: Teams asks for a card as it stands now (alerts, readiness cards)
+    REFRESH = "card.refresh"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.e2e.harness import BotProcess, ChatPage
+from tests.e2e.harness import SHOTS, BotProcess, ChatPage
 
 HELP_ONLY = "Type a command with or without the slash"
 VERMONT = ZoneInfo("America/New_York")
@@ -163,3 +163,20 @@ def test_an_officer_with_a_clean_week_is_approved_by_the_jb(pages: dict[str, Cha
     notice = poc.wait_for_card_text("is approved to issue e-tickets", "poc-approval-notice", timeout=30)
     assert "fully authorized" in notice.inner_text()
     poc.shot("poc-approval-notice")
+
+
+def test_the_jb_sees_the_weekly_digest_with_its_charts(pages: dict[str, ChatPage], bot: BotProcess) -> None:
+    jb = pages["jb"]
+    jb.open_personal_chat()
+    before = len(jb.cards_with("Weekly e-ticket digest"))
+    jb.send("/digest")
+    card = jb.wait_for_card_text("Weekly e-ticket digest", "jb-digest", more_than=before)
+    text = card.inner_text()
+    assert "All agencies" in text and "Williston Police Department" in text
+    assert "Ready for approval" in text and "Open incidents" in text
+    charts = card.locator("svg").count()
+    fallback = "Week of " in text  # the bar chart's fallback facts ("Week of Nov 23")
+    assert charts >= 2 or fallback, "the digest shows its charts, or their fallback"
+    jb.page.wait_for_timeout(1000)  # let the charts finish drawing
+    jb.shot("jb-digest")
+    card.screenshot(path=str(SHOTS / "jb-digest-card.png"))

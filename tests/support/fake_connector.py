@@ -70,6 +70,8 @@ class FakeConnector:
     on_call: Callable[[], None] | None = None
     members: list[dict[str, Any]] = field(default_factory=list)
     """The roster every conversation answers with (Teams' TeamsChannelAccount JSON: id, name, aadObjectId, email)."""
+    roster_reads: list[str] = field(default_factory=list)
+    """The conversations whose paged roster was read."""
     server: TestServer | None = None
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
     _event: asyncio.Event = field(default_factory=asyncio.Event)
@@ -86,6 +88,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._send)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         app.router.add_get("/v3/conversations/{conversation}/members", self._roster)
+        app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_roster)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         self.server = TestServer(app, host="127.0.0.1")
         # msrest keeps keep-alive connections open; do not wait the default 60 s for them at shutdown
@@ -116,6 +119,15 @@ class FakeConnector:
 
     async def _roster(self, request: web.Request) -> web.Response:
         return web.json_response(self.members)
+
+    async def _paged_roster(self, request: web.Request) -> web.Response:
+        self.roster_reads.append(request.match_info["conversation"])
+        size = int(request.query.get("pageSize", "100"))
+        more = len(self.members) > size
+        body: dict[str, Any] = {"members": self.members[:size]}
+        if more:
+            body["continuationToken"] = "next-page"
+        return web.json_response(body)
 
     async def _member(self, request: web.Request) -> web.Response:
         wanted = request.match_info["member"]

@@ -25,6 +25,20 @@ class Put:
     key: Any
     value: Any
 
+    def apply(self) -> None:
+        self.table[self.key] = self.value
+
+
+@dataclass(frozen=True)
+class Puts:
+    """Several pending writes that one repository call makes together."""
+
+    puts: tuple[Put, ...]
+
+    def apply(self) -> None:
+        for put in self.puts:
+            put.apply()
+
 
 class Packages:
     def __init__(self) -> None:
@@ -115,6 +129,10 @@ class Incidents:
             if i.status is IncidentStatus.OPEN and judiciary_code in (None, i.judiciary_code)
         ]
 
+    def raised_since(self, since: datetime, judiciary_code: str | None = None) -> list[Incident]:
+        found = [i for i in self.rows.values() if i.raised_at >= since and judiciary_code in (None, i.judiciary_code)]
+        return sorted(found, key=lambda incident: incident.raised_at)
+
     async def settled(self, incident_id: str) -> None:
         return None  # every commit here is durable at once
 
@@ -176,6 +194,7 @@ class AuditLog:
 class ReadinessMemory:
     def __init__(self) -> None:
         self.rows: dict[str, bool] = {}
+        self.at: dict[str, datetime] = {}
 
     def was_ready(self, officer_key: str) -> bool:
         return self.rows.get(officer_key, False)
@@ -183,8 +202,26 @@ class ReadinessMemory:
     def ready_keys(self) -> list[str]:
         return [key for key, ready in self.rows.items() if ready]
 
-    def put(self, officer_key: str, ready: bool, at: datetime) -> Put:
-        return Put(self.rows, officer_key, ready)
+    def since(self, officer_key: str) -> datetime | None:
+        return self.at.get(officer_key)
+
+    def put(self, officer_key: str, ready: bool, at: datetime) -> Puts:
+        return Puts((Put(self.rows, officer_key, ready), Put(self.at, officer_key, at)))
+
+
+class ClockLog:
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[str, datetime]] = {}
+
+    def done(self, key: str) -> bool:
+        return key in self.rows
+
+    def put(self, key: str, kind: str, at: datetime) -> Put:
+        return Put(self.rows, key, (kind, at))
+
+    def kinds(self) -> list[str]:
+        """The kinds of occurrence sent, in order."""
+        return [kind for kind, _ in self.rows.values()]
 
 
 class Outbox:
@@ -225,6 +262,7 @@ class MemoryDatabase:
     outbox: Outbox = field(default_factory=Outbox)
     audit: AuditLog = field(default_factory=AuditLog)
     readiness: ReadinessMemory = field(default_factory=ReadinessMemory)
+    clocks: ClockLog = field(default_factory=ClockLog)
     commits: int = 0
     fail_next_commit: bool = False
 
@@ -234,7 +272,7 @@ class MemoryDatabase:
             self.fail_next_commit = False
             raise StorageUnavailable("disk full")
         for change in pending:
-            change.table[change.key] = change.value
+            change.apply()
         self.commits += 1
 
     async def check_writable(self) -> str | None:

@@ -36,6 +36,15 @@ def test_court_operations_in_the_jb_channel_read_but_change_nothing() -> None:
     assert not any(may(action, role) for action in Action for role in (Role.OTHER_POC, Role.UNKNOWN))
 
 
+def test_the_digest_is_read_by_the_jb_and_by_an_agencys_own_poc() -> None:
+    assert {role for role in Role if may(Action.SEE_DIGEST, role)} == {
+        Role.JB_STAFF,
+        Role.AGENCY_POC,
+        Role.CHANNEL_MEMBER,
+    }
+    assert may(Action.SEE_DIGEST, Role.CHANNEL_MEMBER) == may(Action.SEE_AGENCY_STATUS, Role.CHANNEL_MEMBER)
+
+
 def test_every_action_says_who_may_do_it() -> None:
     assert set(WHO_MAY) == set(Action) == set(POLICY)
     assert all(text.startswith(("Only", "You can")) for text in WHO_MAY.values())

@@ -365,6 +365,7 @@ CASES: dict[str, tuple[BaseModel, dict[str, Any]]] = {
             "error": None,
             "finished_at": None,
             "waiting_for": None,
+            "reply_to": None,
         },
     ),
     "notice failed": (
@@ -399,6 +400,7 @@ CASES: dict[str, tuple[BaseModel, dict[str, Any]]] = {
             "error": "forbidden",
             "finished_at": "2026-11-21T15:00:00+00:00",
             "waiting_for": None,
+            "reply_to": None,
         },
     ),
     "conversation": (
@@ -602,6 +604,7 @@ SPARSE: list[tuple[type[BaseModel], dict[str, Any], dict[str, Any]]] = [
             "error": None,
             "finished_at": None,
             "waiting_for": None,
+            "reply_to": None,
         },
     ),
     (
