@@ -42,6 +42,8 @@ BOT = web.AppKey("bot", JbBot)
 OUTBOX = web.AppKey("outbox", OutboxSender)
 
 MAX_ACTIVITY_BYTES = 256 * 1024
+SHUTDOWN_GRACE = 5.0
+"""Seconds a stop (SIGINT, SIGTERM) waits for requests in flight before cancelling them (aiohttp's default is 60)."""
 CONNECTOR_THREADS = 32
 
 
@@ -168,10 +170,17 @@ def main() -> None:
         logger.warning("TICKET_EVENTS_SECRET is not set: POST /api/ticket-events answers 503")
     logger.info("listening on port %d, data in %s", settings.port, settings.data_dir)
     try:
-        web.run_app(create_app(settings), host="0.0.0.0", port=settings.port, print=None)
+        web.run_app(
+            create_app(settings), host="0.0.0.0", port=settings.port, print=None, shutdown_timeout=SHUTDOWN_GRACE
+        )
     except StorageError as error:
         logger.critical("storage could not be opened at %s: %s", settings.data_dir, type(error).__name__)
         raise SystemExit(3) from None
+    except (web.GracefulExit, KeyboardInterrupt):
+        # a second Ctrl-C or SIGTERM while shutting down: aiohttp raises GracefulExit (exit code 1) out of
+        # run_app. Stopping was asked for, so it is not an error; every acknowledged write is already durable.
+        logger.warning("stopped by a second signal before the shutdown finished")
+    logger.info("stopped")
 
 
 if __name__ == "__main__":
