@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 import sys
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -169,18 +170,43 @@ def main() -> None:
     if not settings.ticket_events_secret:
         logger.warning("TICKET_EVENTS_SECRET is not set: POST /api/ticket-events answers 503")
     logger.info("listening on port %d, data in %s", settings.port, settings.data_dir)
+    loop = asyncio.new_event_loop()
+    _stop_on_signals(loop)
     try:
         web.run_app(
-            create_app(settings), host="0.0.0.0", port=settings.port, print=None, shutdown_timeout=SHUTDOWN_GRACE
+            create_app(settings),
+            host="0.0.0.0",
+            port=settings.port,
+            print=None,
+            shutdown_timeout=SHUTDOWN_GRACE,
+            handle_signals=False,
+            loop=loop,
         )
     except StorageError as error:
         logger.critical("storage could not be opened at %s: %s", settings.data_dir, type(error).__name__)
         raise SystemExit(3) from None
-    except (web.GracefulExit, KeyboardInterrupt):
-        # a second Ctrl-C or SIGTERM while shutting down: aiohttp raises GracefulExit (exit code 1) out of
-        # run_app. Stopping was asked for, so it is not an error; every acknowledged write is already durable.
-        logger.warning("stopped by a second signal before the shutdown finished")
     logger.info("stopped")
+
+
+def _stop_on_signals(loop: asyncio.AbstractEventLoop) -> None:
+    """SIGINT and SIGTERM stop the bot gracefully (exit code 0); another one while it stops is noted, not obeyed.
+
+    aiohttp's own handlers raise GracefulExit (exit code 1) out of run_app at a second signal, cutting the
+    shutdown short with a traceback, and ``make run`` then prints ``Error 1``. The stop is bounded anyway:
+    requests in flight get ``SHUTDOWN_GRACE`` seconds.
+    """
+    stopping: list[str] = []
+
+    def stop(sig: signal.Signals) -> None:
+        if stopping:
+            logger.info("%s: already stopping (requests in flight get at most %.0f s)", sig.name, SHUTDOWN_GRACE)
+            return
+        stopping.append(sig.name)
+        logger.info("%s: stopping", sig.name)
+        raise web.GracefulExit()  # out of run_app's loop, which then shuts the app down
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig)
 
 
 if __name__ == "__main__":
