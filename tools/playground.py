@@ -175,11 +175,11 @@ def wait_http(url: str, timeout: float, process: subprocess.Popen[bytes] | None 
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
 
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    """End a process started in its own session, and everything in its process group: SIGTERM, then SIGKILL."""
+def stop_process(process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM) -> None:
+    """End a process started in its own session, and everything in its process group: ``sig``, then SIGKILL."""
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
+            os.killpg(process.pid, sig)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -245,8 +245,10 @@ class BotProcess:
         return self.launch().wait_ready()
 
     def stop(self) -> None:
+        """Stop make and the bot as Ctrl-C in a terminal does: SIGINT to both (make forwards a SIGTERM to the bot,
+        which would then get two signals and cut its shutdown short)."""
         if self.process is not None:
-            stop_process(self.process)
+            stop_process(self.process, signal.SIGINT)
 
     def log(self) -> str:
         """What the bot wrote to its log so far."""
