@@ -8,7 +8,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 AGENCY ?= 9000
 OFFICERS ?= A1234,B2345
 
-.PHONY: run test test-fast lint playground demo demo-events demo-clean package bench soak clean
+.PHONY: run test test-fast lint playground demo demo-events demo-clean screenshots package bench soak clean
 
 $(VENV)/.run-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,15 @@ demo-events: $(VENV)/.run-installed
 ## Forget the demo: its store, intake secret and logs (./demo-data).
 demo-clean:
 	rm -rf demo-data
+
+## Run the end-to-end tier and copy its screenshots (build/e2e/*.png) to docs/, where the README shows them.
+screenshots: $(VENV)/.dev-installed node_modules/.installed
+	bash tools/install_e2e_prereqs.sh
+	rm -rf build/e2e
+	CI=true $(PY) -m pytest -m e2e
+	mkdir -p docs
+	rm -f docs/*.png
+	cp build/e2e/*.png docs/
 
 ## The Teams app package build/jb-eticket-bot.zip (needs MicrosoftAppId).
 package: $(VENV)/.run-installed node_modules/.installed

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import JB, POC, ROOT, ChatPage, free_port, wait_http
+from tests.e2e.harness import JB, POC, ROOT, SHOTS, ChatPage, free_port, wait_http
 from tests.e2e.walkthrough import send_package, subscribe
 
 pytestmark = pytest.mark.process
@@ -170,6 +170,8 @@ def test_make_demo_then_make_demo_events_show_the_readiness_card_and_the_rejecti
         text=True,
         timeout=180,
     )
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "demo-events.txt").write_text(events.stdout)  # what it printed, beside the screenshots
     assert events.returncode == 0, events.stdout[-3000:] + events.stderr[-2000:]
     assert re.search(r"Sent: \d+ recorded, 0 already recorded, 0 errors", events.stdout), events.stdout[-3000:]
     assert "day  3 (" in events.stdout and "plate state missing" in events.stdout

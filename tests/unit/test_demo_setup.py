@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from pathlib import Path
 
 import pytest
 
 from tools.demo import CannotStart, Demo, instructions, intake_secret, ports_from
-from tools.playground import BOT_NAME, JB, PEOPLE, POC, free_port, port_taken
+from tools.playground import BOT_NAME, JB, PEOPLE, POC, ROOT, free_port, port_taken
 
 
 def test_ports_are_the_readme_defaults_unless_the_environment_says_otherwise() -> None:
@@ -65,3 +66,12 @@ def test_a_port_in_use_stops_it_before_anything_starts(tmp_path: Path) -> None:
         with pytest.raises(CannotStart, match=f"port {busy} \\(PORT\\) is in use"):
             demo.start()
     assert demo.bot is None and not (tmp_path / "intake-secret").exists()
+
+
+def test_the_readme_walkthrough_shows_screenshots_that_are_in_docs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    walkthrough = readme[readme.index("## Try it in ten minutes") :]
+    shown = re.findall(r"!\[[^\]]*\]\((docs/[^)]+\.png)\)", walkthrough)
+    assert len(shown) >= 10
+    missing = [path for path in shown if not (ROOT / path).is_file()]
+    assert not missing, f"make screenshots, then commit docs/: {missing}"
