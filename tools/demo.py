@@ -31,6 +31,7 @@ from tools.playground import (
     ROOT,
     BotProcess,
     Playground,
+    listening,
     log_tail,
     new_secret,
     port_taken,
@@ -134,11 +135,18 @@ class Demo:
 
     def start(self) -> None:
         """Start the bot, wait until it answers, then both Playgrounds; raise CannotStart with the reason."""
-        taken = [f"{port} ({PORT_VARIABLES[key]})" for key, port in self.ports.items() if port_taken(port)]
+        taken = [(key, port) for key, port in self.ports.items() if port_taken(port)]
+        for key, port in taken:
+            if listening(port):
+                raise CannotStart(
+                    f"port {port} ({PORT_VARIABLES[key]}) is in use (another make run or make demo?): stop it,"
+                    " or choose another port with that variable"
+                )
         if taken:
+            key, port = taken[0]
             raise CannotStart(
-                f"port {', '.join(taken)} is in use (another make run or make demo?): stop it, or choose another"
-                " port with that variable"
+                f"port {port} ({PORT_VARIABLES[key]}) is held by a connection that is closing (TIME-WAIT in"
+                " ss -tan): try again within a minute, or choose another port with that variable"
             )
         self.bot = BotProcess(
             data_dir=self.folder / "data",

@@ -156,6 +156,15 @@ def port_taken(port: int) -> bool:
     return False
 
 
+def listening(port: int) -> bool:
+    """Whether a server accepts connections on this port of the loopback interface."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
 def new_secret() -> str:
     """A fresh ticket-events secret (48 hex digits; the bot wants at least 16 characters)."""
     return secrets.token_hex(24)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -26,6 +25,7 @@ import pytest
 
 from tests.e2e.harness import JB, POC, ROOT, SHOTS, ChatPage, free_port, wait_http
 from tests.e2e.walkthrough import send_package, subscribe
+from tools.playground import listening
 
 pytestmark = pytest.mark.process
 
@@ -84,14 +84,6 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
-
-
-def _listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return False
-    return True
 
 
 @pytest.fixture
@@ -196,4 +188,4 @@ def test_make_demo_then_make_demo_events_show_the_readiness_card_and_the_rejecti
         time.sleep(0.2)
     assert not left, f"processes left behind: {left}"
     for variable in ("PORT", "DEMO_POC_PORT", "DEMO_JB_PORT"):
-        assert not _listening(int(demo_env[variable])), f"something still listens on {variable}"
+        assert not listening(int(demo_env[variable])), f"something still listens on {variable}"

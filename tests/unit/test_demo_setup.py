@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import re
 import socket
+import time
 from pathlib import Path
 
 import pytest
 
 from tools.demo import CannotStart, Demo, instructions, intake_secret, ports_from
-from tools.playground import BOT_NAME, JB, PEOPLE, POC, ROOT, free_port, port_taken
+from tools.playground import BOT_NAME, JB, PEOPLE, POC, ROOT, free_port, listening, port_taken
 
 
 def test_ports_are_the_readme_defaults_unless_the_environment_says_otherwise() -> None:
@@ -75,3 +76,21 @@ def test_the_readme_walkthrough_shows_screenshots_that_are_in_docs() -> None:
     assert len(shown) >= 10
     missing = [path for path in shown if not (ROOT / path).is_file()]
     assert not missing, f"make screenshots, then commit docs/: {missing}"
+
+
+def test_a_port_held_by_a_closing_connection_is_told_apart_from_one_in_use(tmp_path: Path) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        client = socket.create_connection(server.getsockname())
+        held = client.getsockname()[1]
+        accepted, _ = server.accept()
+        client.close()  # the client closes first: its port waits in TIME-WAIT
+        accepted.close()
+    time.sleep(0.2)
+    if not port_taken(held):
+        pytest.skip("the kernel let the closing connection's port go at once")
+    assert not listening(held)
+    demo = Demo(tmp_path, {"bot": held, "poc": free_port(), "jb": free_port()})
+    with pytest.raises(CannotStart, match="held by a connection that is closing"):
+        demo.start()
