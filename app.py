@@ -77,6 +77,9 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
     app[ADAPTER] = adapter
     app[BOT] = build_bot(context, conversation_state)
     app[OUTBOX] = outbox
+    released = await context.release_all()
+    if released:
+        logger.info("released %d waiting notices at start", released)
     outbox.start()
     scheduler = ReadinessScheduler(context)
     scheduler.start()

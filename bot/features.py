@@ -8,25 +8,12 @@ from bot.approval_commands import ApprovalCommands
 from bot.incident_actions import IncidentActions
 from bot.package_commands import PackageCommands
 from bot.teams_bot import JbBot
-from bot.turn import Turn, command, routes_of
-from cards.help import help_card
+from bot.turn import routes_of
 from presentation.presenter import Presenter
 from services.context import AppContext
-from vocabulary.commands import COMMANDS
-
-
-class HelpCommands:
-    """/help."""
-
-    @command("help")
-    async def help(self, turn: Turn) -> None:
-        """Answer with the help card."""
-        await turn.reply_card(help_card(COMMANDS), summary="Help")
 
 
 def build_bot(app: AppContext, conversation_state: ConversationState) -> JbBot:
     """The bot with the commands and card actions of every feature."""
-    commands, actions = routes_of(
-        HelpCommands(), PackageCommands(conversation_state), ApprovalCommands(), IncidentActions()
-    )
+    commands, actions = routes_of(PackageCommands(conversation_state), ApprovalCommands(), IncidentActions())
     return JbBot(app, Presenter(app.settings.timezone), conversation_state, commands, actions)

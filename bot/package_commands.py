@@ -16,20 +16,23 @@ from botbuilder.schema.teams import TeamsChannelAccount
 from bot.dialogs.package_wizard import STATE_PROPERTY, PackageWizard, WizardEnv, WizardReply, WizardState
 from bot.turn import Reply, Turn, action, command
 from cards.common import message_card
+from cards.help import one_to_one_card
 from cards.package import package_cards
 from domain.policy import Action
 from domain.records import Actor
 from domain.validation import FieldErrors, parse_judiciary_code
-from domain.views import PackageView
+from domain.views import IncidentView, PackageView
 from services.outcomes import Done, NotFound, Outcome, Refused, Shown
 from services.packages import (
     Subscription,
     acknowledge,
+    acknowledge_officers,
     known_email,
     packages_to_show,
     set_poc,
     subscribe,
 )
+from services.tickets import officer_to_add
 from vocabulary.verbs import Verb
 
 logger = logging.getLogger(__name__)
@@ -106,6 +109,35 @@ class PackageCommands:
         return Reply(reply.card, update_message=reply.final)
 
     # -- the JB's acknowledgment
+
+    @action(Verb.ADD_FROM_ALERT)
+    async def add_from_alert(self, turn: Turn) -> Outcome | Reply:
+        """Add this officer, on an unknown-officer alert: the add-officer wizard with the number filled in.
+
+        The wizard runs in the 1:1 chat; pressed in a channel, the bot says where to continue. The alert
+        itself stays as it is for the one who pressed.
+        """
+        outcome = officer_to_add(turn.app, turn.requester, turn.data.get("incident_id"))
+        if not isinstance(outcome, Shown) or not isinstance(outcome.view, IncidentView):
+            return outcome
+        view = outcome.view
+        if turn.scope != "personal":
+            await turn.reply_card(one_to_one_card(turn.app.settings.app_id), summary="Open a 1:1 chat")
+            return Reply(turn.presenter.alert(view))
+        current = await self._load(turn)
+        args = f"{view.incident.judiciary_code} {view.incident.officer_number}"
+        reply = self._wizard.start_add(await self._env(turn), current, args)
+        await self._keep(turn, reply)
+        await turn.reply_card(reply.card, summary="Add officers")
+        return Reply(turn.presenter.alert(view))
+
+    @action(Verb.ACKNOWLEDGE_OFFICERS)
+    async def acknowledge_officers(self, turn: Turn) -> Outcome:
+        """Acknowledge on the card of officers added later (JB staff, SOP 6.3); the PoC is told."""
+        data = turn.data
+        return await acknowledge_officers(
+            turn.app, turn.requester, data.get("judiciary_code"), data.get("officers"), shown=turn.pressed_message
+        )
 
     @action(Verb.ACKNOWLEDGE)
     async def acknowledge(self, turn: Turn) -> Outcome:

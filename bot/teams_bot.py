@@ -16,7 +16,7 @@ from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, 
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot import router
-from bot.conversations import base_conversation_id, remember, tenant_of
+from bot.conversations import base_conversation_id, conversation_kind, remember, tenant_of
 from bot.turn import (
     ActionHandler,
     Card,
@@ -33,6 +33,7 @@ from domain.policy import who_may
 from presentation.presenter import Presenter
 from services.access import allowed
 from services.context import AppContext
+from services.notices import Audience
 from services.outcomes import Done, Refused
 from storage.errors import StorageError
 from vocabulary.commands import COMMANDS, CommandInfo
@@ -59,7 +60,7 @@ class JbBot(ActivityHandler):
         self._app = app
         self._presenter = presenter
         self._conversation_state = conversation_state
-        self._commands = dict(commands)
+        self._commands = dict(commands) | {"help": CommandRoute(self.help)}
         self._actions = dict(actions)
         self._catalog: dict[str, CommandInfo] = {info.name: info for info in COMMANDS}
         self._verbs: dict[str, Verb] = {verb.value: verb for verb in Verb}
@@ -79,6 +80,7 @@ class JbBot(ActivityHandler):
             return
         try:
             await remember(activity, self._app.db.conversations)
+            await self._release_waiting(activity)
         except StorageError:
             logger.exception("could not save the conversation reference conversation=%s", activity.conversation.id)
         await super().on_turn(turn_context)
@@ -92,6 +94,20 @@ class JbBot(ActivityHandler):
                 await turn_context.send_activity(response)
             else:
                 await turn_context.send_activity(card_activity(card))
+
+    async def _release_waiting(self, activity: Activity) -> None:
+        """A person's 1:1 chat is known now: what waited for them (and, for JB staff, for the JB) goes there."""
+        if conversation_kind(activity) != "personal" or activity.from_property is None:
+            return
+        aad_id = (activity.from_property.aad_object_id or "").lower()
+        if not aad_id:
+            return
+        outbox = self._app.db.outbox
+        readers = [Audience.person(aad_id)] if outbox.waiting(f"person:{aad_id}") else []
+        if self._app.settings.is_jb_staff(aad_id) and outbox.waiting("jb"):
+            readers.append(Audience.jb())
+        if readers:
+            await self._app.release(readers)
 
     def _turn(
         self, turn_context: TurnContext, *, args: str = "", data: dict[str, Any] | None = None, verb: Verb | None = None
@@ -109,16 +125,30 @@ class JbBot(ActivityHandler):
                 )
                 await turn_context.send_activity(card_activity(stale))
                 return
-            await turn_context.send_activity(card_activity(help_card(COMMANDS)))
+            await turn_context.send_activity(card_activity(help_card(self.commands_for(self._turn(turn_context)))))
             return
         route = self._commands.get(parsed.name)
         if route is None:
             logger.info("unknown command in conversation=%s", activity.conversation.id)
-            await turn_context.send_activity(card_activity(help_card(COMMANDS, not_understood=parsed.name)))
+            shown = self.commands_for(self._turn(turn_context))
+            await turn_context.send_activity(card_activity(help_card(shown, not_understood=parsed.name)))
             return
         logger.info("command=%s conversation=%s", parsed.name, activity.conversation.id)
         turn = self._turn(turn_context, args=parsed.args)
         await self._guarded(turn_context, self._run_command(turn, parsed.name, route))
+
+    async def help(self, turn: Turn) -> None:
+        """/help: what the bot does and the commands this person may use."""
+        await turn.reply_card(help_card(self.commands_for(turn)), summary="Help")
+
+    def commands_for(self, turn: Turn) -> list[CommandInfo]:
+        """The commands this person may use (a command that needs JB staff is left out for others)."""
+        return [
+            info
+            for info in COMMANDS
+            if (route := self._commands.get(info.name)) is not None
+            and (route.requires is None or allowed(self._app, turn.requester, route.requires))
+        ]
 
     async def _run_command(self, turn: Turn, name: str, route: CommandRoute) -> None:
         """Enforce the command's scopes and requirement, then run its handler."""

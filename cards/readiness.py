@@ -198,18 +198,39 @@ def extend_card(
     return card
 
 
+def _approval_words(view: OfficerView, agency: str) -> list[Any]:
+    """SOP 6.6's notice when every condition held; when JB staff approved anyway, what was missing or open."""
+    officer = view.officer
+    authorized = (
+        f"{officer.full_name} is fully authorized to submit Vermont Civil Violation Complaints electronically and "
+        "may issue e-tickets as part of normal operations (SOP 6.7)."
+    )
+    gaps = [c.text for c in view.readiness.conditions if not c.met and c.key is not ConditionKey.STATE]
+    if not gaps:
+        return [
+            paragraph(
+                f"The Judicial Bureau has received all of the most recently submitted e-tickets from "
+                f"{officer_text(officer)} of {agency}. We no longer need to confirm receipt of their e-tickets: "
+                + authorized
+            )
+        ]
+    return [
+        paragraph(
+            f"JB e-ticket staff approved {officer_text(officer)} of {agency} although not every condition of "
+            "monitoring was met when they did (SOP 6.6 leaves that decision to the JB). At approval:"
+        ),
+        *[paragraph(f"- {text}", spacing=Spacing.NONE) for text in gaps],
+        paragraph(f"We no longer need to confirm receipt of their e-tickets: {authorized}"),
+    ]
+
+
 def approval_notice_card(view: OfficerView) -> dict[str, Any]:
     """The PoC's approval notice (SOP 6.6), in the bot's words."""
     officer = view.officer
     agency = view.package.agency.agency_name if view.package else agency_name(None, officer.judiciary_code)
     body: list[Any] = [
         *heading(f"{officer.full_name} is approved to issue e-tickets", subtle="From the Judicial Bureau (SOP 6.6)"),
-        paragraph(
-            f"The Judicial Bureau has received all of the most recently submitted e-tickets from {officer_text(officer)} of "
-            f"{agency}. We no longer need to confirm receipt of their e-tickets: {officer.full_name} is fully authorized to "
-            "submit Vermont Civil Violation Complaints electronically and may issue e-tickets as part of normal "
-            "operations (SOP 6.7)."
-        ),
+        *_approval_words(view, agency),
         paragraph(
             "From this date onward, the Judicial Bureau will notify you of any of their e-tickets that is rejected or "
             "aberrant, for further resolution."

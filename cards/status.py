@@ -22,9 +22,10 @@ def _row(row: Row) -> Any:
         is_subtle=row.tone == "default",
         color=TONE_COLOURS.get(row.tone),
     )
-    return ac.Container(
-        items=[ac.TextBlock(text=row.title, wrap=True, weight=FontWeight.BOLDER), detail], spacing=Spacing.SMALL
-    )
+    items: list[ac.ElementT] = [ac.TextBlock(text=row.title, wrap=True, weight=FontWeight.BOLDER), detail]
+    if row.button is not None:
+        items.append(ac.ActionSet(actions=[execute(row.button.title, row.button.verb, row.button.data)]))
+    return ac.Container(items=items, spacing=Spacing.SMALL)
 
 
 def page_actions(page: ListPage) -> list[Any]:

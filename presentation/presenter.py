@@ -24,7 +24,7 @@ from cards.readiness import (
 from cards.status import status_card
 from domain.calendar import format_instant
 from domain.records import Stamp
-from domain.views import ExtensionForm, IncidentView, ListPage, OfficerView, PackageView
+from domain.views import ExtensionForm, IncidentView, ListPage, OfficersAddedView, OfficerView, PackageView
 from services.notices import (
     Acknowledgment,
     ApprovalNotice,
@@ -130,6 +130,8 @@ class Presenter:
                 return self.alert(view)
             case PackageView():
                 return jb_package_card(view.package, view.officers, self._tz)
+            case OfficersAddedView():
+                return officers_added_card(view, self._tz)
         raise TypeError(f"no card for view {type(view).__name__}")
 
     def alert(self, view: IncidentView) -> Card:
@@ -155,10 +157,10 @@ class Presenter:
                 return self.alert(view)
             case PackageForJb(view=view):
                 return jb_package_card(view.package, view.officers, self._tz)
-            case OfficersAdded(package=package, added=added, by=by):
-                return officers_added_card(package, added, self._tz, by)
-            case Acknowledgment(package=package, by=by):
-                return acknowledgment_card(package, by, self._tz)
+            case OfficersAdded(view=view):
+                return officers_added_card(view, self._tz)
+            case Acknowledgment(package=package, by=by, rule=rule, officers=officers):
+                return acknowledgment_card(package, by, self._tz, rule, officers=officers)
             case PackageCopy(view=view, title=title, intro=intro):
                 return package_card(view.package, view.officers, self._tz, title=title, intro=intro)
             case Message(title=title, text=text):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.records import Officer, Package, Stamp
-from domain.views import IncidentView, OfficerView, PackageView
+from domain.views import IncidentView, OfficersAddedView, OfficerView, PackageView, ReadinessRule
 
 
 @dataclass(frozen=True)
@@ -77,19 +77,19 @@ class PackageForJb:
 
 @dataclass(frozen=True)
 class OfficersAdded:
-    """Officers added to an existing package, for the JB."""
+    """Officers added to an existing package, for the JB, with Acknowledge until acknowledged (SOP 6.3)."""
 
-    package: Package
-    added: tuple[Officer, ...]
-    by: Stamp
+    view: OfficersAddedView
 
 
 @dataclass(frozen=True)
 class Acknowledgment:
-    """The PoC is told the JB acknowledged the package (SOP 6.3)."""
+    """The PoC is told the JB acknowledged the package (SOP 6.3), with the readiness rule the bot applies."""
 
     package: Package
     by: Stamp
+    rule: ReadinessRule
+    officers: tuple[Officer, ...] = ()  # officers added later and acknowledged now; empty: the whole package
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,11 @@ def readiness_subject(officer_key: str) -> str:
 def incident_subject(incident_id: str) -> str:
     """The copies of one incident's alert."""
     return f"incident:{incident_id}"
+
+
+def added_subject(judiciary_code: str, numbers: tuple[str, ...]) -> str:
+    """The copies of the JB's card of one batch of officers added to a package."""
+    return f"officers-added:{judiciary_code}:{','.join(sorted(numbers))}"
 
 
 def package_subject(judiciary_code: str) -> str:

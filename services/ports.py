@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from domain.records import AuditEntry, Incident, Officer, OfficerState, Package, TicketEvent
 
 if TYPE_CHECKING:
-    from services.notices import Content, CopiesUpdate, Notice
+    from services.notices import Audience, Content, CopiesUpdate, Notice
     from storage.repositories import ConversationRecord
     from storage.repositories import Notice as OutboxEntry
 
@@ -187,6 +187,10 @@ class Outbox(Protocol):
         """Every entry about one subject (the copies of one card), in queue order."""
         ...
 
+    def waiting(self, reader: str | None = None) -> list[OutboxEntry]:
+        """Entries kept for a reader with no conversation yet (``jb``, ``person:<id>``; all when None)."""
+        ...
+
     def put(self, entry: OutboxEntry) -> Change:
         """Store this entry."""
         ...
@@ -279,6 +283,18 @@ class Notifier(Protocol):
         now: datetime,
     ) -> list[Change]:
         """Remember a card the edge sent in-turn, so that later updates of ``subject`` reach it too."""
+        ...
+
+    def release(self, audiences: Sequence[Audience], *, now: datetime) -> list[Change]:
+        """Entries waiting for these audiences, addressed to the conversations that now reach them."""
+        ...
+
+    def waiting_readers(self) -> list[Audience]:
+        """Every reader some notice waits for."""
+        ...
+
+    def reaches(self, audience: Audience) -> bool:
+        """Whether a notice to this audience would leave now (False: it would wait)."""
         ...
 
     def wake(self) -> None:

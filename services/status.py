@@ -16,11 +16,12 @@ from domain.incidents import incident_text
 from domain.policy import Action, Requester, who_may
 from domain.readiness import ConditionKey, Readiness
 from domain.records import AuditEntry, Incident, Officer, OfficerState, Package
-from domain.views import ListPage, Row, agency_name, paginate
+from domain.views import ListPage, Row, RowButton, agency_name, paginate
 from services.access import allowed
 from services.approval import assess, view_of
 from services.context import AppContext
 from services.outcomes import Listing, NotFound, Officers, Outcome, Refused
+from vocabulary.verbs import Verb
 
 STATUS_PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 15
@@ -63,6 +64,23 @@ def officer_row(
         detail += f"; {count} open incident{'s' if count != 1 else ''}"
         tone = "attention"
     return Row(section, title, detail, tone)
+
+
+def package_row(package: Package) -> Row:
+    """A package the JB has not acknowledged yet (SOP 6.3), with its Acknowledge button."""
+    submitted = package.submitted
+    detail = f"Submitted by {submitted.actor.name or 'its Point-of-Contact'}; not acknowledged yet"
+    button = RowButton("Acknowledge", Verb.ACKNOWLEDGE.value, {"judiciary_code": package.judiciary_code})
+    return Row("Awaiting acknowledgment", agency_name(package, package.judiciary_code), detail, "warning", button)
+
+
+def added_row(package: Package, officers: list[Officer]) -> Row:
+    """Officers added to an acknowledged package that the JB has not acknowledged yet, with Acknowledge."""
+    numbers = ", ".join(o.officer_number for o in officers)
+    data = {"judiciary_code": package.judiciary_code, "officers": ",".join(o.officer_number for o in officers)}
+    button = RowButton("Acknowledge", Verb.ACKNOWLEDGE_OFFICERS.value, data)
+    title = f"Officers added to {agency_name(package, package.judiciary_code)}"
+    return Row("Awaiting acknowledgment", title, f"{numbers}: not acknowledged yet", "warning", button)
 
 
 def incident_row(app: AppContext, incident: Incident, section: str = "Open incidents") -> Row:
@@ -164,10 +182,24 @@ def _jb_overview(app: AppContext, page: int) -> ListPage:
             other_rows.append(officer_row(app, officer, package, "In monitoring", readiness))
     incidents = [incident_row(app, incident) for incident in db.incidents.open()]
     failed = failed_notice_rows(app)
-    rows = ready_rows + other_rows + incidents + failed
+    unacknowledged = [package_row(package) for package in packages.values() if package.acknowledged is None]
+    for package in packages.values():
+        if package.acknowledged is None:
+            continue
+        added = [
+            o
+            for o in db.officers.of_agency(package.judiciary_code)
+            if o.state is not OfficerState.WITHDRAWN and not o.acknowledged_with(package)
+        ]
+        if added:
+            unacknowledged.append(added_row(package, added))
+    rows = unacknowledged + ready_rows + other_rows + incidents + failed
+    waiting = len(db.outbox.waiting())
     subtitle = (
+        f"{len(unacknowledged)} awaiting acknowledgment · "
         f"{len(ready_rows) + len(other_rows)} in monitoring, {len(ready_rows)} ready for approval · "
         f"{plural(len(incidents), 'open incident')} · {plural(len(failed), 'failed notice')}"
+        + (f" · {plural(waiting, 'notice')} waiting for a reader" if waiting else "")
     )
     return paginate(
         "status",

@@ -20,7 +20,7 @@ from services.access import allowed
 from services.audit import audit_op, audit_refusal
 from services.context import AppContext, new_id
 from services.notices import Audience, CopiesUpdate, IncidentAlert, Notice, incident_subject
-from services.outcomes import AlreadyDone, Done, Happening, NotFound, Outcome, Refused
+from services.outcomes import AlreadyDone, Done, Happening, NotFound, NotPossible, Outcome, Refused, Shown
 from services.ports import Change
 from storage.errors import StorageError
 
@@ -47,11 +47,27 @@ def alert_view(app: AppContext, incident: Incident) -> IncidentView:
 
 
 def alert_audiences(app: AppContext, incident: Incident) -> tuple[Audience, ...]:
-    """Who hears of an incident: the agency's channel, its PoC and the JB; unknown officers go to the JB only."""
+    """Who hears of an incident: the agency's channel, its PoC and the JB (the JB alone when no package has
+    that Judiciary Code). An unknown officer's alert reaches the PoC too, who can add the officer from it."""
     package = app.db.packages.get(incident.judiciary_code)
-    if incident.kind is IncidentKind.UNKNOWN_OFFICER or package is None:
+    if package is None:
         return (Audience.jb(),)
     return (Audience.agency(incident.judiciary_code), Audience.person(package.poc.aad_id), Audience.jb())
+
+
+def officer_to_add(app: AppContext, requester: Requester, incident_id: object) -> Outcome:
+    """Add this officer, pressed on an unknown-officer alert: ``Shown(IncidentView)`` when the person may add
+    officers to that agency and the alert still stands; ``NotFound``, ``Refused`` or ``NotPossible`` otherwise."""
+    incident = app.db.incidents.get(incident_id) if isinstance(incident_id, str) else None
+    if incident is None:
+        return NotFound("incident")
+    package = app.db.packages.get(incident.judiciary_code)
+    if package is None or not allowed(app, requester, Action.ADD_OFFICER, package):
+        return Refused(who_may(Action.ADD_OFFICER))
+    view = alert_view(app, incident)
+    if incident.kind is not IncidentKind.UNKNOWN_OFFICER:
+        return NotPossible(view, "This alert is not about an officer missing from the Information Package.")
+    return Shown(view)
 
 
 async def record_events(app: AppContext, events: Sequence[TicketEvent]) -> list[EventResult]:

@@ -240,7 +240,8 @@ class Notice(Record):
 
     ``action`` is "send" (a new message) or "update" (replace the card of message ``activity_id``).
     ``subject`` ties the copies of one alert together (e.g. ``incident:<id>``) so that all of
-    them can be updated when it is resolved.
+    them can be updated when it is resolved. A notice whose reader has no conversation with the bot
+    yet is "waiting" (no ``conversation_id``) for ``waiting_for`` (``jb`` or ``person:<object id>``).
     """
 
     id: str
@@ -251,12 +252,13 @@ class Notice(Record):
     action: str = "send"
     summary: str = ""
     subject: str | None = None
-    status: str = "pending"  # "pending" | "sent" | "failed"
+    status: str = "pending"  # "pending" | "sent" | "failed" | "waiting"
     attempts: int = 0
     next_attempt_at: Instant | None = None
     activity_id: str | None = None
     error: str | None = None
     finished_at: Instant | None = None
+    waiting_for: str | None = None
 
 
 class OutboxRepository:
@@ -286,6 +288,12 @@ class OutboxRepository:
     def failed(self) -> list[Notice]:
         """Notices that could not be delivered and will not be retried, oldest first."""
         notices = [Notice.model_validate(doc) for doc in self._store.find(self.table, "status", "failed")]
+        return sorted(notices, key=lambda notice: notice.seq)
+
+    def waiting(self, reader: str | None = None) -> list[Notice]:
+        """Notices kept for a reader with no conversation yet (``jb`` or ``person:<id>``; all when None)."""
+        docs = self._store.find(self.table, "status", "waiting")
+        notices = [Notice.model_validate(doc) for doc in docs if reader in (None, doc.get("waiting_for"))]
         return sorted(notices, key=lambda notice: notice.seq)
 
     def of_subject(self, subject: str) -> list[Notice]:

@@ -20,11 +20,13 @@ class Verb(str, Enum):
     WIZARD_RESTART = "wizard.restart"
     # the JB's work
     ACKNOWLEDGE = "package.acknowledge"
+    ACKNOWLEDGE_OFFICERS = "officers.acknowledge"
     APPROVE = "officer.approve"
     APPROVE_CONFIRM = "officer.approve_confirm"
     EXTEND = "officer.extend"
     EXTEND_SUBMIT = "officer.extend_submit"
     WITHDRAW_CONFIRM = "officer.withdraw_confirm"
     RESOLVE = "incident.resolve"
+    ADD_FROM_ALERT = "incident.add_officer"
     PAGE = "list.page"
     CANCEL = "card.cancel"

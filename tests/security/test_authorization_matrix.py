@@ -144,7 +144,7 @@ async def add_officer(world: World, role: str) -> None:
         return  # refused at the start: nothing to press
     await chat.press("Next: review", officer("Z1111", "Dana", "Newman", "dnewman"))
     if "Submit" in json.dumps(chat.card):
-        await chat.press("Submit")
+        await chat.press("Submit", {"officers_trained": "true"})
 
 
 OFFICER = {"judiciary_code": "9000", "officer_number": "A1234"}

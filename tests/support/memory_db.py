@@ -187,6 +187,9 @@ class Outbox:
     def of_subject(self, subject: str) -> list[Any]:
         return []
 
+    def waiting(self, reader: str | None = None) -> list[Any]:
+        return []
+
     def put(self, entry: Any) -> Put:
         raise AssertionError("the use cases queue notices through the notifier, not the outbox")
 
@@ -260,6 +263,15 @@ class RecordingNotifier:
         now: datetime,
     ) -> list[Any]:
         return []
+
+    def release(self, audiences: Sequence[Any], *, now: datetime) -> list[Any]:
+        return []
+
+    def waiting_readers(self) -> list[Any]:
+        return []
+
+    def reaches(self, audience: Any) -> bool:
+        return True
 
     def wake(self) -> None:
         self.woken += 1
