@@ -81,5 +81,11 @@ bench: $(VENV)/.dev-installed
 soak: $(VENV)/.dev-installed
 	SOAK=1 HYPOTHESIS_PROFILE=soak $(PY) -m pytest tests/security tests/process -m "not e2e"
 
+## Import the existing roster into DATA_DIR while the bot is stopped: FILE=roster.xlsx (or .csv); DRY_RUN=1 checks only.
+.PHONY: import-roster
+import-roster: $(VENV)/.run-installed
+	@test -n "$(FILE)" || { echo "usage: make import-roster FILE=roster.xlsx [DRY_RUN=1]" >&2; exit 2; }
+	$(PY) -m exports.roster_import $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run) "$(FILE)"
+
 clean:
 	rm -rf build .pytest_cache

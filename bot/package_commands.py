@@ -14,15 +14,18 @@ from botbuilder.schema import Activity
 from botbuilder.schema.teams import TeamsChannelAccount
 
 from bot.dialogs.package_wizard import STATE_PROPERTY, PackageWizard, WizardEnv, WizardReply, WizardState
+from bot.downloads import with_package_downloads
 from bot.turn import Reply, Turn, action, command
 from cards.common import message_card
 from cards.help import one_to_one_card
 from cards.package import package_cards
-from domain.policy import Action
+from domain.policy import Action, who_may
 from domain.records import Actor
-from domain.validation import FieldErrors, parse_judiciary_code
-from domain.views import IncidentView, PackageView
-from services.outcomes import Done, NotFound, Outcome, Refused, Shown
+from domain.validation import FieldErrors, is_officer_number, parse_judiciary_code, parse_officer_number
+from domain.views import IncidentView, OfficerForm, PackageView
+from services import corrections
+from services.corrections import edit_form
+from services.outcomes import Done, FormOpened, NotFound, Outcome, Refused, Shown
 from services.packages import (
     Subscription,
     acknowledge,
@@ -131,6 +134,47 @@ class PackageCommands:
         await turn.reply_card(reply.card, summary="Add officers")
         return Reply(turn.presenter.alert(view))
 
+    @command("edit-officer")
+    async def edit_officer(self, turn: Turn) -> None:
+        """/edit-officer <officer number> [judiciary code]: correct names, DPS username or start date."""
+        words = turn.args.split()
+        usage = "Type /edit-officer <officer number>, like /edit-officer A1234 (add the Judiciary Code if needed)."
+        if not words or len(words) > 2 or not is_officer_number(words[0]):
+            await turn.reply_card(message_card("Which officer?", usage, kind="attention" if words else None))
+            return
+        number = parse_officer_number(words[0])
+        if len(words) == 2:
+            try:
+                codes = [parse_judiciary_code(words[1])]
+            except FieldErrors as problem:
+                await turn.reply_card(message_card("Which agency?", f"{problem} {usage}", kind="attention"))
+                return
+        else:
+            codes = [o.judiciary_code for o in turn.app.db.officers.by_number(number)]
+        outcomes = [edit_form(turn.app, turn.requester, code, number) for code in codes]
+        forms = [outcome for outcome in outcomes if isinstance(outcome, FormOpened)]
+        if len(forms) > 1:
+            listed = ", ".join(o.view.officer.judiciary_code for o in forms if isinstance(o.view, OfficerForm))
+            text = f"Officer {number} is in several of your agencies' packages ({listed}). {usage}"
+            await turn.reply_card(message_card("Which agency?", text))
+            return
+        if forms:
+            await turn.reply(forms[0], summary=f"Correct {number}")
+            return
+        if any(isinstance(outcome, Refused) for outcome in outcomes):
+            await turn.reply_card(message_card("Not your agency's officer", who_may(Action.EDIT_OFFICER)))
+            return
+        text = f"Officer number {number} is in no Information Package you can correct. Type /package to see yours."
+        await turn.reply_card(message_card("Officer not found", text, kind="attention"))
+
+    @action(Verb.EDIT_OFFICER_SAVE)
+    async def edit_officer_save(self, turn: Turn) -> Outcome:
+        """Save on the correction form: stored and audited, every copy of the officer's card updated."""
+        data = turn.data
+        return await corrections.edit_officer(
+            turn.app, turn.requester, data.get("judiciary_code"), data.get("officer_number"), data
+        )
+
     @action(Verb.ACKNOWLEDGE_OFFICERS)
     async def acknowledge_officers(self, turn: Turn) -> Outcome:
         """Acknowledge on the card of officers added later (JB staff, SOP 6.3); the PoC is told."""
@@ -180,8 +224,10 @@ class PackageCommands:
             return
         tz = turn.app.settings.timezone
         for view in views:
-            for card in package_cards(view.package, view.officers, tz):
-                await turn.reply_card(card, summary=f"Information Package {view.package.judiciary_code}")
+            code = view.package.judiciary_code
+            cards = with_package_downloads(turn, code, package_cards(view.package, view.officers, tz))
+            for card in cards:
+                await turn.reply_card(card, summary=f"Information Package {code}")
 
     # -- /subscribe
 

@@ -7,6 +7,7 @@ outcome (drawn by the presenter; a ``Done`` updates the pressed message for ever
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Mapping
 from http import HTTPStatus
@@ -16,7 +17,8 @@ from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, 
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot import router
-from bot.conversations import base_conversation_id, conversation_kind, remember, tenant_of
+from bot.conversations import authenticated, base_conversation_id, conversation_kind, remember, tenant_of
+from bot.outbox import as_delivery_error, queued_update
 from bot.turn import (
     ActionHandler,
     Card,
@@ -42,6 +44,8 @@ from vocabulary.verbs import Verb
 logger = logging.getLogger(__name__)
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
+IN_TURN_UPDATE_TIMEOUT = 3.0
+"""Seconds the update of a pressed message may take in the turn before it is left to the outbox."""
 TEAMS_SCOPE = {"personal": "personal", "groupChat": "groupChat", "channel": "team"}
 """Teams' app-manifest scope of each conversation type."""
 
@@ -79,7 +83,11 @@ class JbBot(ActivityHandler):
                 await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=forbidden))
             return
         try:
-            await remember(activity, self._app.db.conversations)
+            await remember(
+                activity,
+                self._app.db.conversations,
+                authenticated=authenticated(turn_context, local_mode=self._app.settings.local_mode),
+            )
             await self._release_waiting(activity)
         except StorageError:
             logger.exception("could not save the conversation reference conversation=%s", activity.conversation.id)
@@ -215,13 +223,34 @@ class JbBot(ActivityHandler):
         return invoke_card_response(card)
 
     async def _update_message(self, turn_context: TurnContext, message_id: str, card: Card) -> None:
-        """Replace the card message for everyone in the conversation."""
+        """Replace the card message for everyone in the conversation.
+
+        Tried once in the turn, for at most ``IN_TURN_UPDATE_TIMEOUT``; when Teams throttles it (429) or
+        does not answer in time, the update is queued for the outbox, so the press is answered at once
+        and the message still changes (the press already succeeded: a failed update never undoes it).
+        """
         update = card_activity(card)
         update.id = message_id
         try:
-            await turn_context.update_activity(update)
-        except Exception:  # the press already succeeded; a failed cosmetic update must not undo it
-            logger.exception("could not update message=%s", message_id)
+            async with asyncio.timeout(IN_TURN_UPDATE_TIMEOUT):
+                await turn_context.update_activity(update)
+            return
+        except Exception as failure:
+            error = as_delivery_error(failure, self._app.now())
+        if not error.retryable:
+            logger.warning("could not update message=%s status=%s; it is left as it was", message_id, error.status)
+            return
+        activity = turn_context.activity
+        later = queued_update(
+            self._app, conversation_id=base_conversation_id(activity), activity_id=message_id, card=card, error=error
+        )
+        try:
+            await self._app.db.commit([self._app.db.outbox.put(later)])
+        except StorageError:
+            logger.warning("could not queue the update of message=%s; it is left as it was", message_id)
+            return
+        logger.info("update of message=%s queued for the outbox (status=%s)", message_id, error.status)
+        self._app.notifier.wake()
 
     async def _guarded(self, turn_context: TurnContext, work: Awaitable[None]) -> None:
         """Run a command; a storage failure becomes a clear message and nothing is changed."""

@@ -29,7 +29,7 @@ from cards.base import execute, facts, field_error, heading, notice, paragraph, 
 from domain.calendar import format_date, format_instant
 from domain.records import Officer, OfficerState, Package, Stamp
 from domain.validation import AGENCY_FIELDS, FIELD_RULES
-from domain.views import OfficersAddedView, ReadinessRule, page_count
+from domain.views import OfficerForm, OfficersAddedView, ReadinessRule, page_count
 from vocabulary.contact import JB_EMAIL
 from vocabulary.verbs import Verb
 
@@ -776,5 +776,32 @@ def resume_card(
     actions = [
         execute("Resume", Verb.WIZARD_RESUME.value, data, style=ActionStyle.POSITIVE),
         execute("Start over", Verb.WIZARD_RESTART.value, data),
+    ]
+    return render(body, actions)
+
+
+def edit_officer_card(form: OfficerForm, values: Mapping[str, Any], errors: Mapping[str, str]) -> dict[str, Any]:
+    """/edit-officer: correct an officer's names, DPS username or expected start date (monitoring goes on)."""
+    officer = form.officer
+    shown = {
+        "first_name": officer.first_name,
+        "last_name": officer.last_name,
+        "dps_username": officer.dps_username,
+        "start_date": officer.start_date.isoformat(),
+    } | {name: value for name, value in values.items() if isinstance(value, str)}
+    agency = f"{form.package.agency.agency_name} · " if form.package else ""
+    body: list[Any] = [
+        *heading(f"Correct {officer.officer_number}", subtle=f"{agency}Judiciary Code {officer.judiciary_code}"),
+        paragraph("A correction keeps the officer's monitoring as it is: nothing restarts.", is_subtle=True),
+        *_text_input("first_name", shown, errors),
+        *_text_input("last_name", shown, errors),
+        *_text_input("dps_username", shown, errors),
+        *_date_input(shown, errors, form.today),
+        *field_error(errors, "form"),
+    ]
+    ids = {"judiciary_code": officer.judiciary_code, "officer_number": officer.officer_number}
+    actions = [
+        execute("Save", Verb.EDIT_OFFICER_SAVE.value, ids, style=ActionStyle.POSITIVE),
+        execute("Cancel", Verb.CANCEL.value, ids | {"cancel": "edit"}, associated_inputs=AssociatedInputs.NONE),
     ]
     return render(body, actions)

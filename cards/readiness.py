@@ -15,7 +15,7 @@ from domain.calendar import format_date, format_instant
 from domain.readiness import ConditionKey, Readiness
 from domain.records import Officer, OfficerState, Package
 from domain.validation import REASON_MAX
-from domain.views import OfficerView, agency_name
+from domain.views import OfficerView, ReasonForm, agency_name
 from vocabulary.verbs import Verb
 
 SOP_LINE = "JB e-ticket approval (SOP 6.6)"
@@ -122,10 +122,24 @@ def _officer_actions(view: OfficerView) -> list[Any]:
     ]
 
 
-def officer_card(view: OfficerView, *, with_actions: bool = True) -> dict[str, Any]:
-    """The readiness card of one officer: who, the e-tickets so far, where they stand; Approve and Extend monitoring."""
+def staff_tools(view: OfficerView) -> list[Any]:
+    """What JB staff can also undo on their own copy (``/status <officer number>``): approval, an extension."""
+    ids = officer_ids(view.officer)
+    if view.officer.state is OfficerState.APPROVED:
+        return [execute("Return to monitoring", Verb.RETURN_TO_MONITORING.value, ids)]
+    if view.officer.state is OfficerState.MONITORING and not view.readiness.condition(ConditionKey.EXTENSION).met:
+        return [execute("End extension", Verb.END_EXTENSION.value, ids)]
+    return []
+
+
+def officer_card(view: OfficerView, *, with_actions: bool = True, tools: bool = False) -> dict[str, Any]:
+    """The readiness card of one officer: who, the e-tickets so far, where they stand; Approve and Extend monitoring.
+
+    ``tools``: JB staff's own copy also carries Return to monitoring or End extension.
+    """
     body: list[Any] = [*heading(_title(view), subtle=SOP_LINE), _facts(view), *_state_lines(view)]
-    return render(body, _officer_actions(view) if with_actions else [])
+    actions = _officer_actions(view) if with_actions else []
+    return render(body, actions + (staff_tools(view) if tools else []))
 
 
 def approve_confirm_card(view: OfficerView) -> dict[str, Any]:
@@ -334,3 +348,61 @@ def _state_word(officer: Officer) -> str:
     if officer.state is OfficerState.APPROVED:
         return f"approved {_date_or_dash(officer.approval_date)}"
     return officer.state.value
+
+
+REASON_STEPS: dict[str, tuple[str, str, str]] = {
+    "return_to_monitoring": (
+        "Return to monitoring",
+        "The officer goes back to monitoring: their approval date is cleared and the PoC is told.",
+        "officer.return_confirm",
+    ),
+    "end_extension": (
+        "End extension",
+        "The extension ends now; the officer can become ready for approval again. The PoC is told.",
+        "officer.end_extension_confirm",
+    ),
+    "resend": (
+        "Send again",
+        "The notice is queued again for the same conversation (for example after the bot was added back).",
+        "notice.resend_confirm",
+    ),
+}
+"""Each step JB staff take with a reason: title, what it does, the confirm verb."""
+
+
+def reason_card(form: ReasonForm, values: Mapping[str, object], errors: Mapping[str, str]) -> dict[str, Any]:
+    """Return to monitoring, End extension or Send again: what will happen, and the reason to give."""
+    title, explanation, verb = REASON_STEPS[form.what]
+    body: list[Any] = [*heading(title, subtle=SOP_LINE)]
+    data: dict[str, str] = {}
+    if form.officer is not None:
+        body.append(_facts(form.officer))
+        data = officer_ids(form.officer.officer)
+    if form.notice is not None:
+        notice_ = form.notice
+        body.append(
+            facts(
+                [("Notice", notice_.summary), ("To", notice_.where), ("Failed", notice_.when), ("Error", notice_.error)]
+            )
+        )
+        data = {"notice_id": notice_.id}
+    reason = values.get("reason")
+    body += [
+        paragraph(explanation),
+        ac.InputText(
+            id="reason",
+            label="Reason",
+            is_required=True,
+            is_multiline=True,
+            max_length=REASON_MAX,
+            error_message=f"Give a reason (at most {REASON_MAX} characters).",
+            value=reason if isinstance(reason, str) and reason else None,
+        ),
+        *field_error(errors, "reason"),
+        *field_error(errors, "form"),
+    ]
+    actions = [
+        execute(title, verb, data, style=ActionStyle.POSITIVE),
+        execute("Cancel", Verb.CANCEL.value, data | {"cancel": form.what}, associated_inputs=AssociatedInputs.NONE),
+    ]
+    return render(body, actions)

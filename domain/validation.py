@@ -300,8 +300,8 @@ def _iso_date(value: object, field_id: str) -> date:
         raise _Invalid(f"{label} must be a real calendar date, like 2026-11-24.") from None
 
 
-def _not_before(day: date, today: date, field_id: str) -> date:
-    if day < today:
+def _not_before(day: date, today: date, field_id: str, *, allow_past: bool = False) -> date:
+    if day < today and not allow_past:
         raise _Invalid(f"{_label(field_id)} must be today ({format_date(today)}) or later.")
     horizon = today + timedelta(days=DATE_HORIZON_DAYS)
     if day > horizon:
@@ -381,8 +381,22 @@ def parse_agency(values: Mapping[str, object]) -> Agency:
     return Agency.model_validate(fields)
 
 
-def parse_officer(values: Mapping[str, object], today: date) -> OfficerEntry:
-    """One officer of the Information Package (SOP 6.1 item 2); ``today`` is the court calendar's today."""
+def parse_officer(
+    values: Mapping[str, object], today: date, *, kept_start: date | None = None, start_in_past: bool = False
+) -> OfficerEntry:
+    """One officer of the Information Package (SOP 6.1 item 2); ``today`` is the court calendar's today.
+
+    ``kept_start``: correcting an officer, their stored start date may stay as it is even when past.
+    ``start_in_past``: the expected start date may lie before today (the roster import of officers who
+    began before the bot existed); it is still within a year ahead.
+    """
+
+    def start(value: object) -> date:
+        day = _iso_date(value, "start_date")
+        if day == kept_start:
+            return day
+        return _not_before(day, today, "start_date", allow_past=start_in_past)
+
     fields = _collect(
         _values(values),
         {
@@ -392,10 +406,18 @@ def parse_officer(values: Mapping[str, object], today: date) -> OfficerEntry:
             "dps_username": lambda value: _patterned(
                 value, "dps_username", _DPS_USERNAME_RE.fullmatch, DPS_USERNAME_MESSAGE, DPS_USERNAME_MAX
             ),
-            "start_date": lambda value: _not_before(_iso_date(value, "start_date"), today, "start_date"),
+            "start_date": start,
         },
     )
     return OfficerEntry(**fields)  # type: ignore[arg-type]
+
+
+def parse_reason(values: Mapping[str, object]) -> str:
+    """Why JB staff take a step that needs one (return to monitoring, end an extension, send again)."""
+    fields = _collect(
+        _values(values), {"reason": lambda value: _text(value, "reason", REASON_MAX, allow_line_breaks=True)}
+    )
+    return str(fields["reason"])
 
 
 def parse_extension(values: Mapping[str, object], today: date) -> ExtensionEntry:

@@ -45,6 +45,35 @@ class ExtensionForm:
 
 
 @dataclass(frozen=True)
+class FailedNotice:
+    """A notice Teams refused for good, as JB staff see it in /status."""
+
+    id: str
+    summary: str
+    where: str
+    when: str
+    error: str
+
+
+@dataclass(frozen=True)
+class ReasonForm:
+    """A step JB staff take with a reason: "return_to_monitoring", "end_extension" or "resend"."""
+
+    what: str
+    officer: OfficerView | None = None
+    notice: FailedNotice | None = None
+
+
+@dataclass(frozen=True)
+class OfficerForm:
+    """The correction form of one officer's details (names, DPS username, expected start date)."""
+
+    officer: Officer
+    package: Package | None
+    today: date
+
+
+@dataclass(frozen=True)
 class IncidentView:
     """What an alert shows about one incident: the ticket's officer and agency, and the answer deadline."""
 

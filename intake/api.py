@@ -7,6 +7,7 @@ recorder dedupes, raises incidents and stores. Logs carry event ids and status c
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -54,20 +55,31 @@ def _bad_request(errors: list[dict[str, Any]]) -> web.Response:
     return web.json_response({"errors": errors}, status=400)
 
 
-async def _read_limited(request: web.Request) -> bytes:
-    """The body, reading at most ``MAX_BODY_BYTES + 1`` bytes; raises _BodyTooLarge."""
+async def _read_limited(request: web.Request, *, timeout: float = 10.0) -> bytes:
+    """The body, reading at most ``MAX_BODY_BYTES + 1`` bytes within ``timeout`` seconds; raises _BodyTooLarge.
+
+    A body that does not arrive in time (a slowloris) is answered 408 at once (aiohttp turns the raised
+    HTTPRequestTimeout into the response), so a slow sender cannot hold a connection for long.
+    """
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise _BodyTooLarge
     chunks: list[bytes] = []
     size = 0
-    while True:
-        chunk = await request.content.read(min(_READ_CHUNK, MAX_BODY_BYTES + 1 - size))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _BodyTooLarge
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                chunk = await request.content.read(min(_READ_CHUNK, MAX_BODY_BYTES + 1 - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise _BodyTooLarge
+    except TimeoutError:
+        logger.warning("ticket events refused: the body did not arrive within %.0f s; status=408", timeout)
+        raise web.HTTPRequestTimeout(
+            text=json.dumps({"error": "The request body did not arrive in time."}), content_type="application/json"
+        ) from None
     return b"".join(chunks)
 
 

@@ -13,18 +13,35 @@ from zoneinfo import ZoneInfo
 from cards.alerts import incident_card
 from cards.audit import audit_card
 from cards.common import message_card, with_notice
-from cards.package import acknowledgment_card, jb_package_card, officers_added_card, package_card
+from cards.package import (
+    acknowledgment_card,
+    edit_officer_card,
+    jb_package_card,
+    officers_added_card,
+    package_card,
+)
 from cards.readiness import (
     approval_notice_card,
     approve_confirm_card,
     extend_card,
     officer_card,
+    reason_card,
     withdrawn_notice_card,
 )
 from cards.status import status_card
 from domain.calendar import format_instant
 from domain.records import Stamp
-from domain.views import ExtensionForm, IncidentView, ListPage, OfficersAddedView, OfficerView, PackageView
+from domain.views import (
+    ExtensionForm,
+    FailedNotice,
+    IncidentView,
+    ListPage,
+    OfficerForm,
+    OfficersAddedView,
+    OfficerView,
+    PackageView,
+    ReasonForm,
+)
 from services.notices import (
     Acknowledgment,
     ApprovalNotice,
@@ -90,6 +107,14 @@ class Presenter:
                 return with_notice(self.view_card(view), f"{reason} {NOTHING_CHANGED}")
             case NeedsConfirmation(view=view):
                 return approve_confirm_card(view)
+            case FormOpened(view=ReasonForm() as form):
+                return reason_card(form, {}, {})
+            case Invalid(view=ReasonForm() as form, values=values, errors=errors):
+                return reason_card(form, values, errors)
+            case FormOpened(view=OfficerForm() as form):
+                return edit_officer_card(form, {}, {})
+            case Invalid(view=OfficerForm() as form, values=values, errors=errors):
+                return edit_officer_card(form, values, errors)
             case FormOpened(view=ExtensionForm(officer=view, today=today)):
                 return extend_card(view, today, {}, {})
             case Invalid(view=ExtensionForm(officer=view, today=today), values=values, errors=errors):
@@ -132,6 +157,9 @@ class Presenter:
                 return jb_package_card(view.package, view.officers, self._tz)
             case OfficersAddedView():
                 return officers_added_card(view, self._tz)
+            case FailedNotice():
+                text = f"{view.summary} to {view.where} is queued again; /status shows it if Teams refuses it again."
+                return message_card("Queued again", text, kind="good")
         raise TypeError(f"no card for view {type(view).__name__}")
 
     def alert(self, view: IncidentView) -> Card:
@@ -147,8 +175,8 @@ class Presenter:
     def content(self, content: Content) -> Card:
         """The card of a notice's content."""
         match content:
-            case OfficerCard(view=view, with_actions=with_actions):
-                return officer_card(view, with_actions=with_actions)
+            case OfficerCard(view=view, with_actions=with_actions, tools=tools):
+                return officer_card(view, with_actions=with_actions, tools=tools)
             case ApprovalNotice(view=view):
                 return approval_notice_card(view)
             case WithdrawnNotice(view=view):

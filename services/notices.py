@@ -45,6 +45,7 @@ class OfficerCard:
 
     view: OfficerView
     with_actions: bool = True
+    tools: bool = False  # JB staff's own copy: Return to monitoring, End extension
 
 
 @dataclass(frozen=True)

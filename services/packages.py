@@ -288,8 +288,10 @@ async def acknowledge(
         await audit_refusal(app, actor, "package.acknowledge.refused", subject)
         return Refused(who_may(Action.ACKNOWLEDGE))
     if package.acknowledged is not None:
+        await app.db.packages.settled(package.judiciary_code)  # "already acknowledged" only once that is on disk
         await app.commit([audit_op(app, actor, "package.acknowledge.again", subject)])
-        return AlreadyDone(package_view(app, package), package.acknowledged, Happening.ACKNOWLEDGED)
+        current = app.db.packages.get(package.judiciary_code) or package
+        return AlreadyDone(package_view(app, current), package.acknowledged, Happening.ACKNOWLEDGED)
     stamp = Stamp(actor=actor, at=app.now())
     after = package.model_copy(update={"acknowledged": stamp})
     view = package_view(app, after)

@@ -8,6 +8,11 @@ atomically, all or nothing.
 Errors, for every implementation:
 
 - reads never raise for a missing record: they return ``None`` or an empty list;
+- reads may show a committed change before it is durable; ``settled(...)`` (packages, officers,
+  events, incidents) returns an awaitable that resolves once what a read shows now is durable, and
+  raises ``storage.errors.StorageUnavailable`` if the write that produced it failed and was undone.
+  A use case awaits it before answering from a record it did not write itself ("duplicate",
+  "already done by X"), then reads again: the answer is never about something not on disk;
 - ``commit`` raises ``storage.errors.StorageUnavailable`` when the changes could not be made
   durable, and then none of them is kept; it raises ``storage.errors.ConflictError`` when an
   optimistic-concurrency check failed (bot state eTags), and then nothing is kept either.
@@ -49,6 +54,10 @@ class Packages(Protocol):
         """The packages whose Point-of-Contact is this person."""
         ...
 
+    def settled(self, judiciary_code: str) -> Awaitable[None]:
+        """Resolves once the package as read now is durable. Raises StorageUnavailable if it never will be."""
+        ...
+
     def put(self, package: Package) -> Change:
         """Store this package."""
         ...
@@ -77,6 +86,10 @@ class Officers(Protocol):
         """Every membership."""
         ...
 
+    def settled(self, judiciary_code: str, officer_number: str) -> Awaitable[None]:
+        """Resolves once the membership as read now is durable. Raises StorageUnavailable if it never will be."""
+        ...
+
     def put(self, officer: Officer) -> Change:
         """Store this membership."""
         ...
@@ -97,6 +110,13 @@ class TicketEvents(Protocol):
         """Every recorded event of one officer membership, in the order applied."""
         ...
 
+    def settled(self, *event_ids: str) -> Awaitable[None]:
+        """Resolves once these events, as ``seen`` reports them now, are durable.
+
+        Raises StorageUnavailable if the write that recorded one of them failed (it was undone).
+        """
+        ...
+
     def put(self, event: TicketEvent) -> Change:
         """Record this event."""
         ...
@@ -109,6 +129,10 @@ class Incidents(Protocol):
         """One incident, or None."""
         ...
 
+    def all(self) -> list[Incident]:
+        """Every incident, oldest first (the JB's export)."""
+        ...
+
     def of_officer(self, officer_key: str) -> list[Incident]:
         """An officer membership's incidents, oldest first."""
         ...
@@ -119,6 +143,10 @@ class Incidents(Protocol):
 
     def open(self, judiciary_code: str | None = None) -> list[Incident]:
         """Open incidents, of one agency or of all."""
+        ...
+
+    def settled(self, incident_id: str) -> Awaitable[None]:
+        """Resolves once the incident as read now is durable. Raises StorageUnavailable if it never will be."""
         ...
 
     def put(self, incident: Incident) -> Change:
@@ -203,6 +231,10 @@ class AuditLog(Protocol):
         """Entries about one record, oldest first."""
         ...
 
+    def between(self, start: datetime, end: datetime) -> list[AuditEntry]:
+        """Entries made at or after ``start`` and before ``end``, oldest first (the JB's export)."""
+        ...
+
     def put(self, entry: AuditEntry) -> Change:
         """Append this entry."""
         ...
@@ -252,6 +284,14 @@ class Database(Protocol):
 
     async def check_writable(self) -> str | None:
         """None when a durable write works now, else a short reason (for GET /healthz). Never raises."""
+        ...
+
+    @property
+    def recovered(self) -> str | None:
+        """None normally; after a start with recovery that set damaged files aside, what and why.
+
+        GET /healthz then answers 200 with ``"storage": "recovered"`` and this reason. Never raises.
+        """
         ...
 
 

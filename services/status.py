@@ -111,9 +111,9 @@ def failed_notice_rows(app: AppContext) -> list[Row]:
             where = "an unknown conversation"
         when = format_instant(notice.finished_at or notice.created_at, app.settings.timezone)
         what = notice.summary or ("a card update" if notice.action == "update" else "a notice")
-        rows.append(
-            Row("Failed notices", f"{what} to {where}", f"{when} · {notice.error or 'refused by Teams'}", "attention")
-        )
+        button = RowButton("Send again", Verb.RESEND.value, {"notice_id": notice.id})
+        detail = f"{when} · {notice.error or 'refused by Teams'}"
+        rows.append(Row("Failed notices", f"{what} to {where}", detail, "attention", button))
     return rows
 
 
@@ -279,6 +279,11 @@ ACTION_WORDS: dict[str, str] = {
     "incident.resolve": "Incident marked resolved",
     "incident.resolve.denied": "Mark resolved refused (not the Point-of-Contact or JB e-ticket staff)",
     "card.cancel": "Cancel pressed",
+    "package.import": "Imported from the existing roster (make import-roster)",
+    "package.export": "Information Package downloaded",
+    "package.export.refused": "Download refused",
+    "export.all": "Every agency's records exported",
+    "export.all.refused": "Export refused",
 }
 
 
@@ -314,6 +319,20 @@ def change_text(entry: AuditEntry, app: AppContext) -> str:
     return text if len(text) <= CHANGE_MAX else text[: CHANGE_MAX - 1] + "…"
 
 
+def imported_with(app: AppContext, judiciary_code: str, officer_number: str) -> list[AuditEntry]:
+    """The roster import's entries of a package that list this officer (their history says "imported")."""
+    entries = app.db.audit.of_target(f"package:{judiciary_code}")
+    return [
+        entry
+        for entry in entries
+        if entry.action == "package.import"
+        and any(
+            isinstance(item, dict) and item.get("officer_number") == officer_number
+            for item in (entry.after or {}).get("officers", [])
+        )
+    ]
+
+
 def audit_history(app: AppContext, requester: Requester, officer_number: str, page: int = 1) -> Outcome:
     """/audit <officer number> (JB staff): every audit entry of every membership of that number, oldest first."""
     if not allowed(app, requester, Action.SEE_AUDIT):
@@ -324,13 +343,14 @@ def audit_history(app: AppContext, requester: Requester, officer_number: str, pa
     entries: list[AuditEntry] = []
     for code in codes:
         entries += app.db.audit.of_target(f"officer:{code}:{number}")
+        entries += imported_with(app, code, number)  # the roster import audits one entry per package
     if not memberships and not entries:
         return NotFound("officer", number)
     entries.sort(key=lambda entry: entry.at)
     tz = app.settings.timezone
     rows = []
     for entry in entries:
-        code = entry.target.split(":")[1] if entry.target.count(":") >= 2 else ""
+        code = entry.target.split(":")[1] if ":" in entry.target else ""
         what = ACTION_WORDS.get(entry.action, entry.action)
         who = f"{entry.actor.name or 'unnamed'} ({entry.actor.aad_id})"
         change = change_text(entry, app)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from domain.incidents import close_for_voided, incident_dates, incidents_for_event, mark_resolved
 from domain.policy import Action, Requester, who_may
@@ -70,22 +70,64 @@ def officer_to_add(app: AppContext, requester: Requester, incident_id: object) -
     return Shown(view)
 
 
+@dataclass
+class _Plan:
+    """What one request's events come to, decided from the records as they stand (no await inside)."""
+
+    results: list[EventResult] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    updates: list[CopiesUpdate] = field(default_factory=list)
+    incidents: int = 0
+    touched_officers: set[str] = field(default_factory=set)
+
+    @property
+    def duplicates(self) -> list[str]:
+        """The event ids answered ``duplicate``."""
+        return [result.event_id for result in self.results if result.status == "duplicate"]
+
+
 async def record_events(app: AppContext, events: Sequence[TicketEvent]) -> list[EventResult]:
     """Record a request's events in order; one result per event. Raises StorageUnavailable (nothing kept).
 
-    After the write, the readiness of every officer whose tickets changed is re-checked; a failure
-    there is logged and left to the hourly re-check, never failing the request that was recorded.
+    An event answered ``duplicate`` is only answered so once its first copy is durable: if another
+    request recorded it a moment ago and that write is still on its way to disk, this one waits for
+    it, then decides again from the records as they stand; if that write failed (and was undone),
+    this request fails with the same StorageUnavailable. After the write, the readiness of every
+    officer whose tickets changed is re-checked; a failure there is logged and left to the hourly
+    re-check, never failing the request that was recorded.
     """
+    settled: set[str] = set()
+    while True:
+        plan = _plan(app, events)
+        unsettled = [event_id for event_id in plan.duplicates if event_id not in settled]
+        if not unsettled:
+            break
+        await app.db.events.settled(*unsettled)  # durable now, and events are never rewritten
+        settled.update(unsettled)
+    if plan.changes:
+        await app.commit(plan.changes, plan.notices, plan.updates)
+    recorded = sum(1 for result in plan.results if result.status == "recorded")
+    logger.info(
+        "ticket events recorded=%d duplicate=%d incidents=%d",
+        recorded,
+        len(plan.results) - recorded,
+        plan.incidents,
+    )
+    await _recheck_quietly(app, plan.touched_officers)
+    return plan.results
+
+
+def _plan(app: AppContext, events: Sequence[TicketEvent]) -> _Plan:
+    """Apply the incident rules to each event in order against the stored records and the earlier events."""
     db = app.db
     now = app.now()
-    changes: list[Change] = []
-    results: list[EventResult] = []
+    plan = _Plan()
     batch_events: dict[str, list[TicketEvent]] = {}
     batch_incidents: dict[str, Incident] = {}
-    touched_officers: set[str] = set()
     for event in events:
         if db.events.seen(event.event_id):
-            results.append(EventResult(event.event_id, "duplicate"))
+            plan.results.append(EventResult(event.event_id, "duplicate"))
             continue
         earlier = db.events.of_ticket(event.ticket_key) + batch_events.get(event.ticket_key, [])
         membership = db.officers.get(event.judiciary_code, event.officer_number)
@@ -96,34 +138,23 @@ async def record_events(app: AppContext, events: Sequence[TicketEvent]) -> list[
             open_ones |= {i.id: i for i in batch_incidents.values() if i.ticket_key == event.ticket_key and i.is_open}
             closed = close_for_voided(list(open_ones.values()), Stamp(actor=SYSTEM, at=now))
         batch_events.setdefault(event.ticket_key, []).append(event)
-        changes.append(db.events.put(event))
+        plan.changes.append(db.events.put(event))
         for incident in [*raised, *closed]:
             batch_incidents[incident.id] = incident
-        touched_officers.add(event.officer_key)
-        results.append(EventResult(event.event_id, "recorded", tuple(raised)))
-    notices: list[Notice] = []
-    updates: list[CopiesUpdate] = []
+        plan.touched_officers.add(event.officer_key)
+        plan.results.append(EventResult(event.event_id, "recorded", tuple(raised)))
     for incident in batch_incidents.values():
-        changes.append(db.incidents.put(incident))
+        plan.changes.append(db.incidents.put(incident))
         alert = IncidentAlert(alert_view(app, incident))
         if incident.is_open:
             summary = f"E-ticket {incident.ticket_number}: {incident.kind.value}"
-            notices.append(
+            plan.notices.append(
                 Notice(alert_audiences(app, incident), alert, summary, subject=incident_subject(incident.id))
             )
         else:
-            updates.append(CopiesUpdate(incident_subject(incident.id), alert))
-    if changes:
-        await app.commit(changes, notices, updates)
-    recorded = sum(1 for result in results if result.status == "recorded")
-    logger.info(
-        "ticket events recorded=%d duplicate=%d incidents=%d",
-        recorded,
-        len(results) - recorded,
-        len(batch_incidents),
-    )
-    await _recheck_quietly(app, touched_officers)
-    return results
+            plan.updates.append(CopiesUpdate(incident_subject(incident.id), alert))
+    plan.incidents = len(batch_incidents)
+    return plan
 
 
 async def _recheck_quietly(app: AppContext, officer_keys: set[str]) -> None:
@@ -133,7 +164,7 @@ async def _recheck_quietly(app: AppContext, officer_keys: set[str]) -> None:
     try:
         await approval.recheck(app, officer_keys)
     except StorageError as error:
-        logger.warning("readiness re-check after events failed: %s", type(error).__name__)
+        logger.warning("readiness re-check after events failed: %s (%s)", type(error).__name__, error)
 
 
 async def resolve_incident(
@@ -149,8 +180,9 @@ async def resolve_incident(
         await audit_refusal(app, requester.actor, "incident.resolve.denied", target)
         return Refused(who_may(Action.RESOLVE))
     if not incident.is_open and incident.closed is not None:
+        await db.incidents.settled(incident.id)  # "already resolved" only once that is on disk
         what = Happening.VOIDED if incident.status is IncidentStatus.VOIDED else Happening.RESOLVED
-        return AlreadyDone(alert_view(app, incident), incident.closed, what)
+        return AlreadyDone(alert_view(app, db.incidents.get(incident.id) or incident), incident.closed, what)
     resolved = mark_resolved(incident, Stamp(actor=requester.actor, at=app.now()))
     view = alert_view(app, resolved)
     changes: list[Change] = [

@@ -2,8 +2,11 @@
 
 Reads never raise for a missing record: they return ``None`` or an empty list. Writes return the
 engine's durability future; awaiting it raises ``StorageUnavailable`` when the write could not be
-made durable, in which case nothing of it is kept. A repository builds ``Op`` lists so that one
-use case can commit several records atomically with ``Database.commit``.
+made durable, in which case nothing of it is kept. Reads see a write at once, before it is durable;
+``settled(...)`` waits until what a read showed is on disk (and raises ``StorageUnavailable`` if the
+write that produced it failed and was undone), for answers such as "duplicate" or "already done".
+A repository builds ``Op`` lists so that one use case can commit several records atomically with
+``Database.commit``.
 
 Records are pydantic models (domain/records.py and ``ConversationRecord``, ``Notice`` here): a
 repository reads a stored document with ``Model.model_validate(doc)`` and writes
@@ -14,7 +17,7 @@ the records returned are converted.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -66,6 +69,10 @@ class PackageRepository:
         wanted = aad_id.lower()
         return [package for package in self.all() if package.poc.aad_id == wanted]
 
+    def settled(self, judiciary_code: str) -> asyncio.Future[None]:
+        """Resolves once the package as read now is durable; fails with StorageUnavailable if it never will be."""
+        return self._store.settled(self.table, judiciary_code)
+
     def put(self, package: Package) -> Op:
         """The op that stores this package."""
         return Put(self.table, package.judiciary_code, package.model_dump(mode="json"))
@@ -100,6 +107,10 @@ class OfficerRepository:
         """Every membership."""
         return [Officer.model_validate(doc) for doc in self._store.all(self.table)]
 
+    def settled(self, judiciary_code: str, officer_number: str) -> asyncio.Future[None]:
+        """Resolves once the membership as read now is durable; fails with StorageUnavailable if it never will be."""
+        return self._store.settled(self.table, f"{judiciary_code}:{officer_number}")
+
     def put(self, officer: Officer) -> Op:
         """The op that stores this membership."""
         return Put(self.table, officer.key, officer.model_dump(mode="json"))
@@ -129,6 +140,13 @@ class TicketEventRepository:
         """How many events are stored."""
         return self._store.count(self.table)
 
+    def settled(self, *event_ids: str) -> asyncio.Future[None]:
+        """Resolves once these events, as ``seen`` reports them now, are durable.
+
+        Fails with StorageUnavailable if the write that recorded one of them failed (it was undone).
+        """
+        return self._store.settled(self.table, *event_ids)
+
     def put(self, event: TicketEvent) -> Op:
         """The op that records this event."""
         doc = event.model_dump(mode="json") | {"ticket_key": event.ticket_key, "officer_key": event.officer_key}
@@ -148,6 +166,10 @@ class IncidentRepository:
         doc = self._store.get(self.table, incident_id)
         return None if doc is None else Incident.model_validate(doc)
 
+    def all(self) -> list[Incident]:
+        """Every incident, in the order raised."""
+        return [Incident.model_validate(doc) for doc in self._store.all(self.table)]
+
     def of_officer(self, officer_key: str) -> list[Incident]:
         """An officer membership's incidents, oldest first."""
         return [Incident.model_validate(doc) for doc in self._store.find(self.table, "officer_key", officer_key)]
@@ -160,6 +182,10 @@ class IncidentRepository:
         """Open incidents, of one agency or of all."""
         docs = self._store.find(self.table, "status", IncidentStatus.OPEN.value)
         return [Incident.model_validate(doc) for doc in docs if judiciary_code in (None, doc["judiciary_code"])]
+
+    def settled(self, incident_id: str) -> asyncio.Future[None]:
+        """Resolves once the incident as read now is durable; fails with StorageUnavailable if it never will be."""
+        return self._store.settled(self.table, incident_id)
 
     def put(self, incident: Incident) -> Op:
         """The op that stores this incident."""
@@ -318,6 +344,16 @@ class AuditRepository:
         """Entries about one record (e.g. ``officer:9000:A1234``), oldest first."""
         return [AuditEntry.model_validate(doc) for doc in self._store.find(self.table, "target", target)]
 
+    def between(self, start: datetime, end: datetime) -> list[AuditEntry]:
+        """Entries made at or after ``start`` and before ``end``, oldest first.
+
+        Stored instants are ISO strings in UTC of one shape, so they compare as text: only the entries
+        inside the period are converted.
+        """
+        low, high = instant_to_str(start), instant_to_str(end)
+        docs = [doc for doc in self._store.all(self.table) if low <= doc["at"] < high]
+        return sorted((AuditEntry.model_validate(doc) for doc in docs), key=lambda entry: entry.at)
+
     def count(self) -> int:
         """How many entries there are."""
         return self._store.count(self.table)
@@ -387,9 +423,23 @@ class Database:
         self.state = StateRepository(store)
 
     @classmethod
-    async def open(cls, data_dir: Path) -> Database:
-        """Open (or create) the data under data_dir. Raises StorageUnavailable if it cannot be read."""
-        return cls(await Store.open(data_dir, INDEXES))
+    async def open(
+        cls, data_dir: Path, *, recover: bool = False, fsync: Callable[[int], None] | None = None
+    ) -> Database:
+        """Open (or create) the data under data_dir.
+
+        Raises StorageDamaged when a file is damaged or missing (naming the file, the byte offset
+        and what to do) unless ``recover`` is set, then the damage is set aside and ``recovered``
+        says what; StorageError when another process holds the directory; StorageUnavailable when
+        it cannot be read or written. ``fsync`` replaces the journal's ``os.fsync`` (tests slow it
+        down or hold it open).
+        """
+        return cls(await Store.open(data_dir, INDEXES, recover=recover, fsync=fsync))
+
+    @property
+    def recovered(self) -> str | None:
+        """None normally; after a start with recovery that set damage aside, what and why (for GET /healthz)."""
+        return self.store.recovered
 
     async def check_writable(self) -> str | None:
         """None when a durable write works now, else a short reason (for GET /healthz). Never raises."""

@@ -21,6 +21,12 @@ class CommandInfo:
 COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("new-package", "/new-package", "Start your agency's e-ticket Information Package", ("personal",)),
     CommandInfo("add-officer", "/add-officer", "Add officers to your agency's Information Package", ("personal",)),
+    CommandInfo(
+        "edit-officer",
+        "/edit-officer <officer number>",
+        "Correct an officer's names, DPS username or start date",
+        ("personal",),
+    ),
     CommandInfo("withdraw", "/withdraw <officer number>", "Withdraw an officer from your agency's package"),
     CommandInfo("package", "/package [judiciary code]", "Show an Information Package with approval dates"),
     CommandInfo(

@@ -17,7 +17,7 @@ import pytest
 import tinydb
 
 from storage.engine import SNAPSHOT_NAME, Delete, Put, Store, journal_name
-from storage.errors import StorageError, StorageUnavailable
+from storage.errors import StorageDamaged, StorageError, StorageUnavailable
 
 INDEXES = {"ticket_events": ["ticket_key", "officer_key"]}
 
@@ -148,7 +148,7 @@ async def test_torn_last_record_is_dropped_and_the_store_keeps_working(
     await reopened.close()
 
 
-async def test_damage_in_the_newest_journal_stops_replay_there_and_keeps_the_rest(
+async def test_damage_in_the_newest_journal_refuses_to_open_unless_recovering(
     store: Store, data_dir: Path, tmp_path: Path
 ) -> None:
     for i in range(3):
@@ -156,15 +156,22 @@ async def test_damage_in_the_newest_journal_stops_replay_there_and_keeps_the_res
     crash = disk_picture(data_dir, tmp_path / "crash")
     journal = crash / journal_name(0)
     data = journal.read_bytes()
-    second = data.index(b"\n") + 1
+    lines = data.split(b"\n")  # the header record, then one record per write
+    third = len(lines[0]) + len(lines[1]) + 2
     damaged = bytearray(data)
-    damaged[second + 30] ^= 0x01  # inside the second record's payload
+    damaged[third + 30] ^= 0x01  # inside the second write's payload
     journal.write_bytes(bytes(damaged))
 
-    reopened = await Store.open(crash)
+    with pytest.raises(StorageDamaged) as refused:
+        await Store.open(crash)
+    assert (refused.value.file, refused.value.offset) == (journal_name(0), third)
+    assert f"journal.0.log at byte {third}" in str(refused.value) and "--recover" in str(refused.value)
+
+    reopened = await Store.open(crash, recover=True)
     assert reopened.keys("t") == ["k0"]
     kept = [name for name in os.listdir(crash) if name.endswith(".dropped")]
-    assert len(kept) == 1 and (crash / kept[0]).read_bytes() == bytes(damaged[second:])
+    assert kept == [f"journal.0.log.{third}.dropped"] and (crash / kept[0]).read_bytes() == bytes(damaged[third:])
+    assert reopened.recovered is not None and f"journal.0.log at byte {third}" in reopened.recovered
     await reopened.close()
 
 

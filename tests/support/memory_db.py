@@ -39,6 +39,9 @@ class Packages:
     def for_poc(self, aad_id: str) -> list[Package]:
         return [p for p in self.rows.values() if p.poc.aad_id == aad_id.lower()]
 
+    async def settled(self, judiciary_code: str) -> None:
+        return None  # every commit here is durable at once
+
     def put(self, package: Package) -> Put:
         return Put(self.rows, package.judiciary_code, package)
 
@@ -62,6 +65,9 @@ class Officers:
     def all(self) -> list[Officer]:
         return list(self.rows.values())
 
+    async def settled(self, judiciary_code: str, officer_number: str) -> None:
+        return None  # every commit here is durable at once
+
     def put(self, officer: Officer) -> Put:
         return Put(self.rows, officer.key, officer)
 
@@ -79,6 +85,9 @@ class TicketEvents:
     def of_officer(self, officer_key: str) -> list[TicketEvent]:
         return [e for e in self.rows.values() if e.officer_key == officer_key]
 
+    async def settled(self, *event_ids: str) -> None:
+        return None  # every commit here is durable at once
+
     def put(self, event: TicketEvent) -> Put:
         return Put(self.rows, event.event_id, event)
 
@@ -89,6 +98,9 @@ class Incidents:
 
     def get(self, incident_id: str) -> Incident | None:
         return self.rows.get(incident_id)
+
+    def all(self) -> list[Incident]:
+        return list(self.rows.values())
 
     def of_officer(self, officer_key: str) -> list[Incident]:
         return [i for i in self.rows.values() if i.officer_key == officer_key]
@@ -102,6 +114,9 @@ class Incidents:
             for i in self.rows.values()
             if i.status is IncidentStatus.OPEN and judiciary_code in (None, i.judiciary_code)
         ]
+
+    async def settled(self, incident_id: str) -> None:
+        return None  # every commit here is durable at once
 
     def put(self, incident: Incident) -> Put:
         return Put(self.rows, incident.id, incident)
@@ -146,6 +161,9 @@ class AuditLog:
 
     def of_target(self, target: str) -> list[AuditEntry]:
         return [e for e in self.rows.values() if e.target == target]
+
+    def between(self, start: datetime, end: datetime) -> list[AuditEntry]:
+        return sorted((e for e in self.rows.values() if start <= e.at < end), key=lambda e: e.at)
 
     def put(self, entry: AuditEntry) -> Put:
         return Put(self.rows, entry.id, entry)
@@ -220,6 +238,10 @@ class MemoryDatabase:
         self.commits += 1
 
     async def check_writable(self) -> str | None:
+        return None
+
+    @property
+    def recovered(self) -> str | None:
         return None
 
     async def seed(self, *records: Package | Officer) -> None:

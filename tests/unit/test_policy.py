@@ -7,8 +7,17 @@ from domain.records import Actor
 from tests.support import seed
 from tests.support.factories import JB_AAD, OTHER_AAD, POC_AAD
 
-JB_DECISIONS = {Action.ACKNOWLEDGE, Action.APPROVE, Action.EXTEND, Action.SET_POC, Action.SUBSCRIBE_JB}
-AGENCY_CHANGES = {Action.WITHDRAW, Action.RESOLVE, Action.ADD_OFFICER, Action.SUBSCRIBE_AGENCY}
+JB_DECISIONS = {
+    Action.ACKNOWLEDGE,
+    Action.APPROVE,
+    Action.EXTEND,
+    Action.SET_POC,
+    Action.SUBSCRIBE_JB,
+    Action.RETURN_TO_MONITORING,
+    Action.END_EXTENSION,
+    Action.RESEND,
+}
+AGENCY_CHANGES = {Action.WITHDRAW, Action.RESOLVE, Action.ADD_OFFICER, Action.SUBSCRIBE_AGENCY, Action.EDIT_OFFICER}
 
 
 def test_only_jb_staff_take_the_jbs_decisions() -> None:
@@ -42,3 +51,11 @@ def test_roles_are_relative_to_the_agency() -> None:
     reader = Requester(Actor(aad_id=OTHER_AAD, name="Court Ops"), is_staff=False, in_jb_channel=True)
     assert role_of(reader, package) is Role.CHANNEL_MEMBER
     assert role_of(Requester(Actor(aad_id="", name=""), is_staff=False), package) is Role.UNKNOWN
+
+
+def test_downloads_follow_who_may_see_the_records() -> None:
+    # a package's spreadsheet: whoever may see the package (its PoC, JB staff); everything: JB staff only,
+    # not the JB channel's readers (the export holds the audit log, which only JB staff see)
+    assert POLICY[Action.EXPORT_PACKAGE] == POLICY[Action.SEE_PACKAGE] == {Role.JB_STAFF, Role.AGENCY_POC}
+    assert [role for role in Role if may(Action.EXPORT_ALL, role)] == [Role.JB_STAFF]
+    assert POLICY[Action.EXPORT_ALL] == POLICY[Action.SEE_AUDIT]
