@@ -4,8 +4,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# make demo-events: the package the README walkthrough enters (make demo-events AGENCY=0123 OFFICERS=A1111,B2222)
+AGENCY ?= 9000
+OFFICERS ?= A1234,B2345
 
-.PHONY: run test test-fast lint playground package bench soak clean
+.PHONY: run test test-fast lint playground demo demo-events demo-clean screenshots package bench soak clean
 
 $(VENV)/.run-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +46,28 @@ lint: $(VENV)/.dev-installed
 ## The Microsoft 365 Agents Playground against the bot at http://127.0.0.1:$${PORT:-3978}/api/messages.
 playground: node_modules/.installed
 	TEAMSAPPTESTER_BROWSER=none npx agentsplayground -e http://127.0.0.1:$${PORT:-3978}/api/messages -c msteams -p 56150 --disable-telemetry
+
+## The whole SOP on this machine as two people: the bot (local mode, ./demo-data) and two Agents Playgrounds, Pat Poc on :56150 and Jamie Staff (JB) on :56151. Ctrl-C stops them.
+demo: $(VENV)/.run-installed node_modules/.installed
+	$(PY) -m tools.demo
+
+## A month of e-tickets for the demo package through the signed intake API, each explained as it is sent (AGENCY, OFFICERS).
+demo-events: $(VENV)/.run-installed
+	$(PY) -m intake.demo_events --agency $(AGENCY) --officers $(OFFICERS) \
+	  --url http://127.0.0.1:$${PORT:-3978}/api/ticket-events --secret-file $${DEMO_DATA:-demo-data}/intake-secret
+
+## Forget the demo: its store, intake secret and logs (./demo-data).
+demo-clean:
+	rm -rf demo-data
+
+## Run the end-to-end tier and copy its screenshots (build/e2e/*.png) to docs/, where the README shows them.
+screenshots: $(VENV)/.dev-installed node_modules/.installed
+	bash tools/install_e2e_prereqs.sh
+	rm -rf build/e2e
+	CI=true $(PY) -m pytest -m e2e
+	mkdir -p docs
+	rm -f docs/*.png
+	cp build/e2e/*.png docs/
 
 ## The Teams app package build/jb-eticket-bot.zip (needs MicrosoftAppId).
 package: $(VENV)/.run-installed node_modules/.installed

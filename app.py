@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +52,8 @@ OUTBOX = web.AppKey("outbox", OutboxSender)
 MAX_ACTIVITY_BYTES = 256 * 1024
 BODY_READ_TIMEOUT = 10.0
 """Seconds a request body may take to arrive; a slower one is cut off with 408 (slowloris)."""
+SHUTDOWN_GRACE = 5.0
+"""Seconds a stop (SIGINT, SIGTERM) waits for requests in flight before cancelling them (aiohttp's default is 60)."""
 CONNECTOR_THREADS = 32
 
 
@@ -244,11 +247,43 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not settings.ticket_events_secret:
         logger.warning("TICKET_EVENTS_SECRET is not set: POST /api/ticket-events answers 503")
     logger.info("listening on %s port %d, data in %s", settings.bind_host, settings.port, settings.data_dir)
+    loop = asyncio.new_event_loop()
+    _stop_on_signals(loop)
     try:
-        web.run_app(create_app(settings), host=settings.bind_host, port=settings.port, print=None)
+        web.run_app(
+            create_app(settings),
+            host=settings.bind_host,
+            port=settings.port,
+            print=None,
+            shutdown_timeout=SHUTDOWN_GRACE,
+            handle_signals=False,
+            loop=loop,
+        )
     except StorageError as error:
         logger.critical("storage could not be opened at %s: %s: %s", settings.data_dir, type(error).__name__, error)
         raise SystemExit(3) from None
+    logger.info("stopped")
+
+
+def _stop_on_signals(loop: asyncio.AbstractEventLoop) -> None:
+    """SIGINT and SIGTERM stop the bot gracefully (exit code 0); another one while it stops is noted, not obeyed.
+
+    aiohttp's own handlers raise GracefulExit (exit code 1) out of run_app at a second signal, cutting the
+    shutdown short with a traceback, and ``make run`` then prints ``Error 1``. The stop is bounded anyway:
+    requests in flight get ``SHUTDOWN_GRACE`` seconds.
+    """
+    stopping: list[str] = []
+
+    def stop(sig: signal.Signals) -> None:
+        if stopping:
+            logger.info("%s: already stopping (requests in flight get at most %.0f s)", sig.name, SHUTDOWN_GRACE)
+            return
+        stopping.append(sig.name)
+        logger.info("%s: stopping", sig.name)
+        raise web.GracefulExit()  # out of run_app's loop, which then shuts the app down
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig)
 
 
 if __name__ == "__main__":

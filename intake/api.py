@@ -156,8 +156,6 @@ def setup_intake_routes(
     received_now: Callable[[], datetime] | None = None,
 ) -> None:
     """Add POST /api/ticket-events and GET /api/openapi.json to app."""
-    if not secret:
-        logger.warning("TICKET_EVENTS_SECRET is not set: %s will answer 503", EVENTS_PATH)
     handlers = _IntakeHandlers(secret, recorder, received_now or (lambda: datetime.now(UTC)))
     app.router.add_post(EVENTS_PATH, handlers.post_ticket_events)
     app.router.add_get(OPENAPI_PATH, handlers.get_openapi)

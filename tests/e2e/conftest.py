@@ -9,7 +9,17 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, JB, PLAYGROUND_BIN, POC, BotProcess, ChatPage, Playground
+from tests.e2e.harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    JB,
+    PLAYGROUND_BIN,
+    POC,
+    BotProcess,
+    ChatPage,
+    Playground,
+    start_playgrounds,
+)
 
 
 def _missing() -> str | None:
@@ -45,8 +55,7 @@ def bot(e2e_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[B
 
 @pytest.fixture(scope="module")
 def playgrounds(bot: BotProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Playground]]:
-    folder = tmp_path_factory.mktemp("e2e-playgrounds")
-    started = {persona.key: Playground(persona, folder / persona.key, bot.url).start() for persona in (POC, JB)}
+    started = start_playgrounds(bot.url, tmp_path_factory.mktemp("e2e-playgrounds"))
     yield started
     for playground in started.values():
         playground.stop()
