@@ -54,6 +54,8 @@ def acknowledgment_text(rule: ReadinessRule) -> str:
 
 
 REVIEW_PAGE_SIZE = 25
+OFFICERS_PAGE_SIZE = 15
+"""Officers shown at once on the wizard's officers step (each with Edit and Remove)."""
 """Officers shown per review page; 25 rows of Chart 1 stay well under Teams' 28 KB."""
 CHART_PAGE_SIZE = 25
 """Officer rows per Chart 1 card (even with every field at its longest, one card stays under 28 KB)."""
@@ -569,13 +571,24 @@ def officers_card(
     draft_index: int | None,
     errors: Mapping[str, str],
     today: date,
+    page: int | None = None,
 ) -> dict[str, Any]:
-    """Step 4: officers (SOP 6.1 item 2): those entered, each with Edit and Remove, and a form for one more."""
+    """Step 4: officers (SOP 6.1 item 2): those entered, each with Edit and Remove, and a form for one more.
+
+    The officers entered are shown ``OFFICERS_PAGE_SIZE`` at a time (``page``, 0-based; None: the last
+    page, where a new officer lands), so a package of 500 officers stays under Teams' card limit.
+    """
     body: list[Any] = [*_frame_top(frame, subtitle=agency_line)]
+    pages = page_count(len(saved), OFFICERS_PAGE_SIZE)
+    shown_page = pages - 1 if page is None else min(max(page, 0), pages - 1)
+    first = shown_page * OFFICERS_PAGE_SIZE
     if saved:
-        body.append(paragraph(f"Officers in this package so far: {len(saved)}", weight=FontWeight.BOLDER))
+        counted = f"Officers in this package so far: {len(saved)}"
+        if pages > 1:
+            counted += f" (showing {first + 1}–{min(first + OFFICERS_PAGE_SIZE, len(saved))})"
+        body.append(paragraph(counted, weight=FontWeight.BOLDER))
     for index, row in enumerate(saved):
-        if index == draft_index:
+        if index == draft_index or not first <= index < first + OFFICERS_PAGE_SIZE:
             continue
         line = f"**{row.officer_number}** {row.first_name} {row.last_name} · {row.dps_username} · starts {_shown_date(row.start_date)}"
         buttons = ac.ActionSet(
@@ -605,6 +618,18 @@ def officers_card(
                 ],
             )
         )
+    if pages > 1:
+        nav = [
+            execute(
+                title,
+                Verb.WIZARD_EDIT.value,
+                frame.data(to="officers", page=number),
+                associated_inputs=AssociatedInputs.NONE,
+            )
+            for title, number in (("Previous officers", shown_page - 1), ("More officers", shown_page + 1))
+            if 0 <= number < pages
+        ]
+        body.append(ac.ActionSet(actions=nav))
     extra: list[Any] = []
     if draft is not None:
         title = "Edit officer" if draft_index is not None else f"Officer {len(saved) + 1}"

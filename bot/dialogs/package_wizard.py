@@ -98,6 +98,7 @@ class WizardState:
     draft_index: int | None = None
     page: int = 0
     offer: str | None = None  # a Judiciary Code with a package, offered at the agency step: add officers to it?
+    officers_page: int | None = None  # the page of officers shown at the officers step (None: the last)
 
     def to_doc(self) -> dict[str, Any]:
         """The JSON form kept in ConversationState."""
@@ -288,6 +289,7 @@ def _agency_line(env: WizardEnv, state: WizardState) -> str:
 def _render_officers(env: WizardEnv, state: WizardState, errors: Mapping[str, str], frame: StepFrame) -> dict[str, Any]:
     return officers_card(
         frame,
+        page=state.officers_page,
         agency_line=_agency_line(env, state),
         saved=_rows(env, state),
         draft=state.draft,
@@ -322,6 +324,7 @@ def _save_draft(env: WizardEnv, state: WizardState, data: Mapping[str, Any]) -> 
         state.officers.append(row)
     state.draft = None
     state.draft_index = None
+    state.officers_page = None  # back to the last page, where the officer just saved shows
     return {}
 
 
@@ -614,6 +617,10 @@ class PackageWizard:
         if _step(state, target) is None:  # type: ignore[arg-type]
             return WizardReply(self.card(env, state), state)
         state.step = target  # type: ignore[assignment]
+        if target == "officers" and "page" in data:  # paging through the officers entered: the form stays
+            page = data.get("page")
+            state.officers_page = page if isinstance(page, int) and not isinstance(page, bool) and page >= 0 else None
+            return WizardReply(self.card(env, state), state)
         if target == "officers":
             index = data.get("officer")
             if isinstance(index, int) and 0 <= index < len(state.officers):

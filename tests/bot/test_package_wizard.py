@@ -418,3 +418,18 @@ async def test_input_that_went_wrong_quietly_is_refused_beside_its_field(
     await poc.press("Next: review", officer())
     await poc.press("Submit")
     assert poc.app.db.packages.get("9000").agency.letterhead_address == "7928 Rd Williston"  # type: ignore[union-attr]
+
+
+async def test_the_officers_step_pages_through_many_officers_and_keeps_the_form(
+    bot_client: Any, connector: FakeConnector
+) -> None:
+    poc = Chat(await bot_client(), connector)
+    await poc.reach_officers()
+    for index in range(17):
+        card = await poc.press("Save and add another officer", officer(f"A{index:04d}", username=f"u{index}"))
+    assert "Officers in this package so far: 17 (showing 16–17)" in text_of(card)
+    earlier = await poc.press("Previous officers")
+    assert "showing 1–15" in text_of(earlier) and "A0000" in text_of(earlier) and "A0016" not in text_of(earlier)
+    assert "first_name" in inputs(earlier)  # the form for the next officer is still there
+    review = await poc.press("Next: review", officer("B9999", username="last"))
+    assert "(18)" in text_of(review)

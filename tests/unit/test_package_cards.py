@@ -311,6 +311,28 @@ def test_the_officer_step_stays_under_the_limit_with_twenty_officers_entered() -
     )
 
 
+@pytest.mark.parametrize("page", [None, 0, 16, 33])
+def test_the_officer_step_pages_so_a_package_of_500_officers_can_be_entered(page: int | None) -> None:
+    card = valid(
+        officers_card(
+            frame("officers", number=4),
+            agency_line="x",
+            saved=rows(500, longest=True),
+            draft={},
+            draft_index=None,
+            errors={},
+            today=TODAY,
+            page=page,
+        )
+    )
+    text = strings(card)
+    assert "Officers in this package so far: 500" in text
+    shown = [row for row in rows(500) if f'"**{row.officer_number}**' in text or f"**{row.officer_number}** " in text]
+    assert len(shown) == (5 if page in (None, 33) else 15)  # 500 = 33 pages of 15 and one of 5
+    titles = [a.get("title") for node in card["body"] if node.get("type") == "ActionSet" for a in node["actions"]]
+    assert ("More officers" in titles) == (page not in (None, 33)) and ("Previous officers" in titles) == (page != 0)
+
+
 def test_the_jb_card_has_acknowledge_until_acknowledged_and_then_says_who_and_when() -> None:
     card = valid(jb_package_card(package(), longest_officers(20), TZ))
     assert (
