@@ -183,6 +183,18 @@ class PackageCommands:
             turn.app, turn.requester, data.get("judiciary_code"), data.get("officers"), shown=turn.pressed_message
         )
 
+    @action(Verb.PACKAGE_PAGE)
+    async def package_page(self, turn: Turn) -> Outcome | Reply:
+        """Previous / More officers on the JB's package card, for the one who pressed."""
+        code = turn.data.get("judiciary_code")
+        first = turn.data.get("first")
+        outcome = packages_to_show(turn.app, turn.requester, code if isinstance(code, str) else "")
+        views = outcome.view if isinstance(outcome, Shown) and isinstance(outcome.view, tuple) else ()
+        if not views or not isinstance(views[0], PackageView):
+            return outcome
+        start = first if isinstance(first, int) and not isinstance(first, bool) else 0
+        return Reply(turn.presenter.package_page(views[0], start))
+
     @action(Verb.ACKNOWLEDGE)
     async def acknowledge(self, turn: Turn) -> Outcome:
         """Acknowledge (JB staff): record who and when, update every copy, tell the PoC (SOP 6.3)."""

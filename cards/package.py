@@ -384,8 +384,11 @@ def confirmation_card(
     return card
 
 
-def jb_package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo) -> dict[str, Any]:
-    """The JB's card for a new Information Package (SOP 6.2), with Acknowledge until someone acknowledges."""
+def jb_package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, first: int = 0) -> dict[str, Any]:
+    """The JB's card for a new Information Package (SOP 6.2), with Acknowledge until someone acknowledges.
+
+    Officers are shown ``CHART_PAGE_SIZE`` at a time from ``first``, with Previous / More officers buttons.
+    """
     body: list[Any] = [
         *heading(
             f"New Information Package: {package.agency.agency_name}", subtle=f"Judiciary Code {package.judiciary_code}"
@@ -397,7 +400,8 @@ def jb_package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo)
             f"{len(officers)} officer{'s' if len(officers) != 1 else ''} (SOP 6.1–6.2)."
         )
     )
-    body += chart_body(package, officers, tz)
+    first = min(max(first, 0), max(len(officers) - 1, 0)) // CHART_PAGE_SIZE * CHART_PAGE_SIZE
+    body += [item for item in chart_body(package, officers, tz, first=first) if not _is_more_line(item)]
     actions: list[Any] = []
     if package.acknowledged is None:
         actions.append(
@@ -408,7 +412,21 @@ def jb_package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo)
                 style=ActionStyle.POSITIVE,
             )
         )
+    data = {"judiciary_code": package.judiciary_code}
+    if first > 0:
+        back = data | {"first": first - CHART_PAGE_SIZE}
+        actions.append(
+            execute("Previous officers", Verb.PACKAGE_PAGE.value, back, associated_inputs=AssociatedInputs.NONE)
+        )
+    if first + CHART_PAGE_SIZE < len(officers):
+        more = data | {"first": first + CHART_PAGE_SIZE}
+        actions.append(execute("More officers", Verb.PACKAGE_PAGE.value, more, associated_inputs=AssociatedInputs.NONE))
     return render(body, actions)
+
+
+def _is_more_line(item: Any) -> bool:
+    """Chart 1's "N more officers: type /package" line, which the JB's card replaces with its page buttons."""
+    return isinstance(getattr(item, "text", None), str) and "more officers: type /package" in item.text
 
 
 def officers_added_card(view: OfficersAddedView, tz: ZoneInfo) -> dict[str, Any]:

@@ -177,6 +177,10 @@ class Presenter:
                 return digest_card(view)
         raise TypeError(f"no card for view {type(view).__name__}")
 
+    def package_page(self, view: PackageView, first: int) -> Card:
+        """The JB's card of a package, showing its officers from ``first``."""
+        return jb_package_card(view.package, view.officers, self._tz, first=first)
+
     def alert(self, view: IncidentView) -> Card:
         """The alert card of one incident (saying so when its answer deadline is near or past)."""
         return incident_card(

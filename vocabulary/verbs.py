@@ -21,6 +21,7 @@ class Verb(str, Enum):
     # the JB's work
     ACKNOWLEDGE = "package.acknowledge"
     ACKNOWLEDGE_OFFICERS = "officers.acknowledge"
+    PACKAGE_PAGE = "package.page"
     APPROVE = "officer.approve"
     APPROVE_CONFIRM = "officer.approve_confirm"
     EXTEND = "officer.extend"

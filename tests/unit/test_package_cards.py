@@ -377,5 +377,13 @@ def test_large_packages_are_paged_so_every_card_stays_under_the_limit() -> None:
     assert f"(1–{CHART_PAGE_SIZE} of 60)" in strings(cards[0]) and "(51–60 of 60)" in strings(cards[2])
     assert "A0059" in strings(cards[2]) and "A0059" not in strings(cards[0])
     jb = valid(jb_package_card(package(), officers, TZ))
-    assert "35 more officers: type /package 0123" in strings(jb)
+    # the JB's card pages like /package: More officers instead of "type /package"
+    assert "type /package" not in strings(jb) and "A0024" in strings(jb) and "A0025" not in strings(jb)
+    more = next(a for a in jb["actions"] if a["title"] == "More officers")
+    assert more["verb"] == "package.page" and more["data"]["first"] == CHART_PAGE_SIZE
+    second = valid(jb_package_card(package(), officers, TZ, first=more["data"]["first"]))
+    assert "A0025" in strings(second) and {a["title"] for a in second["actions"]} >= {
+        "Previous officers",
+        "More officers",
+    }
     assert len(package_cards(package(), [], TZ)) == 1

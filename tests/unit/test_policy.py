@@ -65,6 +65,8 @@ def test_roles_are_relative_to_the_agency() -> None:
 def test_downloads_follow_who_may_see_the_records() -> None:
     # a package's spreadsheet: whoever may see the package (its PoC, JB staff); everything: JB staff only,
     # not the JB channel's readers (the export holds the audit log, which only JB staff see)
-    assert POLICY[Action.EXPORT_PACKAGE] == POLICY[Action.SEE_PACKAGE] == {Role.JB_STAFF, Role.AGENCY_POC}
+    assert POLICY[Action.EXPORT_PACKAGE] == {Role.JB_STAFF, Role.AGENCY_POC}
+    # the JB channel reads the package card posted there (paging it), but downloads nothing
+    assert POLICY[Action.SEE_PACKAGE] == POLICY[Action.EXPORT_PACKAGE] | {Role.CHANNEL_MEMBER}
     assert [role for role in Role if may(Action.EXPORT_ALL, role)] == [Role.JB_STAFF]
     assert POLICY[Action.EXPORT_ALL] == POLICY[Action.SEE_AUDIT]
