@@ -36,7 +36,7 @@ from intake.api import setup_intake_routes
 from presentation.notifier import Notifier
 from presentation.presenter import Presenter
 from services.context import AppContext
-from services.tickets import EventResult, record_events
+from services.tickets import EventConflict, EventResult, backfill_states, record_events
 from settings import Settings, SettingsError
 from storage.errors import StorageError
 from storage.repositories import Database
@@ -79,6 +79,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         logger.error("storage started with damage set aside (see /healthz): %s", db.recovered)
     wakeup = asyncio.Event()
     context = wire(settings, db, wakeup=wakeup)
+    await backfill_states(context)  # tickets recorded before ticket states existed (once)
     conversation_state = ConversationState(DurableStorage(db.state, db.commit))
     adapter = build_adapter(settings, connector_threads)
     refresh_audience = RefreshAudience()
@@ -181,8 +182,11 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
 
-    async def recorder(events: list[TicketEvent]) -> list[dict[str, Any]]:
-        return [result_doc(result) for result in await record_events(app[CONTEXT], events)]
+    async def recorder(events: list[TicketEvent]) -> list[dict[str, Any]] | EventConflict:
+        outcome = await record_events(app[CONTEXT], events)
+        if isinstance(outcome, EventConflict):
+            return outcome  # the intake answers 409: nothing of the request was recorded
+        return [result_doc(result) for result in outcome.results]
 
     setup_intake_routes(app, secret=settings.ticket_events_secret, recorder=recorder)
     setup_export_routes(app, context=lambda: app[CONTEXT])

@@ -1,23 +1,33 @@
 """Fill a data directory before the bot starts: agencies, officers, a year's worth of ticket events.
 
 Written straight through ``storage.repositories`` (one ``Database.commit`` per 500 events, as one
-full intake batch would), then closed, which writes the TinyDB-format snapshot the bot loads at
-start. The shape follows the procedure: 20 agencies of 10 officers; nine of each agency's officers
-were approved early in the year and carry the history (clean e-tickets: uploaded an hour after
-issue, then accepted, so no incidents and no notices); the tenth is still in monitoring with no
-history. ``ready`` more officers in monitoring each have three accepted e-tickets issued two weeks
-ago, so they are ready for approval (the Approve scenario presses on them).
+full intake batch would), each event with its ticket's state (``domain.tickets``) and, at the end,
+each officer's figures (``domain.readiness``), as the bot itself records them; then closed, which
+writes the TinyDB-format snapshot the bot loads at start.
+
+``prefill``: the shape follows the procedure: 20 agencies of 10 officers; nine of each agency's
+officers were approved early in the year and carry the history (clean e-tickets: uploaded an hour
+after issue, then accepted, so no incidents and no notices); the tenth is still in monitoring with
+no history. ``ready`` more officers in monitoring each have three accepted e-tickets issued two
+weeks ago, so they are ready for approval (the Approve scenario presses on them).
+
+``prefill_monitoring``: ``officers`` officers in monitoring (one agency per ten), each holding
+``tickets_each`` clean accepted e-tickets issued over the past year, since they were added; their
+readiness is remembered as a running bot's would be (its readiness cards went out long ago).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from domain.readiness import figures_from_states, keep_for, ready_from_figures
 from domain.records import Actor, Agency, EventType, Officer, OfficerState, Package, Stamp, TicketEvent
+from domain.tickets import TicketState, derive_state
+from settings import Settings
+from storage.engine import Op
 from storage.repositories import Database
 
 AGENCY_CODES = tuple(f"{9000 + i:04d}" for i in range(20))
@@ -104,12 +114,64 @@ def _ticket(event_id: str, ticket: str, code: str, number: str, issued: datetime
     ]
 
 
-def history(count: int, start: datetime) -> Iterator[TicketEvent]:
-    """``count`` events (``count // 2`` clean tickets) of the approved officers, one ticket every ten minutes."""
-    approved = [(code, number) for code in AGENCY_CODES for number in APPROVED_NUMBERS]
-    for ticket in range(count // 2):
-        code, number = approved[ticket % len(approved)]
-        yield from _ticket(f"history-{ticket}", f"H-{ticket}", code, number, start + ticket * TICKET_SPACING)
+def monitoring_officer(index: int) -> tuple[str, str]:
+    """(Judiciary Code, officer number) of officer ``index`` of ``prefill_monitoring`` (ten per agency)."""
+    return f"{8000 + index // 10:04d}", f"M{index:04d}"
+
+
+class _Writer:
+    """Writes events with their tickets' states in commits of ``COMMIT_EVENTS``; figures and the backfill mark at the end."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.settings = Settings.from_env({})
+        self.batch: list[Op] = []
+        self.events = 0
+        self.states: dict[str, list[TicketState]] = {}
+
+    async def ticket(self, events: list[TicketEvent]) -> None:
+        state = derive_state(events)
+        self.states.setdefault(state.officer_key, []).append(state)
+        self.batch += [self.db.events.put(event) for event in events]
+        self.batch.append(self.db.ticket_states.put(state))
+        self.events += len(events)
+        if self.events >= COMMIT_EVENTS:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if self.batch:
+            await self.db.commit(self.batch)
+        self.batch, self.events = [], 0
+
+    async def finish(self, officers: list[Officer], *, remember_readiness: bool = False) -> None:
+        """Store every officer's figures and mark every ticket as having its state.
+
+        ``remember_readiness``: also remember each officer's readiness as of now, as a bot that has
+        been running would have (it sent the readiness cards then); its start-up re-check then changes nothing.
+        """
+        await self.flush()
+        settings = self.settings
+        keep = keep_for(settings.ready_clean_streak)
+        tz = settings.timezone
+        now = datetime.now(UTC)
+        ops: list[Op] = []
+        for officer in officers:
+            figures = figures_from_states(officer, self.states.get(officer.key, []), tz, keep=keep)
+            ops.append(self.db.figures.put(figures))
+            if remember_readiness:
+                ready = ready_from_figures(
+                    officer,
+                    figures,
+                    0,
+                    now.astimezone(tz).date(),
+                    tz,
+                    min_accepted=settings.ready_min_accepted,
+                    min_days=settings.ready_min_days,
+                    clean_streak=settings.ready_clean_streak,
+                )
+                ops.append(self.db.readiness.put(officer.key, ready, now))
+        ops.append(self.db.ticket_states.mark_backfilled(now))
+        await self.db.commit(ops)
 
 
 async def prefill(data_dir: Path, events: int, people: People, *, ready: int = 0) -> float:
@@ -123,7 +185,9 @@ async def prefill(data_dir: Path, events: int, people: People, *, ready: int = 0
     approved_on: date = (year_ago + timedelta(days=10)).date()
     db = await Database.open(data_dir)
     try:
+        writer = _Writer(db)
         ops = [db.packages.put(_package(code, people.poc, year_ago)) for code in AGENCY_CODES]
+        officers: list[Officer] = []
         for code, number in ALL_OFFICERS:
             officer = _officer(code, number, people.poc, year_ago)
             if number in APPROVED_NUMBERS:
@@ -136,30 +200,56 @@ async def prefill(data_dir: Path, events: int, people: People, *, ready: int = 0
                         ),
                     }
                 )
-            ops.append(db.officers.put(officer))
-        ops.append(db.subscriptions.put(BENCH_AGENCY, people.agency_channel, people.poc, year_ago))
-        await db.commit(ops)
-        batch = []
+            officers.append(officer)
         for index in range(ready):
             code, number = ready_officer(index)
-            batch.append(db.officers.put(_officer(code, number, people.poc, now - timedelta(days=20))))
+            officers.append(_officer(code, number, people.poc, now - timedelta(days=20)))
+        ops += [db.officers.put(officer) for officer in officers]
+        ops.append(db.subscriptions.put(BENCH_AGENCY, people.agency_channel, people.poc, year_ago))
+        await db.commit(ops)
+        for index in range(ready):
+            code, number = ready_officer(index)
             for n in range(3):
-                batch += [
-                    db.events.put(event)
-                    for event in _ticket(
-                        f"ready-{index}-{n}", f"C-{index}-{n}", code, number, now - timedelta(days=14, hours=n)
-                    )
-                ]
-        if batch:
-            await db.commit(batch)
-        batch = []
-        for event in history(events, year_ago + timedelta(days=11)):
-            batch.append(db.events.put(event))
-            if len(batch) == COMMIT_EVENTS:
-                await db.commit(batch)
-                batch = []
-        if batch:
-            await db.commit(batch)
+                issued = now - timedelta(days=14, hours=n)
+                await writer.ticket(_ticket(f"ready-{index}-{n}", f"C-{index}-{n}", code, number, issued))
+        start = year_ago + timedelta(days=11)
+        approved = [(code, number) for code in AGENCY_CODES for number in APPROVED_NUMBERS]
+        for ticket in range(events // 2):
+            code, number = approved[ticket % len(approved)]
+            issued = start + ticket * TICKET_SPACING
+            await writer.ticket(_ticket(f"history-{ticket}", f"H-{ticket}", code, number, issued))
+        await writer.finish(officers)
+    finally:
+        await db.close()
+    return time.perf_counter() - started
+
+
+async def prefill_monitoring(data_dir: Path, people: People, *, officers: int, tickets_each: int) -> float:
+    """Write ``officers`` officers in monitoring, ten per agency, each holding ``tickets_each`` clean accepted e-tickets.
+
+    The e-tickets are issued over the year since the officers were added, round robin across
+    officers. Returns the seconds taken (including the snapshot written at close).
+    """
+    started = time.perf_counter()
+    now = datetime.now(UTC).replace(microsecond=0)
+    year_ago = now - timedelta(days=366)
+    db = await Database.open(data_dir)
+    try:
+        writer = _Writer(db)
+        members = [monitoring_officer(index) for index in range(officers)]
+        codes = sorted({code for code, _ in members})
+        ops = [db.packages.put(_package(code, people.poc, year_ago)) for code in codes]
+        added = [_officer(code, number, people.poc, year_ago) for code, number in members]
+        ops += [db.officers.put(officer) for officer in added]
+        ops.append(db.subscriptions.put(codes[0], people.agency_channel, people.poc, year_ago))
+        await db.commit(ops)
+        total = officers * tickets_each
+        spacing = timedelta(days=360) / max(total, 1)
+        for ticket in range(total):
+            code, number = members[ticket % officers]
+            issued = year_ago + timedelta(days=1) + ticket * spacing
+            await writer.ticket(_ticket(f"mon-{ticket}", f"M-{ticket}", code, number, issued))
+        await writer.finish(added, remember_readiness=True)
     finally:
         await db.close()
     return time.perf_counter() - started

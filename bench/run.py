@@ -27,7 +27,16 @@ import aiohttp
 
 from bench.fake_connector import FakeConnector, cards_of, find_action_data
 from bench.load import WHOLE, Stats, measure
-from bench.prefill import ALL_OFFICERS, BENCH_AGENCY, MONITORED_NUMBER, People, prefill, ready_officer
+from bench.prefill import (
+    ALL_OFFICERS,
+    BENCH_AGENCY,
+    MONITORED_NUMBER,
+    People,
+    monitoring_officer,
+    prefill,
+    prefill_monitoring,
+    ready_officer,
+)
 from intake.signature import SIGNATURE_HEADER, sign
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +60,17 @@ SENDERS = 8
 BATCHES = int(os.environ.get("BENCH_BATCHES", "40"))
 BATCH_SIZE = 100
 BATCH_CONCURRENCY = 2
-STAGES = tuple(int(n) for n in os.environ.get("BENCH_STAGES", "0,10000,100000").split(","))
+STAGES = tuple(int(n) for n in os.environ.get("BENCH_STAGES", "0,10000,100000").split(",") if n)
+MONITORING = tuple(
+    (int(officers), int(each))
+    for officers, _, each in (
+        stage.partition("x") for stage in os.environ.get("BENCH_MONITORING", "2x5,1x50000,200x250").split(",") if stage
+    )
+)
+"""Monitoring stages: officers in monitoring x e-tickets each; the first is the baseline of JB /status."""
+STATUS_TURNS = int(os.environ.get("BENCH_STATUS_TURNS", "100"))
+STATUS_WARMUP = 10
+LAG_TICK = 0.001
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 60.0
 REQUEST_TIMEOUT = 30.0
@@ -62,6 +81,9 @@ TARGETS = {
     "intake_p99_ratio_100k_vs_empty": 2.0,
     "single_event_per_second": 500.0,
     "peak_rss_mb_100k": 300.0,
+    "monitoring_single_p99_ratio": 2.0,
+    "monitoring_status_p50_ratio": 2.0,
+    "recheck_loop_block_ms": 50.0,
 }
 
 
@@ -341,6 +363,16 @@ class Driver:
                 raise RuntimeError(f"intake answered {response.status}: {str(answer)[:200]}")
             return answer
 
+    async def connector_quiet(self, *, for_s: float = 1.0, at_most_s: float = 120.0) -> None:
+        """Wait until the bot has sent nothing to the connector for ``for_s`` (its outbox is drained)."""
+        deadline = time.monotonic() + at_most_s
+        while time.monotonic() < deadline:
+            calls = self.connector.calls
+            await asyncio.sleep(for_s)
+            if self.connector.calls == calls:
+                return
+        raise RuntimeError("the bot kept sending for two minutes")
+
     async def cold_start(self, bot: BotProcess) -> float:
         """Seconds from process start to the first /help reply arriving at the fake connector."""
         conversation = f"a:bench-cold-{bot.name}"
@@ -568,6 +600,129 @@ async def intake_stage(driver: Driver, workdir: Path, stored: int) -> dict[str, 
     return out
 
 
+# ---- monitoring stages -----------------------------------------------------------------------------
+
+
+async def status_turns(driver: Driver, bot: BotProcess) -> Stats:
+    """JB staff type /status in their 1:1 chat (every officer in monitoring, ready ones first), one at a time."""
+
+    async def work(_: int, __: int) -> None:
+        reply = await driver.turn(bot, message("/status", driver.connector.url, "a:bench-jb-status", PEOPLE.jb))
+        if "monitoring status" not in json.dumps(reply):
+            raise RuntimeError("/status did not answer with the status card")
+
+    return (await measure(work, iterations=STATUS_TURNS, concurrency=1, warmup=STATUS_WARMUP))[WHOLE]
+
+
+async def loop_block_while(job: Any) -> tuple[Any, dict[str, float]]:
+    """Run ``job`` (a coroutine) while a probe sleeps ``LAG_TICK`` again and again.
+
+    Returns the job's result and, in ms, the longest overshoot of the probe's sleep (``lag``, wall
+    clock: it includes any time the OS ran other processes instead) and the most CPU time the event
+    loop's thread spent in one such interval (``busy``: the loop blocked by our own code).
+    """
+    done = asyncio.Event()
+    lag = busy = 0.0
+
+    async def probe() -> None:
+        nonlocal lag, busy
+        while not done.is_set():
+            started, cpu = time.perf_counter(), time.thread_time()
+            await asyncio.sleep(LAG_TICK)
+            lag = max(lag, time.perf_counter() - started - LAG_TICK)
+            busy = max(busy, time.thread_time() - cpu)
+
+    task = asyncio.create_task(probe())
+    await asyncio.sleep(LAG_TICK)
+    try:
+        result = await job
+    finally:
+        done.set()
+        await task
+    return result, {"lag_ms": round(lag * 1000, 2), "busy_ms": round(busy * 1000, 2)}
+
+
+async def recheck_lag(data_dir: Path) -> dict[str, Any]:
+    """The hourly re-check (``services.approval.recheck``) over the stage's store, in this process, loop lag measured.
+
+    Twice: as every hour (nobody's readiness changed since the bot's own re-check), and with the
+    readiness memory cleared, so every ready officer becomes ready at once and their readiness
+    cards are drawn and queued (the JB chat exists): the heaviest re-check there is.
+    """
+    from app import wire
+    from domain.records import OfficerState
+    from services.approval import recheck, view_of
+    from settings import Settings
+    from storage.repositories import Database
+
+    settings = Settings.from_env({"DATA_DIR": str(data_dir), "JB_STAFF_IDS": PEOPLE.jb})
+    db = await Database.open(data_dir)
+    try:
+        app = wire(settings, db)
+        # the bot has drawn cards before its first hourly re-check: so does this process (first use builds the models)
+        app.notifier.presenter.view_card(view_of(app, db.officers.in_state(OfficerState.MONITORING)[0]))
+        started = time.perf_counter()
+        steady, steady_block = await loop_block_while(recheck(app))
+        steady_s = time.perf_counter() - started
+        await db.commit([db.readiness.put(key, False, datetime.now(UTC)) for key in db.readiness.ready_keys()])
+        started = time.perf_counter()
+        fresh, fresh_block = await loop_block_while(recheck(app))
+        fresh_s = time.perf_counter() - started
+    finally:
+        await db.close()
+    return {
+        "hourly": {"became_ready": len(steady), "seconds": round(steady_s, 3)} | steady_block,
+        "all_become_ready": {"became_ready": len(fresh), "seconds": round(fresh_s, 3)} | fresh_block,
+        "max_loop_block_ms": max(steady_block["busy_ms"], fresh_block["busy_ms"]),
+        "max_loop_lag_ms": max(steady_block["lag_ms"], fresh_block["lag_ms"]),
+    }
+
+
+async def monitoring_stage(driver: Driver, workdir: Path, officers: int, each: int) -> dict[str, Any]:
+    """``officers`` in monitoring holding ``each`` e-tickets: JB /status, single events to them, the re-check's loop lag."""
+    name = f"{officers}x{each}"
+    data_dir = workdir / f"monitoring-{name}"
+    out: dict[str, Any] = {"officers": officers, "each": each, "e_tickets": officers * each}
+    out["prefill_s"] = round(await prefill_monitoring(data_dir, PEOPLE, officers=officers, tickets_each=each), 2)
+    out["data_mb"] = round(sum(f.stat().st_size for f in data_dir.iterdir()) / 2**20, 1)
+    bot = await start_our_bot(f"ours-monitoring-{name}", data_dir)
+    run = f"m{name}-{uuid.uuid4().hex[:6]}"
+    try:
+        out["cold_start_s"] = await driver.cold_start(bot)
+        # JB staff's 1:1 chat appears: the readiness cards the start-up re-check queued for the JB go out first
+        await driver.turn(bot, message("/help", driver.connector.url, "a:bench-jb-status", PEOPLE.jb))
+        await driver.connector_quiet()
+        before = cpu_sample([os.getpid(), bot.pid])
+        bot_cpu = cpu_sample([bot.pid]).ours_s
+        out["status"] = (await status_turns(driver, bot)).as_dict()
+        turns = STATUS_TURNS + STATUS_WARMUP
+        out["status"]["bot_cpu_ms_per_turn"] = round((cpu_sample([bot.pid]).ours_s - bot_cpu) * 1000 / turns, 2)
+
+        async def single(_: int, i: int) -> None:
+            code, number = monitoring_officer(i % officers)
+            answer = await driver.post_events(
+                bot, ticket_event(f"{run}-single-{i}", f"S-{run}-{i}", code=code, officer=number)
+            )
+            if answer["results"][0]["status"] != "recorded":
+                raise RuntimeError("event not recorded")
+
+        out["single"] = (await measure(single, iterations=SINGLE_EVENTS, concurrency=SENDERS, warmup=SINGLE_WARMUP))[
+            WHOLE
+        ].as_dict()
+        out["peak_rss_mb"] = bot.peak_rss_mb()
+        out["noise"] = foreign_cpu(before, cpu_sample([os.getpid(), bot.pid]))
+    finally:
+        out["stop_s"] = await bot.stop()
+    out["recheck"] = await recheck_lag(data_dir)
+    print(
+        f"  {name:>9}: cold start {out['cold_start_s']} s, /status p50 {out['status']['p50_ms']} ms, single p99 "
+        f"{out['single']['p99_ms']} ms, re-check block {out['recheck']['max_loop_block_ms']} ms, RSS {out['peak_rss_mb']} MB",
+        flush=True,
+    )
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return out
+
+
 # ---- report ----------------------------------------------------------------------------------------
 
 
@@ -576,8 +731,10 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2) if a and b else None
 
 
-def judge(turns: dict[str, Any], stages: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Pass/fail for each target of issue 7."""
+def judge(
+    turns: dict[str, Any], stages: dict[int, dict[str, Any]], monitoring: dict[str, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Pass/fail for each target of issues 7 and 13."""
     echo, ours = turns["echo"], turns["ours"]
     checks: list[dict[str, Any]] = []
 
@@ -621,10 +778,43 @@ def judge(turns: dict[str, Any], stages: dict[int, dict[str, Any]]) -> list[dict
         True,
         f"our peak RSS at {max(stages) if stages else 0:,} stored events, MB",
     )
+    monitoring = monitoring or {}
+    baseline = next(iter(monitoring.values()), None)
+    empty_p99 = (empty or baseline or {}).get("single", {}).get("p99_ms")
+    empty_name = "the empty store" if empty else "the first monitoring stage"
+    for name, stage in list(monitoring.items())[1:]:
+        label = f"{stage['officers']} officer{'s' if stage['officers'] != 1 else ''} in monitoring x {stage['each']:,}"
+        check(
+            f"monitoring_single_p99_ratio_{name}",
+            ratio(stage["single"]["p99_ms"], empty_p99),
+            TARGETS["monitoring_single_p99_ratio"],
+            True,
+            f"single-event p99 with {label} within 2x of {empty_name}",
+        )
+        check(
+            f"monitoring_status_p50_ratio_{name}",
+            ratio(stage["status"]["p50_ms"], baseline["status"]["p50_ms"]) if baseline else None,
+            TARGETS["monitoring_status_p50_ratio"],
+            True,
+            f"JB /status p50 with {label} within 2x of {baseline['officers'] if baseline else '?'} officers",
+        )
+    if monitoring:
+        check(
+            "recheck_loop_block_ms",
+            max(stage["recheck"]["max_loop_block_ms"] for stage in monitoring.values()),
+            TARGETS["recheck_loop_block_ms"],
+            True,
+            "the hourly re-check's longest event-loop block, ms of the loop's CPU (every monitoring stage)",
+        )
     return checks
 
 
-def table(turns: dict[str, Any], stages: dict[int, dict[str, Any]], checks: list[dict[str, Any]]) -> str:
+def table(
+    turns: dict[str, Any],
+    stages: dict[int, dict[str, Any]],
+    checks: list[dict[str, Any]],
+    monitoring: dict[str, dict[str, Any]] | None = None,
+) -> str:
     """The results as Markdown tables."""
     echo, ours = turns["echo"], turns["ours"]
     lines = [
@@ -673,7 +863,31 @@ def table(turns: dict[str, Any], stages: dict[int, dict[str, Any]], checks: list
             f"{s['batch_100']['p99_ms']} | {round(s['batch_100']['per_second'] * BATCH_SIZE)} | {s['peak_rss_mb']} | "
             f"{s['snapshots_during_run']} | {s['stop_s']} |"
         )
+    monitoring = monitoring or {}
+    if monitoring:
+        lines += [
+            "",
+            f"Officers in monitoring: JB /status {STATUS_TURNS} turns after {STATUS_WARMUP} warm-up, one at a time; single "
+            f"events as above, spread over the stage's officers; the hourly re-check in the driver over the stage's store.",
+            "",
+            "| officers x e-tickets each | stored events | prefill s | cold start s | /status p50 ms | /status p99 ms "
+            "| /status bot CPU ms per turn "
+            "| single p50 ms | single p99 ms | single per s | re-check s (hourly) | re-check s (all become ready) "
+            "| re-check longest loop block ms (CPU) | re-check longest loop lag ms (wall) | peak RSS MB |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for m in monitoring.values():
+            r = m["recheck"]
+            lines.append(
+                f"| {m['officers']} x {m['each']:,} | {m['e_tickets'] * 2:,} | {m['prefill_s']} | {m['cold_start_s']} | "
+                f"{m['status']['p50_ms']} | {m['status']['p99_ms']} | {m['status']['bot_cpu_ms_per_turn']} | "
+                f"{m['single']['p50_ms']} | {m['single']['p99_ms']} | "
+                f"{m['single']['per_second']} | {r['hourly']['seconds']} | {r['all_become_ready']['seconds']} "
+                f"({r['all_become_ready']['became_ready']} ready) | {r['max_loop_block_ms']} | {r['max_loop_lag_ms']} | "
+                f"{m['peak_rss_mb']} |"
+            )
     noise = [("turns", turns.get("noise"))] + [(f"intake {k:,}", v.get("noise")) for k, v in sorted(stages.items())]
+    noise += [(f"monitoring {k}", v.get("noise")) for k, v in monitoring.items()]
     lines += [
         "",
         "Other processes' share of the machine's CPU while measuring (noise): "
@@ -700,11 +914,15 @@ async def run() -> dict[str, Any]:
         print("intake: POST /api/ticket-events by stored events", flush=True)
         for stored in STAGES:
             stages[stored] = await intake_stage(driver, workdir, stored)
+        monitoring: dict[str, dict[str, Any]] = {}
+        print("officers in monitoring: JB /status, single events, the hourly re-check", flush=True)
+        for officers, each in MONITORING:
+            monitoring[f"{officers}x{each}"] = await monitoring_stage(driver, workdir, officers, each)
     finally:
         await session.close()
         await connector.close()
         shutil.rmtree(workdir, ignore_errors=True)
-    checks = judge(turns, stages)
+    checks = judge(turns, stages, monitoring)
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
@@ -718,9 +936,12 @@ async def run() -> dict[str, Any]:
             "batches": BATCHES,
             "batch_size": BATCH_SIZE,
             "batch_concurrency": BATCH_CONCURRENCY,
+            "status_turns": STATUS_TURNS,
+            "status_warmup": STATUS_WARMUP,
         },
         "turns": turns,
         "intake": {str(k): v for k, v in stages.items()},
+        "monitoring": monitoring,
         "targets": checks,
         "connector_calls": connector.calls,
         "duration_s": round(time.monotonic() - began, 1),
@@ -733,7 +954,14 @@ def main() -> None:
     BUILD.mkdir(exist_ok=True)
     (BUILD / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
     print()
-    print(table(results["turns"], {int(k): v for k, v in results["intake"].items()}, results["targets"]))
+    print(
+        table(
+            results["turns"],
+            {int(k): v for k, v in results["intake"].items()},
+            results["targets"],
+            results["monitoring"],
+        )
+    )
     print()
     for c in results["targets"]:
         print(f"{'PASS' if c['pass'] else 'FAIL'}: {c['text']}: {c['value']} (limit {c['limit']})")

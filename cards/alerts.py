@@ -21,10 +21,12 @@ CLOSED_WORDS: dict[IncidentStatus, str] = {IncidentStatus.RESOLVED: "RESOLVED", 
 TITLES: dict[IncidentKind, str] = {
     IncidentKind.REJECTED: "E-ticket rejected by Odyssey",
     IncidentKind.LATE_UPLOAD: "E-ticket uploaded late",
+    IncidentKind.UPLOAD_BEFORE_ISSUE: "E-ticket uploaded before it was issued",
     IncidentKind.PAYMENT_BEFORE_RECEIPT: "Payment before the e-ticket arrived",
     IncidentKind.OUTSIDE_JURISDICTION: "E-ticket outside the JB's jurisdiction",
     IncidentKind.MISSING_MUNICIPAL_PENALTIES: "Municipal penalties missing",
     IncidentKind.UNKNOWN_OFFICER: "E-ticket from an unknown officer",
+    IncidentKind.EVENT_ON_VOIDED: "Activity on a voided e-ticket",
 }
 
 
@@ -93,6 +95,14 @@ def incident_card(
         if incident.status is IncidentStatus.VOIDED:
             body.append(
                 notice(f"Closed: the ticket was voided ({format_instant(incident.closed.at, tz)}).", kind="good")
+            )
+        elif incident.status is IncidentStatus.SUPERSEDED:
+            body.append(
+                notice(
+                    "Closed: events that arrived later, but happened earlier, show this no longer holds "
+                    f"({format_instant(incident.closed.at, tz)}).",
+                    kind="good",
+                )
             )
         else:
             resolved = f"Resolved by {who} on {format_instant(incident.closed.at, tz)}."

@@ -59,15 +59,28 @@ def _incidents_text(view: OfficerView) -> str:
 
 def _facts(view: OfficerView) -> Any:
     readiness = view.readiness
-    return facts(
-        [
-            ("Officer", officer_text(view.officer)),
-            ("Agency", agency_text(view.officer, view.package)),
-            ("Accepted e-tickets", str(readiness.accepted_count)),
-            ("First accepted issued", _date_or_dash(readiness.first_accepted_issued)),
-            ("Latest issued", _date_or_dash(readiness.latest_issued)),
-            ("Incidents", _incidents_text(view)),
-        ]
+    pairs = [
+        ("Officer", officer_text(view.officer)),
+        ("Agency", agency_text(view.officer, view.package)),
+        ("Accepted e-tickets", str(readiness.accepted_count)),
+        ("First accepted issued", _date_or_dash(readiness.first_accepted_issued)),
+        ("Latest issued", _date_or_dash(readiness.latest_issued)),
+        ("Incidents", _incidents_text(view)),
+    ]
+    if readiness.issued_before_start:
+        pairs.append(("Issued before the start date", str(readiness.issued_before_start)))
+    return facts(pairs)
+
+
+def early_issue_text(view: OfficerView) -> str | None:
+    """The flag of e-tickets issued before the officer's expected start date (they count; SOP 6.1 item 2.d), or None."""
+    count = view.readiness.issued_before_start
+    if not count:
+        return None
+    what = "1 e-ticket was" if count == 1 else f"{count} e-tickets were"
+    return (
+        f"{what} issued before the expected start date, {format_date(view.officer.start_date)}: "
+        f"{'it counts' if count == 1 else 'they count'} toward approval, but check with the Point-of-Contact."
     )
 
 
@@ -103,6 +116,9 @@ def _state_lines(view: OfficerView) -> list[Any]:
         who = officer.withdrawn.actor.name or "the Point-of-Contact"
         lines.append(notice(f"Withdrawn by {who} on {format_instant(officer.withdrawn.at, tz)}.", kind="warning"))
         return lines
+    early = early_issue_text(view)
+    if early is not None:
+        lines.append(notice(early, kind="warning"))
     extension = officer.extension
     if extension is not None:
         who = extension.granted.actor.name or "JB e-ticket staff"

@@ -52,22 +52,29 @@ class ViolationCategory(str, Enum):
 
 
 class IncidentKind(str, Enum):
-    """What a ticket event can raise (SOP 6.4, 6.5; 4 V.S.A. §§ 1102, 1105)."""
+    """What a ticket's events can raise (SOP 6.4, 6.5; 4 V.S.A. §§ 1102, 1105, 1106)."""
 
     REJECTED = "rejected"
     LATE_UPLOAD = "late_upload"
+    UPLOAD_BEFORE_ISSUE = "upload_before_issue"
     PAYMENT_BEFORE_RECEIPT = "payment_before_receipt"
     OUTSIDE_JURISDICTION = "outside_jurisdiction"
     MISSING_MUNICIPAL_PENALTIES = "missing_municipal_penalties"
     UNKNOWN_OFFICER = "unknown_officer"
+    EVENT_ON_VOIDED = "event_on_voided"
 
 
 class IncidentStatus(str, Enum):
-    """Whether an incident still needs someone's attention."""
+    """Whether an incident still needs someone's attention.
+
+    ``superseded``: events that arrived later (but happened earlier) show it no longer holds; it
+    never counted against the officer.
+    """
 
     OPEN = "open"
     RESOLVED = "resolved"
     VOIDED = "voided"
+    SUPERSEDED = "superseded"
 
 
 def instant_to_str(value: datetime) -> str:
@@ -231,6 +238,12 @@ class TicketEvent(Record, _AboutATicket):
     reason: str | None = None
     violation: Violation | None = None
     received_at: Instant | None = None
+
+    def same_payload(self, other: TicketEvent) -> bool:
+        """Whether two events say the same thing, in their stored form (when each was received aside)."""
+        return self.model_dump(mode="json", exclude={"received_at"}) == other.model_dump(
+            mode="json", exclude={"received_at"}
+        )
 
 
 class Incident(Record, _AboutATicket):

@@ -6,7 +6,7 @@ belongs to); cards are drawn from views, and use cases return them inside their 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -156,6 +156,24 @@ def paginate(
     return ListPage(
         list_name, title, subtitle, tuple(rows[start : start + size]), page, pages, len(rows), query, empty_text
     )
+
+
+def paginate_made(
+    list_name: str,
+    title: str,
+    subtitle: str,
+    makers: Sequence[Callable[[], Row]],
+    page: int,
+    size: int,
+    query: str,
+    empty_text: str,
+) -> ListPage:
+    """As ``paginate``, with each row made only when it is on the page (a long list costs one page of rows)."""
+    pages = page_count(len(makers), size)
+    page = min(max(1, page), pages)
+    start = (page - 1) * size
+    rows = tuple(make() for make in makers[start : start + size])
+    return ListPage(list_name, title, subtitle, rows, page, pages, len(makers), query, empty_text)
 
 
 def agency_name(package: Package | None, judiciary_code: str) -> str:

@@ -19,13 +19,15 @@ from aiohttp import web
 from domain.records import TicketEvent
 from intake.openapi import EVENTS_PATH, OPENAPI_PATH, openapi_document
 from intake.signature import SIGNATURE_HEADER, verify
-from intake.wire import EventErrors, parse_events
+from intake.wire import EventConflictAnswer, EventErrors, parse_events
+from services.outcomes import EventConflict
 from storage.errors import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
-Recorder = Callable[[list[TicketEvent]], Awaitable[list[dict[str, Any]]]]
-"""Records events in order; returns one ``{"event_id", "status", "incidents"}`` dict per event."""
+Recorder = Callable[[list[TicketEvent]], Awaitable[list[dict[str, Any]] | EventConflict]]
+"""Records events in order; returns one ``{"event_id", "status", "incidents"}`` dict per event, or the
+``EventConflict`` of an event_id recorded before with another payload (then nothing was recorded)."""
 
 MAX_BODY_BYTES = 1024 * 1024
 """The largest accepted request body (1 MiB)."""
@@ -53,6 +55,20 @@ def _error(status: int, message: str, *, headers: dict[str, str] | None = None) 
 def _bad_request(errors: list[dict[str, Any]]) -> web.Response:
     """A 400 response listing every problem."""
     return web.json_response({"errors": errors}, status=400)
+
+
+def _conflict(conflict: EventConflict) -> web.Response:
+    """409: the event at ``index`` reuses an event_id recorded before with another payload; nothing was recorded."""
+    answer = EventConflictAnswer(
+        error="conflict",
+        index=conflict.index,
+        event_id=conflict.event_id,
+        message=(
+            "This event_id was recorded before with a different payload; nothing from this request was recorded. "
+            "Send the event under a new event_id, or resend the recorded payload unchanged."
+        ),
+    )
+    return web.json_response(answer.model_dump(), status=409)
 
 
 async def _read_limited(request: web.Request, *, timeout: float = 10.0) -> bytes:
@@ -131,6 +147,12 @@ class _IntakeHandlers:
         except Exception:
             logger.exception("ticket events failed unexpectedly: ids=%r; status=500", event_ids)
             return _error(500, "An internal error occurred; the events may not have been recorded. Please retry.")
+        if isinstance(results, EventConflict):
+            logger.warning(
+                "ticket events refused: event %d reuses a recorded event_id with another payload; status=409",
+                results.index,
+            )
+            return _conflict(results)
         if len(results) != len(events):
             logger.error(
                 "recorder returned %d results for %d events: ids=%r; status=500", len(results), len(events), event_ids

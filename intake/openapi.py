@@ -18,7 +18,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
 from intake.signature import SIGNATURE_HEADER
-from intake.wire import MAX_BATCH, ErrorMessage, EventProblems, EventResults, RequestBody
+from intake.wire import MAX_BATCH, ErrorMessage, EventConflictAnswer, EventProblems, EventResults, RequestBody
 
 OPENAPI_FILE = Path(__file__).parent / "openapi.json"
 """The committed copy of the document."""
@@ -72,7 +72,9 @@ _EXAMPLES: dict[str, Any] = {
 def _schemas() -> tuple[dict[str, Any], dict[str, Any]]:
     """The request body's schema, and every component schema (the models and what they refer to)."""
     adapters: dict[str, TypeAdapter[Any]] = {"body": TypeAdapter(RequestBody)}
-    adapters |= {model.__name__: TypeAdapter(model) for model in (EventResults, EventProblems, ErrorMessage)}
+    adapters |= {
+        model.__name__: TypeAdapter(model) for model in (EventResults, EventProblems, EventConflictAnswer, ErrorMessage)
+    }
     inputs: list[tuple[str, JsonSchemaMode, TypeAdapter[Any]]] = [
         (name, "validation", adapter) for name, adapter in adapters.items()
     ]
@@ -108,8 +110,10 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "postTicketEvents",
                     "summary": f"Record one ticket event or a batch of 1 to {MAX_BATCH}",
                     "description": (
-                        "Events apply in array order. An event_id seen before is reported as `duplicate` and raises "
-                        "nothing (the first one wins). Unknown fields are ignored."
+                        "Events apply in array order. An event_id seen before with the same payload (when it was "
+                        "received aside) is reported as `duplicate` and raises nothing; with a different payload the "
+                        "request answers 409 and nothing from it is recorded. Instants must be storable (years 1 to "
+                        "9999 in UTC) and at most a day after the request is received. Unknown fields are ignored."
                     ),
                     "security": [{"signature": []}],
                     "parameters": [
@@ -141,6 +145,11 @@ def openapi_document() -> dict[str, Any]:
                         ),
                         "401": _json_response(
                             f"The {SIGNATURE_HEADER} header is missing or does not match the body.", ErrorMessage
+                        ),
+                        "409": _json_response(
+                            "An event reuses an event_id recorded before with a different payload (`index` says "
+                            "which); nothing from the request was recorded.",
+                            EventConflictAnswer,
                         ),
                         "413": _json_response("The body is over 1 MiB.", ErrorMessage),
                         "415": _json_response("The Content-Type is not application/json.", ErrorMessage),

@@ -10,13 +10,17 @@ wizard's own field types (domain/validation.py).
 problem of every event at once as ``{"index", "field", "message"}``: pydantic's errors, mapped to
 the event's index, the field's dotted name (``violation.category``) and a plain message; one
 rule across events (an ``event_id`` repeated inside a request) is checked beside the models.
+
+Instants must be ones that can be true: one the store cannot hold (outside the years 1 to 9999
+once in UTC, e.g. ``9999-12-31T23:00:00-05:00``) or more than ``FUTURE_TOLERANCE`` after the
+request was received (the validation context's ``received_at``) is refused, naming the field.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -53,6 +57,9 @@ INSTANT_PATTERN = (
 _INSTANT = re.compile(INSTANT_PATTERN)
 _NAIVE_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?")
 
+FUTURE_TOLERANCE = timedelta(days=1)
+"""How far after its receipt an instant may lie (clocks differ; a day more is a clock or data error)."""
+
 _EVENT_TYPES = ", ".join(t.value for t in EventType)
 _CATEGORIES = ", ".join(c.value for c in ViolationCategory)
 
@@ -88,18 +95,42 @@ def _offset_instant(value: object) -> datetime:
             "instant_format", "must be an ISO 8601 date and time with offset, e.g. 2024-05-01T14:30:00-04:00"
         )
     try:
-        return datetime.fromisoformat(value.upper())
+        parsed = datetime.fromisoformat(value.upper())
     except ValueError as exc:
         raise PydanticCustomError(
             "instant_invalid", "is not a valid date and time ({reason})", {"reason": str(exc)}
         ) from None
+    try:
+        parsed.astimezone(UTC)  # instants are stored in UTC
+    except OverflowError:
+        raise PydanticCustomError(
+            "instant_unstorable", "cannot be stored: in UTC it falls outside the years 1 to 9999"
+        ) from None
+    return parsed
+
+
+def _not_in_the_future(instant: datetime | None, info: ValidationInfo) -> datetime | None:
+    """An instant no more than ``FUTURE_TOLERANCE`` after the request's receipt (when the context gives it)."""
+    received_at = (info.context or {}).get("received_at")
+    if instant is None or not isinstance(received_at, datetime):
+        return instant
+    if instant - received_at > FUTURE_TOLERANCE:
+        raise PydanticCustomError(
+            "instant_future",
+            "is more than a day after the request was received ({received}): a clock or data error",
+            {"received": received_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")},
+        )
+    return instant
 
 
 INSTANT_SCHEMA: dict[str, Any] = {
     "type": "string",
     "format": "date-time",
     "pattern": INSTANT_PATTERN,
-    "description": "ISO 8601 date and time WITH a UTC offset (`Z` allowed); naive times are refused.",
+    "description": (
+        "ISO 8601 date and time WITH a UTC offset (`Z` allowed); naive times are refused, and so are instants "
+        "outside the years 1 to 9999 in UTC and instants more than a day after the request is received."
+    ),
 }
 
 OffsetInstant = Annotated[datetime, PlainValidator(_offset_instant), WithJsonSchema(INSTANT_SCHEMA)]
@@ -168,13 +199,19 @@ class IncomingEvent(BaseModel):
     ] = None
     violation: IncomingViolation | None = None
 
+    @field_validator("occurred_at")
+    @classmethod
+    def _occurred_by_now(cls, occurred_at: datetime, info: ValidationInfo) -> datetime | None:
+        """An event cannot have happened more than a day after it was received."""
+        return _not_in_the_future(occurred_at, info)
+
     @field_validator("issued_at")
     @classmethod
     def _issued_at_with_submitted(cls, issued_at: datetime | None, info: ValidationInfo) -> datetime | None:
-        """A ``submitted`` event says when the ticket was issued (the 48-hour rule needs it)."""
+        """A ``submitted`` event says when the ticket was issued (the 48-hour rule needs it), and not in the future."""
         if issued_at is None and info.data.get("type") is EventType.SUBMITTED:
             raise PydanticCustomError("required_with_submitted", "is required")
-        return issued_at
+        return _not_in_the_future(issued_at, info)
 
     @field_validator("reason")
     @classmethod
@@ -303,6 +340,17 @@ class EventProblems(BaseModel):
     errors: Annotated[list[EventProblem], Field(min_length=1)]
 
 
+class EventConflictAnswer(BaseModel):
+    """409: an event_id recorded before came with a different payload; nothing from the request was recorded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error: Literal["conflict"]
+    index: Annotated[int, Field(ge=0, description="The position in `events` of the event that conflicts (0 for one).")]
+    event_id: str
+    message: str
+
+
 class ErrorMessage(BaseModel):
     """401, 413, 415, 500, 503: what went wrong."""
 
@@ -390,7 +438,7 @@ def _event_problem(index: int, loc: Sequence[int | str], error: ErrorDetails) ->
     return _problem(index, field, _field_message(field, error))
 
 
-def _body_problems(payload: object, exc: ValidationError) -> list[dict[str, Any]]:
+def _body_problems(payload: object, exc: ValidationError, context: dict[str, Any]) -> list[dict[str, Any]]:
     """The problems of a body that failed validation, the problems of every event included."""
     problems = []
     for error in exc.errors(include_url=False):
@@ -405,14 +453,14 @@ def _body_problems(payload: object, exc: ValidationError) -> list[dict[str, Any]
         else:  # the events array itself
             problems.append(_problem(0, "events", _batch_message(error)))
             if error["type"] == "too_long":  # pydantic stops at the limit; list the events' problems all the same
-                problems += _item_problems(error["input"])
+                problems += _item_problems(error["input"], context)
     return problems
 
 
-def _item_problems(items: list[object]) -> list[dict[str, Any]]:
+def _item_problems(items: list[object], context: dict[str, Any]) -> list[dict[str, Any]]:
     """The problems of each event of a list, validated one by one."""
     try:
-        _EVENTS.validate_python(items)
+        _EVENTS.validate_python(items, context=context)
     except ValidationError as exc:
         return [
             _event_problem(int(error["loc"][0]), error["loc"][1:], error) for error in exc.errors(include_url=False)
@@ -443,11 +491,12 @@ def parse_events(payload: object, received_at: datetime) -> list[TicketEvent]:
     Problems are listed by event index, each event's in field order, a repeated ``event_id`` last.
     """
     body: IncomingEvent | EventBatch | None = None
+    context = {"received_at": received_at}
     try:
-        body = _BODY.validate_python(payload)
+        body = _BODY.validate_python(payload, context=context)
         problems: list[dict[str, Any]] = []
     except ValidationError as exc:
-        problems = _body_problems(payload, exc)
+        problems = _body_problems(payload, exc, context)
     items = payload["events"] if isinstance(payload, dict) and "events" in payload else [payload]
     if isinstance(items, list):
         problems += _repeated_ids(items)

@@ -114,7 +114,7 @@ class Presenter:
             case Refused(who_may=text):
                 return message_card("Not allowed", f"{text} {NOTHING_CHANGED}", kind="attention")
             case AlreadyDone(view=view, by=stamp, what=what):
-                kind = "good" if what in (Happening.RESOLVED, Happening.VOIDED) else "warning"
+                kind = "good" if what in (Happening.RESOLVED, Happening.VOIDED, Happening.SUPERSEDED) else "warning"
                 return with_notice(self.view_card(view), self.already_text(what, stamp), kind=kind)
             case NotPossible(view=view, reason=reason):
                 return with_notice(self.view_card(view), f"{reason} {NOTHING_CHANGED}")
@@ -157,6 +157,8 @@ class Presenter:
                 return f"Already resolved by {who(stamp, 'someone')} on {when}. {NOTHING_CHANGED}"
             case Happening.VOIDED:
                 return f"Already closed: the ticket was voided ({when})."
+            case Happening.SUPERSEDED:
+                return f"Already closed: events that arrived later show it no longer holds ({when}). {NOTHING_CHANGED}"
         raise ValueError(what)
 
     def view_card(self, view: object) -> Card:

@@ -8,13 +8,23 @@ Use cases return outcomes (``services.outcomes``); the presenter draws them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from domain.policy import Action, Requester, who_may
-from domain.readiness import Readiness, assess_readiness
-from domain.records import SYSTEM, Actor, Extension, Incident, Officer, OfficerState, Stamp
+from domain.readiness import (
+    OfficerFigures,
+    Readiness,
+    figures_from_states,
+    keep_for,
+    readiness_from_figures,
+    ready_from_figures,
+)
+from domain.records import SYSTEM, Actor, Extension, Officer, OfficerState, Stamp
+from domain.tickets import TicketState, TicketSummary
 from domain.validation import FieldErrors, parse_extension, parse_officer_number
 from domain.views import ExtensionForm, OfficerView
 from services.access import allowed
@@ -50,15 +60,70 @@ WITHDRAWN_CANNOT_APPROVE = "This officer was withdrawn from the Information Pack
 WITHDRAWN = "This officer was withdrawn from the Information Package."
 
 
-def assess(app: AppContext, officer: Officer, incidents: list[Incident] | None = None) -> Readiness:
-    """The officer's readiness today on the court calendar, from their recorded events and incidents."""
+RECHECK_SLICE_SECONDS = 0.01
+"""How long one slice of the re-check reads and decides before it commits and hands the event loop back."""
+RECHECK_SLICE_CARDS = 8
+"""How many readiness cards one slice draws at most (the notifier draws them when the slice commits)."""
+
+
+def figures_keep(app: AppContext) -> int:
+    """How long the figures' lists are with this bot's clean streak."""
+    return keep_for(app.settings.ready_clean_streak)
+
+
+def rebuilt_figures(
+    app: AppContext, officer: Officer, states: Iterable[TicketState | TicketSummary] | None = None
+) -> OfficerFigures:
+    """An officer's figures from scratch, from the tickets credited to them (their stored summaries unless given)."""
+    if states is None:
+        states = app.db.ticket_states.summaries_of(officer.key)
+    return figures_from_states(officer, states, app.settings.timezone, keep=figures_keep(app))
+
+
+def stored_figures(app: AppContext, officer: Officer) -> OfficerFigures | None:
+    """The officer's stored figures when they count the membership as it now is, else None."""
+    figures = app.db.figures.get(officer.key)
+    if figures is None or not figures.built_for(officer, app.settings.timezone, figures_keep(app)):
+        return None
+    return figures
+
+
+def figures_of(app: AppContext, officer: Officer) -> OfficerFigures:
+    """What readiness needs of the officer's e-tickets: as stored, or rebuilt when missing or out of date.
+
+    A rebuild reads the officer's ticket states; it happens only for a membership whose figures were
+    never stored or were built before it changed (a re-add, a new start date), and the next write
+    about the officer stores them.
+    """
+    figures = stored_figures(app, officer)
+    if figures is None:
+        logger.info("readiness figures rebuilt officer=%s", officer.key)
+        figures = rebuilt_figures(app, officer)
+    return figures
+
+
+def assess(app: AppContext, officer: Officer) -> Readiness:
+    """The officer's readiness today on the court calendar, from their figures and open incidents."""
     settings = app.settings
-    if incidents is None:
-        incidents = app.db.incidents.of_officer(officer.key)
-    return assess_readiness(
+    return readiness_from_figures(
         officer,
-        app.db.events.of_officer(officer.key),
-        incidents,
+        figures_of(app, officer),
+        app.db.incidents.open_count_of_officer(officer.key),
+        app.today(),
+        settings.timezone,
+        min_accepted=settings.ready_min_accepted,
+        min_days=settings.ready_min_days,
+        clean_streak=settings.ready_clean_streak,
+    )
+
+
+def is_ready(app: AppContext, officer: Officer) -> bool:
+    """Whether the officer is ready for approval today: ``assess(app, officer).ready``, without wording every condition."""
+    settings = app.settings
+    return ready_from_figures(
+        officer,
+        figures_of(app, officer),
+        app.db.incidents.open_count_of_officer(officer.key),
         app.today(),
         settings.timezone,
         min_accepted=settings.ready_min_accepted,
@@ -69,12 +134,11 @@ def assess(app: AppContext, officer: Officer, incidents: list[Incident] | None =
 
 def view_of(app: AppContext, officer: Officer) -> OfficerView:
     """Everything a readiness card shows about one officer."""
-    incidents = app.db.incidents.of_officer(officer.key)
     return OfficerView(
         officer=officer,
         package=app.db.packages.get(officer.judiciary_code),
-        readiness=assess(app, officer, incidents),
-        incidents_total=len(incidents),
+        readiness=assess(app, officer),
+        incidents_total=app.db.incidents.count_of_officer(officer.key),
         tz=app.settings.timezone,
     )
 
@@ -90,23 +154,52 @@ def find_officer(app: AppContext, judiciary_code: object, officer_number: object
 
 
 async def recheck(app: AppContext, officer_keys: Iterable[str] | None = None) -> list[str]:
-    """Re-check readiness (all officers when ``officer_keys`` is None); returns the keys that became ready.
+    """Re-check readiness (every officer in monitoring when ``officer_keys`` is None); returns the keys that became ready.
 
     An officer who became ready sends the readiness card to the JB (once: the last known readiness is
     remembered durably); one who stopped being ready gets every copy of their card brought up to date.
+    Officers are re-checked in slices, each read, decided and committed with no ``await`` in between;
+    a slice ends after ``RECHECK_SLICE_SECONDS`` or ``RECHECK_SLICE_CARDS`` cards, and the event loop is
+    handed back before the next. Figures that had to be rebuilt (never stored, or built before the
+    membership changed) are stored on the way.
     """
-    db = app.db
     memory = app.db.readiness
     if officer_keys is None:
-        keys = {officer.key for officer in db.officers.all()} | set(memory.ready_keys())
+        keys = {officer.key for officer in app.db.officers.in_state(OfficerState.MONITORING)}
+        keys |= set(memory.ready_keys())
     else:
         keys = set(officer_keys)
+    pending = sorted(keys)
+    became_ready: list[str] = []
+    slices = 0
+    while pending:
+        done, ready = await _recheck_slice(app, pending)
+        pending = pending[done:]
+        became_ready += ready
+        slices += 1
+    if slices > 1 or became_ready:
+        logger.info("readiness rechecked officers=%d became_ready=%d slices=%d", len(keys), len(became_ready), slices)
+    return became_ready
+
+
+async def _recheck_slice(app: AppContext, keys: Sequence[str]) -> tuple[int, list[str]]:
+    """Re-check officers from the front of ``keys`` for one slice and commit what changed (or just hand the loop back).
+
+    Returns how many of ``keys`` it re-checked (at least one) and those that became ready.
+    """
+    db = app.db
+    memory = db.readiness
     now = app.now()
+    deadline = time.perf_counter() + RECHECK_SLICE_SECONDS
     changes: list[Change] = []
     notices: list[Notice] = []
     updates: list[CopiesUpdate] = []
     became_ready: list[str] = []
-    for key in sorted(keys):
+    done = 0
+    for key in keys:
+        if done and (time.perf_counter() > deadline or len(notices) + len(updates) >= RECHECK_SLICE_CARDS):
+            break
+        done += 1
         code, _, number = key.partition(":")
         officer = db.officers.get(code, number)
         was_ready = memory.was_ready(key)
@@ -116,10 +209,12 @@ async def recheck(app: AppContext, officer_keys: Iterable[str] | None = None) ->
             continue
         if officer.state is not OfficerState.MONITORING and not was_ready:
             continue  # only an officer in monitoring can be ready: nothing to re-read or re-decide
+        if stored_figures(app, officer) is None:
+            changes.append(db.figures.put(rebuilt_figures(app, officer)))
+        if is_ready(app, officer) == was_ready:
+            continue
         view = view_of(app, officer)
         ready = view.readiness.ready
-        if ready == was_ready:
-            continue
         changes.append(memory.put(key, ready, now))
         changes.append(
             audit_op(
@@ -139,8 +234,9 @@ async def recheck(app: AppContext, officer_keys: Iterable[str] | None = None) ->
             updates.append(CopiesUpdate(readiness_subject(key), OfficerCard(view)))
     if changes:
         await app.commit(changes, notices, updates)
-        logger.info("readiness rechecked officers=%d became_ready=%d", len(keys), len(became_ready))
-    return became_ready
+    else:
+        await asyncio.sleep(0)
+    return done, became_ready
 
 
 async def _audit_only(

@@ -202,7 +202,7 @@ def programme_view(app: AppContext, period: Period) -> ProgrammeExport:
         open_count = sum(1 for incident in of_officer if incident.is_open)
         progress = ""
         if officer.state is OfficerState.MONITORING:
-            readiness = assess(app, officer, of_officer)
+            readiness = assess(app, officer)
             progress = (
                 f"Ready for approval: {progress_text(readiness)}" if readiness.ready else progress_text(readiness)
             )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Generic, TypeVar
 
-from domain.records import Stamp
+from domain.records import Incident, Stamp
 from domain.views import ListPage, OfficerView
 
 V = TypeVar("V")
@@ -27,6 +27,7 @@ class Happening(str, Enum):
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
     VOIDED = "voided"
+    SUPERSEDED = "superseded"
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,30 @@ class Officers:
     """Officer memberships to show one card each (``/status A1234``)."""
 
     views: tuple[OfficerView, ...]
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """What became of one ticket event of a request: recorded or a duplicate, and the incidents it raised."""
+
+    event_id: str
+    status: str  # "recorded" | "duplicate"
+    incidents: tuple[Incident, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventsRecorded:
+    """A request's ticket events were recorded (or were duplicates), one result each, in order."""
+
+    results: tuple[EventResult, ...]
+
+
+@dataclass(frozen=True)
+class EventConflict:
+    """The event at ``index`` reuses a recorded ``event_id`` with another payload: nothing of the request was recorded."""
+
+    index: int
+    event_id: str
 
 
 Outcome = (

@@ -16,6 +16,7 @@ from domain.records import Actor, Agency, OfficerState, Package, Stamp
 from domain.validation import FieldErrors, OfficerEntry, parse_agency, parse_officer
 from domain.views import OfficersAddedView, PackageView, ReadinessRule
 from services.access import allowed
+from services.approval import rebuilt_figures
 from services.audit import audit_op, audit_refusal
 from services.context import AppContext
 from services.notices import (
@@ -200,6 +201,7 @@ async def submit_package(
     subject = package_subject(agency.judiciary_code)
     changes: list[Change] = [app.db.packages.put(package)]
     changes += [app.db.officers.put(officer) for officer in officers]
+    changes += [app.db.figures.put(rebuilt_figures(app, officer)) for officer in officers]
     changes.append(audit_op(app, actor, "package.submit", subject, None, package.model_dump(mode="json")))
     changes += [
         audit_op(app, actor, "officer.add", f"officer:{o.key}", None, o.model_dump(mode="json")) for o in officers
@@ -246,6 +248,7 @@ async def add_officers(
     for officer in added:
         before = app.db.officers.get(judiciary_code, officer.officer_number)
         changes.append(app.db.officers.put(officer))
+        changes.append(app.db.figures.put(rebuilt_figures(app, officer)))  # monitoring begins again now
         changes.append(
             audit_op(
                 app,

@@ -27,7 +27,9 @@ from collections.abc import Awaitable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from domain.readiness import OfficerFigures
 from domain.records import AuditEntry, Incident, Officer, OfficerState, Package, TicketEvent
+from domain.tickets import TicketState, TicketSummary
 
 if TYPE_CHECKING:
     from services.notices import Audience, Content, CopiesUpdate, Notice
@@ -102,8 +104,16 @@ class TicketEvents(Protocol):
         """Whether an event with this id was recorded before."""
         ...
 
+    def get(self, event_id: str) -> TicketEvent | None:
+        """The event recorded with this id, or None."""
+        ...
+
     def of_ticket(self, ticket_key: str) -> list[TicketEvent]:
         """Every recorded event of one ticket, in the order applied."""
+        ...
+
+    def ticket_keys(self) -> list[str]:
+        """The key of every ticket with a recorded event, in the order first seen (reads every event: at start only)."""
         ...
 
     def of_officer(self, officer_key: str) -> list[TicketEvent]:
@@ -151,10 +161,65 @@ class Incidents(Protocol):
 
     def settled(self, incident_id: str) -> Awaitable[None]:
         """Resolves once the incident as read now is durable. Raises StorageUnavailable if it never will be."""
+
+    def open_of_officer(self, officer_key: str) -> list[Incident]:
+        """An officer membership's open incidents, oldest first (costs what they are, not the officer's history)."""
+        ...
+
+    def count_of_officer(self, officer_key: str) -> int:
+        """How many incidents an officer membership has, whatever their status."""
+        ...
+
+    def open_count_of_officer(self, officer_key: str) -> int:
+        """How many open incidents an officer membership has (nothing is parsed)."""
         ...
 
     def put(self, incident: Incident) -> Change:
         """Store this incident."""
+        ...
+
+
+class TicketStates(Protocol):
+    """Each ticket's state, derived from its events in the order they happened (``domain.tickets``)."""
+
+    def get(self, ticket_key: str) -> TicketState | None:
+        """One ticket's state, or None (no event of it was recorded, or it was recorded before states existed)."""
+        ...
+
+    def has(self, ticket_key: str) -> bool:
+        """Whether the ticket has a stored state (nothing is parsed)."""
+        ...
+
+    def of_officer(self, officer_key: str) -> list[TicketState]:
+        """The states of the tickets credited to one officer membership now."""
+        ...
+
+    def summaries_of(self, officer_key: str) -> list[TicketSummary]:
+        """What readiness reads of the tickets credited to one officer membership now (for rebuilding its figures)."""
+        ...
+
+    def put(self, state: TicketState) -> Change:
+        """Store this state."""
+        ...
+
+    def backfilled(self) -> bool:
+        """Whether every ticket recorded before states existed has been given its state."""
+        ...
+
+    def mark_backfilled(self, at: datetime) -> Change:
+        """Record that every recorded ticket has its state."""
+        ...
+
+
+class Figures(Protocol):
+    """What readiness needs of each officer membership's e-tickets (``domain.readiness.OfficerFigures``)."""
+
+    def get(self, officer_key: str) -> OfficerFigures | None:
+        """One membership's figures, or None (never built)."""
+        ...
+
+    def put(self, figures: OfficerFigures) -> Change:
+        """Store these figures."""
         ...
 
 
@@ -288,6 +353,10 @@ class Database(Protocol):
     def events(self) -> TicketEvents: ...
     @property
     def incidents(self) -> Incidents: ...
+    @property
+    def ticket_states(self) -> TicketStates: ...
+    @property
+    def figures(self) -> Figures: ...
     @property
     def subscriptions(self) -> Subscriptions: ...
     @property

@@ -8,7 +8,9 @@ Use cases return outcomes (a ``Listing`` page, ``Officers``, ``Refused``, ``NotF
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from domain.calendar import format_date, format_instant
@@ -16,9 +18,9 @@ from domain.incidents import incident_text
 from domain.policy import Action, Requester, who_may
 from domain.readiness import ConditionKey, Readiness
 from domain.records import AuditEntry, Incident, Officer, OfficerState, Package
-from domain.views import ListPage, Row, RowButton, agency_name, paginate
+from domain.views import ListPage, Row, RowButton, agency_name, paginate, paginate_made
 from services.access import allowed
-from services.approval import assess, view_of
+from services.approval import assess, is_ready, view_of
 from services.context import AppContext
 from services.outcomes import Listing, NotFound, Officers, Outcome, Refused
 from vocabulary.verbs import Verb
@@ -168,19 +170,32 @@ def officer_status(app: AppContext, requester: Requester, officer_number: str) -
     return Officers(tuple(view_of(app, officer) for officer in memberships))
 
 
+def _made(row: Row) -> Callable[[], Row]:
+    """A row already made, as a maker."""
+    return lambda: row
+
+
 def _jb_overview(app: AppContext, page: int) -> ListPage:
+    """Every officer in monitoring (ready ones first), open incidents and failed notices; only the page's rows are drawn.
+
+    Sorting needs each officer's readiness (``is_ready``: the figures, no wording); the rows of the
+    page shown word theirs in full. Every officer costs the same whatever their history.
+    """
     db = app.db
     packages = {package.judiciary_code: package for package in db.packages.all()}
-    ready_rows: list[Row] = []
-    other_rows: list[Row] = []
+    ready: list[Officer] = []
+    others: list[Officer] = []
     for officer in db.officers.in_state(OfficerState.MONITORING):
-        readiness = assess(app, officer)
-        package = packages.get(officer.judiciary_code)
-        if readiness.ready:
-            ready_rows.append(officer_row(app, officer, package, "Ready for approval", readiness))
-        else:
-            other_rows.append(officer_row(app, officer, package, "In monitoring", readiness))
-    incidents = [incident_row(app, incident) for incident in db.incidents.open()]
+        (ready if is_ready(app, officer) else others).append(officer)
+    makers: list[Callable[[], Row]] = [
+        partial(officer_row, app, officer, packages.get(officer.judiciary_code), "Ready for approval")
+        for officer in ready
+    ]
+    makers += [
+        partial(officer_row, app, officer, packages.get(officer.judiciary_code), "In monitoring") for officer in others
+    ]
+    incidents = db.incidents.open()
+    makers += [partial(incident_row, app, incident) for incident in incidents]
     failed = failed_notice_rows(app)
     unacknowledged = [package_row(package) for package in packages.values() if package.acknowledged is None]
     for package in packages.values():
@@ -193,19 +208,20 @@ def _jb_overview(app: AppContext, page: int) -> ListPage:
         ]
         if added:
             unacknowledged.append(added_row(package, added))
-    rows = unacknowledged + ready_rows + other_rows + incidents + failed
+    makers = [_made(row) for row in unacknowledged] + makers
+    makers += [_made(row) for row in failed]
     waiting = len(db.outbox.waiting())
     subtitle = (
         f"{len(unacknowledged)} awaiting acknowledgment · "
-        f"{len(ready_rows) + len(other_rows)} in monitoring, {len(ready_rows)} ready for approval · "
+        f"{len(ready) + len(others)} in monitoring, {len(ready)} ready for approval · "
         f"{plural(len(incidents), 'open incident')} · {plural(len(failed), 'failed notice')}"
         + (f" · {plural(waiting, 'notice')} waiting for a reader" if waiting else "")
     )
-    return paginate(
+    return paginate_made(
         "status",
         "E-ticket monitoring status",
         subtitle,
-        rows,
+        makers,
         page,
         STATUS_PAGE_SIZE,
         "",

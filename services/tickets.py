@@ -1,39 +1,53 @@
 """Ticket events in, incidents and alerts out (SOP 6.4–6.7; 4 V.S.A. §§ 1102, 1105, 1106).
 
-``record_events`` applies one request's events in order and commits everything (events,
-incidents, closed incidents, queued alerts) in ONE atomic write, so a request is all or nothing;
-then it re-checks the readiness of the officers whose tickets changed.
+``record_events`` applies one request's events in order, each to its ticket's stored state
+(``domain.tickets``: events in the order they happened), re-judges that ticket
+(``domain.incidents``), brings the figures of the officers it counts for up to date
+(``domain.readiness``), and commits everything (events, states, incidents raised, closed or
+brought up to date, figures, queued alerts and updates of every copy of an alert) in ONE atomic
+write, so a request is all or nothing; then it re-checks the readiness of the officers touched.
+Nothing reads an officer's history: an event costs what its own ticket costs.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
-from domain.incidents import close_for_voided, incident_dates, incidents_for_event, mark_resolved
+from domain.incidents import incident_dates, judge, mark_resolved, rejudge
 from domain.policy import Action, Requester, who_may
-from domain.records import SYSTEM, EventType, Incident, IncidentKind, IncidentStatus, Stamp, TicketEvent
+from domain.readiness import OfficerFigures, counted_for, update_figures
+from domain.records import Incident, IncidentKind, IncidentStatus, Officer, Stamp, TicketEvent
+from domain.tickets import TicketState, TicketSummary, apply_event, derive_state, with_recorded_incidents
 from domain.views import IncidentView
 from services import approval
 from services.access import allowed
 from services.audit import audit_op, audit_refusal
 from services.context import AppContext, new_id
 from services.notices import Audience, CopiesUpdate, IncidentAlert, Notice, incident_subject
-from services.outcomes import AlreadyDone, Done, Happening, NotFound, NotPossible, Outcome, Refused, Shown
+from services.outcomes import (
+    AlreadyDone,
+    Done,
+    EventConflict,
+    EventResult,
+    EventsRecorded,
+    Happening,
+    NotFound,
+    NotPossible,
+    Outcome,
+    Refused,
+    Shown,
+)
 from services.ports import Change
 from storage.errors import StorageError
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["EventConflict", "EventResult", "EventsRecorded", "backfill_states", "record_events", "resolve_incident"]
 
-@dataclass(frozen=True)
-class EventResult:
-    """What became of one event of a request: recorded or a duplicate, and the incidents it raised."""
-
-    event_id: str
-    status: str  # "recorded" | "duplicate"
-    incidents: tuple[Incident, ...] = ()
+BACKFILL_SLICE = 500
+"""Tickets given their state per write when states are derived for tickets recorded before them."""
 
 
 def alert_view(app: AppContext, incident: Incident) -> IncidentView:
@@ -47,10 +61,9 @@ def alert_view(app: AppContext, incident: Incident) -> IncidentView:
 
 
 def alert_audiences(app: AppContext, incident: Incident) -> tuple[Audience, ...]:
-    """Who hears of an incident: the agency's channel, its PoC and the JB (the JB alone when no package has
-    that Judiciary Code). An unknown officer's alert reaches the PoC too, who can add the officer from it."""
+    """Who hears of an incident: the agency's channel, its PoC and the JB; unknown officers go to the JB only."""
     package = app.db.packages.get(incident.judiciary_code)
-    if package is None:
+    if incident.kind is IncidentKind.UNKNOWN_OFFICER or package is None:
         return (Audience.jb(),)
     return (Audience.agency(incident.judiciary_code), Audience.person(package.poc.aad_id), Audience.jb())
 
@@ -70,91 +83,193 @@ def officer_to_add(app: AppContext, requester: Requester, incident_id: object) -
     return Shown(view)
 
 
-@dataclass
-class _Plan:
-    """What one request's events come to, decided from the records as they stand (no await inside)."""
-
-    results: list[EventResult] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
-    updates: list[CopiesUpdate] = field(default_factory=list)
-    incidents: int = 0
-    touched_officers: set[str] = field(default_factory=set)
-
-    @property
-    def duplicates(self) -> list[str]:
-        """The event ids answered ``duplicate``."""
-        return [result.event_id for result in self.results if result.status == "duplicate"]
+def _conflict(app: AppContext, events: Sequence[TicketEvent]) -> EventConflict | None:
+    """The first event reusing a recorded event_id with another payload, or None (the idempotency key must not lose data)."""
+    for index, event in enumerate(events):
+        stored = app.db.events.get(event.event_id)
+        if stored is not None and not stored.same_payload(event):
+            return EventConflict(index, event.event_id)
+    return None
 
 
-async def record_events(app: AppContext, events: Sequence[TicketEvent]) -> list[EventResult]:
+class _Recording:
+    """One request's events applied in order over the stored states: every change, before any is committed."""
+
+    def __init__(self, app: AppContext) -> None:
+        self.app = app
+        self.db = app.db
+        self.now = app.now()
+        self.tz = app.settings.timezone
+        self.streak = app.settings.ready_clean_streak
+        self.events: list[TicketEvent] = []
+        self.states: dict[str, TicketState] = {}
+        self.incidents: dict[str, Incident] = {}
+        self.raised: set[str] = set()
+        self.figures: dict[str, OfficerFigures] = {}
+        self.touched: set[str] = set()
+
+    def _state(self, ticket_key: str) -> tuple[TicketState | None, bool]:
+        """The ticket's state so far, and whether it was stored (False: derived now from events recorded before states)."""
+        if ticket_key in self.states:
+            return self.states[ticket_key], True
+        stored = self.db.ticket_states.get(ticket_key)
+        if stored is not None or self.db.ticket_states.backfilled():
+            return stored, True
+        earlier = self.db.events.of_ticket(ticket_key)
+        if not earlier:
+            return None, True
+        return with_recorded_incidents(derive_state(earlier), self.db.incidents.of_ticket(ticket_key)), False
+
+    def _incident(self, incident_id: str) -> Incident | None:
+        return self.incidents.get(incident_id) or self.db.incidents.get(incident_id)
+
+    def apply(self, event: TicketEvent) -> tuple[Incident, ...]:
+        """Record one event: its ticket's new state, the ticket re-judged, the figures of whom it counts for; what it raised."""
+        before, was_stored = self._state(event.ticket_key)
+        after = apply_event(before, event)
+        code = after.judiciary_code
+        verdicts = judge(after, lambda number: self.db.officers.get(code, number))
+        recorded = {key: found for key, ref in after.incidents.items() if (found := self._incident(ref)) is not None}
+        judgement = rejudge(after, verdicts, recorded, event_id=event.event_id, now=self.now, new_id=new_id)
+        self.events.append(event)
+        self.states[after.key] = judgement.state
+        for incident in recorded.values():
+            self.touched.add(incident.officer_key)
+        for incident in (*judgement.raised, *judgement.changed):
+            self.incidents[incident.id] = incident
+            self.touched.add(incident.officer_key)
+        self.raised.update(incident.id for incident in judgement.raised)
+        self._count(before if was_stored else None, judgement.state, rebuild=not was_stored)
+        return judgement.raised
+
+    def _count(self, before: TicketState | None, after: TicketState, *, rebuild: bool) -> None:
+        """Bring the figures of the officers the ticket counted and counts for up to date."""
+        keys = {after.officer_key} | ({before.officer_key} if before is not None else set())
+        for key in sorted(keys):
+            code, _, number = key.partition(":")
+            officer = self.db.officers.get(code, number)
+            if officer is None:
+                continue
+            self.touched.add(key)
+            figures = self.figures.get(key) or approval.stored_figures(self.app, officer)
+            updated = None
+            if figures is not None and not rebuild:
+                updated = update_figures(
+                    figures,
+                    counted_for(officer, before, self.tz),
+                    counted_for(officer, after, self.tz),
+                    clean_streak=self.streak,
+                )
+            self.figures[key] = updated or approval.rebuilt_figures(self.app, officer, self._states_of(officer))
+
+    def _states_of(self, officer: Officer) -> list[TicketSummary]:
+        """What readiness reads of the tickets credited to the officer, this request's changes included."""
+        found = {summary.key: summary for summary in self.db.ticket_states.summaries_of(officer.key)}
+        for key, state in self.states.items():
+            if state.officer_key == officer.key:
+                found[key] = state.summary()
+            else:
+                found.pop(key, None)
+        return list(found.values())
+
+    def changes(self) -> list[Change]:
+        """Every write of the request: events, ticket states, incidents and figures."""
+        db = self.db
+        return [
+            *(db.events.put(event) for event in self.events),
+            *(db.ticket_states.put(state) for state in self.states.values()),
+            *(db.incidents.put(incident) for incident in self.incidents.values()),
+            *(db.figures.put(figures) for figures in self.figures.values()),
+        ]
+
+    def notices(self) -> tuple[list[Notice], list[CopiesUpdate]]:
+        """An alert for each incident raised and still open; an update of every copy of each earlier one that changed."""
+        notices: list[Notice] = []
+        updates: list[CopiesUpdate] = []
+        for incident in self.incidents.values():
+            alert = IncidentAlert(alert_view(self.app, incident))
+            if incident.id not in self.raised:
+                updates.append(CopiesUpdate(incident_subject(incident.id), alert))
+            elif incident.is_open:
+                summary = f"E-ticket {incident.ticket_number}: {incident.kind.value}"
+                notices.append(
+                    Notice(alert_audiences(self.app, incident), alert, summary, subject=incident_subject(incident.id))
+                )
+        return notices, updates
+
+
+async def record_events(app: AppContext, events: Sequence[TicketEvent]) -> EventsRecorded | EventConflict:
     """Record a request's events in order; one result per event. Raises StorageUnavailable (nothing kept).
 
-    An event answered ``duplicate`` is only answered so once its first copy is durable: if another
-    request recorded it a moment ago and that write is still on its way to disk, this one waits for
-    it, then decides again from the records as they stand; if that write failed (and was undone),
-    this request fails with the same StorageUnavailable. After the write, the readiness of every
-    officer whose tickets changed is re-checked; a failure there is logged and left to the hourly
-    re-check, never failing the request that was recorded.
+    An event whose ``event_id`` was recorded before with the same payload is a duplicate and changes
+    nothing; with another payload the request is refused (``EventConflict``) and nothing of it is
+    recorded. After the write, the readiness of every officer touched is re-checked; a failure
+    there is logged and left to the hourly re-check, never failing the request that was recorded.
     """
-    settled: set[str] = set()
-    while True:
-        plan = _plan(app, events)
-        unsettled = [event_id for event_id in plan.duplicates if event_id not in settled]
-        if not unsettled:
-            break
-        await app.db.events.settled(*unsettled)  # durable now, and events are never rewritten
-        settled.update(unsettled)
-    if plan.changes:
-        await app.commit(plan.changes, plan.notices, plan.updates)
-    recorded = sum(1 for result in plan.results if result.status == "recorded")
-    logger.info(
-        "ticket events recorded=%d duplicate=%d incidents=%d",
-        recorded,
-        len(plan.results) - recorded,
-        plan.incidents,
-    )
-    await _recheck_quietly(app, plan.touched_officers)
-    return plan.results
-
-
-def _plan(app: AppContext, events: Sequence[TicketEvent]) -> _Plan:
-    """Apply the incident rules to each event in order against the stored records and the earlier events."""
+    waited: set[str] = set()
+    while unsettled := [e.event_id for e in events if e.event_id not in waited and app.db.events.seen(e.event_id)]:
+        # "duplicate" only once the first copy is durable: wait for a write still on its way to disk (and
+        # fail with it if it failed), then decide from the records as they stand, with no await after
+        await app.db.events.settled(*unsettled)
+        waited.update(unsettled)
+    conflict = _conflict(app, events)
+    if conflict is not None:
+        logger.warning(
+            "ticket events refused: event %d reuses a recorded event_id with another payload", conflict.index
+        )
+        return conflict
     db = app.db
-    now = app.now()
-    plan = _Plan()
-    batch_events: dict[str, list[TicketEvent]] = {}
-    batch_incidents: dict[str, Incident] = {}
+    recording = _Recording(app)
+    results: list[EventResult] = []
     for event in events:
         if db.events.seen(event.event_id):
-            plan.results.append(EventResult(event.event_id, "duplicate"))
+            results.append(EventResult(event.event_id, "duplicate"))
             continue
-        earlier = db.events.of_ticket(event.ticket_key) + batch_events.get(event.ticket_key, [])
-        membership = db.officers.get(event.judiciary_code, event.officer_number)
-        raised = incidents_for_event(event, earlier, membership, new_id=new_id, now=now)
-        closed: list[Incident] = []
-        if event.type is EventType.VOIDED:
-            open_ones = {i.id: i for i in db.incidents.of_ticket(event.ticket_key) if i.is_open}
-            open_ones |= {i.id: i for i in batch_incidents.values() if i.ticket_key == event.ticket_key and i.is_open}
-            closed = close_for_voided(list(open_ones.values()), Stamp(actor=SYSTEM, at=now))
-        batch_events.setdefault(event.ticket_key, []).append(event)
-        plan.changes.append(db.events.put(event))
-        for incident in [*raised, *closed]:
-            batch_incidents[incident.id] = incident
-        plan.touched_officers.add(event.officer_key)
-        plan.results.append(EventResult(event.event_id, "recorded", tuple(raised)))
-    for incident in batch_incidents.values():
-        plan.changes.append(db.incidents.put(incident))
-        alert = IncidentAlert(alert_view(app, incident))
-        if incident.is_open:
-            summary = f"E-ticket {incident.ticket_number}: {incident.kind.value}"
-            plan.notices.append(
-                Notice(alert_audiences(app, incident), alert, summary, subject=incident_subject(incident.id))
-            )
-        else:
-            plan.updates.append(CopiesUpdate(incident_subject(incident.id), alert))
-    plan.incidents = len(batch_incidents)
-    return plan
+        raised = recording.apply(event)
+        results.append(EventResult(event.event_id, "recorded", raised))
+    changes = recording.changes()
+    if changes:
+        notices, updates = recording.notices()
+        await app.commit(changes, notices, updates)
+    recorded = sum(1 for result in results if result.status == "recorded")
+    logger.info(
+        "ticket events recorded=%d duplicate=%d incidents_raised=%d incidents_changed=%d",
+        recorded,
+        len(results) - recorded,
+        len(recording.raised),
+        len(recording.incidents) - len(recording.raised),
+    )
+    await _recheck_quietly(app, recording.touched)
+    return EventsRecorded(tuple(results))
+
+
+async def backfill_states(app: AppContext) -> int:
+    """Give each ticket recorded before ticket states existed its state, and each membership its figures (at start, once).
+
+    States are derived from the stored events in the order they were recorded and linked to the
+    incidents already raised; nothing is re-judged and no alert is sent. Returns how many tickets
+    were given a state.
+    """
+    db = app.db
+    if db.ticket_states.backfilled():
+        return 0
+    started = time.monotonic()
+    missing = [key for key in db.events.ticket_keys() if not db.ticket_states.has(key)]
+    for start in range(0, len(missing), BACKFILL_SLICE):
+        states = [
+            with_recorded_incidents(derive_state(db.events.of_ticket(key)), db.incidents.of_ticket(key))
+            for key in missing[start : start + BACKFILL_SLICE]
+        ]
+        await app.commit([db.ticket_states.put(state) for state in states])
+    figures = [db.figures.put(approval.rebuilt_figures(app, officer)) for officer in db.officers.all()]
+    await app.commit([*figures, db.ticket_states.mark_backfilled(app.now())])
+    logger.info(
+        "ticket states derived for %d tickets recorded before them, figures for %d officers, in %.1f s",
+        len(missing),
+        len(figures),
+        time.monotonic() - started,
+    )
+    return len(missing)
 
 
 async def _recheck_quietly(app: AppContext, officer_keys: set[str]) -> None:
@@ -164,7 +279,14 @@ async def _recheck_quietly(app: AppContext, officer_keys: set[str]) -> None:
     try:
         await approval.recheck(app, officer_keys)
     except StorageError as error:
-        logger.warning("readiness re-check after events failed: %s (%s)", type(error).__name__, error)
+        logger.warning("readiness re-check after events failed: %s", type(error).__name__)
+
+
+_CLOSED_AS: dict[IncidentStatus, Happening] = {
+    IncidentStatus.RESOLVED: Happening.RESOLVED,
+    IncidentStatus.VOIDED: Happening.VOIDED,
+    IncidentStatus.SUPERSEDED: Happening.SUPERSEDED,
+}
 
 
 async def resolve_incident(
@@ -181,8 +303,8 @@ async def resolve_incident(
         return Refused(who_may(Action.RESOLVE))
     if not incident.is_open and incident.closed is not None:
         await db.incidents.settled(incident.id)  # "already resolved" only once that is on disk
-        what = Happening.VOIDED if incident.status is IncidentStatus.VOIDED else Happening.RESOLVED
-        return AlreadyDone(alert_view(app, db.incidents.get(incident.id) or incident), incident.closed, what)
+        current = db.incidents.get(incident.id) or incident
+        return AlreadyDone(alert_view(app, current), incident.closed, _CLOSED_AS[incident.status])
     resolved = mark_resolved(incident, Stamp(actor=requester.actor, at=app.now()))
     view = alert_view(app, resolved)
     changes: list[Change] = [

@@ -20,8 +20,9 @@ import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from domain.readiness import OfficerFigures
 from domain.records import (
     AuditEntry,
     Incident,
@@ -34,13 +35,41 @@ from domain.records import (
     TicketEvent,
     instant_from_str,
     instant_to_str,
+    ticket_key,
 )
+from domain.tickets import TicketState, TicketSummary
 from storage.engine import Delete, Op, Put, Store
+
+R = TypeVar("R", bound=Record)
+
+
+class _Parsed(Generic[R]):
+    """Records parsed from stored documents, each kept while the store holds that very document.
+
+    The store replaces a document on every write (never changes one in place), so a record parsed
+    from the document now stored under its key is still that document's record. For the few, often
+    read records (officers, their figures): /status and the hourly re-check read every officer.
+    """
+
+    def __init__(self, model: type[R]) -> None:
+        self._model = model
+        self._parsed: dict[str, tuple[dict[str, Any], R]] = {}
+
+    def read(self, key: str, doc: dict[str, Any]) -> R:
+        """The record of ``doc``, stored under ``key``."""
+        found = self._parsed.get(key)
+        if found is not None and found[0] is doc:
+            return found[1]
+        record = self._model.model_validate(doc)
+        self._parsed[key] = (doc, record)
+        return record
+
 
 INDEXES: dict[str, list[str]] = {
     "officers": ["judiciary_code", "officer_number"],
     "ticket_events": ["ticket_key", "officer_key"],
-    "incidents": ["officer_key", "ticket_key", "status"],
+    "incidents": ["officer_key", "ticket_key", "status", "officer_status"],
+    "ticket_states": ["officer_key"],
     "conversations": ["aad_id"],
     "outbox": ["status", "subject"],
     "audit": ["target"],
@@ -87,27 +116,31 @@ class OfficerRepository:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._parsed = _Parsed(Officer)
+
+    def _read(self, doc: dict[str, Any]) -> Officer:
+        return self._parsed.read(f"{doc['judiciary_code']}:{doc['officer_number']}", doc)
 
     def get(self, judiciary_code: str, officer_number: str) -> Officer | None:
         """One membership, or None."""
         doc = self._store.get(self.table, f"{judiciary_code}:{officer_number}")
-        return None if doc is None else Officer.model_validate(doc)
+        return None if doc is None else self._read(doc)
 
     def of_agency(self, judiciary_code: str) -> list[Officer]:
         """An agency's officers in the order they were added."""
-        return [Officer.model_validate(doc) for doc in self._store.find(self.table, "judiciary_code", judiciary_code)]
+        return [self._read(doc) for doc in self._store.find(self.table, "judiciary_code", judiciary_code)]
 
     def by_number(self, officer_number: str) -> list[Officer]:
         """Every agency's membership of this officer number (part-time officers serve several)."""
-        return [Officer.model_validate(doc) for doc in self._store.find(self.table, "officer_number", officer_number)]
+        return [self._read(doc) for doc in self._store.find(self.table, "officer_number", officer_number)]
 
     def in_state(self, state: OfficerState) -> list[Officer]:
         """Every officer in that state, across agencies."""
-        return [Officer.model_validate(doc) for doc in self._store.all(self.table) if doc["state"] == state.value]
+        return [self._read(doc) for doc in self._store.all(self.table) if doc["state"] == state.value]
 
     def all(self) -> list[Officer]:
         """Every membership."""
-        return [Officer.model_validate(doc) for doc in self._store.all(self.table)]
+        return [self._read(doc) for doc in self._store.all(self.table)]
 
     def settled(self, judiciary_code: str, officer_number: str) -> asyncio.Future[None]:
         """Resolves once the membership as read now is durable; fails with StorageUnavailable if it never will be."""
@@ -129,6 +162,15 @@ class TicketEventRepository:
     def seen(self, event_id: str) -> bool:
         """Whether an event with this id was recorded before (the idempotency key)."""
         return self._store.get(self.table, event_id) is not None
+
+    def get(self, event_id: str) -> TicketEvent | None:
+        """The event recorded with this id, or None."""
+        doc = self._store.get(self.table, event_id)
+        return None if doc is None else TicketEvent.model_validate(doc)
+
+    def ticket_keys(self) -> list[str]:
+        """The key of every ticket with a recorded event, in the order first seen (a scan of every event)."""
+        return list(dict.fromkeys(doc["ticket_key"] for doc in self._store.all(self.table)))
 
     def of_ticket(self, ticket_key: str) -> list[TicketEvent]:
         """Every recorded event of one ticket, in the order they were applied."""
@@ -199,13 +241,121 @@ class IncidentRepository:
         """Resolves once the incident as read now is durable; fails with StorageUnavailable if it never will be."""
         return self._store.settled(self.table, incident_id)
 
+    def open_of_officer(self, officer_key: str) -> list[Incident]:
+        """An officer membership's open incidents, oldest first, through the officer-and-status index."""
+        docs = self._store.find(self.table, "officer_status", officer_status(officer_key, IncidentStatus.OPEN))
+        return [Incident.model_validate(doc) for doc in docs]
+
+    def count_of_officer(self, officer_key: str) -> int:
+        """How many incidents an officer membership has, whatever their status (nothing is parsed)."""
+        return len(self._store.find(self.table, "officer_key", officer_key))
+
+    def open_count_of_officer(self, officer_key: str) -> int:
+        """How many open incidents an officer membership has (nothing is parsed)."""
+        return len(self._store.find(self.table, "officer_status", officer_status(officer_key, IncidentStatus.OPEN)))
+
     def put(self, incident: Incident) -> Op:
         """The op that stores this incident."""
         doc = incident.model_dump(mode="json") | {
             "officer_key": incident.officer_key,
             "ticket_key": incident.ticket_key,
+            "officer_status": officer_status(incident.officer_key, incident.status),
         }
         return Put(self.table, incident.id, doc)
+
+    def reindex_ops(self) -> list[Op]:
+        """Ops giving incidents stored before the officer-and-status index their index field (at open)."""
+        return [
+            Put(
+                self.table,
+                key,
+                doc | {"officer_status": officer_status(doc["officer_key"], IncidentStatus(doc["status"]))},
+            )
+            for key, doc in zip(self._store.keys(self.table), self._store.all(self.table), strict=True)
+            if "officer_status" not in doc
+        ]
+
+
+def officer_status(officer_key: str, status: IncidentStatus) -> str:
+    """The value of an incident's officer-and-status index field (``9000:A1234|open``)."""
+    return f"{officer_key}|{status.value}"
+
+
+class TicketStateRepository:
+    """Each ticket's state (key: ticket key), indexed by the officer membership it counts for now.
+
+    Stored without the fields that hold their default (a ticket state is one of the most numerous
+    documents: 50,000 a year), with the officer key (for the index) and the ticket's summary
+    (``TicketSummary.to_text``: what rebuilding an officer's figures reads) beside it.
+    """
+
+    table = "ticket_states"
+    derived_table = "derived"
+    _BACKFILL = "ticket_states"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get(self, ticket_key: str) -> TicketState | None:
+        """One ticket's state, or None."""
+        doc = self._store.get(self.table, ticket_key)
+        return None if doc is None else TicketState.model_validate(doc)
+
+    def has(self, ticket_key: str) -> bool:
+        """Whether the ticket has a stored state (nothing is parsed)."""
+        return self._store.get(self.table, ticket_key) is not None
+
+    def of_officer(self, officer_key: str) -> list[TicketState]:
+        """The states of the tickets credited to one officer membership now."""
+        return [TicketState.model_validate(doc) for doc in self._store.find(self.table, "officer_key", officer_key)]
+
+    def summaries_of(self, officer_key: str) -> list[TicketSummary]:
+        """What readiness reads of the tickets credited to one officer membership now (no state is parsed)."""
+        return [
+            TicketSummary.from_text(
+                ticket_key(doc["judiciary_code"], doc["ticket_number"]), officer_key, doc["summary"]
+            )
+            for doc in self._store.find(self.table, "officer_key", officer_key)
+        ]
+
+    def count(self) -> int:
+        """How many tickets have a state."""
+        return self._store.count(self.table)
+
+    def put(self, state: TicketState) -> Op:
+        """The op that stores this state."""
+        doc = state.model_dump(mode="json", exclude_defaults=True) | {
+            "officer_key": state.officer_key,
+            "summary": state.summary().to_text(),
+        }
+        return Put(self.table, state.key, doc)
+
+    def backfilled(self) -> bool:
+        """Whether every ticket recorded before states existed has been given its state."""
+        return self._store.get(self.derived_table, self._BACKFILL) is not None
+
+    def mark_backfilled(self, at: datetime) -> Op:
+        """The op that records every recorded ticket has its state."""
+        return Put(self.derived_table, self._BACKFILL, {"at": instant_to_str(at)})
+
+
+class FiguresRepository:
+    """What readiness needs of each officer membership's e-tickets (key: officer key)."""
+
+    table = "officer_figures"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._parsed = _Parsed(OfficerFigures)
+
+    def get(self, officer_key: str) -> OfficerFigures | None:
+        """One membership's figures, or None."""
+        doc = self._store.get(self.table, officer_key)
+        return None if doc is None else self._parsed.read(officer_key, doc)
+
+    def put(self, figures: OfficerFigures) -> Op:
+        """The op that stores these figures."""
+        return Put(self.table, figures.key, figures.model_dump(mode="json"))
 
 
 class ConversationRecord(Record):
@@ -452,6 +602,8 @@ class Database:
         self.officers = OfficerRepository(store)
         self.events = TicketEventRepository(store)
         self.incidents = IncidentRepository(store)
+        self.ticket_states = TicketStateRepository(store)
+        self.figures = FiguresRepository(store)
         self.conversations = ConversationRepository(store)
         self.subscriptions = SubscriptionRepository(store)
         self.audit = AuditRepository(store)
@@ -472,7 +624,16 @@ class Database:
         it cannot be read or written. ``fsync`` replaces the journal's ``os.fsync`` (tests slow it
         down or hold it open).
         """
-        return cls(await Store.open(data_dir, INDEXES, recover=recover, fsync=fsync))
+        db = cls(await Store.open(data_dir, INDEXES, recover=recover, fsync=fsync))
+        # incidents stored before the officer-and-status index get its field (one write, once)
+        reindex = db.incidents.reindex_ops()
+        if reindex:
+            try:
+                await db.commit(reindex)
+            except BaseException:
+                await db.close()
+                raise
+        return db
 
     @property
     def recovered(self) -> str | None:

@@ -59,7 +59,7 @@ def test_document_is_valid_openapi(document: dict[str, Any]) -> None:
 
 def test_document_describes_every_status_and_the_signature(document: dict[str, Any]) -> None:
     operation = document["paths"][EVENTS_PATH]["post"]
-    assert set(operation["responses"]) == {"200", "400", "401", "413", "415", "500", "503"}
+    assert set(operation["responses"]) == {"200", "400", "401", "409", "413", "415", "500", "503"}
     assert "Retry-After" in operation["responses"]["503"]["headers"]
     scheme = document["components"]["securitySchemes"]["signature"]
     assert (scheme["in"], scheme["name"]) == ("header", "X-Signature-256")
@@ -131,5 +131,6 @@ def test_generated_schemas_come_from_the_wire_models() -> None:
     } == {
         "200": "#/components/schemas/EventResults",
         "400": "#/components/schemas/EventProblems",
+        "409": "#/components/schemas/EventConflictAnswer",
         **{status: "#/components/schemas/ErrorMessage" for status in ("401", "413", "415", "500", "503")},
     }

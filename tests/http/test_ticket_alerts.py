@@ -34,7 +34,7 @@ def event(event_id: str, kind: str, **fields: Any) -> dict[str, Any]:
         "officer_number": "a1234",
         "judiciary_code": "9000",
         "occurred_at": "2026-11-20T15:00:00Z",
-        "issued_at": "2026-11-20T14:00:00-05:00",
+        "issued_at": "2026-11-20T09:00:00-05:00",
     }
     return base | fields
 

@@ -40,7 +40,7 @@ def event(event_id: str, kind: str = "rejected", ticket: str = "VT-0001", **fiel
         "officer_number": "A1234",
         "judiciary_code": "9000",
         "occurred_at": "2026-11-20T15:00:00Z",
-        "issued_at": "2026-11-20T14:00:00-05:00",
+        "issued_at": "2026-11-20T09:00:00-05:00",
         "reason": "Missing plate state",
     }
     return base | fields

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from domain.readiness import OfficerFigures
 from domain.records import AuditEntry, Incident, IncidentStatus, Officer, OfficerState, Package, TicketEvent
+from domain.tickets import TicketState, TicketSummary
 from services.notices import Content, CopiesUpdate, Notice
 from storage.errors import StorageUnavailable
 
@@ -93,8 +95,14 @@ class TicketEvents:
     def seen(self, event_id: str) -> bool:
         return event_id in self.rows
 
+    def get(self, event_id: str) -> TicketEvent | None:
+        return self.rows.get(event_id)
+
     def of_ticket(self, ticket_key: str) -> list[TicketEvent]:
         return [e for e in self.rows.values() if e.ticket_key == ticket_key]
+
+    def ticket_keys(self) -> list[str]:
+        return list(dict.fromkeys(e.ticket_key for e in self.rows.values()))
 
     def of_officer(self, officer_key: str) -> list[TicketEvent]:
         return [e for e in self.rows.values() if e.officer_key == officer_key]
@@ -136,8 +144,55 @@ class Incidents:
     async def settled(self, incident_id: str) -> None:
         return None  # every commit here is durable at once
 
+    def open_of_officer(self, officer_key: str) -> list[Incident]:
+        return [i for i in self.rows.values() if i.officer_key == officer_key and i.is_open]
+
+    def count_of_officer(self, officer_key: str) -> int:
+        return sum(1 for i in self.rows.values() if i.officer_key == officer_key)
+
+    def open_count_of_officer(self, officer_key: str) -> int:
+        return len(self.open_of_officer(officer_key))
+
     def put(self, incident: Incident) -> Put:
         return Put(self.rows, incident.id, incident)
+
+
+class TicketStates:
+    def __init__(self) -> None:
+        self.rows: dict[str, TicketState] = {}
+        self.marks: dict[str, datetime] = {}
+
+    def get(self, ticket_key: str) -> TicketState | None:
+        return self.rows.get(ticket_key)
+
+    def has(self, ticket_key: str) -> bool:
+        return ticket_key in self.rows
+
+    def of_officer(self, officer_key: str) -> list[TicketState]:
+        return [s for s in self.rows.values() if s.officer_key == officer_key]
+
+    def summaries_of(self, officer_key: str) -> list[TicketSummary]:
+        return [s.summary() for s in self.of_officer(officer_key)]
+
+    def put(self, state: TicketState) -> Put:
+        return Put(self.rows, state.key, state)
+
+    def backfilled(self) -> bool:
+        return "backfilled" in self.marks
+
+    def mark_backfilled(self, at: datetime) -> Put:
+        return Put(self.marks, "backfilled", at)
+
+
+class Figures:
+    def __init__(self) -> None:
+        self.rows: dict[str, OfficerFigures] = {}
+
+    def get(self, officer_key: str) -> OfficerFigures | None:
+        return self.rows.get(officer_key)
+
+    def put(self, figures: OfficerFigures) -> Put:
+        return Put(self.rows, figures.key, figures)
 
 
 class Subscriptions:
@@ -257,6 +312,8 @@ class MemoryDatabase:
     officers: Officers = field(default_factory=Officers)
     events: TicketEvents = field(default_factory=TicketEvents)
     incidents: Incidents = field(default_factory=Incidents)
+    ticket_states: TicketStates = field(default_factory=TicketStates)
+    figures: Figures = field(default_factory=Figures)
     subscriptions: Subscriptions = field(default_factory=Subscriptions)
     conversations: Conversations = field(default_factory=Conversations)
     outbox: Outbox = field(default_factory=Outbox)

@@ -1,4 +1,4 @@
-"""Unit tests of what ticket events raise (domain/incidents.py) and ticket summaries (domain/tickets.py)."""
+"""Unit tests of what ticket events raise (domain/incidents.py) and ticket states (domain/tickets.py)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ import pytest
 from domain.incidents import (
     INCIDENT_TEXT,
     STATUS_TEXT,
-    close_for_voided,
+    Judgement,
     incident_dates,
     incident_text,
-    incidents_for_event,
+    judge,
     mark_resolved,
+    rejudge,
 )
 from domain.records import (
     Actor,
@@ -31,7 +32,7 @@ from domain.records import (
     Violation,
     ViolationCategory,
 )
-from domain.tickets import summarize_ticket, summarize_tickets
+from domain.tickets import TicketState, apply_event, derive_state, derive_states
 from tests.support import seed
 
 TZ = ZoneInfo("America/New_York")
@@ -65,11 +66,38 @@ def ids() -> Callable[[], str]:
     return lambda: f"inc-{next(counter)}"
 
 
+NO_PACKAGE = "no package"
+"""``membership`` of an officer number in no package."""
+
+
+def record(
+    events: list[TicketEvent], membership: Officer | str | None = None, *, now: datetime = NOW
+) -> tuple[TicketState, dict[str, Incident], list[Judgement]]:
+    """Record events one by one as the use case does: each applied to the ticket's state and the ticket re-judged."""
+    member = None if membership == NO_PACKAGE else (membership if isinstance(membership, Officer) else make_officer())
+    new_id = ids()
+    state: TicketState | None = None
+    incidents: dict[str, Incident] = {}
+    judgements: list[Judgement] = []
+    for event in events:
+        state = apply_event(state, event)
+        verdicts = judge(state, lambda number: member if member and number == member.officer_number else None)
+        recorded = {key: incidents[ref] for key, ref in state.incidents.items()}
+        judgement = rejudge(state, verdicts, recorded, event_id=event.event_id, now=now, new_id=new_id)
+        for incident in (*judgement.raised, *judgement.changed):
+            incidents[incident.id] = incident
+        state = judgement.state
+        judgements.append(judgement)
+    assert state is not None
+    return state, incidents, judgements
+
+
 def raise_for(
-    event: TicketEvent, earlier: list[TicketEvent] | None = None, membership: Officer | None = None
+    event: TicketEvent, earlier: list[TicketEvent] | None = None, membership: Officer | str | None = None
 ) -> list[Incident]:
-    member = make_officer() if membership is None else membership
-    return incidents_for_event(event, earlier or [], member, new_id=ids(), now=NOW)
+    """The incidents recording ``event`` raises, after the ``earlier`` events were recorded."""
+    _, _, judgements = record([*(earlier or []), event], membership)
+    return list(judgements[-1].raised)
 
 
 def kinds(incidents: list[Incident]) -> list[IncidentKind]:
@@ -266,8 +294,7 @@ def test_amendment_supplying_the_penalty_raises_nothing() -> None:
 
 
 def test_officer_in_no_package_is_unknown() -> None:
-    incidents = incidents_for_event(make_event(), [], None, new_id=ids(), now=NOW)
-    [incident] = incidents
+    [incident] = raise_for(make_event(), membership=NO_PACKAGE)
     assert incident.kind is IncidentKind.UNKNOWN_OFFICER
     assert "A1234" in incident.detail and "9000" in incident.detail
 
@@ -299,13 +326,13 @@ def test_approved_officer_is_known() -> None:
 def test_unknown_officer_raised_once_per_ticket() -> None:
     earlier = [make_event()]
     later = make_event(EventType.ACCEPTED, event_id="acc")
-    assert incidents_for_event(later, earlier, None, new_id=ids(), now=NOW) == []
+    assert raise_for(later, earlier, NO_PACKAGE) == []
 
 
 def test_amendment_to_another_unknown_officer_raises() -> None:
     earlier = [make_event()]
     amended = make_event(EventType.AMENDED, event_id="am", officer_number="B9999")
-    [incident] = incidents_for_event(amended, earlier, None, new_id=ids(), now=NOW)
+    [incident] = raise_for(amended, earlier, NO_PACKAGE)
     assert incident.kind is IncidentKind.UNKNOWN_OFFICER
     assert incident.officer_number == "B9999"
 
@@ -314,7 +341,7 @@ def test_one_event_can_raise_several_incidents_with_distinct_ids() -> None:
     event = make_event(
         occurred_at=ISSUED + timedelta(hours=60), violation=Violation(category=ViolationCategory.MUNICIPAL_PARKING)
     )
-    incidents = incidents_for_event(event, [], None, new_id=ids(), now=NOW)
+    incidents = raise_for(event, membership=NO_PACKAGE)
     assert kinds(incidents) == [
         IncidentKind.LATE_UPLOAD,
         IncidentKind.OUTSIDE_JURISDICTION,
@@ -323,25 +350,31 @@ def test_one_event_can_raise_several_incidents_with_distinct_ids() -> None:
     assert len({incident.id for incident in incidents}) == 3
 
 
-# voided
+# voided (4 V.S.A. § 1106(d))
 
 
 def test_voided_event_raises_nothing() -> None:
     event = make_event(EventType.VOIDED, violation=Violation(category=ViolationCategory.MUNICIPAL_PARKING))
-    assert incidents_for_event(event, [], None, new_id=ids(), now=NOW) == []
+    assert raise_for(event, membership=NO_PACKAGE) == []
 
 
-def test_voided_closes_open_incidents() -> None:
-    event = make_event(EventType.REJECTED, reason="bad")
-    open_one = raise_for(event, [make_event()])[0]
-    resolved = mark_resolved(raise_for(event, [make_event()])[0], Stamp(actor=JB, at=NOW))
-    stamp = Stamp(actor=JB, at=NOW + timedelta(hours=1))
-    closed = close_for_voided([open_one, resolved], stamp)
-    assert len(closed) == 1
-    assert closed[0].id == open_one.id
-    assert closed[0].status is IncidentStatus.VOIDED
-    assert closed[0].closed == stamp
-    assert closed[0].detail == open_one.detail
+def test_voided_closes_open_incidents_and_leaves_resolved_ones() -> None:
+    rejected = make_event(EventType.REJECTED, event_id="r1", reason="bad", occurred_at=ISSUED + timedelta(hours=2))
+    again = make_event(EventType.REJECTED, event_id="r2", reason="worse", occurred_at=ISSUED + timedelta(hours=3))
+    state, incidents, _ = record([make_event(), rejected, again])
+    [first, second] = incidents.values()
+    resolved = mark_resolved(first, Stamp(actor=JB, at=NOW))
+    recorded = {key: resolved if ref == first.id else incidents[ref] for key, ref in state.incidents.items()}
+    voided = apply_event(state, make_event(EventType.VOIDED, event_id="v", occurred_at=ISSUED + timedelta(days=5)))
+    later = NOW + timedelta(hours=1)
+    judgement = rejudge(
+        voided, judge(voided, lambda _: make_officer()), recorded, event_id="v", now=later, new_id=ids()
+    )
+    assert judgement.raised == ()
+    [closed] = judgement.changed
+    assert closed.id == second.id and closed.status is IncidentStatus.VOIDED
+    assert closed.closed is not None and closed.closed.at == later and closed.detail == second.detail
+    assert judgement.state.flagged  # the resolved one still counts (the voided ticket itself counts for nobody)
 
 
 def test_mark_resolved_once() -> None:
@@ -377,67 +410,147 @@ def test_incident_dates_unknown_issue() -> None:
     assert not window.known and "unknown" in window.text
 
 
-# ticket summaries
+# ticket states (domain/tickets.py)
 
 
-def test_ticket_summary_rejected_then_accepted() -> None:
+def test_ticket_state_rejected_then_accepted() -> None:
     events = [
         make_event(event_id="s1"),
         make_event(EventType.REJECTED, event_id="r1", reason="x", occurred_at=ISSUED + timedelta(hours=2)),
         make_event(event_id="s2", occurred_at=ISSUED + timedelta(hours=3)),
         make_event(EventType.ACCEPTED, event_id="a1", occurred_at=ISSUED + timedelta(hours=4)),
     ]
-    ticket = summarize_ticket(events)
-    assert ticket.issued_at == ISSUED
-    assert (ticket.submitted, ticket.accepted, ticket.voided) == (True, True, False)
-    assert ticket.received
-    assert ticket.key == "9000:T-1"
+    state = derive_state(events)
+    assert state.issued_at == ISSUED
+    assert (state.accepted, state.rejected, state.voided, state.payment_seen) == (True, True, False, False)
+    assert state.received and state.first_upload == ISSUED + timedelta(hours=1)
+    assert state.key == "9000:T-1" and state.officer_key == "9000:A1234"
 
 
-def test_ticket_summary_unknown_issue_time_falls_back_to_first_event() -> None:
+def test_ticket_state_unknown_issue_time_falls_back_to_first_event() -> None:
     events = [
         make_event(EventType.PAYMENT_RECEIVED, event_id="p", occurred_at=ISSUED + timedelta(hours=5)),
         make_event(EventType.ACCEPTED, event_id="a", issued_at=None, occurred_at=ISSUED + timedelta(hours=3)),
     ]
-    ticket = summarize_ticket(events)
-    assert ticket.issued_at is None
-    assert ticket.issue_time == ISSUED + timedelta(hours=3)
+    state = derive_state(events)
+    assert state.issued_at is None
+    assert state.issue_time == ISSUED + timedelta(hours=3)
 
 
-def test_amended_issue_time_and_violation_take_the_latest() -> None:
+def test_the_latest_amendment_decides_the_issue_time_and_the_officer() -> None:
     corrected = ISSUED - timedelta(hours=2)
     events = [
-        make_event(violation=Violation(category=ViolationCategory.TRAFFIC)),
+        make_event(),
         make_event(
             EventType.AMENDED,
             event_id="am",
             issued_at=corrected,
-            violation=Violation(category=ViolationCategory.FISH_WILDLIFE),
+            officer_number="B5678",
+            occurred_at=ISSUED + timedelta(hours=5),
         ),
-        make_event(EventType.ACCEPTED, event_id="acc"),
+        # recorded last but it happened before the amendment, and echoes the first issue time
+        make_event(EventType.ACCEPTED, event_id="acc", issued_at=ISSUED, occurred_at=ISSUED + timedelta(hours=3)),
     ]
-    ticket = summarize_ticket(events)
-    assert ticket.issued_at == corrected
-    assert ticket.violation == Violation(category=ViolationCategory.FISH_WILDLIFE)
+    state = derive_state(events)
+    assert state.issued_at == corrected
+    assert state.officer_number == "B5678"
+    assert state.officers_named() == ["A1234", "B5678"]
 
 
-def test_summarize_tickets_groups_by_ticket_case_insensitively() -> None:
+def test_derive_states_groups_by_ticket_case_insensitively() -> None:
     events = [
         make_event(ticket_number="t-1"),
         make_event(EventType.ACCEPTED, event_id="x", ticket_number="T-1"),
         make_event(event_id="y", ticket_number="T-2"),
     ]
-    tickets = summarize_tickets(events)
-    assert [ticket.key for ticket in tickets] == ["9000:T-1", "9000:T-2"]
-    assert tickets[0].accepted and not tickets[1].accepted
+    states = derive_states(events)
+    assert list(states) == ["9000:T-1", "9000:T-2"]
+    assert states["9000:T-1"].accepted and not states["9000:T-2"].accepted
 
 
 def test_empty_ticket_is_an_error() -> None:
     with pytest.raises(ValueError):
-        summarize_ticket([])
+        derive_state([])
 
 
-def test_events_after_void_raise_nothing() -> None:
-    earlier = [make_event(), make_event(EventType.VOIDED, event_id="void")]
-    assert raise_for(make_event(EventType.REJECTED, event_id="r", reason="x"), earlier) == []
-    assert incidents_for_event(make_event(EventType.PAYMENT_RECEIVED), [earlier[1]], None, new_id=ids(), now=NOW) == []
+def test_a_stored_state_reads_back_the_same() -> None:
+    events = [
+        make_event(violation=Violation(category=ViolationCategory.CIVIL_ORDINANCE, full_penalty=10.0)),
+        make_event(EventType.REJECTED, event_id="r", reason="Plate | state", occurred_at=ISSUED + timedelta(hours=2)),
+    ]
+    state = derive_state(events)
+    assert TicketState.model_validate(state.model_dump(mode="json", exclude_defaults=True)) == state
+
+
+# the order events happened in, not the order they arrived in
+
+
+def test_events_on_a_voided_ticket_raise_an_incident_each_but_amended() -> None:
+    void = make_event(EventType.VOIDED, event_id="void", occurred_at=ISSUED + timedelta(hours=2))
+    payment = make_event(EventType.PAYMENT_RECEIVED, event_id="pay", occurred_at=ISSUED + timedelta(hours=3))
+    amended = make_event(EventType.AMENDED, event_id="am", occurred_at=ISSUED + timedelta(hours=4))
+    rejected = make_event(EventType.REJECTED, event_id="rej", reason="x", occurred_at=ISSUED + timedelta(hours=5))
+    _, incidents, judgements = record([make_event(), void, payment, amended, rejected])
+    assert [kinds(list(j.raised)) for j in judgements] == [
+        [],
+        [],
+        [IncidentKind.EVENT_ON_VOIDED],
+        [],
+        [IncidentKind.EVENT_ON_VOIDED],
+    ]
+    [on_payment, on_rejection] = incidents.values()
+    assert on_payment.detail == "A payment was received after the e-ticket was voided"
+    assert on_rejection.detail == "Odyssey rejected it after the e-ticket was voided (reason: x)"
+
+
+def test_an_event_that_happened_before_the_void_is_not_on_a_voided_ticket() -> None:
+    void = make_event(EventType.VOIDED, event_id="void", occurred_at=ISSUED + timedelta(hours=5))
+    payment = make_event(EventType.PAYMENT_RECEIVED, event_id="pay", occurred_at=ISSUED + timedelta(hours=3))
+    state, incidents, _ = record([make_event(), void, payment])
+    assert incidents == {} and state.voided
+
+
+def test_an_upload_before_the_issue_time_is_a_clock_or_data_error() -> None:
+    [incident] = raise_for(make_event(issued_at=ISSUED + timedelta(days=30)))
+    assert incident.kind is IncidentKind.UPLOAD_BEFORE_ISSUE
+    assert "719 h before the issue time" in incident.detail
+
+
+def test_a_late_event_that_happened_earlier_supersedes_the_verdict() -> None:
+    payment = make_event(EventType.PAYMENT_RECEIVED, event_id="pay", occurred_at=ISSUED + timedelta(hours=3))
+    state, incidents, judgements = record([payment, make_event()])
+    [incident] = incidents.values()
+    assert incident.kind is IncidentKind.PAYMENT_BEFORE_RECEIPT
+    assert incident.status is IncidentStatus.SUPERSEDED and incident.closed is not None
+    assert judgements[1].changed == (incident,) and not state.flagged
+
+
+def test_a_superseded_verdict_that_holds_again_is_raised_anew() -> None:
+    resubmitted = make_event(event_id="s2", occurred_at=ISSUED + timedelta(hours=72))
+    first = make_event(event_id="s1", occurred_at=ISSUED + timedelta(hours=1))
+    amended = make_event(EventType.AMENDED, event_id="am", issued_at=ISSUED - timedelta(days=3), occurred_at=NOW)
+    state, incidents, judgements = record([resubmitted, first, amended])
+    assert [kinds(list(j.raised)) for j in judgements] == [[IncidentKind.LATE_UPLOAD], [], [IncidentKind.LATE_UPLOAD]]
+    assert [i.status for i in incidents.values()] == [IncidentStatus.SUPERSEDED, IncidentStatus.OPEN]
+    assert state.flagged
+
+
+def test_open_incidents_take_the_issue_time_once_it_is_known() -> None:
+    payment = make_event(EventType.PAYMENT_RECEIVED, event_id="pay", occurred_at=ISSUED + timedelta(hours=1))
+    upload = make_event(occurred_at=ISSUED + timedelta(hours=2))
+    _, incidents, judgements = record([payment, upload])
+    [incident] = incidents.values()
+    assert incident.is_open and incident.issued_at == ISSUED
+    assert [i.id for i in judgements[1].changed] == [incident.id]
+
+
+def test_incidents_follow_the_ticket_to_its_amended_officer() -> None:
+    rejected = make_event(EventType.REJECTED, event_id="r", reason="x", occurred_at=ISSUED + timedelta(hours=2))
+    amended = make_event(
+        EventType.AMENDED, event_id="am", officer_number="B5678", occurred_at=ISSUED + timedelta(hours=3)
+    )
+    state, incidents, _ = record([make_event(), rejected, amended])
+    by_kind = {incident.kind: incident for incident in incidents.values()}
+    assert by_kind[IncidentKind.REJECTED].officer_number == "B5678"
+    assert by_kind[IncidentKind.UNKNOWN_OFFICER].officer_number == "B5678"  # B5678 is in no package
+    assert state.officer_key == "9000:B5678"

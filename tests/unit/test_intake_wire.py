@@ -82,6 +82,18 @@ def test_malformed_timestamps_are_refused(text: str) -> None:
     assert problems(make_event(occurred_at=text)) == [(0, "occurred_at")]
 
 
+@pytest.mark.parametrize("text", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00"])
+def test_instants_the_store_cannot_hold_are_refused(text: str) -> None:
+    assert problems(make_event(issued_at=text)) == [(0, "issued_at")]
+    assert problems(make_event(occurred_at=text)) == [(0, "occurred_at")]
+
+
+def test_instants_more_than_a_day_after_receipt_are_refused() -> None:
+    assert parse_one(occurred_at="2024-05-04T12:00:00Z").occurred_at == RECEIVED + timedelta(days=1)
+    assert problems(make_event(occurred_at="2024-05-04T12:00:01Z")) == [(0, "occurred_at")]
+    assert problems(make_event(issued_at="2024-05-04T08:00:01-04:00")) == [(0, "issued_at")]
+
+
 def test_submitted_needs_issued_at() -> None:
     assert problems(make_event(type="submitted")) == [(0, "issued_at")]
     assert problems(make_event(type="submitted", issued_at=None)) == [(0, "issued_at")]

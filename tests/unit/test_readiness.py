@@ -6,7 +6,19 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from domain.readiness import ConditionKey, Readiness, assess_readiness
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.readiness import (
+    ConditionKey,
+    Readiness,
+    assess_readiness,
+    counted_for,
+    figures_from_states,
+    readiness_from_figures,
+    ready_from_figures,
+    update_figures,
+)
 from domain.records import (
     Actor,
     EventType,
@@ -19,6 +31,7 @@ from domain.records import (
     Stamp,
     TicketEvent,
 )
+from domain.tickets import Step, TicketState, state_of_steps
 from tests.support import seed
 
 TZ = ZoneInfo("America/New_York")
@@ -120,7 +133,7 @@ def test_two_accepted_not_ready() -> None:
     assert not readiness.ready
     assert not met(readiness, ConditionKey.ACCEPTED)
     assert readiness.condition(ConditionKey.ACCEPTED).text == "2 of 3 accepted"
-    assert readiness.missing == ("2 of 3 accepted", "2 of 3 e-tickets clean in a row")
+    assert readiness.missing == ("2 of 3 accepted", "2 of 3 accepted e-tickets clean in a row")
 
 
 def test_submitted_but_not_accepted_does_not_count() -> None:
@@ -155,7 +168,7 @@ def test_days_counted_from_first_accepted_by_issue_time_not_arrival() -> None:
 
 def test_summary_lists_what_is_missing() -> None:
     readiness = assess(events=accepted_tickets(2), today=date(2026, 11, 14))
-    assert readiness.summary == "2 of 3 accepted, 4 of 7 days, 2 of 3 e-tickets clean in a row"
+    assert readiness.summary == "2 of 3 accepted, 4 of 7 days, 2 of 3 accepted e-tickets clean in a row"
 
 
 def test_no_tickets_at_all() -> None:
@@ -163,13 +176,13 @@ def test_no_tickets_at_all() -> None:
     assert not readiness.ready
     assert readiness.first_accepted_issued is None and readiness.latest_issued is None
     assert readiness.condition(ConditionKey.DAYS).text == "0 of 7 days (no accepted e-ticket yet)"
-    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "0 of 3 e-tickets clean in a row"
+    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "0 of 3 accepted e-tickets clean in a row"
 
 
 def test_incident_among_last_three_not_ready_even_when_resolved() -> None:
     readiness = assess(incidents=[incident("T-2", IncidentStatus.RESOLVED)])
     assert not readiness.ready
-    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "1 of the last 3 e-tickets has an incident"
+    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "1 of the last 3 accepted e-tickets has an incident"
     assert met(readiness, ConditionKey.OPEN_INCIDENTS)
 
 
@@ -186,7 +199,7 @@ def test_incident_before_the_last_three_is_forgotten_once_resolved() -> None:
     events = accepted_tickets(4)
     readiness = assess(events=events, incidents=[incident("T-1", IncidentStatus.RESOLVED)])
     assert readiness.ready
-    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "last 3 e-tickets clean"
+    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "last 3 accepted e-tickets clean"
 
 
 def test_unresolved_incident_blocks_even_outside_the_streak() -> None:
@@ -202,14 +215,48 @@ def test_unresolved_incident_blocks_even_outside_the_streak() -> None:
 
 
 def test_other_officers_incidents_do_not_count() -> None:
-    readiness = assess(incidents=[incident("T-2", officer_number="B9999")])
+    events = accepted_tickets(3) + ticket("T-9", FIRST_ISSUE, EventType.ACCEPTED, officer_number="B9999")
+    readiness = assess(events=events, incidents=[incident("T-9", officer_number="B9999")])
     assert readiness.ready
 
 
-def test_latest_pending_ticket_counts_in_the_streak() -> None:
+def test_a_ticket_odyssey_has_not_accepted_is_not_in_the_streak() -> None:
     events = accepted_tickets(3) + ticket("T-4", FIRST_ISSUE + timedelta(days=3))
-    readiness = assess(events=events, incidents=[incident("T-4")])
-    assert not met(readiness, ConditionKey.CLEAN_STREAK)
+    readiness = assess(events=events, incidents=[incident("T-4", IncidentStatus.RESOLVED)])
+    assert met(readiness, ConditionKey.CLEAN_STREAK)
+
+
+def test_clean_tickets_not_yet_accepted_do_not_hide_flagged_accepted_ones() -> None:
+    events = accepted_tickets(3) + [
+        event for n in (4, 5, 6) for event in ticket(f"T-{n}", FIRST_ISSUE + timedelta(days=n))
+    ]
+    late = [incident(f"T-{n}", IncidentStatus.RESOLVED, IncidentKind.LATE_UPLOAD) for n in (1, 2, 3)]
+    readiness = assess(events=events, incidents=late, today=date(2026, 11, 30))
+    assert not readiness.ready
+    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "3 of the last 3 accepted e-tickets have incidents"
+    assert readiness.latest_issued == date(2026, 11, 16)
+
+
+def test_only_e_tickets_issued_since_monitoring_began_count() -> None:
+    readded = make_officer(added=Stamp(actor=JB, at=FIRST_ISSUE + timedelta(days=1, hours=12)))
+    readiness = assess(officer=readded, today=date(2026, 11, 30))
+    assert readiness.accepted_count == 1  # T-1 and T-2 were issued before the re-add
+    assert readiness.first_accepted_issued == date(2026, 11, 12)
+
+
+def test_an_e_ticket_issued_before_the_expected_start_date_counts_and_is_flagged() -> None:
+    officer = make_officer(start_date=date(2026, 11, 12))
+    readiness = assess(officer=officer)
+    assert readiness.ready and readiness.accepted_count == 3
+    assert readiness.issued_before_start == 2  # issued Nov 10 and Nov 11, court dates
+
+
+def test_a_ticket_amended_to_another_officer_counts_for_that_officer_only() -> None:
+    amended = ticket("T-3", FIRST_ISSUE + timedelta(days=2), EventType.ACCEPTED, EventType.AMENDED)
+    amended[-1] = amended[-1].model_copy(update={"officer_number": "B9999"})
+    events = accepted_tickets(2) + amended
+    assert assess(events=events).accepted_count == 2
+    assert assess(officer=seed.officer("B9999", "9000"), events=events).accepted_count == 1
 
 
 def test_extension_on_its_last_day_then_the_day_after() -> None:
@@ -291,7 +338,7 @@ def test_thresholds_are_parameters() -> None:
     )
     assert readiness.condition(ConditionKey.ACCEPTED).text == "5 of 5 accepted"
     assert readiness.condition(ConditionKey.DAYS).text == "20 days (14 needed)"
-    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "last 5 e-tickets clean"
+    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "last 5 accepted e-tickets clean"
     assert readiness.ready
 
 
@@ -301,7 +348,67 @@ def test_condition_texts_when_all_hold() -> None:
         "in monitoring",
         "3 of 3 accepted",
         "7 of 7 days",
-        "last 3 e-tickets clean",
+        "last 3 accepted e-tickets clean",
         "no open incidents",
         "no extension",
     ]
+
+
+# ---- the kept figures are the figures from scratch, whatever changes came ---------------------------
+
+
+@st.composite
+def ticket_changes(draw: st.DrawFn) -> list[TicketState]:
+    """A run of ticket states, each the new state of one of 12 tickets: issue time, officer, accepted, voided, flagged."""
+    changes = []
+    for _ in range(draw(st.integers(1, 60))):
+        number = draw(st.integers(0, 11))
+        issued = FIRST_ISSUE + timedelta(hours=draw(st.integers(-24 * 12, 24 * 12)))
+        kinds = [EventType.SUBMITTED]
+        kinds += [EventType.ACCEPTED] if draw(st.booleans()) else []
+        kinds += [EventType.VOIDED] if draw(st.integers(0, 5)) == 0 else []
+        kinds += [EventType.AMENDED] if draw(st.integers(0, 3)) == 0 else []
+        steps = [
+            Step(
+                occurred_at=issued + timedelta(hours=1 + n),
+                seq=n,
+                type=kind,
+                event_id=f"T-{number}-{n}",
+                officer_number="B9999" if kind is EventType.AMENDED else "A1234",
+                issued_at=issued if kind is EventType.SUBMITTED else None,
+            )
+            for n, kind in enumerate(kinds)
+        ]
+        changes.append(state_of_steps("9000", f"T-{number}", steps, flagged=draw(st.booleans())))
+    return changes
+
+
+@settings(max_examples=150, deadline=None)
+@given(changes=ticket_changes(), streak=st.integers(1, 3), margin=st.integers(0, 2))
+def test_figures_kept_change_by_change_are_the_figures_from_scratch(
+    changes: list[TicketState], streak: int, margin: int
+) -> None:
+    keep = streak + margin
+    officer = make_officer(added=Stamp(actor=JB, at=FIRST_ISSUE - timedelta(days=5)), start_date=date(2026, 11, 12))
+    states: dict[str, TicketState] = {}
+    figures = figures_from_states(officer, [], TZ, keep=keep)
+    for state in changes:
+        before = states.get(state.key)
+        states[state.key] = state
+        updated = update_figures(
+            figures, counted_for(officer, before, TZ), counted_for(officer, state, TZ), clean_streak=streak
+        )
+        figures = updated if updated is not None else figures_from_states(officer, states.values(), TZ, keep=keep)
+    scratch = figures_from_states(officer, states.values(), TZ, keep=keep)
+    assert (figures.counted, figures.accepted, figures.before_start) == (
+        scratch.counted,
+        scratch.accepted,
+        scratch.before_start,
+    )
+    assert figures.recent[:streak] == scratch.recent[:streak]
+    assert figures.earliest[:1] == scratch.earliest[:1]
+    assert figures.latest[:1] == scratch.latest[:1]
+    today = date(2026, 11, 30)
+    readiness = readiness_from_figures(officer, figures, 0, today, TZ, clean_streak=streak)
+    assert readiness == readiness_from_figures(officer, scratch, 0, today, TZ, clean_streak=streak)
+    assert ready_from_figures(officer, figures, 0, today, TZ, clean_streak=streak) is readiness.ready

@@ -56,6 +56,12 @@ def told(app: AppContext) -> RecordingNotifier:
     return app.notifier
 
 
+def results_of(outcome: object) -> tuple[tickets.EventResult, ...]:
+    """The per-event results of a request that was recorded."""
+    assert isinstance(outcome, tickets.EventsRecorded)
+    return outcome.results
+
+
 def accepted(number: str, day: int, officer: str = "A1234") -> list[TicketEvent]:
     """A ticket issued on Nov ``day``, uploaded within the hour and accepted."""
     issued = datetime(2026, 11, day, 14, 0, tzinfo=UTC)
@@ -184,19 +190,19 @@ async def test_a_rejection_alerts_the_agency_the_poc_and_the_jb_and_a_duplicate_
         issued_at=NOW - timedelta(hours=3),
         reason="Plate state missing",
     )
-    first = await tickets.record_events(app, [rejected])
+    first = results_of(await tickets.record_events(app, [rejected]))
     assert first[0].status == "recorded" and [i.kind for i in first[0].incidents] == [IncidentKind.REJECTED]
     alert = told(app).notices[0]
     assert isinstance(alert.content, IncidentAlert) and isinstance(alert.content.view, IncidentView)
     assert [a.kind for a in alert.audiences] == ["agency", "person", "jb"]
-    again = await tickets.record_events(app, [rejected])
+    again = results_of(await tickets.record_events(app, [rejected]))
     assert again[0].status == "duplicate" and again[0].incidents == ()
     assert len(told(app).notices) == 1
 
 
 async def test_mark_resolved_is_for_the_poc_or_staff_and_updates_every_copy(app: AppContext) -> None:
     event = accepted("VT-5", 18)[0].model_copy(update={"occurred_at": NOW, "event_id": "late"})  # 51 h after issue
-    result = await tickets.record_events(app, [event])
+    result = results_of(await tickets.record_events(app, [event]))
     incident = result[0].incidents[0]
     assert incident.kind is IncidentKind.LATE_UPLOAD
     assert await tickets.resolve_incident(app, STRANGER, incident.id) == Refused(
