@@ -61,9 +61,10 @@ def alert_view(app: AppContext, incident: Incident) -> IncidentView:
 
 
 def alert_audiences(app: AppContext, incident: Incident) -> tuple[Audience, ...]:
-    """Who hears of an incident: the agency's channel, its PoC and the JB; unknown officers go to the JB only."""
+    """Who hears of an incident: the agency's channel, its PoC and the JB (the JB alone when no package has
+    that Judiciary Code). An unknown officer's alert reaches the PoC too, who can add the officer from it."""
     package = app.db.packages.get(incident.judiciary_code)
-    if incident.kind is IncidentKind.UNKNOWN_OFFICER or package is None:
+    if package is None:
         return (Audience.jb(),)
     return (Audience.agency(incident.judiciary_code), Audience.person(package.poc.aad_id), Audience.jb())
 
