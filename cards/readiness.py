@@ -195,6 +195,20 @@ def approve_confirm_card(view: OfficerView) -> dict[str, Any]:
     return render(body, actions)
 
 
+def reason_input(reason: object, *, placeholder: str | None = None) -> Any:
+    """The required Reason box of a step JB staff take (extend, return to monitoring, end extension, send again)."""
+    return ac.InputText(
+        id="reason",
+        label="Reason",
+        is_required=True,
+        is_multiline=True,
+        max_length=REASON_MAX,
+        error_message=f"Give a reason (at most {REASON_MAX} characters).",
+        placeholder=placeholder,
+        value=reason if isinstance(reason, str) and reason else None,
+    )
+
+
 def extend_card(
     view: OfficerView, today: date, values: Mapping[str, object], errors: Mapping[str, str]
 ) -> dict[str, Any]:
@@ -220,16 +234,7 @@ def extend_card(
             spacing=Spacing.NONE,
             size=FontSize.SMALL,
         ),
-        ac.InputText(
-            id="reason",
-            label="Reason",
-            is_required=True,
-            is_multiline=True,
-            max_length=REASON_MAX,
-            error_message=f"Give a reason (at most {REASON_MAX} characters).",
-            placeholder="e.g. two of the last e-tickets needed corrections",
-            value=reason if isinstance(reason, str) and reason else None,
-        ),
+        reason_input(reason, placeholder="e.g. two of the last e-tickets needed corrections"),
         *field_error(errors, "reason"),
         *field_error(errors, "form"),
     ]
@@ -421,15 +426,7 @@ def reason_card(form: ReasonForm, values: Mapping[str, object], errors: Mapping[
     reason = values.get("reason")
     body += [
         paragraph(explanation),
-        ac.InputText(
-            id="reason",
-            label="Reason",
-            is_required=True,
-            is_multiline=True,
-            max_length=REASON_MAX,
-            error_message=f"Give a reason (at most {REASON_MAX} characters).",
-            value=reason if isinstance(reason, str) and reason else None,
-        ),
+        reason_input(reason),
         *field_error(errors, "reason"),
         *field_error(errors, "form"),
     ]
