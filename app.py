@@ -14,6 +14,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -29,6 +30,7 @@ from bot.outbox import OutboxSender
 from bot.roster import RefreshAudience
 from bot.scheduler import ReadinessScheduler
 from bot.state_storage import DurableStorage
+from bot.story_clock import CLOCK_PATH, StoryClock, story_clock_handler
 from bot.teams_bot import JbBot
 from domain.records import TicketEvent
 from exports.api import setup_export_routes
@@ -64,6 +66,8 @@ def wire(settings: Settings, db: Database, *, wakeup: asyncio.Event | None = Non
     """
     presenter = Presenter(settings.timezone, settings.escalate_days_left)
     notifier = Notifier(db, presenter, settings.jb_staff_ids, wake=wakeup.set if wakeup else lambda: None)
+    if settings.local_mode:  # the demo and the end-to-end tests move it forward (bot/story_clock.py)
+        return AppContext(settings=settings, db=db, notifier=notifier, clock=StoryClock())
     return AppContext(settings=settings, db=db, notifier=notifier)
 
 
@@ -188,7 +192,19 @@ def create_app(settings: Settings) -> web.Application:
             return outcome  # the intake answers 409: nothing of the request was recorded
         return [result_doc(result) for result in outcome.results]
 
-    setup_intake_routes(app, secret=settings.ticket_events_secret, recorder=recorder)
+    def received_now() -> datetime:
+        return app[CONTEXT].now()
+
+    setup_intake_routes(app, secret=settings.ticket_events_secret, recorder=recorder, received_now=received_now)
+    if settings.local_mode:
+
+        async def move(request: web.Request) -> web.StreamResponse:
+            clock = app[CONTEXT].clock
+            if not isinstance(clock, StoryClock):
+                return web.json_response({"error": "this bot's clock cannot be moved"}, status=409)
+            return await story_clock_handler(clock, settings.ticket_events_secret)(request)
+
+        app.router.add_post(CLOCK_PATH, move)
     setup_export_routes(app, context=lambda: app[CONTEXT])
     return app
 

@@ -313,12 +313,24 @@ def _alert_words(kinds: Sequence[str]) -> str:
     return "; ".join(words)
 
 
-def send_month(steps: Sequence[Step], post: Post, officers: Sequence[str], out: TextIO) -> tuple[Tally, str | None]:
-    """Post every step in order, one event per request, saying what each is; the tally, and why it stopped early if it did."""
+def send_month(
+    steps: Sequence[Step],
+    post: Post,
+    officers: Sequence[str],
+    out: TextIO,
+    move_clock: Callable[[datetime], None] | None = None,
+) -> tuple[Tally, str | None]:
+    """Post every step in order, one event per request, saying what each is; the tally, and why it stopped early if it did.
+
+    ``move_clock``: moves the local-mode bot's story clock to just after each event before it is posted,
+    so a month of e-tickets issued after the package passes in a few seconds.
+    """
     tally = Tally()
     probed: set[str] = set()
     for step in steps:
         event = step.event
+        if move_clock is not None:
+            move_clock(step.occurred_at + timedelta(minutes=1))
         date_shown = step.occurred_at.strftime("%a %b %-d")
         out.write(f"day {step.day:2d} ({date_shown}): {step.says}")
         status, text = post(json.dumps(event).encode())
@@ -432,7 +444,10 @@ def main(argv: list[str] | None = None, *, out: TextIO = sys.stdout, now: dateti
         sys.stderr.write("no secret: pass --secret-file or set TICKET_EVENTS_SECRET\n")
         return 2
     tz = ZoneInfo(os.environ.get("TIMEZONE", "").strip() or COURT_ZONE)
-    steps = month_of_tickets(args.agency, args.officers, args.unknown_officer, now=now or datetime.now(UTC), tz=tz)
+    # the month begins after the package was sent (only e-tickets issued after monitoring began count), and
+    # the bot's story clock moves forward with it (local mode: POST /api/local/clock, signed like the intake)
+    story_end = (now or datetime.now(UTC)) + timedelta(days=DAYS)
+    steps = month_of_tickets(args.agency, args.officers, args.unknown_officer, now=story_end, tz=tz)
     first, last = steps[0].occurred_at, steps[-1].occurred_at
     out.write(
         f"A month of e-tickets for Judiciary Code {args.agency} (officers {', '.join(args.officers)};"
@@ -444,8 +459,15 @@ def main(argv: list[str] | None = None, *, out: TextIO = sys.stdout, now: dateti
     def post(body: bytes) -> tuple[int, str]:
         return post_signed(args.url, body, secret)
 
+    clock_url = args.url.rsplit("/api/", 1)[0] + "/api/local/clock"
+
+    def move_clock(instant: datetime) -> None:
+        status, text = post_signed(clock_url, json.dumps({"to": instant.isoformat()}).encode(), secret)
+        if status != 200:
+            raise OSError(f"the bot's story clock did not move (HTTP {status}: {text.strip()[:200]})")
+
     try:
-        tally, stopped = send_month(steps, post, args.officers, out)
+        tally, stopped = send_month(steps, post, args.officers, out, move_clock)
     except (urllib.error.URLError, OSError) as exc:
         sys.stderr.write(f"\ncannot reach {args.url}: {exc} (is make demo running?)\n")
         return 2

@@ -33,6 +33,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -275,6 +276,18 @@ class BotProcess:
         with urllib.request.urlopen(request, timeout=30) as response:
             result: dict[str, Any] = json.loads(response.read())
             return result
+
+    def move_clock(self, instant: datetime) -> datetime:
+        """Move the local-mode bot's story clock forward to ``instant`` (signed, like the intake)."""
+        body = json.dumps({"to": instant.isoformat()}).encode()
+        request = urllib.request.Request(
+            f"{self.url}/api/local/clock",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(self.secret, body)},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return datetime.fromisoformat(json.loads(response.read())["now"])
 
 
 @dataclass

@@ -143,13 +143,14 @@ def test_a_rejected_e_ticket_alerts_the_agency_channel_and_mark_resolved_updates
 
 def test_an_officer_with_a_clean_week_is_approved_by_the_jb(pages: dict[str, ChatPage], bot: BotProcess) -> None:
     poc, jb = pages["poc"], pages["jb"]
-    now = datetime.now(UTC)
-    events = [
-        _event(f"e2e-ok-{days}", "accepted", "A1234", f"VT-2026-01{days:02d}", now - timedelta(days=days, hours=2))
-        for days in (8, 6, 3, 0)
-    ]
-    answer = bot.post_events(events)
-    assert all(result["status"] == "recorded" and not result["incidents"] for result in answer["results"])
+    # only e-tickets issued after monitoring began count, and readiness needs a week: the story clock of the
+    # local-mode bot moves forward between e-tickets issued 0, 2, 5 and 8 days after the package
+    start = datetime.now(UTC) + timedelta(minutes=5)
+    for days in (0, 2, 5, 8):
+        issued = start + timedelta(days=days)
+        bot.move_clock(issued + timedelta(hours=2))
+        answer = bot.post_events([_event(f"e2e-ok-{days}", "accepted", "A1234", f"VT-2026-01{days:02d}", issued)])
+        assert all(result["status"] == "recorded" and not result["incidents"] for result in answer["results"])
 
     jb.open_channel("JB e-Tickets")
     card = jb.wait_for_card_text("Ready for approval", "readiness-card", timeout=30)
