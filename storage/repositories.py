@@ -17,10 +17,13 @@ the records returned are converted.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
+
+from pydantic import ValidationError
 
 from domain.readiness import OfficerFigures
 from domain.records import (
@@ -64,6 +67,8 @@ class _Parsed(Generic[R]):
         self._parsed[key] = (doc, record)
         return record
 
+
+logger = logging.getLogger(__name__)
 
 INDEXES: dict[str, list[str]] = {
     "officers": ["judiciary_code", "officer_number"],
@@ -452,6 +457,19 @@ class Notice(Record):
     reply_to: str | None = None
 
 
+def _readable(docs: Iterable[dict[str, Any]]) -> list[Notice]:
+    """The outbox entries among ``docs`` that read as entries; one that does not (a store started with
+    ``--recover`` may hold a document whose damage no check could see) is logged by id and left out, so
+    one damaged entry cannot stop every other notice."""
+    notices: list[Notice] = []
+    for doc in docs:
+        try:
+            notices.append(Notice.model_validate(doc))
+        except ValidationError:
+            logger.error("outbox entry id=%s is unreadable and is left out", doc.get("id"))
+    return notices
+
+
 class OutboxRepository:
     """Notices owed to conversations, indexed by status and by subject."""
 
@@ -473,23 +491,23 @@ class OutboxRepository:
 
     def pending(self) -> list[Notice]:
         """Notices still to deliver, in the order they were queued."""
-        notices = [Notice.model_validate(doc) for doc in self._store.find(self.table, "status", "pending")]
+        notices = _readable(self._store.find(self.table, "status", "pending"))
         return sorted(notices, key=lambda notice: notice.seq)
 
     def failed(self) -> list[Notice]:
         """Notices that could not be delivered and will not be retried, oldest first."""
-        notices = [Notice.model_validate(doc) for doc in self._store.find(self.table, "status", "failed")]
+        notices = _readable(self._store.find(self.table, "status", "failed"))
         return sorted(notices, key=lambda notice: notice.seq)
 
     def waiting(self, reader: str | None = None) -> list[Notice]:
         """Notices kept for a reader with no conversation yet (``jb`` or ``person:<id>``; all when None)."""
         docs = self._store.find(self.table, "status", "waiting")
-        notices = [Notice.model_validate(doc) for doc in docs if reader in (None, doc.get("waiting_for"))]
+        notices = _readable(doc for doc in docs if reader in (None, doc.get("waiting_for")))
         return sorted(notices, key=lambda notice: notice.seq)
 
     def of_subject(self, subject: str) -> list[Notice]:
         """Every notice about one subject (the copies of one alert), in the order queued."""
-        notices = [Notice.model_validate(doc) for doc in self._store.find(self.table, "subject", subject)]
+        notices = _readable(self._store.find(self.table, "subject", subject))
         return sorted(notices, key=lambda notice: notice.seq)
 
     def put(self, notice: Notice) -> Op:
