@@ -5,26 +5,36 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import dataclasses
 import gc
 import json
 import logging
+import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from botbuilder.core import ConversationState
 from botbuilder.integration.aiohttp import CloudAdapter
 
+from bot.activity_shape import activity_problem
 from bot.adapter import build_adapter
+from bot.clock_scheduler import ClockScheduler
 from bot.features import build_bot
+from bot.identity import identity_refusal
 from bot.outbox import OutboxSender
+from bot.roster import RefreshAudience
 from bot.scheduler import ReadinessScheduler
 from bot.state_storage import DurableStorage
+from bot.story_clock import CLOCK_PATH, StoryClock, story_clock_handler
 from bot.teams_bot import JbBot
 from domain.records import TicketEvent
+from exports.api import setup_export_routes
 from intake.api import setup_intake_routes
 from presentation.notifier import Notifier
 from presentation.presenter import Presenter
@@ -43,6 +53,10 @@ BOT = web.AppKey("bot", JbBot)
 OUTBOX = web.AppKey("outbox", OutboxSender)
 
 MAX_ACTIVITY_BYTES = 256 * 1024
+BODY_READ_TIMEOUT = 10.0
+"""Seconds a request body may take to arrive; a slower one is cut off with 408 (slowloris)."""
+SHUTDOWN_GRACE = 5.0
+"""Seconds a stop (SIGINT, SIGTERM) waits for requests in flight before cancelling them (aiohttp's default is 60)."""
 CONNECTOR_THREADS = 32
 
 
@@ -51,21 +65,23 @@ def wire(settings: Settings, db: Database, *, wakeup: asyncio.Event | None = Non
 
     ``wakeup`` is the outbox sender's signal; the notifier sets it when it queues something.
     """
-    notifier = Notifier(
-        db, Presenter(settings.timezone), settings.jb_staff_ids, wake=wakeup.set if wakeup else lambda: None
-    )
+    presenter = Presenter(settings.timezone, settings.escalate_days_left)
+    notifier = Notifier(db, presenter, settings.jb_staff_ids, wake=wakeup.set if wakeup else lambda: None)
+    if settings.local_mode:  # the demo and the end-to-end tests move it forward (bot/story_clock.py)
+        return AppContext(settings=settings, db=db, notifier=notifier, clock=StoryClock())
     return AppContext(settings=settings, db=db, notifier=notifier)
 
 
 async def _runtime(app: web.Application) -> AsyncIterator[None]:
     """Open storage, build the adapter and the bot; close storage on shutdown."""
     settings = app[SETTINGS]
-    # botbuilder's connector sends every reply with blocking `requests` in the default executor
-    # (min(32, cores + 4) threads); replies wait on the network, so give them room to overlap.
-    asyncio.get_running_loop().set_default_executor(
-        ThreadPoolExecutor(max_workers=CONNECTOR_THREADS, thread_name_prefix="connector")
-    )
-    db = await Database.open(settings.data_dir)
+    # botbuilder's connector sends every reply with blocking `requests` in a thread (msrest would use the
+    # default executor: min(32, cores + 4) threads); replies wait on the network, so give them room to
+    # overlap, in a pool of their own where each host gets a bounded share (bot/connector_http.py).
+    connector_threads = ThreadPoolExecutor(max_workers=CONNECTOR_THREADS, thread_name_prefix="connector")
+    db = await Database.open(settings.data_dir, recover=settings.storage_recover)
+    if db.recovered is not None:
+        logger.error("storage started with damage set aside (see /healthz): %s", db.recovered)
     wakeup = asyncio.Event()
     context = wire(settings, db, wakeup=wakeup)
     await backfill_states(context)  # tickets recorded before ticket states existed (once)
@@ -75,49 +91,89 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     conversation_state = ConversationState(DurableStorage(db.state, db.commit))
-    adapter = build_adapter(settings)
-    outbox = OutboxSender(context, adapter, wakeup=wakeup)
+    adapter = build_adapter(settings, connector_threads)
+    refresh_audience = RefreshAudience()
+    outbox = OutboxSender(context, adapter, wakeup=wakeup, prepare=refresh_audience.prepare)
     app[CONTEXT] = context
     app[ADAPTER] = adapter
-    app[BOT] = build_bot(context, conversation_state)
+    app[BOT] = build_bot(context, conversation_state, refresh_audience)
     app[OUTBOX] = outbox
+    released = await context.release_all()
+    if released:
+        logger.info("released %d waiting notices at start", released)
     outbox.start()
     scheduler = ReadinessScheduler(context)
     scheduler.start()
+    clock_scheduler = ClockScheduler(context)
+    clock_scheduler.start()
     logger.info("storage open at %s", settings.data_dir)
     try:
         yield
     finally:
+        await clock_scheduler.stop()
         await scheduler.stop()
         await outbox.stop()
         await db.close()
         gc.unfreeze()
         logger.info("storage closed")
+        connector_threads.shutdown(wait=False, cancel_futures=True)  # a call to a silent host ends at its timeout
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
-    """POST /api/messages: Bot Framework activities through the CloudAdapter."""
+    """POST /api/messages: Bot Framework activities through the CloudAdapter.
+
+    Before authentication: the content type (415), the size (413), a body that arrives in time (408),
+    JSON (400) and the activity's shape (400, naming the field), so that nothing malformed reaches botbuilder;
+    then who sent it (403: a channel other than Teams, or a Teams person without an Azure AD object id).
+    """
     if "application/json" not in request.headers.get("Content-Type", ""):
         return web.json_response({"error": "Content-Type must be application/json"}, status=415)
-    body = await request.read()
+    if request.content_length is not None and request.content_length > MAX_ACTIVITY_BYTES:
+        return web.json_response({"error": "activity too large"}, status=413)
+    try:
+        async with asyncio.timeout(BODY_READ_TIMEOUT):
+            body = await request.read()
+    except TimeoutError:
+        logger.warning("refused a request to /api/messages: the body did not arrive within %.0f s", BODY_READ_TIMEOUT)
+        return web.json_response({"error": "the request body did not arrive in time"}, status=408)
     if len(body) > MAX_ACTIVITY_BYTES:
         return web.json_response({"error": "activity too large"}, status=413)
     try:
         activity = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return web.json_response({"error": "body is not valid JSON"}, status=400)
-    if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
-        return web.json_response({"error": "body is not an activity"}, status=400)
+    problem = activity_problem(activity)
+    if problem is not None:
+        logger.warning("refused a request to /api/messages: not an activity (%s)", problem)
+        return web.json_response({"error": f"body is not an activity: {problem}"}, status=400)
+    refusal = identity_refusal(activity, local_mode=request.app[SETTINGS].local_mode)
+    if refusal is not None:
+        logger.warning(
+            "refused activity id=%.64r type=%.32r channel=%.32r conversation=%.128r: %s",
+            activity.get("id"),
+            activity["type"],
+            activity.get("channelId"),
+            activity["conversation"]["id"],
+            refusal,
+        )
+        return web.json_response({"error": f"refused: {refusal}"}, status=403)
     response = await request.app[ADAPTER].process(request, request.app[BOT])
     return response if response is not None else web.Response(status=201)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """GET /healthz: 200 when storage can write now, else 503 with the reason."""
-    problem = await request.app[CONTEXT].db.check_writable()
-    if problem is None:
-        return web.json_response({"status": "ok", "storage": "ok"})
-    return web.json_response({"status": "unavailable", "storage": problem}, status=503)
+    """GET /healthz: 200 when storage can write now, else 503 with the reason.
+
+    After a start with recovery that set damaged files aside, a 200 says ``"storage": "recovered"``
+    and what was set aside (``reason``), until the bot is restarted.
+    """
+    db = request.app[CONTEXT].db
+    problem = await db.check_writable()
+    if problem is not None:
+        return web.json_response({"status": "unavailable", "storage": problem}, status=503)
+    if db.recovered is not None:
+        return web.json_response({"status": "ok", "storage": "recovered", "reason": db.recovered})
+    return web.json_response({"status": "ok", "storage": "ok"})
 
 
 def result_doc(result: EventResult) -> dict[str, Any]:
@@ -143,7 +199,20 @@ def create_app(settings: Settings) -> web.Application:
             return outcome  # the intake answers 409: nothing of the request was recorded
         return [result_doc(result) for result in outcome.results]
 
-    setup_intake_routes(app, secret=settings.ticket_events_secret, recorder=recorder)
+    def received_now() -> datetime:
+        return app[CONTEXT].now()
+
+    setup_intake_routes(app, secret=settings.ticket_events_secret, recorder=recorder, received_now=received_now)
+    if settings.local_mode:
+
+        async def move(request: web.Request) -> web.StreamResponse:
+            clock = app[CONTEXT].clock
+            if not isinstance(clock, StoryClock):
+                return web.json_response({"error": "this bot's clock cannot be moved"}, status=409)
+            return await story_clock_handler(clock, settings.ticket_events_secret)(request)
+
+        app.router.add_post(CLOCK_PATH, move)
+    setup_export_routes(app, context=lambda: app[CONTEXT])
     return app
 
 
@@ -157,14 +226,27 @@ def _configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def main() -> None:
-    """Read settings, say which mode the bot runs in, and serve until stopped."""
+def main(argv: Sequence[str] | None = None) -> None:
+    """Read settings (and ``--recover``), say which mode the bot runs in, and serve until stopped.
+
+    Exits 2 on a bad setting and 3 when storage cannot be opened (the reason is logged: damage
+    names the file and the byte offset; ``--recover`` or STORAGE_RECOVER=1 sets it aside).
+    """
+    parser = argparse.ArgumentParser(description="The JB e-Ticket Bot.")
+    parser.add_argument(
+        "--recover",
+        action="store_true",
+        help="start even if storage files are damaged, setting the damage aside (same as STORAGE_RECOVER=1)",
+    )
+    arguments = parser.parse_args(argv)
     _configure_logging()
     try:
         settings = Settings.from_env()
     except SettingsError as error:
         logger.critical("invalid setting: %s", error)
         raise SystemExit(2) from None
+    if arguments.recover:
+        settings = dataclasses.replace(settings, storage_recover=True)
     if settings.local_mode:
         banner = "=" * 72
         logger.warning(
@@ -173,16 +255,62 @@ def main() -> None:
             banner,
             banner,
         )
+        if settings.exposed_without_authentication:
+            banner = "!" * 72
+            logger.warning(
+                "\n%s\nHOST=%s: this LOCAL MODE bot listens beyond this machine, and its requests are NOT "
+                "authenticated.\nAnyone who can reach %s:%d can post as any person. Unset HOST (127.0.0.1) "
+                "unless this is a closed test network.\n%s",
+                banner,
+                settings.bind_host,
+                settings.bind_host,
+                settings.port,
+                banner,
+            )
     if not settings.jb_staff_ids:
         logger.warning("JB_STAFF_IDS is empty: nobody can acknowledge or approve")
+    if not (settings.public_base_url and settings.exports_secret):
+        logger.warning("PUBLIC_BASE_URL or EXPORTS_SECRET is not set: cards offer no spreadsheet downloads")
     if not settings.ticket_events_secret:
         logger.warning("TICKET_EVENTS_SECRET is not set: POST /api/ticket-events answers 503")
-    logger.info("listening on port %d, data in %s", settings.port, settings.data_dir)
+    logger.info("listening on %s port %d, data in %s", settings.bind_host, settings.port, settings.data_dir)
+    loop = asyncio.new_event_loop()
+    _stop_on_signals(loop)
     try:
-        web.run_app(create_app(settings), host="0.0.0.0", port=settings.port, print=None)
+        web.run_app(
+            create_app(settings),
+            host=settings.bind_host,
+            port=settings.port,
+            print=None,
+            shutdown_timeout=SHUTDOWN_GRACE,
+            handle_signals=False,
+            loop=loop,
+        )
     except StorageError as error:
-        logger.critical("storage could not be opened at %s: %s", settings.data_dir, type(error).__name__)
+        logger.critical("storage could not be opened at %s: %s: %s", settings.data_dir, type(error).__name__, error)
         raise SystemExit(3) from None
+    logger.info("stopped")
+
+
+def _stop_on_signals(loop: asyncio.AbstractEventLoop) -> None:
+    """SIGINT and SIGTERM stop the bot gracefully (exit code 0); another one while it stops is noted, not obeyed.
+
+    aiohttp's own handlers raise GracefulExit (exit code 1) out of run_app at a second signal, cutting the
+    shutdown short with a traceback, and ``make run`` then prints ``Error 1``. The stop is bounded anyway:
+    requests in flight get ``SHUTDOWN_GRACE`` seconds.
+    """
+    stopping: list[str] = []
+
+    def stop(sig: signal.Signals) -> None:
+        if stopping:
+            logger.info("%s: already stopping (requests in flight get at most %.0f s)", sig.name, SHUTDOWN_GRACE)
+            return
+        stopping.append(sig.name)
+        logger.info("%s: stopping", sig.name)
+        raise web.GracefulExit()  # out of run_app's loop, which then shuts the app down
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig)
 
 
 if __name__ == "__main__":

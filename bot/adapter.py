@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 from types import SimpleNamespace
+from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes, CallerIdConstants
-from botframework.connector.auth import AuthenticateRequestResult, AuthenticationConstants
+from botframework.connector.auth import (
+    AuthenticateRequestResult,
+    AuthenticationConstants,
+    ClaimsIdentity,
+    ConnectorFactory,
+)
 from msrest.universal_http.requests import ClientRetryPolicy
 
+from bot.connector_http import BoundedConnectorFactory, HostSlots
+from bot.openid_metadata import use_cached_openid_metadata
 from bot.turn import card_activity, invoke_card_response
 from cards.common import message_card
 from settings import Settings
@@ -19,23 +28,36 @@ logger = logging.getLogger(__name__)
 
 
 class _RefusingAuthentication(ConfigurationBotFrameworkAuthentication):
-    """Bot Framework authentication where any token that cannot be validated is refused (401), never a 500.
+    """Bot Framework authentication where any token that cannot be validated is refused (401), never a 500,
+    and whose connector clients go out through ``bot/connector_http.py`` (no in-client retries, timeouts,
+    per-host slots).
 
     botbuilder raises PermissionError (which CloudAdapter answers with 401) for some bad tokens, but
     lets PyJWT's errors (expired, bad signature, garbage), a KeyError for a token without ``iss`` or
     an unknown key id, and an AttributeError for an empty header escape as they are (HTTP 500).
     """
 
+    def __init__(self, configuration: Any, slots: HostSlots) -> None:
+        super().__init__(configuration)
+        self._slots = slots
+
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         """Validate the request's token; raises PermissionError for every failure."""
         try:
-            return await super().authenticate_request(activity, auth_header)
+            result = await super().authenticate_request(activity, auth_header)
         except PermissionError:
             logger.warning("refused a request to /api/messages: token not valid")
             raise
         except Exception as error:
             logger.warning("refused a request to /api/messages: token not valid (%s)", type(error).__name__)
             raise PermissionError("Unauthorized Access. Request is not authorized") from None
+        if result.connector_factory is not None:
+            result.connector_factory = BoundedConnectorFactory(result.connector_factory, self._slots)
+        return result
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        """The connector factory of proactive sends (the outbox)."""
+        return BoundedConnectorFactory(super().create_connector_factory(claims_identity), self._slots)
 
 
 def _speed_up_connector_clients() -> None:
@@ -50,9 +72,13 @@ def _speed_up_connector_clients() -> None:
         ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
 
 
-def build_adapter(settings: Settings) -> CloudAdapter:
-    """A CloudAdapter that authenticates with the settings' app id (none in local mode)."""
+def build_adapter(settings: Settings, connector_threads: Executor) -> CloudAdapter:
+    """A CloudAdapter that authenticates with the settings' app id (none in local mode).
+
+    Its connector calls run on ``connector_threads``, at most ``PER_HOST`` at once per host.
+    """
     _speed_up_connector_clients()
+    use_cached_openid_metadata()  # signing keys off the event loop, with a timeout and the last good copy
     configuration = SimpleNamespace(
         APP_ID=settings.app_id,
         APP_PASSWORD=settings.app_password,
@@ -71,7 +97,7 @@ def build_adapter(settings: Settings) -> CloudAdapter:
         configuration.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
         configuration.OAUTH_URL = AuthenticationConstants.OAUTH_URL
         configuration.CALLER_ID = CallerIdConstants.public_azure_channel
-    adapter = CloudAdapter(_RefusingAuthentication(configuration))
+    adapter = CloudAdapter(_RefusingAuthentication(configuration, HostSlots(connector_threads)))
 
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
         """Log the failure with ids only and tell the person, without a stack trace."""

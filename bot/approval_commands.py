@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 
+from bot.downloads import with_export_button
 from bot.turn import Reply, Turn, action, command
 from cards.common import message_card
 from cards.readiness import withdraw_choice_card, withdraw_confirm_card
 from domain.policy import Action
 from domain.validation import is_judiciary_code, is_officer_number, parse_judiciary_code, parse_officer_number
 from domain.views import OfficerView
-from services import approval, status
+from services import approval, corrections, status
 from services.notices import OfficerCard, readiness_subject
 from services.outcomes import FormOpened, Listing, NotFound, Officers, Outcome, Refused
 from vocabulary.verbs import Verb
@@ -93,11 +94,56 @@ class ApprovalCommands:
             shown=turn.pressed_message,
         )
 
+    @action(Verb.RETURN_TO_MONITORING)
+    async def return_form(self, turn: Turn) -> Outcome:
+        """Return to monitoring (JB staff, on their own copy of an approved officer's card): asks the reason."""
+        data = turn.data
+        what = "return_to_monitoring"
+        return corrections.reason_form(
+            turn.app, turn.requester, data.get("judiciary_code"), data.get("officer_number"), what
+        )
+
+    @action(Verb.RETURN_TO_MONITORING_CONFIRM)
+    async def return_confirm(self, turn: Turn) -> Outcome:
+        """The reason given: the officer is back in monitoring, the approval date cleared, the PoC told."""
+        data = turn.data
+        return await corrections.return_to_monitoring(
+            turn.app, turn.requester, data.get("judiciary_code"), data.get("officer_number"), data
+        )
+
+    @action(Verb.END_EXTENSION)
+    async def end_extension_form(self, turn: Turn) -> Outcome:
+        """End extension (JB staff, on their own copy of an extended officer's card): asks the reason."""
+        data = turn.data
+        return corrections.reason_form(
+            turn.app, turn.requester, data.get("judiciary_code"), data.get("officer_number"), "end_extension"
+        )
+
+    @action(Verb.END_EXTENSION_CONFIRM)
+    async def end_extension_confirm(self, turn: Turn) -> Outcome:
+        """The reason given: the extension ends now, the PoC is told, readiness is checked again."""
+        data = turn.data
+        return await corrections.end_extension(
+            turn.app, turn.requester, data.get("judiciary_code"), data.get("officer_number"), data
+        )
+
+    @action(Verb.RESEND)
+    async def resend_form(self, turn: Turn) -> Outcome:
+        """Send again on a failed notice in /status (JB staff): asks the reason."""
+        return corrections.resend_form(turn.app, turn.requester, turn.data.get("notice_id"))
+
+    @action(Verb.RESEND_CONFIRM)
+    async def resend_confirm(self, turn: Turn) -> Outcome:
+        """The reason given: the notice is queued again."""
+        return await corrections.resend(turn.app, turn.requester, turn.data.get("notice_id"), turn.data)
+
     @action(Verb.CANCEL)
     async def cancel(self, turn: Turn) -> Outcome | Reply:
         """Cancel: back to the officer's card (confirm and extend cards), or nothing withdrawn."""
         if turn.data.get("cancel") == "withdraw":
             return Reply(message_card("Nothing was withdrawn", "The officer stays in the Information Package."))
+        if turn.data.get("cancel") in ("resend", "edit"):
+            return Reply(message_card("Cancelled", "Nothing was changed."))
         outcome = await approval.cancel(
             turn.app, turn.requester, turn.data.get("judiciary_code"), turn.data.get("officer_number")
         )
@@ -132,7 +178,10 @@ class ApprovalCommands:
         if isinstance(outcome, Reply):
             await turn.reply_card(outcome.card)
         elif isinstance(outcome, Listing):
-            await turn.reply(outcome, summary="E-ticket status")
+            card = turn.presenter.card(outcome)
+            if not turn.args.split():  # the overview: JB staff's Export (Excel) (issue 17)
+                card = with_export_button(turn, card)
+            await turn.reply_card(card, summary="E-ticket status")
         elif isinstance(outcome, Officers):
             await self._officer_cards(turn, outcome.views)
         else:
@@ -248,7 +297,7 @@ class ApprovalCommands:
         """One card per membership; JB staff get Approve / Extend and later changes update their copy."""
         for view in views:
             officer = view.officer
-            content = OfficerCard(view, with_actions=turn.is_jb_staff)
+            content = OfficerCard(view, with_actions=turn.is_jb_staff, tools=turn.is_jb_staff)
             summary = f"Officer {officer.officer_number}"
             activity_id = await turn.reply_card(turn.presenter.content(content), summary=summary)
             if turn.is_jb_staff:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from botbuilder.core import TurnContext
+from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity
+from botframework.connector.auth import AuthenticationConstants, ClaimsIdentity
 
 from services.ports import Conversations
 from storage.repositories import ConversationRecord
@@ -60,14 +61,45 @@ def record_of(activity: Activity) -> ConversationRecord:
     )
 
 
-async def remember(activity: Activity, repository: Conversations) -> None:
-    """Save the reference when it is new or changed; an unchanged one touches no file."""
+def authenticated(turn_context: TurnContext, *, local_mode: bool) -> bool:
+    """Whether this turn's request carried a valid Bot Framework token (never in local mode)."""
+    identity = turn_context.turn_state.get(BotAdapter.BOT_IDENTITY_KEY)
+    return (
+        not local_mode
+        and isinstance(identity, ClaimsIdentity)
+        and identity.is_authenticated
+        and identity.authentication_type != AuthenticationConstants.ANONYMOUS_AUTH_TYPE
+        and bool(identity.claims)
+    )
+
+
+async def remember(activity: Activity, repository: Conversations, *, authenticated: bool) -> None:
+    """Save the reference when it is new or changed; an unchanged one touches no file.
+
+    Only an authenticated request may move a known conversation to another ``serviceUrl`` (the token
+    vouches for it) or give a 1:1 chat to another person: otherwise a forged activity in local mode
+    could redirect that conversation's notices (the JB channel's alerts) to the forger.
+    """
     if activity.conversation is None or not activity.conversation.id or not activity.service_url:
         return
     record = record_of(activity)
     existing = repository.get(record.conversation_id)
     if existing is not None and existing.aad_id and not record.aad_id:
-        record = ConversationRecord(**(record.model_dump(mode="json") | {"aad_id": existing.aad_id}))
+        record = record.model_copy(update={"aad_id": existing.aad_id})
+    if existing is not None and not authenticated:
+        kept_url = existing.reference.get("serviceUrl")
+        if kept_url and kept_url != record.reference.get("serviceUrl"):
+            logger.warning(
+                "kept the stored serviceUrl of conversation=%s: an unauthenticated request cannot change it",
+                record.conversation_id,
+            )
+            record = record.model_copy(update={"reference": record.reference | {"serviceUrl": kept_url}})
+        if existing.aad_id and record.aad_id != existing.aad_id:
+            logger.warning(
+                "kept the person of 1:1 conversation=%s: an unauthenticated request cannot change it",
+                record.conversation_id,
+            )
+            record = record.model_copy(update={"aad_id": existing.aad_id})
     if existing == record:
         return
     await repository.save(record)

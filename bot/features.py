@@ -5,28 +5,22 @@ from __future__ import annotations
 from botbuilder.core import ConversationState
 
 from bot.approval_commands import ApprovalCommands
+from bot.clock_commands import ClockCommands
 from bot.incident_actions import IncidentActions
 from bot.package_commands import PackageCommands
+from bot.roster import RefreshAudience
 from bot.teams_bot import JbBot
-from bot.turn import Turn, command, routes_of
-from cards.help import help_card
+from bot.turn import routes_of
 from presentation.presenter import Presenter
 from services.context import AppContext
-from vocabulary.commands import COMMANDS
 
 
-class HelpCommands:
-    """/help."""
-
-    @command("help")
-    async def help(self, turn: Turn) -> None:
-        """Answer with the help card."""
-        await turn.reply_card(help_card(COMMANDS), summary="Help")
-
-
-def build_bot(app: AppContext, conversation_state: ConversationState) -> JbBot:
+def build_bot(
+    app: AppContext, conversation_state: ConversationState, refresh_audience: RefreshAudience | None = None
+) -> JbBot:
     """The bot with the commands and card actions of every feature."""
     commands, actions = routes_of(
-        HelpCommands(), PackageCommands(conversation_state), ApprovalCommands(), IncidentActions()
+        PackageCommands(conversation_state), ApprovalCommands(), IncidentActions(), ClockCommands(refresh_audience)
     )
-    return JbBot(app, Presenter(app.settings.timezone), conversation_state, commands, actions)
+    presenter = Presenter(app.settings.timezone, app.settings.escalate_days_left)
+    return JbBot(app, presenter, conversation_state, commands, actions)

@@ -14,22 +14,28 @@ from botbuilder.schema import Activity
 from botbuilder.schema.teams import TeamsChannelAccount
 
 from bot.dialogs.package_wizard import STATE_PROPERTY, PackageWizard, WizardEnv, WizardReply, WizardState
+from bot.downloads import with_package_downloads
 from bot.turn import Reply, Turn, action, command
 from cards.common import message_card
+from cards.help import one_to_one_card
 from cards.package import package_cards
-from domain.policy import Action
+from domain.policy import Action, who_may
 from domain.records import Actor
-from domain.validation import FieldErrors, parse_judiciary_code
-from domain.views import PackageView
-from services.outcomes import Done, NotFound, Outcome, Refused, Shown
+from domain.validation import FieldErrors, is_officer_number, parse_judiciary_code, parse_officer_number
+from domain.views import IncidentView, OfficerForm, PackageView
+from services import corrections
+from services.corrections import edit_form
+from services.outcomes import Done, FormOpened, NotFound, Outcome, Refused, Shown
 from services.packages import (
     Subscription,
     acknowledge,
+    acknowledge_officers,
     known_email,
     packages_to_show,
     set_poc,
     subscribe,
 )
+from services.tickets import officer_to_add
 from vocabulary.verbs import Verb
 
 logger = logging.getLogger(__name__)
@@ -107,6 +113,88 @@ class PackageCommands:
 
     # -- the JB's acknowledgment
 
+    @action(Verb.ADD_FROM_ALERT)
+    async def add_from_alert(self, turn: Turn) -> Outcome | Reply:
+        """Add this officer, on an unknown-officer alert: the add-officer wizard with the number filled in.
+
+        The wizard runs in the 1:1 chat; pressed in a channel, the bot says where to continue. The alert
+        itself stays as it is for the one who pressed.
+        """
+        outcome = officer_to_add(turn.app, turn.requester, turn.data.get("incident_id"))
+        if not isinstance(outcome, Shown) or not isinstance(outcome.view, IncidentView):
+            return outcome
+        view = outcome.view
+        if turn.scope != "personal":
+            await turn.reply_card(one_to_one_card(turn.app.settings.app_id), summary="Open a 1:1 chat")
+            return Reply(turn.presenter.alert(view))
+        current = await self._load(turn)
+        args = f"{view.incident.judiciary_code} {view.incident.officer_number}"
+        reply = self._wizard.start_add(await self._env(turn), current, args)
+        await self._keep(turn, reply)
+        await turn.reply_card(reply.card, summary="Add officers")
+        return Reply(turn.presenter.alert(view))
+
+    @command("edit-officer")
+    async def edit_officer(self, turn: Turn) -> None:
+        """/edit-officer <officer number> [judiciary code]: correct names, DPS username or start date."""
+        words = turn.args.split()
+        usage = "Type /edit-officer <officer number>, like /edit-officer A1234 (add the Judiciary Code if needed)."
+        if not words or len(words) > 2 or not is_officer_number(words[0]):
+            await turn.reply_card(message_card("Which officer?", usage, kind="attention" if words else None))
+            return
+        number = parse_officer_number(words[0])
+        if len(words) == 2:
+            try:
+                codes = [parse_judiciary_code(words[1])]
+            except FieldErrors as problem:
+                await turn.reply_card(message_card("Which agency?", f"{problem} {usage}", kind="attention"))
+                return
+        else:
+            codes = [o.judiciary_code for o in turn.app.db.officers.by_number(number)]
+        outcomes = [edit_form(turn.app, turn.requester, code, number) for code in codes]
+        forms = [outcome for outcome in outcomes if isinstance(outcome, FormOpened)]
+        if len(forms) > 1:
+            listed = ", ".join(o.view.officer.judiciary_code for o in forms if isinstance(o.view, OfficerForm))
+            text = f"Officer {number} is in several of your agencies' packages ({listed}). {usage}"
+            await turn.reply_card(message_card("Which agency?", text))
+            return
+        if forms:
+            await turn.reply(forms[0], summary=f"Correct {number}")
+            return
+        if any(isinstance(outcome, Refused) for outcome in outcomes):
+            await turn.reply_card(message_card("Not your agency's officer", who_may(Action.EDIT_OFFICER)))
+            return
+        text = f"Officer number {number} is in no Information Package you can correct. Type /package to see yours."
+        await turn.reply_card(message_card("Officer not found", text, kind="attention"))
+
+    @action(Verb.EDIT_OFFICER_SAVE)
+    async def edit_officer_save(self, turn: Turn) -> Outcome:
+        """Save on the correction form: stored and audited, every copy of the officer's card updated."""
+        data = turn.data
+        return await corrections.edit_officer(
+            turn.app, turn.requester, data.get("judiciary_code"), data.get("officer_number"), data
+        )
+
+    @action(Verb.ACKNOWLEDGE_OFFICERS)
+    async def acknowledge_officers(self, turn: Turn) -> Outcome:
+        """Acknowledge on the card of officers added later (JB staff, SOP 6.3); the PoC is told."""
+        data = turn.data
+        return await acknowledge_officers(
+            turn.app, turn.requester, data.get("judiciary_code"), data.get("officers"), shown=turn.pressed_message
+        )
+
+    @action(Verb.PACKAGE_PAGE)
+    async def package_page(self, turn: Turn) -> Outcome | Reply:
+        """Previous / More officers on the JB's package card, for the one who pressed."""
+        code = turn.data.get("judiciary_code")
+        first = turn.data.get("first")
+        outcome = packages_to_show(turn.app, turn.requester, code if isinstance(code, str) else "")
+        views = outcome.view if isinstance(outcome, Shown) and isinstance(outcome.view, tuple) else ()
+        if not views or not isinstance(views[0], PackageView):
+            return outcome
+        start = first if isinstance(first, int) and not isinstance(first, bool) else 0
+        return Reply(turn.presenter.package_page(views[0], start))
+
     @action(Verb.ACKNOWLEDGE)
     async def acknowledge(self, turn: Turn) -> Outcome:
         """Acknowledge (JB staff): record who and when, update every copy, tell the PoC (SOP 6.3)."""
@@ -148,8 +236,10 @@ class PackageCommands:
             return
         tz = turn.app.settings.timezone
         for view in views:
-            for card in package_cards(view.package, view.officers, tz):
-                await turn.reply_card(card, summary=f"Information Package {view.package.judiciary_code}")
+            code = view.package.judiciary_code
+            cards = with_package_downloads(turn, code, package_cards(view.package, view.officers, tz))
+            for card in cards:
+                await turn.reply_card(card, summary=f"Information Package {code}")
 
     # -- /subscribe
 

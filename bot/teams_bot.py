@@ -7,6 +7,7 @@ outcome (drawn by the presenter; a ``Done`` updates the pressed message for ever
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Mapping
 from http import HTTPStatus
@@ -16,7 +17,8 @@ from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, 
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot import router
-from bot.conversations import base_conversation_id, remember, tenant_of
+from bot.conversations import authenticated, base_conversation_id, conversation_kind, remember, tenant_of
+from bot.outbox import as_delivery_error, queued_update
 from bot.turn import (
     ActionHandler,
     Card,
@@ -33,6 +35,7 @@ from domain.policy import who_may
 from presentation.presenter import Presenter
 from services.access import allowed
 from services.context import AppContext
+from services.notices import Audience
 from services.outcomes import Done, Refused
 from storage.errors import StorageError
 from vocabulary.commands import COMMANDS, CommandInfo
@@ -41,6 +44,8 @@ from vocabulary.verbs import Verb
 logger = logging.getLogger(__name__)
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
+IN_TURN_UPDATE_TIMEOUT = 3.0
+"""Seconds the update of a pressed message may take in the turn before it is left to the outbox."""
 TEAMS_SCOPE = {"personal": "personal", "groupChat": "groupChat", "channel": "team"}
 """Teams' app-manifest scope of each conversation type."""
 
@@ -59,7 +64,7 @@ class JbBot(ActivityHandler):
         self._app = app
         self._presenter = presenter
         self._conversation_state = conversation_state
-        self._commands = dict(commands)
+        self._commands = dict(commands) | {"help": CommandRoute(self.help)}
         self._actions = dict(actions)
         self._catalog: dict[str, CommandInfo] = {info.name: info for info in COMMANDS}
         self._verbs: dict[str, Verb] = {verb.value: verb for verb in Verb}
@@ -78,7 +83,12 @@ class JbBot(ActivityHandler):
                 await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=forbidden))
             return
         try:
-            await remember(activity, self._app.db.conversations)
+            await remember(
+                activity,
+                self._app.db.conversations,
+                authenticated=authenticated(turn_context, local_mode=self._app.settings.local_mode),
+            )
+            await self._release_waiting(activity)
         except StorageError:
             logger.exception("could not save the conversation reference conversation=%s", activity.conversation.id)
         await super().on_turn(turn_context)
@@ -92,6 +102,20 @@ class JbBot(ActivityHandler):
                 await turn_context.send_activity(response)
             else:
                 await turn_context.send_activity(card_activity(card))
+
+    async def _release_waiting(self, activity: Activity) -> None:
+        """A person's 1:1 chat is known now: what waited for them (and, for JB staff, for the JB) goes there."""
+        if conversation_kind(activity) != "personal" or activity.from_property is None:
+            return
+        aad_id = (activity.from_property.aad_object_id or "").lower()
+        if not aad_id:
+            return
+        outbox = self._app.db.outbox
+        readers = [Audience.person(aad_id)] if outbox.waiting(f"person:{aad_id}") else []
+        if self._app.settings.is_jb_staff(aad_id) and outbox.waiting("jb"):
+            readers.append(Audience.jb())
+        if readers:
+            await self._app.release(readers)
 
     def _turn(
         self, turn_context: TurnContext, *, args: str = "", data: dict[str, Any] | None = None, verb: Verb | None = None
@@ -109,16 +133,30 @@ class JbBot(ActivityHandler):
                 )
                 await turn_context.send_activity(card_activity(stale))
                 return
-            await turn_context.send_activity(card_activity(help_card(COMMANDS)))
+            await turn_context.send_activity(card_activity(help_card(self.commands_for(self._turn(turn_context)))))
             return
         route = self._commands.get(parsed.name)
         if route is None:
             logger.info("unknown command in conversation=%s", activity.conversation.id)
-            await turn_context.send_activity(card_activity(help_card(COMMANDS, not_understood=parsed.name)))
+            shown = self.commands_for(self._turn(turn_context))
+            await turn_context.send_activity(card_activity(help_card(shown, not_understood=parsed.name)))
             return
         logger.info("command=%s conversation=%s", parsed.name, activity.conversation.id)
         turn = self._turn(turn_context, args=parsed.args)
         await self._guarded(turn_context, self._run_command(turn, parsed.name, route))
+
+    async def help(self, turn: Turn) -> None:
+        """/help: what the bot does and the commands this person may use."""
+        await turn.reply_card(help_card(self.commands_for(turn)), summary="Help")
+
+    def commands_for(self, turn: Turn) -> list[CommandInfo]:
+        """The commands this person may use (a command that needs JB staff is left out for others)."""
+        return [
+            info
+            for info in COMMANDS
+            if (route := self._commands.get(info.name)) is not None
+            and (route.requires is None or allowed(self._app, turn.requester, route.requires))
+        ]
 
     async def _run_command(self, turn: Turn, name: str, route: CommandRoute) -> None:
         """Enforce the command's scopes and requirement, then run its handler."""
@@ -185,13 +223,34 @@ class JbBot(ActivityHandler):
         return invoke_card_response(card)
 
     async def _update_message(self, turn_context: TurnContext, message_id: str, card: Card) -> None:
-        """Replace the card message for everyone in the conversation."""
+        """Replace the card message for everyone in the conversation.
+
+        Tried once in the turn, for at most ``IN_TURN_UPDATE_TIMEOUT``; when Teams throttles it (429) or
+        does not answer in time, the update is queued for the outbox, so the press is answered at once
+        and the message still changes (the press already succeeded: a failed update never undoes it).
+        """
         update = card_activity(card)
         update.id = message_id
         try:
-            await turn_context.update_activity(update)
-        except Exception:  # the press already succeeded; a failed cosmetic update must not undo it
-            logger.exception("could not update message=%s", message_id)
+            async with asyncio.timeout(IN_TURN_UPDATE_TIMEOUT):
+                await turn_context.update_activity(update)
+            return
+        except Exception as failure:
+            error = as_delivery_error(failure, self._app.now())
+        if not error.retryable:
+            logger.warning("could not update message=%s status=%s; it is left as it was", message_id, error.status)
+            return
+        activity = turn_context.activity
+        later = queued_update(
+            self._app, conversation_id=base_conversation_id(activity), activity_id=message_id, card=card, error=error
+        )
+        try:
+            await self._app.db.commit([self._app.db.outbox.put(later)])
+        except StorageError:
+            logger.warning("could not queue the update of message=%s; it is left as it was", message_id)
+            return
+        logger.info("update of message=%s queued for the outbox (status=%s)", message_id, error.status)
+        self._app.notifier.wake()
 
     async def _guarded(self, turn_context: TurnContext, work: Awaitable[None]) -> None:
         """Run a command; a storage failure becomes a clear message and nothing is changed."""

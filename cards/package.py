@@ -29,7 +29,7 @@ from cards.base import execute, facts, field_error, heading, notice, paragraph, 
 from domain.calendar import format_date, format_instant
 from domain.records import Officer, OfficerState, Package, Stamp
 from domain.validation import AGENCY_FIELDS, FIELD_RULES
-from domain.views import page_count
+from domain.views import OfficerForm, OfficersAddedView, ReadinessRule, page_count
 from vocabulary.contact import JB_EMAIL
 from vocabulary.verbs import Verb
 
@@ -37,13 +37,25 @@ TRACS_SOP = "JB Approval to Issue e-Tickets (TraCS/Spillman)"
 RECORDS_SYSTEM_CHOICES = (("Valcour", "valcour"), ("TraCS / Spillman", "tracs_spillman"))
 VALCOUR_INSTALLED = "Valcour is installed on the computer(s) used to issue e-tickets."
 OFFICERS_TRAINED = "Our officers have been trained to use Valcour e-ticketing."
-ACKNOWLEDGMENT_TEXT = (
-    "The Judicial Bureau has received your Information Package: the officers' intent to issue Vermont "
-    "Civil Violation Complaints electronically. These officers may begin issuing e-tickets; the JB will "
-    "monitor the first 3 to 5 e-tickets of each officer for quality, and will tell you here which "
-    "officers can issue e-tickets without monitoring."
-)
+NEW_OFFICERS_TRAINED = "These officers have been trained to use Valcour e-ticketing (SOP 5)."
+
+
+def acknowledgment_text(rule: ReadinessRule) -> str:
+    """SOP 6.3's acknowledgment, stating the readiness rule the bot applies (from the settings)."""
+    return (
+        "The Judicial Bureau has received your Information Package: the officers' intent to issue Vermont "
+        "Civil Violation Complaints electronically. These officers may begin issuing e-tickets, so that the "
+        "JB can monitor them for quality. An officer is ready for approval once at least "
+        f"{rule.min_accepted} of their e-tickets have been accepted into Odyssey over at least {rule.min_days} "
+        f"days, their {rule.clean_streak} most recent accepted e-tickets each came through without a problem, "
+        "and none of their problems is still open (SOP 6.6). The JB will tell you here which officers can "
+        "issue e-tickets without monitoring."
+    )
+
+
 REVIEW_PAGE_SIZE = 25
+OFFICERS_PAGE_SIZE = 15
+"""Officers shown at once on the wizard's officers step (each with Edit and Remove)."""
 """Officers shown per review page; 25 rows of Chart 1 stay well under Teams' 28 KB."""
 CHART_PAGE_SIZE = 25
 """Officer rows per Chart 1 card (even with every field at its longest, one card stays under 28 KB)."""
@@ -168,7 +180,7 @@ def _text_input(
         is_required=True,
         error_message=rule.message,
         regex=rule.pattern,
-        max_length=rule.max_length,
+        max_length=rule.input_length,
         placeholder=_PLACEHOLDERS.get(field_id),
         is_multiline=multiline or None,
         style=style,
@@ -190,23 +202,28 @@ def _date_input(values: Mapping[str, Any], errors: Mapping[str, str], today: dat
     return [element, *field_error(errors, "start_date")]
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]) -> Any:
-    def row(cells: Sequence[str], *, bold: bool = False) -> Any:
-        return ac.TableRow(
-            cells=[
-                ac.TableCell(
-                    items=[ac.TextBlock(text=text or "—", wrap=True, weight=FontWeight.BOLDER if bold else None)]
-                )
-                for text in cells
-            ]
-        )
+def _officer_blocks(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Any:
+    """One block per officer: their number and name, then Chart 1's columns as label and value.
 
-    return ac.Table(
-        columns=[ac.TableColumnDefinition(width=width) for width in widths],
-        rows=[row(headers, bold=True), *(row(cells) for cells in rows)],
-        first_row_as_header=True,
-        show_grid_lines=True,
-    )
+    A six-column table breaks words mid-word in a narrow client (Teams on a phone, the Playground:
+    "Numbe r", "In monitori ng"); label/value pairs wrap between words only.
+    """
+    blocks: list[ac.ElementT] = []
+    for cells in rows:
+        by_header = dict(zip(headers, cells, strict=True))
+        name = f"{by_header.get('First Name', '')} {by_header.get('Last Name', '')}".strip()
+        title = " · ".join(part for part in (by_header.get("Officer Number", ""), name) if part)
+        blocks.append(
+            ac.Container(
+                items=[
+                    ac.TextBlock(text=title or "—", wrap=True, weight=FontWeight.BOLDER),
+                    facts(list(zip(headers, cells, strict=True))),
+                ],
+                separator=True,
+                spacing=Spacing.SMALL,
+            )
+        )
+    return ac.Container(items=blocks)
 
 
 # ---- Chart 1: the Information Package ---------------------------------------------------------------
@@ -260,12 +277,12 @@ def officer_table(officers: Sequence[Officer]) -> Any:
         (o.first_name, o.last_name, o.officer_number, o.dps_username, format_date(o.start_date), approval_text(o))
         for o in officers[:CHART_PAGE_SIZE]
     ]
-    return _table((*OFFICER_HEADERS, APPROVAL_HEADER), rows, (2, 2, 2, 2, 2, 2))
+    return _officer_blocks((*OFFICER_HEADERS, APPROVAL_HEADER), rows)
 
 
 def _row_table(rows: Sequence[OfficerRow]) -> Any:
     cells = [(r.first_name, r.last_name, r.officer_number, r.dps_username, _shown_date(r.start_date)) for r in rows]
-    return _table(OFFICER_HEADERS, cells, (2, 2, 2, 2, 2))
+    return _officer_blocks(OFFICER_HEADERS, cells)
 
 
 def chart_body(package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, first: int = 0) -> list[Any]:
@@ -329,25 +346,49 @@ def package_cards(package: Package, officers: Sequence[Officer], tz: ZoneInfo) -
     return [package_card(package, officers, tz, first=start) for start in starts]
 
 
+NOT_YET_REACHED = (
+    "The Judicial Bureau's e-ticket staff have not connected to this bot in Teams yet, so they have not seen it. "
+    f"It is kept and reaches them the moment they do; nothing is lost. To hurry them, write to {JB_EMAIL}."
+)
+
+
 def confirmation_card(
-    package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, added: int | None = None
+    package: Package,
+    officers: Sequence[Officer],
+    tz: ZoneInfo,
+    *,
+    added: int | None = None,
+    jb_reached: bool = True,
 ) -> dict[str, Any]:
-    """What the PoC sees after Submit: the copy of the package, and what happens next."""
+    """What the PoC sees after Submit: the copy of the package, and what happens next.
+
+    ``jb_reached`` False: no JB conversation exists yet, so the card says plainly that the package waits.
+    """
     if added is None:
+        sent = "Sent to the Judicial Bureau's e-ticket staff." if jb_reached else "Stored for the Judicial Bureau."
         intro = (
-            "Sent to the Judicial Bureau's e-ticket staff. Keep this card: it is your digital copy of the "
+            f"{sent} Keep this card: it is your digital copy of the "
             "Information Package. Type /package at any time to see it again, with approval dates."
         )
     else:
+        where = "sent to the Judicial Bureau's e-ticket staff" if jb_reached else "stored for the Judicial Bureau"
         intro = (
-            f"{added} officer{'s' if added != 1 else ''} added and sent to the Judicial Bureau's e-ticket staff. "
+            f"{added} officer{'s' if added != 1 else ''} added and {where}. "
             "Type /package at any time to see your Information Package again."
         )
-    return package_card(package, officers, tz, title="Information Package sent", intro=intro)
+    card = package_card(package, officers, tz, title="Information Package sent", intro=intro)
+    if not jb_reached:
+        card["body"].insert(
+            1, notice(NOT_YET_REACHED, kind="warning").model_dump(mode="json", exclude_none=True, by_alias=True)
+        )
+    return card
 
 
-def jb_package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo) -> dict[str, Any]:
-    """The JB's card for a new Information Package (SOP 6.2), with Acknowledge until someone acknowledges."""
+def jb_package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo, *, first: int = 0) -> dict[str, Any]:
+    """The JB's card for a new Information Package (SOP 6.2), with Acknowledge until someone acknowledges.
+
+    Officers are shown ``CHART_PAGE_SIZE`` at a time from ``first``, with Previous / More officers buttons.
+    """
     body: list[Any] = [
         *heading(
             f"New Information Package: {package.agency.agency_name}", subtle=f"Judiciary Code {package.judiciary_code}"
@@ -359,7 +400,8 @@ def jb_package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo)
             f"{len(officers)} officer{'s' if len(officers) != 1 else ''} (SOP 6.1–6.2)."
         )
     )
-    body += chart_body(package, officers, tz)
+    first = min(max(first, 0), max(len(officers) - 1, 0)) // CHART_PAGE_SIZE * CHART_PAGE_SIZE
+    body += [item for item in chart_body(package, officers, tz, first=first) if not _is_more_line(item)]
     actions: list[Any] = []
     if package.acknowledged is None:
         actions.append(
@@ -370,11 +412,26 @@ def jb_package_card(package: Package, officers: Sequence[Officer], tz: ZoneInfo)
                 style=ActionStyle.POSITIVE,
             )
         )
+    data = {"judiciary_code": package.judiciary_code}
+    if first > 0:
+        back = data | {"first": first - CHART_PAGE_SIZE}
+        actions.append(
+            execute("Previous officers", Verb.PACKAGE_PAGE.value, back, associated_inputs=AssociatedInputs.NONE)
+        )
+    if first + CHART_PAGE_SIZE < len(officers):
+        more = data | {"first": first + CHART_PAGE_SIZE}
+        actions.append(execute("More officers", Verb.PACKAGE_PAGE.value, more, associated_inputs=AssociatedInputs.NONE))
     return render(body, actions)
 
 
-def officers_added_card(package: Package, added: Sequence[Officer], tz: ZoneInfo, by: Stamp) -> dict[str, Any]:
-    """The JB's card when a PoC adds officers to an existing package."""
+def _is_more_line(item: Any) -> bool:
+    """Chart 1's "N more officers: type /package" line, which the JB's card replaces with its page buttons."""
+    return isinstance(getattr(item, "text", None), str) and "more officers: type /package" in item.text
+
+
+def officers_added_card(view: OfficersAddedView, tz: ZoneInfo) -> dict[str, Any]:
+    """The JB's card when a PoC adds officers to an existing package, with Acknowledge until done (SOP 6.3)."""
+    package, added, by = view.package, view.added, view.by
     count = len(added)
     body: list[Any] = [
         *heading(f"Officers added: {package.agency.agency_name}", subtle=f"Judiciary Code {package.judiciary_code}"),
@@ -384,17 +441,30 @@ def officers_added_card(package: Package, added: Sequence[Officer], tz: ZoneInfo
         ),
         officer_table(added),
     ]
-    return render(body)
+    actions: list[Any] = []
+    if view.acknowledged is None:
+        data = {"judiciary_code": package.judiciary_code, "officers": ",".join(view.numbers)}
+        actions.append(execute("Acknowledge", Verb.ACKNOWLEDGE_OFFICERS.value, data, style=ActionStyle.POSITIVE))
+    else:
+        body.append(acknowledged_line(view.acknowledged, tz))
+    return render(body, actions)
 
 
-def acknowledgment_card(package: Package, stamp: Stamp, tz: ZoneInfo) -> dict[str, Any]:
+def acknowledgment_card(
+    package: Package, stamp: Stamp, tz: ZoneInfo, rule: ReadinessRule, *, officers: Sequence[Officer] = ()
+) -> dict[str, Any]:
     """The PoC's acknowledgment notice (SOP 6.3), in the bot's words."""
     body = [
         *heading(
             "Information Package acknowledged",
             subtle=f"{package.agency.agency_name} · Judiciary Code {package.judiciary_code}",
         ),
-        paragraph(ACKNOWLEDGMENT_TEXT),
+        paragraph(acknowledgment_text(rule)),
+        *(
+            [paragraph("Officers acknowledged: " + ", ".join(f"{o.full_name} ({o.officer_number})" for o in officers))]
+            if officers
+            else []
+        ),
         paragraph(
             f"Acknowledged by {stamp.actor.name or 'JB e-ticket staff'} on {format_instant(stamp.at, tz)}.",
             is_subtle=True,
@@ -444,22 +514,29 @@ def referral_card() -> dict[str, Any]:
     return render(body)
 
 
+def _toggle(
+    field_id: str, label: str, title: str, message: str, values: Mapping[str, Any], errors: Mapping[str, str]
+) -> list[Any]:
+    """A required yes/no attestation, with its problem beside it."""
+    element = ac.InputToggle(
+        id=field_id,
+        label=label,
+        title=title,
+        is_required=True,
+        error_message=message,
+        value_on="true",
+        value_off="false",
+        value="true" if values.get(field_id) else "false",
+        wrap=True,
+    )
+    return [element, *field_error(errors, field_id)]
+
+
 def preconditions_card(frame: StepFrame, values: Mapping[str, Any], errors: Mapping[str, str]) -> dict[str, Any]:
     """Step 2: the two pre-conditions of SOP 5, both required."""
 
     def toggle(field_id: str, label: str, title: str, message: str) -> list[Any]:
-        element = ac.InputToggle(
-            id=field_id,
-            label=label,
-            title=title,
-            is_required=True,
-            error_message=message,
-            value_on="true",
-            value_off="false",
-            value="true" if values.get(field_id) else "false",
-            wrap=True,
-        )
-        return [element, *field_error(errors, field_id)]
+        return _toggle(field_id, label, title, message, values, errors)
 
     body = [
         *_frame_top(frame),
@@ -480,13 +557,27 @@ def preconditions_card(frame: StepFrame, values: Mapping[str, Any], errors: Mapp
     return render(body, _wizard_actions(frame))
 
 
-def agency_card(frame: StepFrame, values: Mapping[str, Any], errors: Mapping[str, str]) -> dict[str, Any]:
-    """Step 3: the agency and its Point-of-Contact (SOP 6.1 item 1)."""
+def agency_card(
+    frame: StepFrame,
+    values: Mapping[str, Any],
+    errors: Mapping[str, str],
+    *,
+    offer: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """Step 3: the agency and its Point-of-Contact (SOP 6.1 item 1).
+
+    ``offer`` (Judiciary Code, agency name): the code typed has a package; the card offers to add officers
+    to it, beside changing the code (Next with another code), and keeps every answer as typed.
+    """
     body: list[Any] = [*_frame_top(frame), paragraph("As they will appear on warning letterhead.", is_subtle=True)]
     for field_id in AGENCY_FIELDS:
         style = {"letterhead_phone": TextInputStyle.TEL, "poc_email": TextInputStyle.EMAIL}.get(field_id)
         body += _text_input(field_id, values, errors, multiline=field_id == "letterhead_address", style=style)
-    return render(body, _wizard_actions(frame))
+    if offer is None:
+        return render(body, _wizard_actions(frame))
+    code, name = offer
+    add = execute(f"Add officers to {name}", Verb.WIZARD_NEXT.value, frame.data(existing=code))
+    return render(body, _wizard_actions(frame, next_title="Change the code", extra=[add]))
 
 
 def officers_card(
@@ -498,13 +589,24 @@ def officers_card(
     draft_index: int | None,
     errors: Mapping[str, str],
     today: date,
+    page: int | None = None,
 ) -> dict[str, Any]:
-    """Step 4: officers (SOP 6.1 item 2): those entered, each with Edit and Remove, and a form for one more."""
+    """Step 4: officers (SOP 6.1 item 2): those entered, each with Edit and Remove, and a form for one more.
+
+    The officers entered are shown ``OFFICERS_PAGE_SIZE`` at a time (``page``, 0-based; None: the last
+    page, where a new officer lands), so a package of 500 officers stays under Teams' card limit.
+    """
     body: list[Any] = [*_frame_top(frame, subtitle=agency_line)]
+    pages = page_count(len(saved), OFFICERS_PAGE_SIZE)
+    shown_page = pages - 1 if page is None else min(max(page, 0), pages - 1)
+    first = shown_page * OFFICERS_PAGE_SIZE
     if saved:
-        body.append(paragraph(f"Officers in this package so far: {len(saved)}", weight=FontWeight.BOLDER))
+        counted = f"Officers in this package so far: {len(saved)}"
+        if pages > 1:
+            counted += f" (showing {first + 1}–{min(first + OFFICERS_PAGE_SIZE, len(saved))})"
+        body.append(paragraph(counted, weight=FontWeight.BOLDER))
     for index, row in enumerate(saved):
-        if index == draft_index:
+        if index == draft_index or not first <= index < first + OFFICERS_PAGE_SIZE:
             continue
         line = f"**{row.officer_number}** {row.first_name} {row.last_name} · {row.dps_username} · starts {_shown_date(row.start_date)}"
         buttons = ac.ActionSet(
@@ -534,6 +636,18 @@ def officers_card(
                 ],
             )
         )
+    if pages > 1:
+        nav = [
+            execute(
+                title,
+                Verb.WIZARD_EDIT.value,
+                frame.data(to="officers", page=number),
+                associated_inputs=AssociatedInputs.NONE,
+            )
+            for title, number in (("Previous officers", shown_page - 1), ("More officers", shown_page + 1))
+            if 0 <= number < pages
+        ]
+        body.append(ac.ActionSet(actions=nav))
     extra: list[Any] = []
     if draft is not None:
         title = "Edit officer" if draft_index is not None else f"Officer {len(saved) + 1}"
@@ -616,8 +730,12 @@ def review_card(
     page: int = 0,
     existing_count: int = 0,
     agency_editable: bool = True,
+    errors: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Step 5: the whole package laid out like Chart 1, Edit buttons back to each step, and Submit."""
+    """Step 5: the whole package laid out like Chart 1, Edit buttons back to each step, and Submit.
+
+    Adding officers to a package, the PoC attests here that the new officers are trained (SOP 5).
+    """
     body: list[Any] = [*_frame_top(frame), paragraph(CHART_TITLE, weight=FontWeight.BOLDER, size=FontSize.LARGE)]
     if new_package:
         system = {code: title for title, code in RECORDS_SYSTEM_CHOICES}.get(records_system or "", "—")
@@ -668,6 +786,15 @@ def review_card(
                 is_subtle=True,
             )
         )
+    if not new_package:
+        body += _toggle(
+            "officers_trained",
+            "New officers trained",
+            NEW_OFFICERS_TRAINED,
+            "Confirm that these officers have been trained, or train them before you send them.",
+            {"officers_trained": attested},
+            errors or {},
+        )
     body.append(
         paragraph(
             "Submit sends this to the Judicial Bureau's e-ticket staff (SOP 6.2). The officers are in "
@@ -692,5 +819,32 @@ def resume_card(
     actions = [
         execute("Resume", Verb.WIZARD_RESUME.value, data, style=ActionStyle.POSITIVE),
         execute("Start over", Verb.WIZARD_RESTART.value, data),
+    ]
+    return render(body, actions)
+
+
+def edit_officer_card(form: OfficerForm, values: Mapping[str, Any], errors: Mapping[str, str]) -> dict[str, Any]:
+    """/edit-officer: correct an officer's names, DPS username or expected start date (monitoring goes on)."""
+    officer = form.officer
+    shown = {
+        "first_name": officer.first_name,
+        "last_name": officer.last_name,
+        "dps_username": officer.dps_username,
+        "start_date": officer.start_date.isoformat(),
+    } | {name: value for name, value in values.items() if isinstance(value, str)}
+    agency = f"{form.package.agency.agency_name} · " if form.package else ""
+    body: list[Any] = [
+        *heading(f"Correct {officer.officer_number}", subtle=f"{agency}Judiciary Code {officer.judiciary_code}"),
+        paragraph("A correction keeps the officer's monitoring as it is: nothing restarts.", is_subtle=True),
+        *_text_input("first_name", shown, errors),
+        *_text_input("last_name", shown, errors),
+        *_text_input("dps_username", shown, errors),
+        *_date_input(shown, errors, form.today),
+        *field_error(errors, "form"),
+    ]
+    ids = {"judiciary_code": officer.judiciary_code, "officer_number": officer.officer_number}
+    actions = [
+        execute("Save", Verb.EDIT_OFFICER_SAVE.value, ids, style=ActionStyle.POSITIVE),
+        execute("Cancel", Verb.CANCEL.value, ids | {"cancel": "edit"}, associated_inputs=AssociatedInputs.NONE),
     ]
     return render(body, actions)

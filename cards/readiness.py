@@ -10,12 +10,22 @@ from typing import Any
 from adaptive_cards import card as ac
 from adaptive_cards.types import ActionStyle, AssociatedInputs, FontSize, FontWeight, Spacing
 
-from cards.base import execute, facts, field_error, heading, notice, paragraph, render, set_date_minimum
+from cards.base import (
+    execute,
+    facts,
+    field_error,
+    heading,
+    notice,
+    paragraph,
+    render,
+    set_date_minimum,
+    with_refresh,
+)
 from domain.calendar import format_date, format_instant
 from domain.readiness import ConditionKey, Readiness
 from domain.records import Officer, OfficerState, Package
 from domain.validation import REASON_MAX
-from domain.views import OfficerView, agency_name
+from domain.views import OfficerView, ReasonForm, agency_name
 from vocabulary.verbs import Verb
 
 SOP_LINE = "JB e-ticket approval (SOP 6.6)"
@@ -138,10 +148,30 @@ def _officer_actions(view: OfficerView) -> list[Any]:
     ]
 
 
-def officer_card(view: OfficerView, *, with_actions: bool = True) -> dict[str, Any]:
-    """The readiness card of one officer: who, the e-tickets so far, where they stand; Approve and Extend monitoring."""
+def staff_tools(view: OfficerView) -> list[Any]:
+    """What JB staff can also undo on their own copy (``/status <officer number>``): approval, an extension."""
+    ids = officer_ids(view.officer)
+    if view.officer.state is OfficerState.APPROVED:
+        return [execute("Return to monitoring", Verb.RETURN_TO_MONITORING.value, ids)]
+    if view.officer.state is OfficerState.MONITORING and not view.readiness.condition(ConditionKey.EXTENSION).met:
+        return [execute("End extension", Verb.END_EXTENSION.value, ids)]
+    return []
+
+
+def officer_card(view: OfficerView, *, with_actions: bool = True, tools: bool = False) -> dict[str, Any]:
+    """The readiness card of one officer: who, the e-tickets so far, where they stand; Approve and Extend monitoring.
+
+    ``tools``: JB staff's own copy also carries Return to monitoring or End extension. While the officer is
+    in monitoring the card carries a Universal Actions refresh (readiness moves with the days), which
+    answers with the same card, with the buttons this copy has.
+    """
     body: list[Any] = [*heading(_title(view), subtle=SOP_LINE), _facts(view), *_state_lines(view)]
-    return render(body, _officer_actions(view) if with_actions else [])
+    actions = _officer_actions(view) if with_actions else []
+    card = render(body, actions + (staff_tools(view) if tools else []))
+    if view.officer.state is OfficerState.MONITORING:
+        data = officer_ids(view.officer) | {"card": "readiness", "actions": with_actions}
+        card = with_refresh(card, Verb.REFRESH.value, data | ({"tools": True} if tools else {}))
+    return card
 
 
 def approve_confirm_card(view: OfficerView) -> dict[str, Any]:
@@ -163,6 +193,20 @@ def approve_confirm_card(view: OfficerView) -> dict[str, Any]:
         execute("Cancel", Verb.CANCEL.value, ids | {"cancel": "officer"}, associated_inputs=AssociatedInputs.NONE),
     ]
     return render(body, actions)
+
+
+def reason_input(reason: object, *, placeholder: str | None = None) -> Any:
+    """The required Reason box of a step JB staff take (extend, return to monitoring, end extension, send again)."""
+    return ac.InputText(
+        id="reason",
+        label="Reason",
+        is_required=True,
+        is_multiline=True,
+        max_length=REASON_MAX,
+        error_message=f"Give a reason (at most {REASON_MAX} characters).",
+        placeholder=placeholder,
+        value=reason if isinstance(reason, str) and reason else None,
+    )
 
 
 def extend_card(
@@ -190,16 +234,7 @@ def extend_card(
             spacing=Spacing.NONE,
             size=FontSize.SMALL,
         ),
-        ac.InputText(
-            id="reason",
-            label="Reason",
-            is_required=True,
-            is_multiline=True,
-            max_length=REASON_MAX,
-            error_message=f"Give a reason (at most {REASON_MAX} characters).",
-            placeholder="e.g. two of the last e-tickets needed corrections",
-            value=reason if isinstance(reason, str) and reason else None,
-        ),
+        reason_input(reason, placeholder="e.g. two of the last e-tickets needed corrections"),
         *field_error(errors, "reason"),
         *field_error(errors, "form"),
     ]
@@ -214,18 +249,39 @@ def extend_card(
     return card
 
 
+def _approval_words(view: OfficerView, agency: str) -> list[Any]:
+    """SOP 6.6's notice when every condition held; when JB staff approved anyway, what was missing or open."""
+    officer = view.officer
+    authorized = (
+        f"{officer.full_name} is fully authorized to submit Vermont Civil Violation Complaints electronically and "
+        "may issue e-tickets as part of normal operations (SOP 6.7)."
+    )
+    gaps = [c.text for c in view.readiness.conditions if not c.met and c.key is not ConditionKey.STATE]
+    if not gaps:
+        return [
+            paragraph(
+                f"The Judicial Bureau has received all of the most recently submitted e-tickets from "
+                f"{officer_text(officer)} of {agency}. We no longer need to confirm receipt of their e-tickets: "
+                + authorized
+            )
+        ]
+    return [
+        paragraph(
+            f"JB e-ticket staff approved {officer_text(officer)} of {agency} although not every condition of "
+            "monitoring was met when they did (SOP 6.6 leaves that decision to the JB). At approval:"
+        ),
+        *[paragraph(f"- {text}", spacing=Spacing.NONE) for text in gaps],
+        paragraph(f"We no longer need to confirm receipt of their e-tickets: {authorized}"),
+    ]
+
+
 def approval_notice_card(view: OfficerView) -> dict[str, Any]:
     """The PoC's approval notice (SOP 6.6), in the bot's words."""
     officer = view.officer
     agency = view.package.agency.agency_name if view.package else agency_name(None, officer.judiciary_code)
     body: list[Any] = [
         *heading(f"{officer.full_name} is approved to issue e-tickets", subtle="From the Judicial Bureau (SOP 6.6)"),
-        paragraph(
-            f"The Judicial Bureau has received all of the most recently submitted e-tickets from {officer_text(officer)} of "
-            f"{agency}. We no longer need to confirm receipt of their e-tickets: {officer.full_name} is fully authorized to "
-            "submit Vermont Civil Violation Complaints electronically and may issue e-tickets as part of normal "
-            "operations (SOP 6.7)."
-        ),
+        *_approval_words(view, agency),
         paragraph(
             "From this date onward, the Judicial Bureau will notify you of any of their e-tickets that is rejected or "
             "aberrant, for further resolution."
@@ -329,3 +385,53 @@ def _state_word(officer: Officer) -> str:
     if officer.state is OfficerState.APPROVED:
         return f"approved {_date_or_dash(officer.approval_date)}"
     return officer.state.value
+
+
+REASON_STEPS: dict[str, tuple[str, str, str]] = {
+    "return_to_monitoring": (
+        "Return to monitoring",
+        "The officer goes back to monitoring: their approval date is cleared and the PoC is told.",
+        "officer.return_confirm",
+    ),
+    "end_extension": (
+        "End extension",
+        "The extension ends now; the officer can become ready for approval again. The PoC is told.",
+        "officer.end_extension_confirm",
+    ),
+    "resend": (
+        "Send again",
+        "The notice is queued again for the same conversation (for example after the bot was added back).",
+        "notice.resend_confirm",
+    ),
+}
+"""Each step JB staff take with a reason: title, what it does, the confirm verb."""
+
+
+def reason_card(form: ReasonForm, values: Mapping[str, object], errors: Mapping[str, str]) -> dict[str, Any]:
+    """Return to monitoring, End extension or Send again: what will happen, and the reason to give."""
+    title, explanation, verb = REASON_STEPS[form.what]
+    body: list[Any] = [*heading(title, subtle=SOP_LINE)]
+    data: dict[str, str] = {}
+    if form.officer is not None:
+        body.append(_facts(form.officer))
+        data = officer_ids(form.officer.officer)
+    if form.notice is not None:
+        notice_ = form.notice
+        body.append(
+            facts(
+                [("Notice", notice_.summary), ("To", notice_.where), ("Failed", notice_.when), ("Error", notice_.error)]
+            )
+        )
+        data = {"notice_id": notice_.id}
+    reason = values.get("reason")
+    body += [
+        paragraph(explanation),
+        reason_input(reason),
+        *field_error(errors, "reason"),
+        *field_error(errors, "form"),
+    ]
+    actions = [
+        execute(title, verb, data, style=ActionStyle.POSITIVE),
+        execute("Cancel", Verb.CANCEL.value, data | {"cancel": form.what}, associated_inputs=AssociatedInputs.NONE),
+    ]
+    return render(body, actions)

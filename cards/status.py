@@ -15,7 +15,7 @@ TONE_COLOURS = {"good": Colors.GOOD, "attention": Colors.ATTENTION, "warning": C
 
 
 def _row(row: Row) -> list[Any]:
-    """A row as two text blocks, its bold title and its detail just under it (no container: a page holds 25)."""
+    """A row as its bold title and its detail just under it (and its button), with no container: a page holds 25."""
     detail = ac.TextBlock(
         text=row.detail,
         wrap=True,
@@ -23,7 +23,13 @@ def _row(row: Row) -> list[Any]:
         is_subtle=row.tone == "default",
         color=TONE_COLOURS.get(row.tone),
     )
-    return [ac.TextBlock(text=row.title, wrap=True, weight=FontWeight.BOLDER, spacing=Spacing.SMALL), detail]
+    items: list[Any] = [
+        ac.TextBlock(text=row.title, wrap=True, weight=FontWeight.BOLDER, spacing=Spacing.SMALL),
+        detail,
+    ]
+    if row.button is not None:
+        items.append(ac.ActionSet(actions=[execute(row.button.title, row.button.verb, row.button.data)]))
+    return items
 
 
 def page_actions(page: ListPage) -> list[Any]:

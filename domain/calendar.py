@@ -104,6 +104,13 @@ class AnswerWindow:
             f" ({format_days_left(self.days_left)})"
         )
 
+    @property
+    def dates_text(self) -> str:
+        """The same line without the countdown, for an alert that is closed."""
+        if self.issue_date is None or self.deadline is None:
+            return "Issue date unknown, so the answer deadline is unknown"
+        return f"Issued {format_date(self.issue_date)}; answer due {format_date(self.deadline)}"
+
 
 def answer_window(issued_at: datetime | None, today: date, tz: ZoneInfo) -> AnswerWindow:
     """The issue date, answer deadline and days left for a ticket whose issue instant may be unknown."""

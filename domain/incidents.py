@@ -75,13 +75,6 @@ INCIDENT_TEXT: dict[IncidentKind, str] = {
 }
 """Plain words for each kind of incident, for alerts and status lists."""
 
-STATUS_TEXT: dict[IncidentStatus, str] = {
-    IncidentStatus.OPEN: "open",
-    IncidentStatus.RESOLVED: "resolved",
-    IncidentStatus.VOIDED: "closed: the e-ticket was voided",
-    IncidentStatus.SUPERSEDED: "closed: events that arrived later show it does not hold",
-}
-"""Plain words for each incident status."""
 
 _STATUTE_MAX = 100
 

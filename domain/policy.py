@@ -35,12 +35,19 @@ class Action(str, Enum):
     RESOLVE = "incident.resolve"
     ADD_OFFICER = "package.add_officer"
     SEE_PACKAGE = "package.see"
+    EXPORT_PACKAGE = "package.export"
+    EXPORT_ALL = "export.all"
     SUBSCRIBE_AGENCY = "subscription.agency"
     SUBSCRIBE_JB = "subscription.jb"
     SET_POC = "package.set_poc"
     SEE_AUDIT = "audit.see"
     SEE_ALL_STATUS = "status.all"
     SEE_AGENCY_STATUS = "status.agency"
+    RETURN_TO_MONITORING = "officer.return_to_monitoring"
+    END_EXTENSION = "officer.end_extension"
+    RESEND = "notice.resend"
+    EDIT_OFFICER = "officer.edit"
+    SEE_DIGEST = "digest.see"
 
 
 _JB = frozenset({Role.JB_STAFF})
@@ -53,13 +60,20 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.SET_POC: _JB,
     Action.SUBSCRIBE_JB: _JB,
     Action.SEE_AUDIT: _JB,
+    Action.RETURN_TO_MONITORING: _JB,
+    Action.END_EXTENSION: _JB,
+    Action.RESEND: _JB,
+    Action.EDIT_OFFICER: _AGENCY,
     Action.WITHDRAW: _AGENCY,
     Action.RESOLVE: _AGENCY,
     Action.ADD_OFFICER: _AGENCY,
-    Action.SEE_PACKAGE: _AGENCY,
+    Action.SEE_PACKAGE: _AGENCY | {Role.CHANNEL_MEMBER},
+    Action.EXPORT_PACKAGE: _AGENCY,
+    Action.EXPORT_ALL: _JB,
     Action.SUBSCRIBE_AGENCY: _AGENCY,
     Action.SEE_AGENCY_STATUS: _AGENCY | {Role.CHANNEL_MEMBER},
     Action.SEE_ALL_STATUS: frozenset({Role.JB_STAFF, Role.CHANNEL_MEMBER}),
+    Action.SEE_DIGEST: _AGENCY | {Role.CHANNEL_MEMBER},
 }
 """The roles allowed each action; an action missing here is allowed to nobody."""
 
@@ -73,10 +87,17 @@ WHO_MAY: dict[Action, str] = {
     Action.WITHDRAW: "Only the agency's Point-of-Contact or JB e-ticket staff may withdraw an officer.",
     Action.RESOLVE: "Only the agency's Point-of-Contact or JB e-ticket staff can mark this resolved.",
     Action.ADD_OFFICER: "Only the agency's Point-of-Contact or JB e-ticket staff can add officers to its package.",
-    Action.SEE_PACKAGE: "Only the agency's Point-of-Contact and JB e-ticket staff can see its package.",
+    Action.SEE_PACKAGE: "Only the agency's Point-of-Contact, JB e-ticket staff and the JB channel can see its package.",
+    Action.EXPORT_PACKAGE: "Only the agency's Point-of-Contact and JB e-ticket staff can download its Information Package.",
+    Action.EXPORT_ALL: "Only JB e-ticket staff can export every agency's records and the audit log.",
     Action.SUBSCRIBE_AGENCY: "Only the Point-of-Contact of this agency or JB e-ticket staff can route its alerts.",
     Action.SEE_AGENCY_STATUS: "You can see the status of your own agencies only.",
     Action.SEE_ALL_STATUS: "Only JB e-ticket staff and the JB channel see every agency's status.",
+    Action.RETURN_TO_MONITORING: "Only JB e-ticket staff may return an approved officer to monitoring.",
+    Action.END_EXTENSION: "Only JB e-ticket staff may end an extension of monitoring.",
+    Action.RESEND: "Only JB e-ticket staff may send a failed notice again.",
+    Action.EDIT_OFFICER: "Only the agency's Point-of-Contact or JB e-ticket staff may correct an officer's details.",
+    Action.SEE_DIGEST: "Only JB e-ticket staff, the JB channel and an agency's own Point-of-Contact can see its digest.",
 }
 """What a refused person is told: who may do it (never anything about the record)."""
 

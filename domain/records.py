@@ -170,10 +170,17 @@ class Officer(Record):
     approval_date: date | None = None
     withdrawn: Stamp | None = None
     extension: Extension | None = None
+    acknowledged: Stamp | None = None  # JB staff acknowledged this officer's addition (SOP 6.3)
 
     @property
     def key(self) -> str:
         return officer_key(self.judiciary_code, self.officer_number)
+
+    def acknowledged_with(self, package: Package | None) -> bool:
+        """Whether the JB acknowledged this officer (SOP 6.3): on its own, or with the package they came in."""
+        if self.acknowledged is not None:
+            return True
+        return package is not None and package.acknowledged is not None and self.added.at <= package.acknowledged.at
 
     @property
     def full_name(self) -> str:

@@ -20,14 +20,18 @@ Decisions (the design was silent):
   groups separated by nothing, one space, ``.`` or ``-``, the area code optionally in parentheses,
   then optionally an extension (``x``, ``ext``, ``ext.`` or ``#`` and 1–6 digits). Stored as typed,
   trimmed.
-* DPS network username: 1–64 ASCII letters, digits, ``.``, ``_``, ``-``; stored as typed, trimmed.
+* DPS network username: 1–64 ASCII letters, digits, ``.``, ``_``, ``-``, the first a letter or digit
+  (``.`` or ``-`` alone is no username); stored as typed, trimmed.
+* A text must hold at least one letter or digit: a name made only of invisible characters (U+200B,
+  U+FEFF) or punctuation is refused. A tab (pasted from a spreadsheet) is taken as a space.
 * E-mail: at most 254 characters, exactly one ``@``, a local part of 1–64 characters, a domain of
   dot-separated non-empty labels (at least two), no whitespace or control characters. Stored as
   typed, trimmed.
 * Lengths: names (first, last, PoC, agency) 1–100 characters; letterhead address 1–300; extension
   reason 1–500.
 * Dates are ISO ``YYYY-MM-DD`` (what Input.Date sends). The expected start date and an extension's
-  "until" date must be today or later on the court calendar (``today`` is passed in).
+  "until" date must be today or later on the court calendar (``today`` is passed in), and at most a
+  year ahead (``DATE_HORIZON_DAYS``): 9999-12-31 is a typing slip, not a plan.
 
 The ``*_PATTERN`` strings mean the same in Python's ``re`` and in JavaScript (they use only
 ``^ $ [] {} ? | ()`` and ASCII classes), so cards can put them on ``Input.Text.regex``. For the
@@ -41,7 +45,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, NamedTuple
 
 from pydantic import StringConstraints, TypeAdapter, ValidationError
@@ -51,7 +55,7 @@ from domain.records import Agency, Officer, OfficerState, Stamp
 
 JUDICIARY_CODE_PATTERN = "^[0-9]{4}$"
 OFFICER_NUMBER_PATTERN = "^[A-Za-z][0-9]{4}$"
-DPS_USERNAME_PATTERN = "^[A-Za-z0-9._-]{1,64}$"
+DPS_USERNAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 EMAIL_PATTERN = "^[^@ ]+@[^@ ]+\\.[^@ ]+$"
 PHONE_PATTERN = (
     "^(\\+?1[ .-]?)?(\\([2-9][0-9]{2}\\)|[2-9][0-9]{2})[ .-]?[0-9]{3}[ .-]?[0-9]{4}"
@@ -73,6 +77,7 @@ EMAIL_LOCAL_MAX = 64
 PHONE_MAX = 40
 DPS_USERNAME_MAX = 64
 REASON_MAX = 500
+DATE_HORIZON_DAYS = 366
 
 _DPS_USERNAME_RE = re.compile(DPS_USERNAME_PATTERN)
 _PHONE_RE = re.compile(PHONE_PATTERN)
@@ -100,12 +105,21 @@ class FieldRule:
     max_length: int
     pattern: str | None
     message: str
+    box_length: int | None = None
+    """The card input's limit when it differs from ``max_length``: one more for fixed-length codes, so a
+    pasted value too long is refused with the field's message instead of being cut short silently."""
+
+    @property
+    def input_length(self) -> int:
+        """The ``maxLength`` a card's input of this field carries."""
+        return self.box_length or self.max_length
 
 
 JUDICIARY_CODE_MESSAGE = "Judiciary Code must be exactly 4 digits, like 9000 or 0123."
 OFFICER_NUMBER_MESSAGE = "Officer number must be one letter and four digits, like A1234."
 DPS_USERNAME_MESSAGE = (
-    "DPS network username must be 1 to 64 letters, digits, dots, underscores or hyphens, like jsmith."
+    "DPS network username must be 1 to 64 letters, digits, dots, underscores or hyphens, starting with a letter "
+    "or digit, like jsmith."
 )
 PHONE_MESSAGE = "Letterhead phone must be a US number with area code, like (802) 555-0100 or 802-555-0100 x12."
 EMAIL_MESSAGE = "Point-of-Contact e-mail must be an e-mail address, like name@example.vt.gov."
@@ -114,7 +128,7 @@ DATE_MESSAGE = "must be a date written like 2026-11-24."
 FIELD_RULES: dict[str, FieldRule] = {
     rule.field_id: rule
     for rule in (
-        FieldRule("judiciary_code", "Judiciary Code", 4, JUDICIARY_CODE_PATTERN, JUDICIARY_CODE_MESSAGE),
+        FieldRule("judiciary_code", "Judiciary Code", 4, JUDICIARY_CODE_PATTERN, JUDICIARY_CODE_MESSAGE, 5),
         FieldRule("agency_name", "Agency name", NAME_MAX, None, "Agency name is required (at most 100 characters)."),
         FieldRule(
             "letterhead_address",
@@ -132,7 +146,7 @@ FIELD_RULES: dict[str, FieldRule] = {
             "Point-of-Contact name is required (at most 100 characters).",
         ),
         FieldRule("poc_email", "Point-of-Contact e-mail", EMAIL_MAX, EMAIL_PATTERN, EMAIL_MESSAGE),
-        FieldRule("officer_number", "Officer number", 5, OFFICER_NUMBER_PATTERN, OFFICER_NUMBER_MESSAGE),
+        FieldRule("officer_number", "Officer number", 5, OFFICER_NUMBER_PATTERN, OFFICER_NUMBER_MESSAGE, 6),
         FieldRule("first_name", "First name", NAME_MAX, None, "First name is required (at most 100 characters)."),
         FieldRule("last_name", "Last name", NAME_MAX, None, "Last name is required (at most 100 characters)."),
         FieldRule("dps_username", "DPS network username", DPS_USERNAME_MAX, DPS_USERNAME_PATTERN, DPS_USERNAME_MESSAGE),
@@ -210,7 +224,7 @@ def _text(value: object, field_id: str, max_length: int, *, allow_line_breaks: b
         raise _Invalid(f"{label} is required.")
     if not isinstance(value, str):
         raise _Invalid(f"{label} must be text.")
-    text = value.strip()
+    text = value.replace("\t", " ").strip()
     if allow_line_breaks:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text:
@@ -219,6 +233,8 @@ def _text(value: object, field_id: str, max_length: int, *, allow_line_breaks: b
         raise _Invalid(f"{label} must be at most {max_length} characters.")
     if has_control_characters(text, allow_line_breaks=allow_line_breaks):
         raise _Invalid(f"{label} must not contain control characters.")
+    if not any(char.isalnum() for char in text):
+        raise _Invalid(f"{label} must contain letters or digits, not only spaces, punctuation or invisible marks.")
     return text
 
 
@@ -284,9 +300,12 @@ def _iso_date(value: object, field_id: str) -> date:
         raise _Invalid(f"{label} must be a real calendar date, like 2026-11-24.") from None
 
 
-def _not_before(day: date, today: date, field_id: str) -> date:
-    if day < today:
+def _not_before(day: date, today: date, field_id: str, *, allow_past: bool = False) -> date:
+    if day < today and not allow_past:
         raise _Invalid(f"{_label(field_id)} must be today ({format_date(today)}) or later.")
+    horizon = today + timedelta(days=DATE_HORIZON_DAYS)
+    if day > horizon:
+        raise _Invalid(f"{_label(field_id)} must be within a year: {format_date(horizon)} at the latest.")
     return day
 
 
@@ -362,8 +381,22 @@ def parse_agency(values: Mapping[str, object]) -> Agency:
     return Agency.model_validate(fields)
 
 
-def parse_officer(values: Mapping[str, object], today: date) -> OfficerEntry:
-    """One officer of the Information Package (SOP 6.1 item 2); ``today`` is the court calendar's today."""
+def parse_officer(
+    values: Mapping[str, object], today: date, *, kept_start: date | None = None, start_in_past: bool = False
+) -> OfficerEntry:
+    """One officer of the Information Package (SOP 6.1 item 2); ``today`` is the court calendar's today.
+
+    ``kept_start``: correcting an officer, their stored start date may stay as it is even when past.
+    ``start_in_past``: the expected start date may lie before today (the roster import of officers who
+    began before the bot existed); it is still within a year ahead.
+    """
+
+    def start(value: object) -> date:
+        day = _iso_date(value, "start_date")
+        if day == kept_start:
+            return day
+        return _not_before(day, today, "start_date", allow_past=start_in_past)
+
     fields = _collect(
         _values(values),
         {
@@ -373,10 +406,18 @@ def parse_officer(values: Mapping[str, object], today: date) -> OfficerEntry:
             "dps_username": lambda value: _patterned(
                 value, "dps_username", _DPS_USERNAME_RE.fullmatch, DPS_USERNAME_MESSAGE, DPS_USERNAME_MAX
             ),
-            "start_date": lambda value: _not_before(_iso_date(value, "start_date"), today, "start_date"),
+            "start_date": start,
         },
     )
     return OfficerEntry(**fields)  # type: ignore[arg-type]
+
+
+def parse_reason(values: Mapping[str, object]) -> str:
+    """Why JB staff take a step that needs one (return to monitoring, end an extension, send again)."""
+    fields = _collect(
+        _values(values), {"reason": lambda value: _text(value, "reason", REASON_MAX, allow_line_breaks=True)}
+    )
+    return str(fields["reason"])
 
 
 def parse_extension(values: Mapping[str, object], today: date) -> ExtensionEntry:

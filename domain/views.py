@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from domain.calendar import AnswerWindow
 from domain.readiness import Readiness
-from domain.records import Incident, Officer, Package
+from domain.records import Incident, Officer, Package, Stamp
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,48 @@ class OfficerView:
 
 
 @dataclass(frozen=True)
+class ReadinessRule:
+    """The readiness rule as the settings set it (SOP 6.6: no less than 3 e-tickets over one week)."""
+
+    min_accepted: int
+    min_days: int
+    clean_streak: int
+
+
+@dataclass(frozen=True)
 class ExtensionForm:
     """Extend monitoring's form for one officer: the date it may start from is today on the court calendar."""
 
     officer: OfficerView
+    today: date
+
+
+@dataclass(frozen=True)
+class FailedNotice:
+    """A notice Teams refused for good, as JB staff see it in /status."""
+
+    id: str
+    summary: str
+    where: str
+    when: str
+    error: str
+
+
+@dataclass(frozen=True)
+class ReasonForm:
+    """A step JB staff take with a reason: "return_to_monitoring", "end_extension" or "resend"."""
+
+    what: str
+    officer: OfficerView | None = None
+    notice: FailedNotice | None = None
+
+
+@dataclass(frozen=True)
+class OfficerForm:
+    """The correction form of one officer's details (names, DPS username, expected start date)."""
+
+    officer: Officer
+    package: Package | None
     today: date
 
 
@@ -54,6 +92,21 @@ class PackageView:
 
 
 @dataclass(frozen=True)
+class OfficersAddedView:
+    """Officers added to an existing package in one go, and whether the JB acknowledged them (SOP 6.3)."""
+
+    package: Package
+    added: tuple[Officer, ...]
+    by: Stamp
+    acknowledged: Stamp | None = None
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        """The officer numbers of the batch, as its buttons carry them."""
+        return tuple(officer.officer_number for officer in self.added)
+
+
+@dataclass(frozen=True)
 class Row:
     """One line of a list: its section, a bold title and a detail line; ``tone`` colours the detail."""
 
@@ -61,6 +114,16 @@ class Row:
     title: str
     detail: str
     tone: str = "default"  # "default" | "good" | "attention" | "warning"
+    button: RowButton | None = None
+
+
+@dataclass(frozen=True)
+class RowButton:
+    """A button on one row of a list (e.g. Acknowledge on a package awaiting it): its title, verb and ids."""
+
+    title: str
+    verb: str
+    data: dict[str, str]
 
 
 @dataclass(frozen=True)

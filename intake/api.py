@@ -7,6 +7,7 @@ recorder dedupes, raises incidents and stores. Logs carry event ids and status c
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -70,20 +71,31 @@ def _conflict(conflict: EventConflict) -> web.Response:
     return web.json_response(answer.model_dump(), status=409)
 
 
-async def _read_limited(request: web.Request) -> bytes:
-    """The body, reading at most ``MAX_BODY_BYTES + 1`` bytes; raises _BodyTooLarge."""
+async def _read_limited(request: web.Request, *, timeout: float = 10.0) -> bytes:
+    """The body, reading at most ``MAX_BODY_BYTES + 1`` bytes within ``timeout`` seconds; raises _BodyTooLarge.
+
+    A body that does not arrive in time (a slowloris) is answered 408 at once (aiohttp turns the raised
+    HTTPRequestTimeout into the response), so a slow sender cannot hold a connection for long.
+    """
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise _BodyTooLarge
     chunks: list[bytes] = []
     size = 0
-    while True:
-        chunk = await request.content.read(min(_READ_CHUNK, MAX_BODY_BYTES + 1 - size))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _BodyTooLarge
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                chunk = await request.content.read(min(_READ_CHUNK, MAX_BODY_BYTES + 1 - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise _BodyTooLarge
+    except TimeoutError:
+        logger.warning("ticket events refused: the body did not arrive within %.0f s; status=408", timeout)
+        raise web.HTTPRequestTimeout(
+            text=json.dumps({"error": "The request body did not arrive in time."}), content_type="application/json"
+        ) from None
     return b"".join(chunks)
 
 
@@ -166,8 +178,6 @@ def setup_intake_routes(
     received_now: Callable[[], datetime] | None = None,
 ) -> None:
     """Add POST /api/ticket-events and GET /api/openapi.json to app."""
-    if not secret:
-        logger.warning("TICKET_EVENTS_SECRET is not set: %s will answer 503", EVENTS_PATH)
     handlers = _IntakeHandlers(secret, recorder, received_now or (lambda: datetime.now(UTC)))
     app.router.add_post(EVENTS_PATH, handlers.post_ticket_events)
     app.router.add_get(OPENAPI_PATH, handlers.get_openapi)

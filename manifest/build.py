@@ -148,6 +148,8 @@ def build_manifest(settings: Settings, template: Mapping[str, Any] | None = None
     bot = manifest["bots"][0]
     bot["botId"] = settings.app_id
     bot["commandLists"] = command_lists(COMMANDS)
+    description = manifest["description"]
+    description["full"] = description["full"].replace("{commands}", ", ".join(f"/{c.name}" for c in COMMANDS))
     return manifest
 
 

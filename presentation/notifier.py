@@ -3,8 +3,12 @@
 Audiences are resolved to conversations when a notice is queued:
 
 - the JB: the conversation marked by ``/subscribe jb``; until one exists, each JB staff member's 1:1 chat;
-- an agency: the channel subscribed with ``/subscribe <judiciary code>`` (none: nothing is queued);
-- a person: their 1:1 chat with the bot (none known: nothing is queued).
+- an agency: the channel subscribed with ``/subscribe <judiciary code>``; until one exists, its PoC;
+- a person: their 1:1 chat with the bot.
+
+A notice with nowhere to go yet is never dropped: it is kept as "waiting" for its reader (the JB,
+or a person) and released to the first conversation that reaches them (``release``): a JB staff
+member's 1:1 chat or ``/subscribe jb`` for the JB, the person's 1:1 chat for a person.
 
 An update of a card's copies reaches every copy: a copy still waiting in the outbox gets the new
 card before it leaves; a delivered copy gets an update entry for its message.
@@ -30,6 +34,11 @@ logger = logging.getLogger(__name__)
 def new_id() -> str:
     """A short unique id for an outbox entry."""
     return uuid.uuid4().hex[:16]
+
+
+def waiting_key(audience: Audience) -> str:
+    """What a waiting entry waits for: ``jb``, or ``person:<object id>``."""
+    return "jb" if audience.kind == "jb" else f"{audience.kind}:{audience.key}"
 
 
 class Notifier:
@@ -83,41 +92,106 @@ class Notifier:
             changes += self._update(update.subject, self.presenter.content(update.content), shown, now)
         return changes
 
+    def reader_of(self, audience: Audience) -> Audience:
+        """Who an audience falls back to while it has no conversation: an agency's PoC, else itself."""
+        if audience.kind == "agency" and not self.conversations_for(audience):
+            package = self._db.packages.get(audience.key)
+            if package is not None and package.poc.aad_id:
+                return Audience.person(package.poc.aad_id)
+        return audience
+
+    def reaches(self, audience: Audience) -> bool:
+        """Whether a notice to this audience would leave now (False: it would wait)."""
+        return bool(self.conversations_for(self.reader_of(audience)))
+
     def _send(self, notice: Notice, now: datetime) -> list[Change]:
         card = self.presenter.content(notice.content)
         seen: set[str] = set()
         changes: list[Change] = []
         for audience in notice.audiences:
-            targets = self.conversations_for(audience)
-            if not targets:
-                logger.info(
-                    "no conversation known for audience kind=%s; notice subject=%s not queued",
-                    audience.kind,
-                    notice.subject,
-                )
+            reader = self.reader_of(audience)
+            targets = self.conversations_for(reader)
+            if not targets and reader.kind in ("jb", "person"):
+                waiting_for = waiting_key(reader)
+                if waiting_for not in seen:
+                    seen.add(waiting_for)
+                    logger.info("notice subject=%s waits for reader kind=%s", notice.subject, reader.kind)
+                    changes.append(self._db.outbox.put(self._entry(notice, card, now, waiting_for=waiting_for)))
+                continue
             for conversation_id in targets:
                 if conversation_id in seen:
                     continue
                 seen.add(conversation_id)
-                entry = OutboxEntry(
-                    id=new_id(),
-                    seq=self._db.outbox.next_seq(),
-                    conversation_id=conversation_id,
-                    card=card,
-                    created_at=now,
-                    summary=notice.summary,
-                    subject=notice.subject,
-                    next_attempt_at=now,
-                )
-                changes.append(self._db.outbox.put(entry))
+                changes.append(self._db.outbox.put(self._entry(notice, card, now, conversation_id=conversation_id)))
         return changes
+
+    def _entry(
+        self,
+        notice: Notice,
+        card: dict[str, Any],
+        now: datetime,
+        *,
+        conversation_id: str = "",
+        waiting_for: str | None = None,
+    ) -> OutboxEntry:
+        return OutboxEntry(
+            id=new_id(),
+            seq=self._db.outbox.next_seq(),
+            conversation_id=conversation_id,
+            card=card,
+            created_at=now,
+            summary=notice.summary,
+            subject=notice.subject,
+            status="waiting" if waiting_for else "pending",
+            next_attempt_at=None if waiting_for else now,
+            waiting_for=waiting_for,
+            reply_to=self._thread_root(notice.thread_of, conversation_id) if notice.thread_of else None,
+        )
+
+    def waiting_readers(self) -> list[Audience]:
+        """Every reader some notice waits for."""
+        keys = {entry.waiting_for for entry in self._db.outbox.waiting() if entry.waiting_for}
+        return [Audience.jb() if key == "jb" else Audience.person(key.partition(":")[2]) for key in sorted(keys)]
+
+    def release(self, audiences: Sequence[Audience], *, now: datetime) -> list[Change]:
+        """Entries waiting for these audiences, addressed to the conversations that now reach them."""
+        changes: list[Change] = []
+        for audience in audiences:
+            targets = self.conversations_for(audience)
+            if not targets:
+                continue
+            for entry in self._db.outbox.waiting(waiting_key(audience)):
+                for index, conversation_id in enumerate(targets):
+                    update: dict[str, Any] = {
+                        "conversation_id": conversation_id,
+                        "status": "pending",
+                        "waiting_for": None,
+                        "next_attempt_at": now,
+                    }
+                    if index > 0:  # one more JB staff member's chat: a copy of its own
+                        update |= {"id": new_id(), "seq": self._db.outbox.next_seq()}
+                    changes.append(self._db.outbox.put(entry.model_copy(update=update)))
+        if changes:
+            logger.info("released waiting notices count=%d", len(changes))
+        return changes
+
+    def _thread_root(self, subject: str, conversation_id: str) -> str | None:
+        """In a channel, the activity id of the delivered card about ``subject`` to reply under (None: post anew)."""
+        record = self._db.conversations.get(conversation_id)
+        if record is None or record.kind != "channel":
+            return None
+        for entry in self._db.outbox.of_subject(subject):
+            sent = entry.action == "send" and entry.status == "sent" and entry.activity_id
+            if sent and entry.conversation_id == conversation_id and entry.reply_to is None:
+                return entry.activity_id
+        return None
 
     def _update(self, subject: str, card: dict[str, Any], shown: str | None, now: datetime) -> list[Change]:
         changes: list[Change] = []
         for entry in self._db.outbox.of_subject(subject):
             if entry.action != "send":
                 continue
-            if entry.status == "pending":
+            if entry.status in ("pending", "waiting"):
                 changes.append(self._db.outbox.put(entry.model_copy(update={"card": card})))
             elif entry.status == "sent" and entry.activity_id and entry.activity_id != shown:
                 update = OutboxEntry(
@@ -131,6 +205,7 @@ class Notifier:
                     subject=None,
                     activity_id=entry.activity_id,
                     next_attempt_at=now,
+                    reply_to=entry.reply_to,
                 )
                 changes.append(self._db.outbox.put(update))
         return changes

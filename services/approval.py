@@ -247,6 +247,20 @@ async def _audit_only(
     await app.commit([audit_op(app, actor, action, officer_target(officer), None, detail)])
 
 
+async def _already(
+    app: AppContext, actor: Actor, action: str, officer: Officer, stamp: Stamp, what: Happening
+) -> Outcome:
+    """A press of something already done, answered only once the record that says so is durable.
+
+    Raises StorageUnavailable if the write that did it failed (it was undone): the press then gets
+    the same failure as the first one, never "already done". The card shows the officer as read again.
+    """
+    await app.db.officers.settled(officer.judiciary_code, officer.officer_number)
+    await _audit_only(app, actor, action, officer)
+    current = app.db.officers.get(officer.judiciary_code, officer.officer_number) or officer
+    return AlreadyDone(view_of(app, current), stamp, what)
+
+
 # ---- approve (SOP 6.6) -------------------------------------------------------------------------------
 
 
@@ -271,10 +285,9 @@ async def approve(
     if not allowed(app, requester, Action.APPROVE, package):
         await audit_refusal(app, actor, "officer.approve.denied", officer_target(officer))
         return Refused(who_may(Action.APPROVE))
-    view = view_of(app, officer)
     if officer.state is OfficerState.APPROVED and officer.approved is not None:
-        await _audit_only(app, actor, "officer.approve.already", officer)
-        return AlreadyDone(view, officer.approved, Happening.APPROVED)
+        return await _already(app, actor, "officer.approve.already", officer, officer.approved, Happening.APPROVED)
+    view = view_of(app, officer)
     if officer.state is OfficerState.WITHDRAWN:
         await _audit_only(app, actor, "officer.approve.refused", officer, {"reason": "withdrawn"})
         return NotPossible(view, WITHDRAWN_CANNOT_APPROVE)
@@ -328,8 +341,9 @@ async def _extend_refusal(app: AppContext, requester: Requester, officer: Office
         await audit_refusal(app, actor, "officer.extend.denied", officer_target(officer))
         return Refused(who_may(Action.EXTEND))
     if officer.state is OfficerState.APPROVED and officer.approved is not None:
-        await _audit_only(app, actor, "officer.extend.already", officer)
-        return AlreadyDone(view_of(app, officer), officer.approved, Happening.APPROVED_SO_NOT_EXTENDED)
+        return await _already(
+            app, actor, "officer.extend.already", officer, officer.approved, Happening.APPROVED_SO_NOT_EXTENDED
+        )
     if officer.state is OfficerState.WITHDRAWN:
         await _audit_only(app, actor, "officer.extend.refused", officer, {"reason": "withdrawn"})
         return NotPossible(view_of(app, officer), WITHDRAWN)
@@ -445,8 +459,7 @@ async def withdraw(
         await audit_refusal(app, actor, "officer.withdraw.denied", officer_target(officer))
         return Refused(who_may(Action.WITHDRAW))
     if officer.state is OfficerState.WITHDRAWN and officer.withdrawn is not None:
-        await _audit_only(app, actor, "officer.withdraw.already", officer)
-        return AlreadyDone(view_of(app, officer), officer.withdrawn, Happening.WITHDRAWN)
+        return await _already(app, actor, "officer.withdraw.already", officer, officer.withdrawn, Happening.WITHDRAWN)
     stamp = Stamp(actor=actor, at=app.now())
     after = officer.model_copy(update={"state": OfficerState.WITHDRAWN, "withdrawn": stamp})
     new_view = view_of(app, after)

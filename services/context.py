@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from services.notices import CopiesUpdate, Notice
+from services.notices import Audience, CopiesUpdate, Notice
 from services.ports import Change, Database, Notifier
 from settings import Settings
 
@@ -78,3 +78,15 @@ class AppContext:
         await self.db.commit([*changes, *queued])
         if queued:
             self.notifier.wake()
+
+    async def release_all(self) -> int:
+        """At start: send whatever waited for a reader who can be reached now (a crash may have kept it)."""
+        return await self.release(self.notifier.waiting_readers())
+
+    async def release(self, audiences: Sequence[Audience]) -> int:
+        """Send what waited for these readers to the conversations that reach them now; returns how many."""
+        released = self.notifier.release(audiences, now=self.now())
+        if released:
+            await self.db.commit(released)
+            self.notifier.wake()
+        return len(released)

@@ -8,9 +8,12 @@ sent for a change that was not kept. Nothing here knows of cards, Teams or conve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
+from domain.clocks import ClockKind
+from domain.digest import DigestView
 from domain.records import Officer, Package, Stamp
-from domain.views import IncidentView, OfficerView, PackageView
+from domain.views import IncidentView, OfficersAddedView, OfficerView, PackageView, ReadinessRule
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class OfficerCard:
 
     view: OfficerView
     with_actions: bool = True
+    tools: bool = False  # JB staff's own copy: Return to monitoring, End extension
 
 
 @dataclass(frozen=True)
@@ -77,19 +81,19 @@ class PackageForJb:
 
 @dataclass(frozen=True)
 class OfficersAdded:
-    """Officers added to an existing package, for the JB."""
+    """Officers added to an existing package, for the JB, with Acknowledge until acknowledged (SOP 6.3)."""
 
-    package: Package
-    added: tuple[Officer, ...]
-    by: Stamp
+    view: OfficersAddedView
 
 
 @dataclass(frozen=True)
 class Acknowledgment:
-    """The PoC is told the JB acknowledged the package (SOP 6.3)."""
+    """The PoC is told the JB acknowledged the package (SOP 6.3), with the readiness rule the bot applies."""
 
     package: Package
     by: Stamp
+    rule: ReadinessRule
+    officers: tuple[Officer, ...] = ()  # officers added later and acknowledged now; empty: the whole package
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,29 @@ class Message:
     text: str
 
 
+@dataclass(frozen=True)
+class Reminder:
+    """One of the SOP's clocks ran out: a line saying what is overdue, over the card it is about.
+
+    ``since`` is when the clock started (submitted, added, became ready) or the date it is about (the
+    extension's last day, the expected start date); ``count`` is the setting's threshold; ``today`` is
+    the court date it was drawn on.
+    """
+
+    about: Content
+    clock: ClockKind
+    since: datetime | date
+    count: int
+    today: date
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The weekly digest of the programme, or of one agency (also shown by ``/digest``)."""
+
+    view: DigestView
+
+
 Content = (
     OfficerCard
     | ApprovalNotice
@@ -119,18 +146,25 @@ Content = (
     | Acknowledgment
     | PackageCopy
     | Message
+    | Reminder
+    | Digest
 )
 """Everything a notice or a card update can be about."""
 
 
 @dataclass(frozen=True)
 class Notice:
-    """A new message to each distinct conversation of the audiences; ``subject`` ties its copies together."""
+    """A new message to each distinct conversation of the audiences; ``subject`` ties its copies together.
+
+    ``thread_of``: in a channel, the message is a reply in the thread of the delivered card about that
+    subject (e.g. an escalation under its alert); elsewhere, or before that card is delivered, a new message.
+    """
 
     audiences: tuple[Audience, ...]
     content: Content
     summary: str
     subject: str | None = None
+    thread_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +186,11 @@ def readiness_subject(officer_key: str) -> str:
 def incident_subject(incident_id: str) -> str:
     """The copies of one incident's alert."""
     return f"incident:{incident_id}"
+
+
+def added_subject(judiciary_code: str, numbers: tuple[str, ...]) -> str:
+    """The copies of the JB's card of one batch of officers added to a package."""
+    return f"officers-added:{judiciary_code}:{','.join(sorted(numbers))}"
 
 
 def package_subject(judiciary_code: str) -> str:

@@ -7,7 +7,7 @@ act, so a forged or mistaken press learns nothing about the record it named.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Generic, TypeVar
@@ -128,6 +128,10 @@ class EventsRecorded:
     """A request's ticket events were recorded (or were duplicates), one result each, in order."""
 
     results: tuple[EventResult, ...]
+
+    def __iter__(self) -> Iterator[EventResult]:
+        """The results, in the request's order."""
+        return iter(self.results)
 
 
 @dataclass(frozen=True)

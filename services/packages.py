@@ -14,7 +14,7 @@ from datetime import date
 from domain.policy import Action, Requester, who_may
 from domain.records import Actor, Agency, OfficerState, Package, Stamp
 from domain.validation import FieldErrors, OfficerEntry, parse_agency, parse_officer
-from domain.views import PackageView
+from domain.views import OfficersAddedView, PackageView, ReadinessRule
 from services.access import allowed
 from services.approval import rebuilt_figures
 from services.audit import audit_op, audit_refusal
@@ -28,6 +28,7 @@ from services.notices import (
     OfficersAdded,
     PackageCopy,
     PackageForJb,
+    added_subject,
     package_subject,
 )
 from services.outcomes import AlreadyDone, Done, Happening, Invalid, NotFound, Outcome, Refused, Shown
@@ -54,6 +55,12 @@ def known_email(app: AppContext, aad_id: str) -> str | None:
         if package.agency.poc_email:
             return package.agency.poc_email
     return None
+
+
+def readiness_rule(app: AppContext) -> ReadinessRule:
+    """The readiness rule the settings set (READY_MIN_ACCEPTED, READY_MIN_DAYS, READY_CLEAN_STREAK)."""
+    settings = app.settings
+    return ReadinessRule(settings.ready_min_accepted, settings.ready_min_days, settings.ready_clean_streak)
 
 
 def package_view(app: AppContext, package: Package) -> PackageView:
@@ -207,12 +214,18 @@ async def submit_package(
 
 
 async def add_officers(
-    app: AppContext, requester: Requester, judiciary_code: str, officer_values: Sequence[Mapping[str, object]]
+    app: AppContext,
+    requester: Requester,
+    judiciary_code: str,
+    officer_values: Sequence[Mapping[str, object]],
+    *,
+    officers_trained: bool,
 ) -> Outcome:
     """Add officers (in monitoring) to an existing package; audit it and tell the JB (and the PoC if staff added).
 
-    Returns ``Done(PackageView)`` with every officer now in the package, ``NotFound``, ``Refused`` or
-    ``Invalid`` (``officer:<index>:<field id>`` keys; ``form`` when there is no officer).
+    The person attests that the new officers are trained (SOP 5). Returns ``Done(PackageView)`` with every
+    officer now in the package, ``NotFound``, ``Refused`` or ``Invalid`` (``officer:<index>:<field id>``
+    keys; ``form`` when there is no officer; ``officers_trained`` without the attestation).
     """
     package = app.db.packages.get(judiciary_code)
     if package is None:
@@ -224,6 +237,10 @@ async def add_officers(
         return Invalid(errors)
     if not entries:
         return Invalid({"form": "Add at least one officer."})
+    if not officers_trained:
+        return Invalid(
+            {"officers_trained": "Confirm that these officers have been trained in Valcour e-ticketing (SOP 5)."}
+        )
     actor = requester.actor
     stamp = Stamp(actor=actor, at=app.now())
     added = [entry.to_officer(judiciary_code, stamp) for entry in entries]
@@ -246,11 +263,8 @@ async def add_officers(
     kept = [o for o in app.db.officers.of_agency(judiciary_code) if o.officer_number not in added_numbers]
     view = PackageView(package, (*kept, *added))
     summary = f"Officers added to {judiciary_code}"
-    notices = [
-        Notice(
-            (Audience.jb(),), OfficersAdded(package, tuple(added), stamp), summary, f"officers-added:{judiciary_code}"
-        )
-    ]
+    batch = OfficersAddedView(package, tuple(added), stamp)
+    notices = [Notice((Audience.jb(),), OfficersAdded(batch), summary, added_subject(judiciary_code, batch.numbers))]
     if package.poc.aad_id != actor.aad_id.lower():
         copy = PackageCopy(
             view, "Officers added to your Information Package", f"JB e-ticket staff added {len(added)} officer(s)."
@@ -277,8 +291,10 @@ async def acknowledge(
         await audit_refusal(app, actor, "package.acknowledge.refused", subject)
         return Refused(who_may(Action.ACKNOWLEDGE))
     if package.acknowledged is not None:
+        await app.db.packages.settled(package.judiciary_code)  # "already acknowledged" only once that is on disk
         await app.commit([audit_op(app, actor, "package.acknowledge.again", subject)])
-        return AlreadyDone(package_view(app, package), package.acknowledged, Happening.ACKNOWLEDGED)
+        current = app.db.packages.get(package.judiciary_code) or package
+        return AlreadyDone(package_view(app, current), package.acknowledged, Happening.ACKNOWLEDGED)
     stamp = Stamp(actor=actor, at=app.now())
     after = package.model_copy(update={"acknowledged": stamp})
     view = package_view(app, after)
@@ -290,13 +306,62 @@ async def acknowledge(
     ]
     notice = Notice(
         (Audience.person(package.poc.aad_id),),
-        Acknowledgment(after, stamp),
+        Acknowledgment(after, stamp, readiness_rule(app)),
         "Information Package acknowledged",
         f"package-ack:{package.judiciary_code}",
     )
     await app.commit(changes, [notice], [CopiesUpdate(subject, PackageForJb(view))], shown=shown)
     logger.info("package acknowledged judiciary_code=%s", package.judiciary_code)
     return Done(view)
+
+
+async def acknowledge_officers(
+    app: AppContext, requester: Requester, judiciary_code: object, numbers: object, *, shown: str | None = None
+) -> Outcome:
+    """JB staff acknowledge officers added to a package later (SOP 6.3): recorded, every copy updated, the PoC told.
+
+    ``numbers``: the batch's officer numbers, comma-separated, as the card carries them.
+    """
+    package = app.db.packages.get(judiciary_code) if isinstance(judiciary_code, str) else None
+    wanted = [n.strip().upper() for n in numbers.split(",") if n.strip()] if isinstance(numbers, str) else []
+    officers = (
+        [o for n in wanted if (o := app.db.officers.get(package.judiciary_code, n)) is not None] if package else []
+    )
+    if package is None or not officers:
+        return NotFound("package")
+    actor = requester.actor
+    subject = added_subject(package.judiciary_code, tuple(o.officer_number for o in officers))
+    if not allowed(app, requester, Action.ACKNOWLEDGE, package):
+        await audit_refusal(app, actor, "officers.acknowledge.refused", package_subject(package.judiciary_code))
+        return Refused(who_may(Action.ACKNOWLEDGE))
+    batch = OfficersAddedView(package, tuple(officers), officers[0].added)
+    waiting = [o for o in officers if not o.acknowledged_with(package)]
+    if not waiting:
+        done = next((o.acknowledged for o in officers if o.acknowledged is not None), package.acknowledged)
+        assert done is not None
+        return AlreadyDone(acknowledged_batch(batch, done), done, Happening.ACKNOWLEDGED)
+    stamp = Stamp(actor=actor, at=app.now())
+    changes: list[Change] = []
+    for officer in waiting:
+        changes.append(app.db.officers.put(officer.model_copy(update={"acknowledged": stamp})))
+        changes.append(
+            audit_op(app, actor, "officer.acknowledge", f"officer:{officer.key}", None, {"acknowledged": True})
+        )
+    view = acknowledged_batch(batch, stamp)
+    notice = Notice(
+        (Audience.person(package.poc.aad_id),),
+        Acknowledgment(package, stamp, readiness_rule(app), tuple(waiting)),
+        "Officers acknowledged",
+        f"officers-ack:{subject}",
+    )
+    await app.commit(changes, [notice], [CopiesUpdate(subject, OfficersAdded(view))], shown=shown)
+    logger.info("added officers acknowledged judiciary_code=%s count=%d", package.judiciary_code, len(waiting))
+    return Done(view)
+
+
+def acknowledged_batch(batch: OfficersAddedView, stamp: Stamp) -> OfficersAddedView:
+    """The batch as acknowledged by ``stamp``."""
+    return OfficersAddedView(batch.package, batch.added, batch.by, stamp)
 
 
 # ---- /package -----------------------------------------------------------------------------------------
@@ -360,6 +425,8 @@ async def subscribe(app: AppContext, requester: Requester, target: str, place: s
     ]
     await app.commit(changes)
     logger.info("subscription target=%s conversation=%s", target, place)
+    if target == app.db.subscriptions.JB:
+        await app.release([Audience.jb()])  # what waited for the JB goes to its channel now
     return Done(Subscription(target, package))
 
 

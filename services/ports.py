@@ -8,6 +8,11 @@ atomically, all or nothing.
 Errors, for every implementation:
 
 - reads never raise for a missing record: they return ``None`` or an empty list;
+- reads may show a committed change before it is durable; ``settled(...)`` (packages, officers,
+  events, incidents) returns an awaitable that resolves once what a read shows now is durable, and
+  raises ``storage.errors.StorageUnavailable`` if the write that produced it failed and was undone.
+  A use case awaits it before answering from a record it did not write itself ("duplicate",
+  "already done by X"), then reads again: the answer is never about something not on disk;
 - ``commit`` raises ``storage.errors.StorageUnavailable`` when the changes could not be made
   durable, and then none of them is kept; it raises ``storage.errors.ConflictError`` when an
   optimistic-concurrency check failed (bot state eTags), and then nothing is kept either.
@@ -27,7 +32,7 @@ from domain.records import AuditEntry, Incident, Officer, OfficerState, Package,
 from domain.tickets import TicketState, TicketSummary
 
 if TYPE_CHECKING:
-    from services.notices import Content, CopiesUpdate, Notice
+    from services.notices import Audience, Content, CopiesUpdate, Notice
     from storage.repositories import ConversationRecord
     from storage.repositories import Notice as OutboxEntry
 
@@ -49,6 +54,10 @@ class Packages(Protocol):
 
     def for_poc(self, aad_id: str) -> list[Package]:
         """The packages whose Point-of-Contact is this person."""
+        ...
+
+    def settled(self, judiciary_code: str) -> Awaitable[None]:
+        """Resolves once the package as read now is durable. Raises StorageUnavailable if it never will be."""
         ...
 
     def put(self, package: Package) -> Change:
@@ -79,6 +88,10 @@ class Officers(Protocol):
         """Every membership."""
         ...
 
+    def settled(self, judiciary_code: str, officer_number: str) -> Awaitable[None]:
+        """Resolves once the membership as read now is durable. Raises StorageUnavailable if it never will be."""
+        ...
+
     def put(self, officer: Officer) -> Change:
         """Store this membership."""
         ...
@@ -107,6 +120,13 @@ class TicketEvents(Protocol):
         """Every recorded event of one officer membership, in the order applied."""
         ...
 
+    def settled(self, *event_ids: str) -> Awaitable[None]:
+        """Resolves once these events, as ``seen`` reports them now, are durable.
+
+        Raises StorageUnavailable if the write that recorded one of them failed (it was undone).
+        """
+        ...
+
     def put(self, event: TicketEvent) -> Change:
         """Record this event."""
         ...
@@ -117,6 +137,10 @@ class Incidents(Protocol):
 
     def get(self, incident_id: str) -> Incident | None:
         """One incident, or None."""
+        ...
+
+    def all(self) -> list[Incident]:
+        """Every incident, oldest first (the JB's export)."""
         ...
 
     def of_officer(self, officer_key: str) -> list[Incident]:
@@ -130,6 +154,13 @@ class Incidents(Protocol):
     def open(self, judiciary_code: str | None = None) -> list[Incident]:
         """Open incidents, of one agency or of all."""
         ...
+
+    def raised_since(self, since: datetime, judiciary_code: str | None = None) -> list[Incident]:
+        """Incidents raised at or after ``since`` (any status), of one agency or of all, oldest first."""
+        ...
+
+    def settled(self, incident_id: str) -> Awaitable[None]:
+        """Resolves once the incident as read now is durable. Raises StorageUnavailable if it never will be."""
 
     def open_of_officer(self, officer_key: str) -> list[Incident]:
         """An officer membership's open incidents, oldest first (costs what they are, not the officer's history)."""
@@ -253,6 +284,10 @@ class Outbox(Protocol):
         """Every entry about one subject (the copies of one card), in queue order."""
         ...
 
+    def waiting(self, reader: str | None = None) -> list[OutboxEntry]:
+        """Entries kept for a reader with no conversation yet (``jb``, ``person:<id>``; all when None)."""
+        ...
+
     def put(self, entry: OutboxEntry) -> Change:
         """Store this entry."""
         ...
@@ -263,6 +298,10 @@ class AuditLog(Protocol):
 
     def of_target(self, target: str) -> list[AuditEntry]:
         """Entries about one record, oldest first."""
+        ...
+
+    def between(self, start: datetime, end: datetime) -> list[AuditEntry]:
+        """Entries made at or after ``start`` and before ``end``, oldest first (the JB's export)."""
         ...
 
     def put(self, entry: AuditEntry) -> Change:
@@ -281,8 +320,25 @@ class ReadinessMemory(Protocol):
         """The officer keys last seen ready."""
         ...
 
+    def since(self, officer_key: str) -> datetime | None:
+        """When the officer's last known readiness was recorded (when they became ready, if they are); None if never."""
+        ...
+
     def put(self, officer_key: str, ready: bool, at: datetime) -> Change:
         """Remember this officer's readiness as of ``at``."""
+        ...
+
+
+class ClockLog(Protocol):
+    """What the SOP's clocks already did, by occurrence key (a reminder, an escalation step, a digest, a
+    day's refresh of the alerts), so that a restart never does it twice."""
+
+    def done(self, key: str) -> bool:
+        """Whether this occurrence was already sent (its notices are in the outbox)."""
+        ...
+
+    def put(self, key: str, kind: str, at: datetime) -> Change:
+        """Remember that this occurrence was sent at ``at``."""
         ...
 
 
@@ -311,6 +367,8 @@ class Database(Protocol):
     def audit(self) -> AuditLog: ...
     @property
     def readiness(self) -> ReadinessMemory: ...
+    @property
+    def clocks(self) -> ClockLog: ...
 
     def commit(self, changes: Iterable[Any]) -> Awaitable[None]:
         """Apply the changes atomically; await for durability (raises StorageUnavailable, nothing kept)."""
@@ -318,6 +376,14 @@ class Database(Protocol):
 
     async def check_writable(self) -> str | None:
         """None when a durable write works now, else a short reason (for GET /healthz). Never raises."""
+        ...
+
+    @property
+    def recovered(self) -> str | None:
+        """None normally; after a start with recovery that set damaged files aside, what and why.
+
+        GET /healthz then answers 200 with ``"storage": "recovered"`` and this reason. Never raises.
+        """
         ...
 
 
@@ -349,6 +415,18 @@ class Notifier(Protocol):
         now: datetime,
     ) -> list[Change]:
         """Remember a card the edge sent in-turn, so that later updates of ``subject`` reach it too."""
+        ...
+
+    def release(self, audiences: Sequence[Audience], *, now: datetime) -> list[Change]:
+        """Entries waiting for these audiences, addressed to the conversations that now reach them."""
+        ...
+
+    def waiting_readers(self) -> list[Audience]:
+        """Every reader some notice waits for."""
+        ...
+
+    def reaches(self, audience: Audience) -> bool:
+        """Whether a notice to this audience would leave now (False: it would wait)."""
         ...
 
     def wake(self) -> None:

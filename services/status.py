@@ -18,11 +18,12 @@ from domain.incidents import incident_text
 from domain.policy import Action, Requester, who_may
 from domain.readiness import ConditionKey, Readiness
 from domain.records import AuditEntry, Incident, Officer, OfficerState, Package
-from domain.views import ListPage, Row, agency_name, paginate, paginate_made
+from domain.views import ListPage, Row, RowButton, agency_name, paginate, paginate_made
 from services.access import allowed
 from services.approval import assess, is_ready, view_of
 from services.context import AppContext
 from services.outcomes import Listing, NotFound, Officers, Outcome, Refused
+from vocabulary.verbs import Verb
 
 STATUS_PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 15
@@ -67,6 +68,23 @@ def officer_row(
     return Row(section, title, detail, tone)
 
 
+def package_row(package: Package) -> Row:
+    """A package the JB has not acknowledged yet (SOP 6.3), with its Acknowledge button."""
+    submitted = package.submitted
+    detail = f"Submitted by {submitted.actor.name or 'its Point-of-Contact'}; not acknowledged yet"
+    button = RowButton("Acknowledge", Verb.ACKNOWLEDGE.value, {"judiciary_code": package.judiciary_code})
+    return Row("Awaiting acknowledgment", agency_name(package, package.judiciary_code), detail, "warning", button)
+
+
+def added_row(package: Package, officers: list[Officer]) -> Row:
+    """Officers added to an acknowledged package that the JB has not acknowledged yet, with Acknowledge."""
+    numbers = ", ".join(o.officer_number for o in officers)
+    data = {"judiciary_code": package.judiciary_code, "officers": ",".join(o.officer_number for o in officers)}
+    button = RowButton("Acknowledge", Verb.ACKNOWLEDGE_OFFICERS.value, data)
+    title = f"Officers added to {agency_name(package, package.judiciary_code)}"
+    return Row("Awaiting acknowledgment", title, f"{numbers}: not acknowledged yet", "warning", button)
+
+
 def incident_row(app: AppContext, incident: Incident, section: str = "Open incidents") -> Row:
     """An open incident's line: ticket, problem, officer, agency, when raised."""
     officer = app.db.officers.get(incident.judiciary_code, incident.officer_number)
@@ -95,9 +113,9 @@ def failed_notice_rows(app: AppContext) -> list[Row]:
             where = "an unknown conversation"
         when = format_instant(notice.finished_at or notice.created_at, app.settings.timezone)
         what = notice.summary or ("a card update" if notice.action == "update" else "a notice")
-        rows.append(
-            Row("Failed notices", f"{what} to {where}", f"{when} · {notice.error or 'refused by Teams'}", "attention")
-        )
+        button = RowButton("Send again", Verb.RESEND.value, {"notice_id": notice.id})
+        detail = f"{when} · {notice.error or 'refused by Teams'}"
+        rows.append(Row("Failed notices", f"{what} to {where}", detail, "attention", button))
     return rows
 
 
@@ -180,10 +198,25 @@ def _jb_overview(app: AppContext, page: int) -> ListPage:
     incidents = db.incidents.open()
     makers += [partial(incident_row, app, incident) for incident in incidents]
     failed = failed_notice_rows(app)
+    unacknowledged = [package_row(package) for package in packages.values() if package.acknowledged is None]
+    for package in packages.values():
+        if package.acknowledged is None:
+            continue
+        added = [
+            o
+            for o in db.officers.of_agency(package.judiciary_code)
+            if o.state is not OfficerState.WITHDRAWN and not o.acknowledged_with(package)
+        ]
+        if added:
+            unacknowledged.append(added_row(package, added))
+    makers = [_made(row) for row in unacknowledged] + makers
     makers += [_made(row) for row in failed]
+    waiting = len(db.outbox.waiting())
     subtitle = (
+        f"{len(unacknowledged)} awaiting acknowledgment · "
         f"{len(ready) + len(others)} in monitoring, {len(ready)} ready for approval · "
         f"{plural(len(incidents), 'open incident')} · {plural(len(failed), 'failed notice')}"
+        + (f" · {plural(waiting, 'notice')} waiting for a reader" if waiting else "")
     )
     return paginate_made(
         "status",
@@ -263,6 +296,11 @@ ACTION_WORDS: dict[str, str] = {
     "incident.resolve": "Incident marked resolved",
     "incident.resolve.denied": "Mark resolved refused (not the Point-of-Contact or JB e-ticket staff)",
     "card.cancel": "Cancel pressed",
+    "package.import": "Imported from the existing roster (make import-roster)",
+    "package.export": "Information Package downloaded",
+    "package.export.refused": "Download refused",
+    "export.all": "Every agency's records exported",
+    "export.all.refused": "Export refused",
 }
 
 
@@ -298,6 +336,20 @@ def change_text(entry: AuditEntry, app: AppContext) -> str:
     return text if len(text) <= CHANGE_MAX else text[: CHANGE_MAX - 1] + "…"
 
 
+def imported_with(app: AppContext, judiciary_code: str, officer_number: str) -> list[AuditEntry]:
+    """The roster import's entries of a package that list this officer (their history says "imported")."""
+    entries = app.db.audit.of_target(f"package:{judiciary_code}")
+    return [
+        entry
+        for entry in entries
+        if entry.action == "package.import"
+        and any(
+            isinstance(item, dict) and item.get("officer_number") == officer_number
+            for item in (entry.after or {}).get("officers", [])
+        )
+    ]
+
+
 def audit_history(app: AppContext, requester: Requester, officer_number: str, page: int = 1) -> Outcome:
     """/audit <officer number> (JB staff): every audit entry of every membership of that number, oldest first."""
     if not allowed(app, requester, Action.SEE_AUDIT):
@@ -308,13 +360,14 @@ def audit_history(app: AppContext, requester: Requester, officer_number: str, pa
     entries: list[AuditEntry] = []
     for code in codes:
         entries += app.db.audit.of_target(f"officer:{code}:{number}")
+        entries += imported_with(app, code, number)  # the roster import audits one entry per package
     if not memberships and not entries:
         return NotFound("officer", number)
     entries.sort(key=lambda entry: entry.at)
     tz = app.settings.timezone
     rows = []
     for entry in entries:
-        code = entry.target.split(":")[1] if entry.target.count(":") >= 2 else ""
+        code = entry.target.split(":")[1] if ":" in entry.target else ""
         what = ACTION_WORDS.get(entry.action, entry.action)
         who = f"{entry.actor.name or 'unnamed'} ({entry.actor.aad_id})"
         change = change_text(entry, app)

@@ -34,8 +34,10 @@ from services.outcomes import (
     EventsRecorded,
     Happening,
     NotFound,
+    NotPossible,
     Outcome,
     Refused,
+    Shown,
 )
 from services.ports import Change
 from storage.errors import StorageError
@@ -59,11 +61,27 @@ def alert_view(app: AppContext, incident: Incident) -> IncidentView:
 
 
 def alert_audiences(app: AppContext, incident: Incident) -> tuple[Audience, ...]:
-    """Who hears of an incident: the agency's channel, its PoC and the JB; unknown officers go to the JB only."""
+    """Who hears of an incident: the agency's channel, its PoC and the JB (the JB alone when no package has
+    that Judiciary Code). An unknown officer's alert reaches the PoC too, who can add the officer from it."""
     package = app.db.packages.get(incident.judiciary_code)
-    if incident.kind is IncidentKind.UNKNOWN_OFFICER or package is None:
+    if package is None:
         return (Audience.jb(),)
     return (Audience.agency(incident.judiciary_code), Audience.person(package.poc.aad_id), Audience.jb())
+
+
+def officer_to_add(app: AppContext, requester: Requester, incident_id: object) -> Outcome:
+    """Add this officer, pressed on an unknown-officer alert: ``Shown(IncidentView)`` when the person may add
+    officers to that agency and the alert still stands; ``NotFound``, ``Refused`` or ``NotPossible`` otherwise."""
+    incident = app.db.incidents.get(incident_id) if isinstance(incident_id, str) else None
+    if incident is None:
+        return NotFound("incident")
+    package = app.db.packages.get(incident.judiciary_code)
+    if package is None or not allowed(app, requester, Action.ADD_OFFICER, package):
+        return Refused(who_may(Action.ADD_OFFICER))
+    view = alert_view(app, incident)
+    if incident.kind is not IncidentKind.UNKNOWN_OFFICER:
+        return NotPossible(view, "This alert is not about an officer missing from the Information Package.")
+    return Shown(view)
 
 
 def _conflict(app: AppContext, events: Sequence[TicketEvent]) -> EventConflict | None:
@@ -189,6 +207,12 @@ async def record_events(app: AppContext, events: Sequence[TicketEvent]) -> Event
     recorded. After the write, the readiness of every officer touched is re-checked; a failure
     there is logged and left to the hourly re-check, never failing the request that was recorded.
     """
+    waited: set[str] = set()
+    while unsettled := [e.event_id for e in events if e.event_id not in waited and app.db.events.seen(e.event_id)]:
+        # "duplicate" only once the first copy is durable: wait for a write still on its way to disk (and
+        # fail with it if it failed), then decide from the records as they stand, with no await after
+        await app.db.events.settled(*unsettled)
+        waited.update(unsettled)
     conflict = _conflict(app, events)
     if conflict is not None:
         logger.warning(
@@ -279,7 +303,9 @@ async def resolve_incident(
         await audit_refusal(app, requester.actor, "incident.resolve.denied", target)
         return Refused(who_may(Action.RESOLVE))
     if not incident.is_open and incident.closed is not None:
-        return AlreadyDone(alert_view(app, incident), incident.closed, _CLOSED_AS[incident.status])
+        await db.incidents.settled(incident.id)  # "already resolved" only once that is on disk
+        current = db.incidents.get(incident.id) or incident
+        return AlreadyDone(alert_view(app, current), incident.closed, _CLOSED_AS[incident.status])
     resolved = mark_resolved(incident, Stamp(actor=requester.actor, at=app.now()))
     view = alert_view(app, resolved)
     changes: list[Change] = [

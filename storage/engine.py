@@ -4,63 +4,67 @@ Tables live in memory as ``table -> key -> JSON document`` with secondary indexe
 top-level fields. Durability comes from an fsynced, append-only journal with group commit: one
 background writer appends every queued ``write()`` call (one self-checking line each) and makes
 them durable with a single fsync in a worker thread. Every ``compact_every`` journal records (and
-at close) the tables are written as a snapshot in TinyDB's own JSON file format (temp file, fsync,
-rename, fsync of the directory), so ``tinydb.TinyDB(path, access_mode="r")`` can open it, and a
-fresh journal generation starts.
+at close) the tables are written as a checksummed snapshot in TinyDB's own JSON file format (temp
+file, fsync, rename, fsync of the directory), so ``tinydb.TinyDB(path, access_mode="r")`` can open
+it, and a fresh journal generation starts.
 
-Files in ``data_dir`` (all created with mode 0o600, the directory with 0o700):
-
-- ``snapshot.json``: TinyDB JSON. Each table is a TinyDB table whose document ids are positions
-  (1, 2, ...); the table ``__engine__`` holds one document with the format version, the journal
-  generation that follows the snapshot and, per table, the list of keys by position.
-- ``journal.<generation>.log``: one record per ``write()`` call:
-  ``<payload length, 8 hex> <CRC32 of payload, 8 hex> <payload JSON>\\n``.
-- ``LOCK``: an advisory lock so two processes never append to the same journal.
-
-Recovery loads the snapshot and replays, in order, every journal whose generation is at least the
-one the snapshot names. In the newest journal, replay stops at the first bad record: a torn last
-record (a crash in the middle of an append) is dropped; if intact records follow the damage, they
-are logged as an error and kept in a ``.dropped`` file for inspection. Damage in an older journal
-(fully fsynced before the next began) refuses to open.
+The files and their formats are in ``storage/files.py``; how opening checks them against the
+directory's manifest, refuses damage and (asked to) recovers from it is in ``storage/recovery.py``.
+A write is visible in memory at once and durable later; ``settled()`` waits for the latter.
 """
 
 from __future__ import annotations
 
 import asyncio
-import errno as errno_names
-import fcntl
+import errno
 import json
 import logging
 import os
-import re
 import time
-import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import Any, Final
 
 from tinydb.queries import QueryLike
 
-from storage.errors import StorageError, StorageUnavailable
+from storage.errors import StorageUnavailable
+from storage.files import (
+    JOURNAL_RE,
+    MANIFEST_NAME,
+    META_TABLE,
+    PROBE_NAME,
+    SNAPSHOT_NAME,
+    Doc,
+    encode_record,
+    errno_name,
+    journal_header,
+    journal_name,
+    open_private,
+    write_all,
+    write_atomically,
+    write_snapshot_file,
+)
+from storage.recovery import Loaded, open_directory
+
+__all__ = [
+    "MANIFEST_NAME",
+    "META_TABLE",
+    "SNAPSHOT_NAME",
+    "Delete",
+    "Op",
+    "Put",
+    "Store",
+    "encode_record",
+    "journal_name",
+]
 
 logger = logging.getLogger(__name__)
 
-Doc = dict[str, Any]
-
-META_TABLE: Final = "__engine__"
-SNAPSHOT_NAME: Final = "snapshot.json"
-SNAPSHOT_FORMAT: Final = 1
-_SNAPSHOT_TMP: Final = "snapshot.json.tmp"
-_LOCK_NAME: Final = "LOCK"
-_PROBE_NAME: Final = "probe.tmp"
-_JOURNAL_RE: Final = re.compile(r"^journal\.(\d+)\.log$")
-_HEADER_LEN: Final = 18  # "%08x %08x "
-_FILE_MODE: Final = 0o600
-_DIR_MODE: Final = 0o700
-_YIELD_EVERY: Final = 100  # snapshot docs serialized between GIL hand-offs
 _INDEXABLE: Final = (str, int, float, bool, type(None))
+PROBE_EVERY_SECONDS: Final = 5.0
+"""How long a successful journal fsync stands in for a /healthz probe."""
 
 
 @dataclass(frozen=True)
@@ -85,69 +89,42 @@ Op = Put | Delete
 
 @dataclass
 class _Batch:
-    """One ``write()`` call on its way to the journal: its record, before-images and future."""
+    """One ``write()`` call on its way to the journal: its record, before-images and future.
+
+    ``future`` is the caller's and may be cancelled by it; ``followers`` are the store's own futures
+    waiting for this write (``settled``, ``flush``, writes that changed nothing), settled by the
+    writer whatever the caller did with ``future``.
+    """
 
     record: bytes
     undo: list[tuple[str, str, Doc | None]]
     future: asyncio.Future[None]
+    followers: list[asyncio.Future[None]] | None = None
 
+    def follow(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
+        """A new future that settles as this write does (loop thread only)."""
+        future: asyncio.Future[None] = loop.create_future()
+        if self.followers is None:
+            self.followers = []
+        self.followers.append(future)
+        return future
 
-def journal_name(generation: int) -> str:
-    """The file name of the journal of ``generation``."""
-    return f"journal.{generation}.log"
+    def succeeded(self) -> None:
+        """The write is durable: resolve its futures."""
+        if not self.future.done():
+            self.future.set_result(None)
+        if self.followers is not None:
+            for follower in self.followers:
+                if not follower.done():
+                    follower.set_result(None)
 
-
-def encode_record(payload: bytes) -> bytes:
-    """Frame one journal payload as a self-checking line (length, CRC32, payload, newline)."""
-    return b"%08x %08x " % (len(payload), zlib.crc32(payload)) + payload + b"\n"
-
-
-def decode_records(data: bytes) -> tuple[list[bytes], int, int]:
-    """Split journal bytes into payloads up to the first bad record.
-
-    Returns the payloads, the length of the valid prefix, and how many intact records follow the
-    first bad one (0 for a plain torn tail). Never raises.
-    """
-    payloads: list[bytes] = []
-    pos = 0
-    while pos < len(data):
-        payload = _record_at(data, pos)
-        if payload is None:
-            return payloads, pos, _records_after(data, pos)
-        payloads.append(payload)
-        pos += _HEADER_LEN + len(payload) + 1
-    return payloads, pos, 0
-
-
-def _record_at(data: bytes, pos: int) -> bytes | None:
-    """The payload of the record starting at ``pos``, or None if it is incomplete or damaged."""
-    header = data[pos : pos + _HEADER_LEN]
-    if len(header) < _HEADER_LEN or header[8:9] != b" " or header[17:18] != b" ":
-        return None
-    try:
-        length = int(header[0:8], 16)
-        crc = int(header[9:17], 16)
-    except ValueError:
-        return None
-    start = pos + _HEADER_LEN
-    end = start + length
-    if end >= len(data) or data[end : end + 1] != b"\n":
-        return None
-    payload = data[start:end]
-    if zlib.crc32(payload) != crc:
-        return None
-    return payload
-
-
-def _records_after(data: bytes, pos: int) -> int:
-    """How many intact records start right after a line break following ``pos``."""
-    found = 0
-    nl = data.find(b"\n", pos)
-    while nl != -1 and nl + 1 < len(data):
-        if _record_at(data, nl + 1) is not None:
-            found += 1
-        nl = data.find(b"\n", nl + 1)
-    return found
+    def failed(self, reason: str, cause: BaseException) -> None:
+        """The write was undone: fail its futures with StorageUnavailable."""
+        for future in (self.future, *(self.followers or ())):
+            if not future.done():
+                error = StorageUnavailable(reason)
+                error.__cause__ = cause
+                future.set_exception(error)
 
 
 def _same_json(a: Any, b: Any) -> bool:
@@ -166,53 +143,6 @@ def _index_key(value: Any) -> tuple[bool, Any]:
     return (value.__class__ is bool, value)
 
 
-def _fsync_dir(path: Path) -> None:
-    """Make renames, creations and deletions inside ``path`` durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _open_private(path: Path, flags: int) -> int:
-    """Open ``path`` with ``flags``, creating it with mode 0o600 whatever the umask."""
-    fd = os.open(path, flags | os.O_CLOEXEC, _FILE_MODE)
-    try:
-        os.fchmod(fd, _FILE_MODE)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    """Write every byte of ``data`` to ``fd`` (``os.write`` may write less than asked)."""
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def _errno_name(exc: BaseException) -> str:
-    """A short, content-free name for an OS error (``ENOSPC``), for logs and health checks."""
-    code = getattr(exc, "errno", None)
-    if isinstance(code, int):
-        return errno_names.errorcode.get(code, str(code))
-    return type(exc).__name__
-
-
-@dataclass
-class _Loaded:
-    """What recovery found on disk."""
-
-    tables: dict[str, dict[str, Doc]]
-    snapshot_generation: int
-    journal_generation: int
-    journal_valid_size: int
-    replayed: int
-
-
 class Store:
     """An embedded document store: in-memory tables, a group-committed journal, TinyDB snapshots.
 
@@ -224,11 +154,13 @@ class Store:
         data_dir: Path,
         indexes: Mapping[str, Sequence[str]],
         compact_every: int,
-        loaded: _Loaded,
-        lock_fd: int,
+        loaded: Loaded,
+        lock_fds: list[int],
+        fsync: Callable[[int], None] | None = None,
     ) -> None:
         """Build a store from recovered state; use ``Store.open`` instead."""
         self._dir = data_dir
+        self._fsync = fsync
         self._compact_every = compact_every
         self._tables = loaded.tables
         self._index_fields: dict[str, tuple[str, ...]] = {t: tuple(f) for t, f in indexes.items()}
@@ -238,7 +170,9 @@ class Store:
         for table, fields in self._index_fields.items():
             for key, doc in self._tables.get(table, {}).items():
                 self._index_add(table, key, doc, fields)
-        self._lock_fd = lock_fd
+        self._lock_fds = lock_fds
+        self._manifest = loaded.manifest
+        self._recovered = loaded.recovered
         self._loop = asyncio.get_running_loop()
         # Journal file state: touched only in the journal thread (and before/after the writer runs).
         self._journal_generation = loaded.journal_generation
@@ -256,6 +190,7 @@ class Store:
         self._next_compaction_at = compact_every
         self._compaction_task: asyncio.Task[None] | None = None
         self._journal_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-journal")
+        self._last_synced = float("-inf")  # monotonic time of the last successful journal fsync
         self._snapshot_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-snapshot")
         self._writer_task = asyncio.create_task(self._writer_loop(), name="store-writer")
 
@@ -268,12 +203,18 @@ class Store:
         indexes: Mapping[str, Sequence[str]] | None = None,
         *,
         compact_every: int = 10_000,
+        fsync: Callable[[int], None] | None = None,
+        recover: bool = False,
     ) -> Store:
-        """Create the dir (mode 0o700) if missing, load the snapshot, replay the journal, build indexes.
+        """Create the dir (mode 0o700) if missing, lock it, load the snapshot, replay the journals, build indexes.
 
-        A torn last journal record is dropped. Raises StorageError if the data directory is in use
-        by another process or its files are corrupt, OSError if it cannot be created or read,
-        ValueError/TypeError for bad ``indexes`` or ``compact_every``.
+        A torn last journal record is dropped with a warning. Any other damage, or a file the
+        manifest lists that is missing, raises StorageDamaged (naming the file, the byte offset and
+        what to do) unless ``recover`` is set: then the damage is set aside and ``recovered`` says
+        what (storage/recovery.py). ``fsync`` replaces ``os.fsync`` for the journal (tests hold it
+        open or slow it down). Raises StorageError if the data directory is in use by another
+        process, StorageUnavailable if it cannot be created, read or written (naming the file and
+        the errno), ValueError/TypeError for bad ``indexes`` or ``compact_every``.
         """
         if compact_every < 1:
             raise ValueError("compact_every must be at least 1")
@@ -283,11 +224,12 @@ class Store:
                 raise TypeError(f"indexes[{table!r}] must be a sequence of field names")
             checked[table] = tuple(fields)
         data_dir = Path(data_dir)
-        lock_fd, loaded = await asyncio.to_thread(cls._recover, data_dir)
+        lock_fds, loaded = await asyncio.to_thread(open_directory, data_dir, recover)
         try:
-            store = cls(data_dir, checked, compact_every, loaded, lock_fd)
+            store = cls(data_dir, checked, compact_every, loaded, lock_fds, fsync)
         except BaseException:
-            os.close(lock_fd)
+            for fd in lock_fds:
+                os.close(fd)
             raise
         logger.info(
             "store opened: %d tables, %d docs, snapshot generation %d, %d journal records replayed",
@@ -298,71 +240,10 @@ class Store:
         )
         return store
 
-    @staticmethod
-    def _recover(data_dir: Path) -> tuple[int, _Loaded]:
-        """Lock the directory and rebuild the last committed state from snapshot and journals."""
-        if not data_dir.exists():
-            data_dir.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
-            os.chmod(data_dir, _DIR_MODE)
-        lock_fd = _open_private(data_dir / _LOCK_NAME, os.O_RDWR | os.O_CREAT)
-        try:
-            try:
-                fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as exc:
-                raise StorageError("the data directory is in use by another process") from exc
-            return lock_fd, Store._load(data_dir)
-        except BaseException:
-            os.close(lock_fd)
-            raise
-
-    @staticmethod
-    def _load(data_dir: Path) -> _Loaded:
-        """Read the snapshot and replay the journals that follow it."""
-        tables: dict[str, dict[str, Doc]] = {}
-        snapshot_generation = 0
-        snapshot_path = data_dir / SNAPSHOT_NAME
-        if snapshot_path.exists():
-            tables, snapshot_generation = _read_snapshot(snapshot_path)
-        (data_dir / _SNAPSHOT_TMP).unlink(missing_ok=True)
-        (data_dir / _PROBE_NAME).unlink(missing_ok=True)
-        generations = sorted(int(m.group(1)) for name in os.listdir(data_dir) if (m := _JOURNAL_RE.match(name)))
-        for stale in (g for g in generations if g < snapshot_generation):
-            try:
-                (data_dir / journal_name(stale)).unlink()
-            except OSError as exc:
-                logger.warning("could not remove stale journal generation %d (%s)", stale, _errno_name(exc))
-        live = [g for g in generations if g >= snapshot_generation]
-        replayed = 0
-        valid_size = 0
-        for i, generation in enumerate(live):
-            data = (data_dir / journal_name(generation)).read_bytes()
-            payloads, valid_size, intact_after = decode_records(data)
-            if valid_size != len(data):
-                if i != len(live) - 1:
-                    # Every record of an older generation was fsynced before the next one began.
-                    raise StorageError(f"journal generation {generation} is damaged before a later generation")
-                if intact_after:
-                    _keep_dropped_tail(data_dir, generation, valid_size, data[valid_size:])
-                    logger.error(
-                        "journal generation %d is damaged at byte %d; replay stops there, dropping %d "
-                        "intact records after it (kept in a .dropped file)",
-                        generation,
-                        valid_size,
-                        intact_after,
-                    )
-                else:
-                    logger.warning(
-                        "dropped a torn last journal record (%d bytes) in generation %d",
-                        len(data) - valid_size,
-                        generation,
-                    )
-            for payload in payloads:
-                _replay(tables, payload)
-            replayed += len(payloads)
-        journal_generation = live[-1] if live else snapshot_generation
-        if not live:
-            valid_size = 0
-        return _Loaded(tables, snapshot_generation, journal_generation, valid_size, replayed)
+    @property
+    def recovered(self) -> str | None:
+        """None normally; after an open with ``recover`` that found damage, what was set aside and why."""
+        return self._recovered
 
     async def close(self) -> None:
         """Flush pending writes, write a final snapshot and stop the writer; idempotent.
@@ -389,7 +270,8 @@ class Store:
         finally:
             self._journal_executor.shutdown(wait=False)
             self._snapshot_executor.shutdown(wait=False)
-            os.close(self._lock_fd)
+            for fd in self._lock_fds:
+                os.close(fd)
             self._closed = True
             logger.info("store closed")
 
@@ -459,7 +341,8 @@ class Store:
         closing. The future fails with StorageUnavailable if the journal append or fsync failed; the
         changes of that write, and of every write queued after it, are then undone in memory.
         Cancelling the future does not undo the write. An undone Delete puts its doc back at the
-        end of ``all()`` order until the next open.
+        end of ``all()`` order until the next open. Another coroutine that reads these changes
+        before they are durable can wait for them with ``settled()``.
         """
         if self._closing:
             raise StorageUnavailable("the store is closed")
@@ -505,21 +388,36 @@ class Store:
 
     def _settled_future(self) -> asyncio.Future[None]:
         """A future for a write that changed nothing: done now, or following pending writes."""
-        future: asyncio.Future[None] = self._loop.create_future()
-        pending = self._queue[-1] if self._queue else (self._inflight[-1] if self._inflight else None)
+        pending = self._last_pending()
         if pending is None:
+            future: asyncio.Future[None] = self._loop.create_future()
             future.set_result(None)
             return future
+        return pending.follow(self._loop)
 
-        def follow(done: asyncio.Future[None]) -> None:
-            if future.done():
-                return
-            if done.cancelled() or done.exception() is None:
-                future.set_result(None)
-            else:
-                future.set_exception(StorageUnavailable("an earlier write this one relied on failed"))
+    def _last_pending(self) -> _Batch | None:
+        """The newest write not yet durable (queued or being synced), or None."""
+        if self._queue:
+            return self._queue[-1]
+        return self._inflight[-1] if self._inflight else None
 
-        pending.future.add_done_callback(follow)
+    def settled(self, table: str, *keys: str) -> asyncio.Future[None]:
+        """A future that resolves once what ``get(table, key)`` shows now for each key is durable.
+
+        It follows the newest write not yet durable that touched one of the keys (writes become
+        durable in order, so the earlier ones are then durable too), and is already done when there
+        is none. It fails with StorageUnavailable if that write could not be made durable: its
+        changes were then undone, so what was read from memory was never stored. Never touches the
+        disk; never raises itself.
+        """
+        wanted = set(keys)
+        for pending in (self._queue, self._inflight):
+            for batch in reversed(pending):
+                for touched_table, touched_key, _ in batch.undo:
+                    if touched_key in wanted and touched_table == table:
+                        return batch.follow(self._loop)
+        future: asyncio.Future[None] = self._loop.create_future()
+        future.set_result(None)
         return future
 
     def _set(self, table: str, key: str, doc: Doc | None) -> None:
@@ -582,9 +480,9 @@ class Store:
                 continue
             finally:
                 self._inflight = []
+            self._last_synced = time.monotonic()
             for batch in group:
-                if not batch.future.done():
-                    batch.future.set_result(None)
+                batch.succeeded()
             self._unsnapshotted += len(group)
             if self._compaction_task is None and self._unsnapshotted >= self._next_compaction_at:
                 tables, generation, folded = self._begin_snapshot()
@@ -596,29 +494,36 @@ class Store:
         """Undo a failed group and every write queued after it, newest first; fail their futures."""
         failed = group + self._queue
         self._queue = []
+        self._last_synced = float("-inf")  # a refused write: /healthz probes again at once
         for batch in reversed(failed):
             for table, key, before in reversed(batch.undo):
                 self._set(table, key, before)
-        logger.error("journal append failed (%s); %d writes undone and refused", _errno_name(exc), len(failed))
+        name = journal_name(self._journal_generation)
+        logger.error(
+            "journal append to %s failed (%s); %d writes undone and refused", name, errno_name(exc), len(failed)
+        )
         for batch in failed:
-            if not batch.future.done():
-                error = StorageUnavailable(f"the journal write failed ({_errno_name(exc)})")
-                error.__cause__ = exc
-                batch.future.set_exception(error)
+            batch.failed(f"the journal write to {name} failed ({errno_name(exc)})", exc)
 
     def _append_and_sync(self, data: bytes) -> None:
         """Append ``data`` to the current journal and fsync it (journal thread only).
 
-        Tests replace this to inject faults. On failure the journal is cut back to its last durable
-        size (here, or before the next append if that fails too), so failed bytes never precede
-        later records. Raises OSError.
+        Tests replace this to inject faults. A new generation's file is created with its header
+        record (temp file, fsync, rename) and listed in the manifest before anything is appended to
+        it. On failure the journal is cut back to its last durable size (here, or before the next
+        append if that fails too), so failed bytes never precede later records. Raises OSError, also
+        when the journal file was deleted or replaced under the running store (ESTALE).
         """
         generation = self._journal_generation
+        name = journal_name(generation)
         if self._journal_fd is None or self._journal_fd_generation != generation:
             self._close_journal_fd()
-            fd = _open_private(self._dir / journal_name(generation), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+            if not (self._dir / name).exists():
+                header = journal_header(generation)
+                write_atomically(self._dir, name, header)
+                self._journal_good = (generation, len(header))
+            fd = open_private(self._dir / name, os.O_WRONLY | os.O_APPEND)
             try:
-                _fsync_dir(self._dir)  # the file's name must be durable too, not just its bytes
                 size = os.fstat(fd).st_size
             except BaseException:
                 os.close(fd)
@@ -628,11 +533,21 @@ class Store:
                 self._journal_good = (generation, size)
         fd = self._journal_fd
         good = self._journal_good[1]
+        self._manifest.add_journal(generation, good)  # a no-op once listed
+        try:
+            on_disk = os.stat(self._dir / name).st_ino
+        except FileNotFoundError:
+            on_disk = None
+        if on_disk != os.fstat(fd).st_ino:
+            raise OSError(errno.ESTALE, f"{name} was deleted or replaced while the store had it open")
         try:
             if os.fstat(fd).st_size != good:
                 os.ftruncate(fd, good)
-            _write_all(fd, data)
-            os.fsync(fd)
+            write_all(fd, data)
+            if self._fsync is None:
+                os.fsync(fd)
+            else:
+                self._fsync(fd)
         except OSError:
             try:
                 os.ftruncate(fd, good)
@@ -679,32 +594,21 @@ class Store:
             await self._loop.run_in_executor(self._snapshot_executor, self._write_snapshot, tables, generation)
         except Exception as exc:  # OSError mostly; a failed snapshot must never lose the writer or close
             self._next_compaction_at = self._unsnapshotted + self._compact_every
-            logger.error("snapshot failed (%s); the journal keeps every write", _errno_name(exc))
+            logger.error("snapshot to %s failed (%s); the journal keeps every write", SNAPSHOT_NAME, errno_name(exc))
             return
         self._unsnapshotted -= folded
         self._next_compaction_at = self._compact_every
         logger.info("snapshot written; journal generation %d follows it", generation)
 
     def _write_snapshot(self, tables: dict[str, dict[str, Doc]], generation: int) -> None:
-        """Write ``tables`` as TinyDB JSON atomically, then drop the journals it folded in.
+        """Write ``tables`` as the checksummed TinyDB snapshot atomically, list it, then drop the journals it folded in.
 
         Snapshot thread only. Raises OSError.
         """
-        path = self._dir / SNAPSHOT_NAME
-        tmp = self._dir / _SNAPSHOT_TMP
-        try:
-            fd = _open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-            with open(fd, "w", encoding="ascii", buffering=1 << 20) as out:
-                write_tinydb_json(out, tables, generation)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        _fsync_dir(self._dir)
+        entry = write_snapshot_file(self._dir, tables, generation)
+        self._manifest.snapshot_written(entry, self._journal_good)
         for name in os.listdir(self._dir):
-            match = _JOURNAL_RE.match(name)
+            match = JOURNAL_RE.match(name)
             if match and int(match.group(1)) < generation:
                 (self._dir / name).unlink(missing_ok=True)
 
@@ -713,32 +617,38 @@ class Store:
 
         Never raises: failed writes report through their own futures.
         """
-        pending = self._queue[-1] if self._queue else (self._inflight[-1] if self._inflight else None)
+        pending = self._last_pending()
         if pending is not None:
-            await asyncio.wait([pending.future])
+            await asyncio.wait([pending.follow(self._loop)])
         while self._compaction_task is not None:
             await asyncio.wait([self._compaction_task])
 
     # ----------------------------------------------------------------------------- health
 
     async def check_writable(self) -> str | None:
-        """None when a durable write works now, else a short reason (for GET /healthz). Never raises."""
+        """None when a durable write works now, else a short reason (for GET /healthz). Never raises.
+
+        A journal fsync that succeeded in the last ``PROBE_EVERY_SECONDS`` answers for itself: a flood of
+        health checks costs no fsync on the journal thread, so it cannot slow the writes behind it.
+        """
         if self._closing:
             return "store closed"
+        if time.monotonic() - self._last_synced < PROBE_EVERY_SECONDS:
+            return None
         try:
             await self._loop.run_in_executor(self._journal_executor, self._probe)
         except OSError as exc:
-            return f"data directory not writable ({_errno_name(exc)})"
+            return f"data directory not writable ({errno_name(exc)})"
         except RuntimeError:  # executor shut down by a concurrent close
             return "store closed"
         return None
 
     def _probe(self) -> None:
         """Write and fsync a small probe file, and check the journal can be synced (journal thread)."""
-        path = self._dir / _PROBE_NAME
-        fd = _open_private(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        path = self._dir / PROBE_NAME
+        fd = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         try:
-            _write_all(fd, b"ok\n")
+            write_all(fd, b"ok\n")
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -746,75 +656,6 @@ class Store:
         self._append_and_sync(b"")
 
 
-def _keep_dropped_tail(data_dir: Path, generation: int, offset: int, tail: bytes) -> None:
-    """Save journal bytes that replay skipped for a person to inspect (mode 0o600). Never raises."""
-    path = data_dir / f"{journal_name(generation)}.{offset}.dropped"
-    try:
-        fd = _open_private(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        try:
-            _write_all(fd, tail)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        logger.error("could not keep the dropped journal bytes (%s)", _errno_name(exc))
-
-
 def _dumps(value: Any) -> bytes:
     """Compact JSON bytes of ``value``."""
     return json.dumps(value, separators=(",", ":")).encode()
-
-
-def _replay(tables: dict[str, dict[str, Doc]], payload: bytes) -> None:
-    """Apply one journal record to ``tables``. Raises StorageError if it cannot be understood."""
-    try:
-        ops = json.loads(payload)
-        for op in ops:
-            if op[0] == "p":
-                tables.setdefault(op[1], {})[op[2]] = op[3]
-            elif op[0] == "d":
-                tables.get(op[1], {}).pop(op[2], None)
-            else:
-                raise ValueError(op[0])
-    except (ValueError, IndexError, TypeError, KeyError) as exc:
-        raise StorageError("a journal record has a valid checksum but cannot be understood") from exc
-
-
-def write_tinydb_json(out: TextIO, tables: Mapping[str, Mapping[str, Doc]], generation: int) -> None:
-    """Stream ``tables`` to the text file ``out`` as TinyDB JSON (ASCII), with the engine's meta table."""
-    keys = {name: list(docs) for name, docs in tables.items() if docs}
-    meta = {"format": SNAPSHOT_FORMAT, "journal_generation": generation, "keys": keys}
-    out.write('{"%s": {"1": %s}' % (META_TABLE, json.dumps(meta)))
-    for name, docs in tables.items():
-        if not docs:
-            continue
-        out.write(", %s: {" % json.dumps(name))
-        for position, doc in enumerate(docs.values(), start=1):
-            out.write('%s"%d": %s' % (", " if position > 1 else "", position, json.dumps(doc)))
-            if position % _YIELD_EVERY == 0:
-                time.sleep(0)  # let the event loop's thread take the GIL: writers stay quick
-        out.write("}")
-    out.write("}\n")
-
-
-def _read_snapshot(path: Path) -> tuple[dict[str, dict[str, Doc]], int]:
-    """Load a snapshot into tables; return them and the journal generation that follows it.
-
-    Raises StorageError if the file is not a snapshot this engine wrote.
-    """
-    try:
-        with open(path, encoding="ascii") as handle:
-            raw = json.load(handle)
-        meta = raw.pop(META_TABLE)["1"]
-        if meta["format"] != SNAPSHOT_FORMAT:
-            raise ValueError(f"unknown snapshot format {meta['format']!r}")
-        generation = int(meta["journal_generation"])
-        tables: dict[str, dict[str, Doc]] = {}
-        for name, docs in raw.items():
-            table_keys = meta["keys"][name]
-            if len(table_keys) != len(docs):
-                raise ValueError(f"table {name!r}: key list and documents differ in length")
-            tables[name] = {table_keys[int(doc_id) - 1]: doc for doc_id, doc in docs.items()}
-    except (ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError) as exc:
-        raise StorageError("the snapshot file is unreadable") from exc
-    return tables, generation

@@ -16,6 +16,33 @@ class StorageUnavailable(StorageError):
     user_message = "The bot could not save that just now (its data store refused the write). Nothing was changed; please try again in a few minutes."
 
 
+RECOVER_HINT = (
+    "Nothing was changed. To start with the damage set aside (kept in .dropped files, the rest loaded), "
+    "run the bot with --recover or set STORAGE_RECOVER=1, then look at what /healthz reports."
+)
+
+
+class StorageDamaged(StorageError):
+    """A data file is damaged or missing (anything but a torn last journal record): the store will not open.
+
+    ``file`` is the file's name in the data directory, ``offset`` the byte where the damage starts
+    (None when the whole file is missing), ``what`` what is wrong. The message says all three and
+    what to do; it never holds record contents.
+    """
+
+    def __init__(self, file: str, offset: int | None, what: str) -> None:
+        self.file = file
+        self.offset = offset
+        self.what = what
+        super().__init__(f"storage damaged: {self.where_what}. {RECOVER_HINT}")
+
+    @property
+    def where_what(self) -> str:
+        """``<file> at byte <offset>: <what>`` (or without the offset when the whole file is missing)."""
+        where = self.file if self.offset is None else f"{self.file} at byte {self.offset}"
+        return f"{where}: {self.what}"
+
+
 class ConflictError(StorageError):
     """An optimistic-concurrency check failed: the record changed since it was read (eTag mismatch)."""
 

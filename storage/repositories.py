@@ -2,8 +2,11 @@
 
 Reads never raise for a missing record: they return ``None`` or an empty list. Writes return the
 engine's durability future; awaiting it raises ``StorageUnavailable`` when the write could not be
-made durable, in which case nothing of it is kept. A repository builds ``Op`` lists so that one
-use case can commit several records atomically with ``Database.commit``.
+made durable, in which case nothing of it is kept. Reads see a write at once, before it is durable;
+``settled(...)`` waits until what a read showed is on disk (and raises ``StorageUnavailable`` if the
+write that produced it failed and was undone), for answers such as "duplicate" or "already done".
+A repository builds ``Op`` lists so that one use case can commit several records atomically with
+``Database.commit``.
 
 Records are pydantic models (domain/records.py and ``ConversationRecord``, ``Notice`` here): a
 repository reads a stored document with ``Model.model_validate(doc)`` and writes
@@ -14,10 +17,13 @@ the records returned are converted.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
+
+from pydantic import ValidationError
 
 from domain.readiness import OfficerFigures
 from domain.records import (
@@ -30,6 +36,7 @@ from domain.records import (
     Package,
     Record,
     TicketEvent,
+    instant_from_str,
     instant_to_str,
     ticket_key,
 )
@@ -61,6 +68,8 @@ class _Parsed(Generic[R]):
         return record
 
 
+logger = logging.getLogger(__name__)
+
 INDEXES: dict[str, list[str]] = {
     "officers": ["judiciary_code", "officer_number"],
     "ticket_events": ["ticket_key", "officer_key"],
@@ -70,6 +79,7 @@ INDEXES: dict[str, list[str]] = {
     "outbox": ["status", "subject"],
     "audit": ["target"],
     "readiness": ["ready"],
+    "clocks": ["kind"],
 }
 
 
@@ -95,6 +105,10 @@ class PackageRepository:
         """The packages whose Point-of-Contact is this person (one person may be PoC of several)."""
         wanted = aad_id.lower()
         return [package for package in self.all() if package.poc.aad_id == wanted]
+
+    def settled(self, judiciary_code: str) -> asyncio.Future[None]:
+        """Resolves once the package as read now is durable; fails with StorageUnavailable if it never will be."""
+        return self._store.settled(self.table, judiciary_code)
 
     def put(self, package: Package) -> Op:
         """The op that stores this package."""
@@ -134,6 +148,10 @@ class OfficerRepository:
         """Every membership."""
         return [self._read(doc) for doc in self._store.all(self.table)]
 
+    def settled(self, judiciary_code: str, officer_number: str) -> asyncio.Future[None]:
+        """Resolves once the membership as read now is durable; fails with StorageUnavailable if it never will be."""
+        return self._store.settled(self.table, f"{judiciary_code}:{officer_number}")
+
     def put(self, officer: Officer) -> Op:
         """The op that stores this membership."""
         return Put(self.table, officer.key, officer.model_dump(mode="json"))
@@ -172,6 +190,13 @@ class TicketEventRepository:
         """How many events are stored."""
         return self._store.count(self.table)
 
+    def settled(self, *event_ids: str) -> asyncio.Future[None]:
+        """Resolves once these events, as ``seen`` reports them now, are durable.
+
+        Fails with StorageUnavailable if the write that recorded one of them failed (it was undone).
+        """
+        return self._store.settled(self.table, *event_ids)
+
     def put(self, event: TicketEvent) -> Op:
         """The op that records this event; fields it does not carry are left out (100,000 a year: memory counts)."""
         doc = event.model_dump(mode="json", exclude_none=True) | {
@@ -194,6 +219,10 @@ class IncidentRepository:
         doc = self._store.get(self.table, incident_id)
         return None if doc is None else Incident.model_validate(doc)
 
+    def all(self) -> list[Incident]:
+        """Every incident, in the order raised."""
+        return [Incident.model_validate(doc) for doc in self._store.all(self.table)]
+
     def of_officer(self, officer_key: str) -> list[Incident]:
         """An officer membership's incidents, oldest first."""
         return [Incident.model_validate(doc) for doc in self._store.find(self.table, "officer_key", officer_key)]
@@ -206,6 +235,20 @@ class IncidentRepository:
         """Open incidents, of one agency or of all."""
         docs = self._store.find(self.table, "status", IncidentStatus.OPEN.value)
         return [Incident.model_validate(doc) for doc in docs if judiciary_code in (None, doc["judiciary_code"])]
+
+    def raised_since(self, since: datetime, judiciary_code: str | None = None) -> list[Incident]:
+        """Incidents raised at or after ``since`` (any status), of one agency or of all, oldest first."""
+        floor = instant_to_str(since)  # stored instants are ISO strings in UTC, so they compare as text
+        docs = [
+            doc
+            for doc in self._store.all(self.table)
+            if doc["raised_at"] >= floor and judiciary_code in (None, doc["judiciary_code"])
+        ]
+        return sorted((Incident.model_validate(doc) for doc in docs), key=lambda incident: incident.raised_at)
+
+    def settled(self, incident_id: str) -> asyncio.Future[None]:
+        """Resolves once the incident as read now is durable; fails with StorageUnavailable if it never will be."""
+        return self._store.settled(self.table, incident_id)
 
     def open_of_officer(self, officer_key: str) -> list[Incident]:
         """An officer membership's open incidents, oldest first, through the officer-and-status index."""
@@ -393,7 +436,10 @@ class Notice(Record):
 
     ``action`` is "send" (a new message) or "update" (replace the card of message ``activity_id``).
     ``subject`` ties the copies of one alert together (e.g. ``incident:<id>``) so that all of
-    them can be updated when it is resolved.
+    them can be updated when it is resolved. A notice whose reader has no conversation with the bot
+    yet is "waiting" (no ``conversation_id``) for ``waiting_for`` (``jb`` or ``person:<object id>``).
+    ``reply_to``, in a channel, is the activity id of the message whose thread this one is (or was
+    sent) in: the sender addresses the conversation ``<channel id>;messageid=<reply_to>``.
     """
 
     id: str
@@ -404,12 +450,27 @@ class Notice(Record):
     action: str = "send"
     summary: str = ""
     subject: str | None = None
-    status: str = "pending"  # "pending" | "sent" | "failed"
+    status: str = "pending"  # "pending" | "sent" | "failed" | "waiting"
     attempts: int = 0
     next_attempt_at: Instant | None = None
     activity_id: str | None = None
     error: str | None = None
     finished_at: Instant | None = None
+    waiting_for: str | None = None
+    reply_to: str | None = None
+
+
+def _readable(docs: Iterable[dict[str, Any]]) -> list[Notice]:
+    """The outbox entries among ``docs`` that read as entries; one that does not (a store started with
+    ``--recover`` may hold a document whose damage no check could see) is logged by id and left out, so
+    one damaged entry cannot stop every other notice."""
+    notices: list[Notice] = []
+    for doc in docs:
+        try:
+            notices.append(Notice.model_validate(doc))
+        except ValidationError:
+            logger.error("outbox entry id=%s is unreadable and is left out", doc.get("id"))
+    return notices
 
 
 class OutboxRepository:
@@ -433,17 +494,23 @@ class OutboxRepository:
 
     def pending(self) -> list[Notice]:
         """Notices still to deliver, in the order they were queued."""
-        notices = [Notice.model_validate(doc) for doc in self._store.find(self.table, "status", "pending")]
+        notices = _readable(self._store.find(self.table, "status", "pending"))
         return sorted(notices, key=lambda notice: notice.seq)
 
     def failed(self) -> list[Notice]:
         """Notices that could not be delivered and will not be retried, oldest first."""
-        notices = [Notice.model_validate(doc) for doc in self._store.find(self.table, "status", "failed")]
+        notices = _readable(self._store.find(self.table, "status", "failed"))
+        return sorted(notices, key=lambda notice: notice.seq)
+
+    def waiting(self, reader: str | None = None) -> list[Notice]:
+        """Notices kept for a reader with no conversation yet (``jb`` or ``person:<id>``; all when None)."""
+        docs = self._store.find(self.table, "status", "waiting")
+        notices = _readable(doc for doc in docs if reader in (None, doc.get("waiting_for")))
         return sorted(notices, key=lambda notice: notice.seq)
 
     def of_subject(self, subject: str) -> list[Notice]:
         """Every notice about one subject (the copies of one alert), in the order queued."""
-        notices = [Notice.model_validate(doc) for doc in self._store.find(self.table, "subject", subject)]
+        notices = _readable(self._store.find(self.table, "subject", subject))
         return sorted(notices, key=lambda notice: notice.seq)
 
     def put(self, notice: Notice) -> Op:
@@ -462,6 +529,16 @@ class AuditRepository:
     def of_target(self, target: str) -> list[AuditEntry]:
         """Entries about one record (e.g. ``officer:9000:A1234``), oldest first."""
         return [AuditEntry.model_validate(doc) for doc in self._store.find(self.table, "target", target)]
+
+    def between(self, start: datetime, end: datetime) -> list[AuditEntry]:
+        """Entries made at or after ``start`` and before ``end``, oldest first.
+
+        Stored instants are ISO strings in UTC of one shape, so they compare as text: only the entries
+        inside the period are converted.
+        """
+        low, high = instant_to_str(start), instant_to_str(end)
+        docs = [doc for doc in self._store.all(self.table) if low <= doc["at"] < high]
+        return sorted((AuditEntry.model_validate(doc) for doc in docs), key=lambda entry: entry.at)
 
     def count(self) -> int:
         """How many entries there are."""
@@ -489,9 +566,31 @@ class ReadinessRepository:
         """The officer keys last seen ready."""
         return [doc["officer_key"] for doc in self._store.find(self.table, "ready", True)]
 
+    def since(self, officer_key: str) -> datetime | None:
+        """When the officer's last known readiness was recorded (None when never checked)."""
+        doc = self._store.get(self.table, officer_key)
+        return None if doc is None else instant_from_str(doc["at"])
+
     def put(self, officer_key: str, ready: bool, at: datetime) -> Op:
         """The op that remembers this officer's readiness as of ``at``."""
         return Put(self.table, officer_key, {"officer_key": officer_key, "ready": ready, "at": instant_to_str(at)})
+
+
+class ClockRepository:
+    """What the SOP's clocks already sent, by occurrence key (e.g. ``escalation:<incident>:7``)."""
+
+    table = "clocks"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def done(self, key: str) -> bool:
+        """Whether this occurrence was already sent."""
+        return self._store.get(self.table, key) is not None
+
+    def put(self, key: str, kind: str, at: datetime) -> Op:
+        """The op that remembers this occurrence as sent at ``at``."""
+        return Put(self.table, key, {"kind": kind, "at": instant_to_str(at)})
 
 
 class StateRepository:
@@ -531,15 +630,23 @@ class Database:
         self.audit = AuditRepository(store)
         self.outbox = OutboxRepository(store)
         self.readiness = ReadinessRepository(store)
+        self.clocks = ClockRepository(store)
         self.state = StateRepository(store)
 
     @classmethod
-    async def open(cls, data_dir: Path) -> Database:
-        """Open (or create) the data under data_dir. Raises StorageUnavailable if it cannot be read.
+    async def open(
+        cls, data_dir: Path, *, recover: bool = False, fsync: Callable[[int], None] | None = None
+    ) -> Database:
+        """Open (or create) the data under data_dir.
 
-        Incidents stored before the officer-and-status index get its field (one write, once).
+        Raises StorageDamaged when a file is damaged or missing (naming the file, the byte offset
+        and what to do) unless ``recover`` is set, then the damage is set aside and ``recovered``
+        says what; StorageError when another process holds the directory; StorageUnavailable when
+        it cannot be read or written. ``fsync`` replaces the journal's ``os.fsync`` (tests slow it
+        down or hold it open).
         """
-        db = cls(await Store.open(data_dir, INDEXES))
+        db = cls(await Store.open(data_dir, INDEXES, recover=recover, fsync=fsync))
+        # incidents stored before the officer-and-status index get its field (one write, once)
         reindex = db.incidents.reindex_ops()
         if reindex:
             try:
@@ -548,6 +655,11 @@ class Database:
                 await db.close()
                 raise
         return db
+
+    @property
+    def recovered(self) -> str | None:
+        """None normally; after a start with recovery that set damage aside, what and why (for GET /healthz)."""
+        return self.store.recovered
 
     async def check_writable(self) -> str | None:
         """None when a durable write works now, else a short reason (for GET /healthz). Never raises."""

@@ -21,6 +21,12 @@ class CommandInfo:
 COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("new-package", "/new-package", "Start your agency's e-ticket Information Package", ("personal",)),
     CommandInfo("add-officer", "/add-officer", "Add officers to your agency's Information Package", ("personal",)),
+    CommandInfo(
+        "edit-officer",
+        "/edit-officer <officer number>",
+        "Correct an officer's names, DPS username or start date",
+        ("personal",),
+    ),
     CommandInfo("withdraw", "/withdraw <officer number>", "Withdraw an officer from your agency's package"),
     CommandInfo("package", "/package [judiciary code]", "Show an Information Package with approval dates"),
     CommandInfo(
@@ -38,6 +44,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
         "JB staff: hand an agency's Point-of-Contact role to someone",
     ),
     CommandInfo("audit", "/audit <officer number>", "JB staff: an officer's history of actions"),
+    CommandInfo("digest", "/digest [judiciary code]", "The weekly digest: officers, incidents and notices at a glance"),
     CommandInfo("help", "/help", "What this bot does and the commands it knows"),
 )
 

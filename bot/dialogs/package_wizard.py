@@ -48,10 +48,18 @@ from cards.package import (
 )
 from domain.policy import Action, Requester
 from domain.records import Actor
-from domain.validation import AGENCY_FIELDS, OFFICER_FIELDS, FieldErrors, parse_judiciary_code
+from domain.validation import (
+    AGENCY_FIELDS,
+    OFFICER_FIELDS,
+    FieldErrors,
+    is_officer_number,
+    parse_judiciary_code,
+    parse_officer_number,
+)
 from domain.views import PackageView
 from services.access import allowed
 from services.context import AppContext, new_id
+from services.notices import Audience
 from services.outcomes import Done, Invalid, NotFound, Refused
 from services.packages import (
     PACKAGE_EXISTS,
@@ -89,6 +97,8 @@ class WizardState:
     draft: dict[str, str] | None = None
     draft_index: int | None = None
     page: int = 0
+    offer: str | None = None  # a Judiciary Code with a package, offered at the agency step: add officers to it?
+    officers_page: int | None = None  # the page of officers shown at the officers step (None: the last)
 
     def to_doc(self) -> dict[str, Any]:
         """The JSON form kept in ConversationState."""
@@ -205,7 +215,9 @@ def _accept_preconditions(env: WizardEnv, state: WizardState, data: Mapping[str,
 
 
 def _render_agency(env: WizardEnv, state: WizardState, errors: Mapping[str, str], frame: StepFrame) -> dict[str, Any]:
-    return agency_card(frame, state.agency, errors)
+    package = env.app.db.packages.get(state.offer) if state.offer else None
+    offer = (package.judiciary_code, package.agency.agency_name) if package is not None else None
+    return agency_card(frame, state.agency, errors, offer=offer)
 
 
 def _accept_agency(env: WizardEnv, state: WizardState, data: Mapping[str, Any]) -> Accepted:
@@ -215,11 +227,24 @@ def _accept_agency(env: WizardEnv, state: WizardState, data: Mapping[str, Any]) 
     except FieldErrors as problem:
         return Accepted(errors=problem.errors)
     message = None
+    state.offer = None
     if check.existing is not None:
-        state.target = check.existing.judiciary_code
+        code = check.existing.judiciary_code
+        if data.get("existing") != code:  # an explicit choice, never a silent switch: what was typed stays
+            state.offer = code
+            return Accepted(
+                errors={
+                    "judiciary_code": (
+                        f"Judiciary Code {code} already has an Information Package "
+                        f"({check.existing.agency.agency_name}). Add your officers to it, or change the code if "
+                        "you typed it wrong."
+                    )
+                }
+            )
+        state.target = code
         message = (
-            f"Judiciary Code {state.target} already has an Information Package ({check.existing.agency.agency_name}). "
-            "You are adding officers to it; its agency details stay as they are."
+            f"You are adding officers to the Information Package of {check.existing.agency.agency_name} ({code}); "
+            "its agency details stay as they are."
         )
     else:
         state.target = None
@@ -264,6 +289,7 @@ def _agency_line(env: WizardEnv, state: WizardState) -> str:
 def _render_officers(env: WizardEnv, state: WizardState, errors: Mapping[str, str], frame: StepFrame) -> dict[str, Any]:
     return officers_card(
         frame,
+        page=state.officers_page,
         agency_line=_agency_line(env, state),
         saved=_rows(env, state),
         draft=state.draft,
@@ -298,6 +324,7 @@ def _save_draft(env: WizardEnv, state: WizardState, data: Mapping[str, Any]) -> 
         state.officers.append(row)
     state.draft = None
     state.draft_index = None
+    state.officers_page = None  # back to the last page, where the officer just saved shows
     return {}
 
 
@@ -345,6 +372,7 @@ def _render_review(env: WizardEnv, state: WizardState, errors: Mapping[str, str]
         page=state.page,
         existing_count=existing,
         agency_editable=state.mode == "new",
+        errors=errors,
     )
 
 
@@ -462,7 +490,11 @@ class PackageWizard:
         return WizardReply(self.card(env, state), state)
 
     def start_add(self, env: WizardEnv, current: WizardState | None, args: str) -> WizardReply:
-        """``/add-officer [judiciary code]``: officers for the person's package (asks which if they have several)."""
+        """``/add-officer [judiciary code] [officer number]``: officers for the person's package.
+
+        Asks which package for a PoC of several; an officer number (from an unknown-officer alert's
+        Add this officer) is filled in on the first officer form.
+        """
         if current is not None:
             return self._offer_resume(current, "add", args)
         db = env.app.db
@@ -493,6 +525,9 @@ class PackageWizard:
                     None,
                 )
             state.target = code
+            words = args.split()
+            if len(words) > 1 and is_officer_number(words[1]):
+                state.draft = {"officer_number": parse_officer_number(words[1])}
         else:
             packages = db.packages.all() if env.is_staff else db.packages.for_poc(env.actor.aad_id)
             if not packages:
@@ -582,6 +617,10 @@ class PackageWizard:
         if _step(state, target) is None:  # type: ignore[arg-type]
             return WizardReply(self.card(env, state), state)
         state.step = target  # type: ignore[assignment]
+        if target == "officers" and "page" in data:  # paging through the officers entered: the form stays
+            page = data.get("page")
+            state.officers_page = page if isinstance(page, int) and not isinstance(page, bool) and page >= 0 else None
+            return WizardReply(self.card(env, state), state)
         if target == "officers":
             index = data.get("officer")
             if isinstance(index, int) and 0 <= index < len(state.officers):
@@ -638,7 +677,11 @@ class PackageWizard:
                 officers_trained=state.officers_trained,
             )
         else:
-            outcome = await add_officers(env.app, env.requester, state.target, state.officers)
+            if "officers_trained" in data:  # the review's attestation for the officers added (SOP 5)
+                state.officers_trained = data.get("officers_trained") == "true"
+            outcome = await add_officers(
+                env.app, env.requester, state.target, state.officers, officers_trained=state.officers_trained
+            )
         match outcome:
             case Done(view=PackageView() as view):
                 added = len(state.officers)
@@ -650,7 +693,9 @@ class PackageWizard:
                 )
                 tz = env.app.settings.timezone
                 count = None if state.target is None else added
-                return WizardReply(confirmation_card(view.package, view.officers, tz, added=count), None, final=True)
+                reached = env.app.notifier.reaches(Audience.jb())
+                card = confirmation_card(view.package, view.officers, tz, added=count, jb_reached=reached)
+                return WizardReply(card, None, final=True)
             case Invalid(errors=errors) if PRECONDITIONS in errors:
                 state.step = "preconditions"
                 return WizardReply(self.card(env, state, message=errors[PRECONDITIONS]), state)
@@ -658,6 +703,8 @@ class PackageWizard:
                 state.step = "agency"
                 message = errors[PACKAGE_EXISTS] + " Press Next to add your officers to it."
                 return WizardReply(self.card(env, state, message=message), state)
+            case Invalid(errors=errors) if "officers_trained" in errors:
+                return WizardReply(self.card(env, state, errors), state)
             case Invalid(errors=errors) if "form" in errors:
                 return WizardReply(self.card(env, state, message=errors["form"]), state)
             case Invalid(errors=errors):

@@ -20,8 +20,19 @@ from storage.repositories import Database
 
 @pytest.fixture
 async def adapter(tmp_path: Path) -> AsyncIterator[TestAdapter]:
+    async for made in adapter_with(tmp_path, {}):
+        yield made
+
+
+@pytest.fixture
+async def staff_adapter(tmp_path: Path) -> AsyncIterator[TestAdapter]:
+    async for made in adapter_with(tmp_path, {"JB_STAFF_IDS": "User1"}):  # TestAdapter's own user id
+        yield made
+
+
+async def adapter_with(tmp_path: Path, env: dict[str, str]) -> AsyncIterator[TestAdapter]:
     db = await Database.open(tmp_path / "data")
-    context = wire(Settings.from_env({"DATA_DIR": str(tmp_path / "data")}), db)
+    context = wire(Settings.from_env({"DATA_DIR": str(tmp_path / "data"), **env}), db)
     bot = build_bot(context, ConversationState(DurableStorage(db.state, db.commit)))
     yield TestAdapter(bot.on_turn)
     await db.close()
@@ -35,16 +46,21 @@ def card_texts(activity: Activity) -> str:
     )
 
 
-async def test_help_lists_every_command(adapter: TestAdapter) -> None:
-    await adapter.send("help")
-    reply = adapter.get_next_activity()
-    for usage in (
-        "/new-package",
-        "/status",
-        "/audit ‹officer number›",
-        "/set-poc ‹judiciary code› ‹e-mail or @mention›",
-    ):
+STAFF_ONLY = ("/audit ‹officer number›", "/set-poc ‹judiciary code› ‹e-mail or @mention›")
+
+
+async def test_help_lists_every_command_to_jb_staff(staff_adapter: TestAdapter) -> None:
+    await staff_adapter.send("help")
+    reply = staff_adapter.get_next_activity()
+    for usage in ("/new-package", "/status", *STAFF_ONLY):
         assert usage in card_texts(reply)
+
+
+async def test_help_shows_others_only_the_commands_they_may_use(adapter: TestAdapter) -> None:
+    await adapter.send("help")
+    reply = card_texts(adapter.get_next_activity())
+    assert "/new-package" in reply and "/status" in reply
+    assert not any(usage in reply for usage in STAFF_ONLY)
 
 
 async def test_unknown_words_are_named_in_the_help(adapter: TestAdapter) -> None:

@@ -130,13 +130,14 @@ async def test_cancel_stores_nothing(context: AppContext) -> None:
     assert context.db.packages.all() == [] and context.db.officers.all() == []
 
 
-async def test_a_judiciary_code_with_a_package_continues_as_add_officer(context: AppContext) -> None:
+async def test_a_judiciary_code_with_a_package_continues_as_add_officer_when_chosen(context: AppContext) -> None:
     adapter = adapter_for(context)
     card = await to_officers_step(adapter)
     card = await press(adapter, card, "Next: review", officer())
     await press(adapter, card, "Submit")
     card = await to_officers_step(adapter)
     assert "already" in text_of(card).lower() and "9000" in text_of(card)
+    card = await press(adapter, card, "Add officers to Williston Police Department", AGENCY)
     card = await press(adapter, card, "Next: review", officer("B2345", "Dana"))
     card = await press(adapter, card, "Submit")
     assert len(context.db.packages.all()) == 1, "one agency has one package"

@@ -147,15 +147,23 @@ async def test_an_unfinished_wizard_resumes_after_a_restart(
     assert "out of date" in text_of(old)
 
 
-async def test_a_judiciary_code_with_a_package_continues_as_add_officer(
+async def test_a_judiciary_code_with_a_package_offers_to_add_officers_to_it(
     bot_client: Any, connector: FakeConnector
 ) -> None:
     client = await bot_client()
     await jb_chat(client, connector)
     poc = Chat(client, connector)
     await poc.submit_package()
-    card = await poc.reach_officers()
-    assert "already has an Information Package" in text_of(card) and "Step 4 of 5" in text_of(card)
+    offered = await poc.reach_officers(AGENCY | {"agency_name": "Williston PD (typed again)"})
+    # an explicit choice, with what was typed kept: never a silent switch to adding officers
+    assert "already has an Information Package" in (error_under(offered, "judiciary_code") or "")
+    assert "Step 3 of 5" in text_of(offered) and inputs(offered)["agency_name"]["value"] == "Williston PD (typed again)"
+    assert [a["title"] for a in offered["actions"]][:2] == [
+        "Change the code",
+        "Add officers to Williston Police Department",
+    ]
+    card = await poc.press("Add officers to Williston Police Department", AGENCY)
+    assert "You are adding officers" in text_of(card) and "Step 4 of 5" in text_of(card)
     refused = await poc.press("Next: review", officer())
     assert "already in this agency's package" in (error_under(refused, "officer_number") or "")
     review = await poc.press("Next: review", officer("C3456", first="Lee", username="lee"))
@@ -246,7 +254,10 @@ async def test_acknowledge_by_jb_staff_updates_every_copy_and_tells_the_poc(
     )
     notice = await connector.wait_for(lambda sent: any("may begin issuing e-tickets" in s.text for s in sent))
     to_poc = next(s for s in notice if "may begin issuing e-tickets" in s.text)
-    assert to_poc.conversation_id == "a:personal-11111111" and "first 3 to 5" in to_poc.text
+    assert (
+        to_poc.conversation_id == "a:personal-11111111"
+        and "at least 3 of their e-tickets have been accepted" in to_poc.text
+    )
 
     again = await jb.press("Acknowledge", card=card, reply_to_id=delivered.activity_id)
     assert "Already acknowledged by Jo Bureau" in text_of(again)
@@ -314,8 +325,12 @@ async def test_add_officer_asks_a_poc_of_several_agencies_which(bot_client: Any,
     assert "Step 1 of 3" in text_of(choose) and inputs(choose)["judiciary_code"]["isRequired"]
     card = await poc.press("Next", {"judiciary_code": "0456"})
     assert "(0456)" in text_of(card)
-    await poc.press("Next: review", officer())
-    await poc.press("Submit")
+    review = await poc.press("Next: review", officer())
+    assert inputs(review)["officers_trained"]["isRequired"]  # SOP 5: the new officers are trained
+    unattested = await poc.press("Submit", {"officers_trained": "false"})
+    assert "trained" in (error_under(unattested, "officers_trained") or "")
+    assert poc.app.db.officers.of_agency("0456") == []
+    await poc.press("Submit", {"officers_trained": "true"})
     assert [o.officer_number for o in poc.app.db.officers.of_agency("0456")] == ["A1234"]
     nobody = Chat(poc.client, connector, user_aad=OTHER_AAD, user_name="Olive Other")
     assert "not the Point-of-Contact" in text_of(await nobody.type("/add-officer"))
@@ -384,3 +399,37 @@ async def test_set_poc_by_e_mail_trusts_only_teams_roster_not_what_a_package_say
     ambiguous = await jb.type("/set-poc 9000 olive@williston.example")
     assert "More than one" in text_of(ambiguous)
     assert jb.app.db.packages.get("9000").poc.aad_id == incoming  # type: ignore[union-attr]
+
+
+async def test_input_that_went_wrong_quietly_is_refused_beside_its_field(
+    bot_client: Any, connector: FakeConnector
+) -> None:
+    poc = Chat(await bot_client(), connector)
+    card = await poc.reach_officers(AGENCY | {"judiciary_code": "12345", "letterhead_address": "7928 Rd\tWilliston"})
+    assert inputs(card)["judiciary_code"]["maxLength"] == 5 and "exactly 4 digits" in (
+        error_under(card, "judiciary_code") or ""
+    )
+    card = await poc.press("Next", AGENCY | {"letterhead_address": "7928 Rd\tWilliston"})
+    assert inputs(card)["officer_number"]["maxLength"] == 6
+    refused = await poc.press("Next: review", officer(first="\u200b", username="-", start="9999-12-31"))
+    assert "letters or digits" in (error_under(refused, "first_name") or "")
+    assert "starting with a letter or digit" in (error_under(refused, "dps_username") or "")
+    assert "within a year" in (error_under(refused, "start_date") or "")
+    await poc.press("Next: review", officer())
+    await poc.press("Submit")
+    assert poc.app.db.packages.get("9000").agency.letterhead_address == "7928 Rd Williston"  # type: ignore[union-attr]
+
+
+async def test_the_officers_step_pages_through_many_officers_and_keeps_the_form(
+    bot_client: Any, connector: FakeConnector
+) -> None:
+    poc = Chat(await bot_client(), connector)
+    await poc.reach_officers()
+    for index in range(17):
+        card = await poc.press("Save and add another officer", officer(f"A{index:04d}", username=f"u{index}"))
+    assert "Officers in this package so far: 17 (showing 16–17)" in text_of(card)
+    earlier = await poc.press("Previous officers")
+    assert "showing 1–15" in text_of(earlier) and "A0000" in text_of(earlier) and "A0016" not in text_of(earlier)
+    assert "first_name" in inputs(earlier)  # the form for the next officer is still there
+    review = await poc.press("Next: review", officer("B9999", username="last"))
+    assert "(18)" in text_of(review)

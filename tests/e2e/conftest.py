@@ -9,7 +9,17 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, JB, PLAYGROUND_BIN, POC, BotProcess, ChatPage, Playground
+from tests.e2e.harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    JB,
+    PLAYGROUND_BIN,
+    POC,
+    BotProcess,
+    ChatPage,
+    Playground,
+    start_playgrounds,
+)
 
 
 def _missing() -> str | None:
@@ -38,18 +48,14 @@ def e2e_ready() -> None:
 @pytest.fixture(scope="module")
 def bot(e2e_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
     folder = tmp_path_factory.mktemp("e2e-bot")
-    # Only e-tickets issued since the package was submitted count (issue 13), and a run lasts minutes,
-    # not the week SOP 6.6 asks for: the run's bot needs no days after the first accepted e-ticket.
-    env = {"READY_MIN_DAYS": "0"}
-    process = BotProcess(data_dir=folder / "data", log_path=folder / "bot.log", env=env).start()
+    process = BotProcess(data_dir=folder / "data", log_path=folder / "bot.log").start()
     yield process
     process.stop()
 
 
 @pytest.fixture(scope="module")
 def playgrounds(bot: BotProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Playground]]:
-    folder = tmp_path_factory.mktemp("e2e-playgrounds")
-    started = {persona.key: Playground(persona, folder / persona.key, bot.url).start() for persona in (POC, JB)}
+    started = start_playgrounds(bot.url, tmp_path_factory.mktemp("e2e-playgrounds"))
     yield started
     for playground in started.values():
         playground.stop()

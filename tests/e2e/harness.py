@@ -1,15 +1,11 @@
-"""End-to-end harness: the bot as a real process, Agents Playground instances, headless Chromium.
+"""End-to-end harness: headless Chromium driving Agents Playground pages, one per person.
 
-What the Microsoft 365 Agents Playground (npm ``@microsoft/m365agentsplayground`` 0.2.28) does,
+The bot process, the Playground instances and their configs are tools/playground.py's (``make demo``
+starts the same ones); this module re-exports them for the tests and adds the browser side.
+
+What the Microsoft 365 Agents Playground (npm ``@microsoft/m365agentsplayground`` 0.2.28) page does,
 as seen on this machine:
 
-- It needs a ``.m365agentsplayground.yml`` with ``version: "0.1.1"`` (without it the server logs a
-  ConfigFileParseError to ``devTools/`` and exits), ``tenantId``, ``bot``, ``currentUser``, at least
-  five ``users``, ``personalChat``, ``groupChat`` and ``team`` with ``channels``. Every message it
-  posts comes from ``currentUser``; two instances with two configs give two people.
-- It exits when its standard input closes, so it is started with a pipe that stays open.
-- Loading the page sends the bot ``installationUpdate`` and ``conversationUpdate`` (the bot
-  added) for every chat, so the welcome card appears on each load.
 - The compose box is ``[contenteditable=true][role=textbox]``. In a channel a message reaches the
   bot only with a mention: type ``@`` and click the bot in the ``[role=menuitem]`` suggestions; a new
   channel post is sent with the Post button.
@@ -26,24 +22,28 @@ as seen on this machine:
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tools.playground import (
+    BOT_NAME,
+    JB,
+    PLAYGROUND_BIN,
+    POC,
+    ROOT,
+    BotProcess,
+    Persona,
+    Playground,
+    free_port,
+    start_playgrounds,
+    wait_http,
+)
+
 SHOTS = ROOT / "build" / "e2e"
-PLAYGROUND_BIN = ROOT / "node_modules" / ".bin" / "agentsplayground"
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -54,231 +54,24 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SECRET = "e2e-ticket-events-secret-0123"
-
-
-@dataclass(frozen=True)
-class Persona:
-    """One Playground user and the chats their instance shows."""
-
-    key: str
-    user_id: str
-    name: str
-    aad_id: str
-    email: str
-    tenant: str
-    team_id: str
-    team_name: str
-    channel_id: str
-    channel_name: str
-    colleagues: tuple[str, ...] = ("Avery One", "Blair Two", "Cameron Three", "Devon Four", "Emery Five")
-
-    def config(self) -> str:
-        """The ``.m365agentsplayground.yml`` of this persona (JSON is valid YAML)."""
-        prefix = self.aad_id[:-2]
-        users = [
-            {
-                "id": f"{self.key}-user-{n}",
-                "name": name,
-                "userPrincipleName": f"user{n}@{self.key}.example",
-                "aadObjectId": f"{prefix}{n:02d}",
-                "givenName": name.split()[0],
-                "surname": name.split()[-1],
-                "email": f"user{n}@{self.key}.example",
-            }
-            for n, name in enumerate(self.colleagues, start=10)
-        ]
-        first, _, last = self.name.partition(" ")
-        return json.dumps(
-            {
-                "version": "0.1.1",
-                "tenantId": self.tenant,
-                "bot": {"id": "jb-eticket-bot", "name": "JB e-Ticket Bot"},
-                "currentUser": {
-                    "id": self.user_id,
-                    "name": self.name,
-                    "userPrincipleName": self.email,
-                    "aadObjectId": self.aad_id,
-                    "givenName": first,
-                    "surname": last,
-                    "email": self.email,
-                },
-                "users": users,
-                "personalChat": {"id": f"{self.key}-personal-chat"},
-                "groupChat": {"id": f"{self.key}-group-chat", "name": f"{self.team_name} group"},
-                "team": {
-                    "id": self.team_id,
-                    "name": self.team_name,
-                    "aadGroupId": f"{prefix}99",
-                    "channels": [{"id": self.channel_id, "name": self.channel_name}],
-                },
-            },
-            indent=2,
-        )
-
-
-POC = Persona(
-    "poc",
-    "poc-user",
-    "Pat Poc",
-    "11111111-1111-4111-8111-111111111101",
-    "pat.poc@williston.example",
-    "tenant-vermont",
-    "williston-team",
-    "Williston PD",
-    "williston-etickets",
-    "Agency e-Tickets",
-)
-JB = Persona(
-    "jb",
-    "jb-user",
-    "Jamie Staff",
-    "22222222-2222-4222-8222-222222222201",
-    "jamie.staff@vermont.example",
-    "tenant-vermont",
-    "jb-team",
-    "Judicial Bureau",
-    "jb-etickets",
-    "JB e-Tickets",
-)
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on now (loopback)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_http(url: str, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
-    """Wait until url answers 2xx; fail early if the process died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
-        with contextlib.suppress(OSError, urllib.error.URLError):
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if 200 <= response.status < 300:
-                    return
-        time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
-@dataclass
-class BotProcess:
-    """The bot started by ``make run``, on its own port and data dir."""
-
-    data_dir: Path
-    log_path: Path
-    env: dict[str, str] = field(default_factory=dict)
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> BotProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
-        env |= {
-            "PORT": str(self.port),
-            "DATA_DIR": str(self.data_dir),
-            "TICKET_EVENTS_SECRET": SECRET,
-            "JB_STAFF_IDS": JB.aad_id,
-        } | self.env
-        log = self.log_path.open("ab")
-        # exactly the README's command; make and the bot share a process group that stop() ends
-        self.process = subprocess.Popen(
-            ["make", "--no-print-directory", "run"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        wait_http(f"{self.url}/healthz", 60, self.process)
-        return self
-
-    def stop(self) -> None:
-        if self.process is not None:
-            _stop(self.process)
-
-    def log(self) -> str:
-        """What the bot wrote to its log so far."""
-        return self.log_path.read_text(errors="replace")
-
-    def post_events(self, events: list[dict[str, Any]]) -> dict[str, Any]:
-        """POST signed ticket events, as the records systems do; returns the JSON answer."""
-        from intake.signature import sign
-
-        body = json.dumps({"events": events}).encode()
-        request = urllib.request.Request(
-            f"{self.url}/api/ticket-events",
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json", "X-Signature-256": sign(SECRET, body)},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())
-
-
-@dataclass
-class Playground:
-    """One Agents Playground instance for one persona."""
-
-    persona: Persona
-    folder: Path
-    bot_url: str
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    def start(self) -> Playground:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / ".m365agentsplayground.yml").write_text(self.persona.config())
-        env = os.environ | {"TEAMSAPPTESTER_BROWSER": "none"}
-        log = (self.folder / "playground.log").open("ab")
-        self.process = subprocess.Popen(
-            [
-                str(PLAYGROUND_BIN),
-                "-e",
-                f"{self.bot_url}/api/messages",
-                "-c",
-                "msteams",
-                "-p",
-                str(self.port),
-                "--disable-telemetry",
-            ],
-            cwd=self.folder,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        wait_http(self.url, 60, self.process)
-        return self
-
-    def stop(self) -> None:
-        if self.process is not None:
-            with contextlib.suppress(OSError):
-                if self.process.stdin:
-                    self.process.stdin.close()
-            _stop(self.process)
+__all__ = [
+    "BOT_NAME",
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "JB",
+    "PLAYGROUND_BIN",
+    "POC",
+    "ROOT",
+    "SHOTS",
+    "BotProcess",
+    "ChatPage",
+    "Persona",
+    "Playground",
+    "StepFailed",
+    "free_port",
+    "start_playgrounds",
+    "wait_http",
+]
 
 
 class StepFailed(AssertionError):
@@ -288,16 +81,17 @@ class StepFailed(AssertionError):
 class ChatPage:
     """One person's Playground page, driven like a person would."""
 
-    def __init__(self, page: Any, persona: Persona, counter: list[int]) -> None:
+    def __init__(self, page: Any, persona: Persona, counter: list[int], *, prefix: str = "") -> None:
         self.page = page
         self.persona = persona
         self._counter = counter
+        self._prefix = prefix
 
     def shot(self, name: str) -> Path:
-        """Save a screenshot as build/e2e/NN-<persona>-<name>.png."""
+        """Save a screenshot as build/e2e/<prefix>NN-<persona>-<name>.png."""
         self._counter[0] += 1
         SHOTS.mkdir(parents=True, exist_ok=True)
-        path = SHOTS / f"{self._counter[0]:02d}-{self.persona.key}-{name}.png"
+        path = SHOTS / f"{self._prefix}{self._counter[0]:02d}-{self.persona.key}-{name}.png"
         self.page.screenshot(path=str(path), full_page=False)
         return path
 
@@ -330,7 +124,7 @@ class ChatPage:
         box.click()
         if mention:
             box.type("@")
-            self.page.locator("[role=menuitem]", has_text="JB e-Ticket Bot").first.click()
+            self.page.locator("[role=menuitem]", has_text=BOT_NAME).first.click()
             box.type(" ")
         box.type(text)
         post = self.page.get_by_role("button", name="Post")

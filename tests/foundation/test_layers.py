@@ -27,6 +27,8 @@ PRODUCT_PACKAGES = (
     "storage",
     "vocabulary",
     "presentation",
+    "sheets",
+    "exports",
 )
 """Scanned when present (presentation/ is being added in issue 11)."""
 
@@ -39,6 +41,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "presentation": frozenset({"presentation", "cards", "domain", "services", "storage", "vocabulary", "settings"}),
     "intake": frozenset({"intake", "domain", "services", "storage"}),
     "manifest": frozenset({"manifest", "vocabulary", "settings"}),
+    "sheets": frozenset({"sheets", "domain", "vocabulary"}),
+    "exports": frozenset({"exports", "sheets", "services", "presentation", "domain", "storage", "settings"}),
     "bot": frozenset(PRODUCT_PACKAGES) - {"manifest"},
     "settings": frozenset({"settings"}),
     "app": frozenset(PRODUCT_PACKAGES),

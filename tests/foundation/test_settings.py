@@ -15,6 +15,29 @@ def test_defaults_are_designs_defaults() -> None:
     assert settings.timezone.key == "America/New_York"
     assert (settings.ready_min_accepted, settings.ready_min_days, settings.ready_clean_streak) == (3, 7, 3)
     assert settings.ticket_events_secret is None
+    # the clocks of issue 16: 2 and 3 business days, 1 day before an extension ends, 14 days past the start date
+    assert (settings.remind_unacknowledged_days, settings.remind_unapproved_days) == (2, 3)
+    assert (settings.remind_extension_days, settings.remind_no_eticket_days) == (1, 14)
+    assert settings.escalate_days_left == (7, 2)
+    assert (settings.business_hours_start, settings.business_hours_end) == (8, 17)
+
+
+def test_escalation_steps_are_read_in_any_order_and_kept_nearest_last() -> None:
+    assert Settings.from_env({"ESCALATE_DAYS_LEFT": "2, 10,5"}).escalate_days_left == (10, 5, 2)
+
+
+def test_every_setting_is_in_the_readmes_table() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for variable in (
+        "REMIND_UNACKNOWLEDGED_DAYS",
+        "REMIND_UNAPPROVED_DAYS",
+        "REMIND_EXTENSION_DAYS",
+        "REMIND_NO_ETICKET_DAYS",
+        "ESCALATE_DAYS_LEFT",
+        "BUSINESS_HOURS_START",
+        "BUSINESS_HOURS_END",
+    ):
+        assert f"| `{variable}` |" in readme, variable
 
 
 def test_staff_ids_compare_without_case_or_spaces() -> None:
@@ -44,6 +67,15 @@ def test_staff_ids_compare_without_case_or_spaces() -> None:
         ({"APP_WEBSITE_URL": "http://example.org"}, "APP_WEBSITE_URL"),
         ({"APP_VERSION": "1.0"}, "APP_VERSION"),
         ({"TICKET_EVENTS_SECRET": "short"}, "TICKET_EVENTS_SECRET"),
+        ({"REMIND_UNACKNOWLEDGED_DAYS": "0"}, "REMIND_UNACKNOWLEDGED_DAYS"),
+        ({"REMIND_UNAPPROVED_DAYS": "three"}, "REMIND_UNAPPROVED_DAYS"),
+        ({"REMIND_EXTENSION_DAYS": "31"}, "REMIND_EXTENSION_DAYS"),
+        ({"REMIND_NO_ETICKET_DAYS": "-2"}, "REMIND_NO_ETICKET_DAYS"),
+        ({"ESCALATE_DAYS_LEFT": "7,x"}, "ESCALATE_DAYS_LEFT"),
+        ({"ESCALATE_DAYS_LEFT": "7,7"}, "ESCALATE_DAYS_LEFT"),
+        ({"ESCALATE_DAYS_LEFT": "0"}, "ESCALATE_DAYS_LEFT"),
+        ({"BUSINESS_HOURS_START": "25"}, "BUSINESS_HOURS_START"),
+        ({"BUSINESS_HOURS_START": "17", "BUSINESS_HOURS_END": "8"}, "BUSINESS_HOURS_END"),
     ],
 )
 def test_a_wrong_value_names_the_variable(env: dict[str, str], variable: str) -> None:

@@ -138,12 +138,16 @@ async def press(
 async def say(
     client: Any, connector: FakeConnector, text: str, *, user: str = POC_AAD, name: str = "Pat Poc"
 ) -> list[Sent]:
-    """Type a command in the person's 1:1 chat; the replies sent there."""
+    """Type a command in the person's 1:1 chat; the bot's replies to it (not notices arriving meanwhile)."""
     before = len(connector.sent)
     chat = f"a:personal-{user[:8]}"
-    await client.post("/api/messages", json=make_message(text, connector.url, user_aad=user, user_name=name))
-    sent = await connector.wait_for(lambda sent: any(s.conversation_id == chat for s in sent[before:]))
-    return [s for s in sent[before:] if s.conversation_id == chat]
+    message = make_message(text, connector.url, user_aad=user, user_name=name)
+    await client.post("/api/messages", json=message)
+
+    def replies(sent: list[Sent]) -> list[Sent]:
+        return [s for s in sent[before:] if s.conversation_id == chat and s.body.get("replyToId") == message["id"]]
+
+    return replies(await connector.wait_for(lambda sent: bool(replies(sent))))
 
 
 def audit_actions(context: AppContext) -> list[str]:

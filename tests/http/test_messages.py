@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.support.factories import make_activity, make_bot_added, make_message
+from tests.support.factories import JB_AAD, make_activity, make_bot_added, make_message
 from tests.support.fake_connector import FakeConnector
 
 
 async def test_help_in_a_personal_chat_answers_with_the_command_card(bot_client: Any, connector: FakeConnector) -> None:
     client = await bot_client()
-    response = await client.post("/api/messages", json=make_message("/help", connector.url))
+    staff = make_message("/help", connector.url, user_aad=JB_AAD, user_name="Jamie Staff")  # JB staff see every one
+    response = await client.post("/api/messages", json=staff)
     assert response.status in (200, 201)
     sent = await connector.wait_for(lambda sent: len(sent) >= 1)
     assert sent[0].cards, "help must be a card"

@@ -7,8 +7,9 @@ from typing import Any
 
 from app import CONTEXT
 from intake.signature import sign
+from tests.bot.package_flow import walk
 from tests.conftest import SECRET
-from tests.support.factories import JB_AAD, OTHER_AAD, POC_AAD, make_invoke, make_message
+from tests.support.factories import JB_AAD, OTHER_AAD, make_invoke, make_message
 from tests.support.fake_connector import FakeConnector
 from tests.support.seed import seed_agency
 
@@ -104,6 +105,9 @@ async def test_mark_resolved_updates_every_copy_and_says_who(bot_client: Any, co
     updates = await connector.wait_for(lambda sent: updated(sent) >= copies)
     assert updated(updates) == copies
     assert all("Resolved by Pat Poc" in s.text for s in updates if s.method == "PUT")
+    # a resolved alert says so in its title and no longer counts down
+    assert all("RESOLVED: E-ticket rejected by Odyssey" in s.text for s in updates if s.method == "PUT")
+    assert not any("days left" in s.text for s in updates if s.method == "PUT")
 
 
 async def test_someone_else_cannot_resolve_and_nothing_changes(bot_client: Any, connector: FakeConnector) -> None:
@@ -147,14 +151,31 @@ async def test_a_voided_ticket_closes_its_alerts(bot_client: Any, connector: Fak
     assert client.server.app[CONTEXT].db.incidents.open() == []
 
 
-async def test_an_unknown_officer_goes_to_the_jb_only(bot_client: Any, connector: FakeConnector) -> None:
+async def test_an_unknown_officer_alerts_the_poc_too_who_can_add_the_officer_from_it(
+    bot_client: Any, connector: FakeConnector
+) -> None:
     client = await bot_client()
     await setup(client, connector)
     await post_events(client, event("e9", "submitted", officer_number="Z9999"))
-    sent = await connector.wait_for(lambda sent: len(sent) >= 1)
-    assert [s.conversation_id for s in sent] == ["a:personal-22222222"]
-    assert "E-ticket from an unknown officer" in sent[0].text
-    assert POC_AAD  # the PoC is not told: the officer is not theirs
+    sent = await connector.wait_for(lambda sent: len(sent) >= 3)
+    assert sorted(s.conversation_id for s in sent) == sorted(
+        [AGENCY_CHANNEL, "a:personal-11111111", "a:personal-22222222"]
+    )  # one alert card per conversation for the one incident
+    to_poc = next(s for s in sent if s.conversation_id == "a:personal-11111111")
+    assert "E-ticket from an unknown officer" in to_poc.text and "Add this officer" in to_poc.text
+    assert to_poc.text.count("Z9999") == 2  # the officer line and the problem, said once, not three times
+    button = next(a for a in to_poc.cards[0]["actions"] if a["title"] == "Add this officer")
+    connector.sent.clear()
+    press = make_invoke(button["verb"], button["data"], connector.url)
+    answer = await client.post("/api/messages", json=press)
+    assert "E-ticket from an unknown officer" in json.dumps((await answer.json())["value"])
+    wizard = await connector.wait_for(lambda sent: any("Add officers" in s.text for s in sent))
+    form = next(s for s in wizard if "Add officers" in s.text).cards[0]
+    number = next(node for node in walk(form) if node.get("id") == "officer_number")
+    assert number.get("value") == "Z9999"
+    refused = make_invoke(button["verb"], button["data"], connector.url, user_aad=OTHER_AAD, user_name="Someone")
+    body = json.dumps((await (await client.post("/api/messages", json=refused)).json())["value"])
+    assert "Only the agency's Point-of-Contact or JB e-ticket staff" in body and "Z9999" not in body
 
 
 async def test_a_second_press_says_who_already_resolved_it(bot_client: Any, connector: FakeConnector) -> None:

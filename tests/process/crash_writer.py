@@ -2,6 +2,7 @@
 
 Usage: ``python crash_writer.py DATA_DIR ROUND``. Prints ``<writer> <i>`` on stdout once write
 ``i`` of ``writer`` is acknowledged (its future awaited), so the parent knows what must survive.
+With ``JB_TEST_FSYNC_DELAY`` set, every journal fsync is that much slower (``slow_fsync``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from storage.engine import Delete, Op, Put, Store
+from tests.process import slow_fsync
 
 WRITERS = 4
 WRITES_PER_WRITER = 50_000  # far more than fits before the parent kills it; bounded all the same
@@ -54,7 +56,7 @@ async def write_burst(store: Store, round_no: int, writer: int) -> None:
 
 async def main(data_dir: Path, round_no: int) -> None:
     """Open the store and run the writers until done (or killed)."""
-    store = await Store.open(data_dir, INDEXES, compact_every=COMPACT_EVERY)
+    store = await Store.open(data_dir, INDEXES, compact_every=COMPACT_EVERY, fsync=slow_fsync.from_env())
     sys.stdout.write("open\n")
     sys.stdout.flush()
     await asyncio.gather(*(write_burst(store, round_no, w) for w in range(WRITERS)))

@@ -2,7 +2,8 @@
 
 Usage: ``python package_event_writer.py DATA_DIR ROUND``. Prints ``package <code>`` once a package
 (with its officer) is durably stored and ``event <id>`` once an event's request was recorded, so
-the parent knows what must survive a SIGKILL.
+the parent knows what must survive a SIGKILL. With ``JB_TEST_FSYNC_DELAY`` set, every journal fsync
+is that much slower (``slow_fsync``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from domain.records import EventType, TicketEvent
 from services.tickets import record_events
 from settings import Settings
 from storage.repositories import Database
+from tests.process import slow_fsync
 from tests.support import seed
 
 
@@ -28,7 +30,7 @@ def say(line: str) -> None:
 
 
 async def main(data_dir: Path, round_no: int) -> None:
-    db = await Database.open(data_dir)
+    db = await Database.open(data_dir, fsync=slow_fsync.from_env())
     app = wire(Settings.from_env({"DATA_DIR": str(data_dir)}), db)
     say("open")
     issued = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)

@@ -1,5 +1,5 @@
 """SIGKILL a process in the middle of writing: every acknowledged write survives, intact, and a
-multi-op write is there whole or not at all."""
+multi-op write is there whole or not at all; on a fast disk and with a slow journal fsync."""
 
 from __future__ import annotations
 
@@ -13,20 +13,23 @@ from pathlib import Path
 import pytest
 
 from storage.engine import Delete, Put, Store
-from tests.process import crash_writer
+from tests.process import crash_writer, slow_fsync
 
 pytestmark = pytest.mark.process
 
-ROUNDS = 15
 SCRIPT = Path(crash_writer.__file__)
+SLOW_FSYNC = 0.02  # seconds added to every journal fsync in the slow-disk variant
 
 
-def run_and_kill(data_dir: Path, round_no: int, delay: float) -> tuple[set[tuple[int, int]], bool]:
+def run_and_kill(
+    data_dir: Path, round_no: int, delay: float, fsync_delay: float = 0.0
+) -> tuple[set[tuple[int, int]], bool]:
     """Start the writer, SIGKILL it after ``delay`` seconds; return its acknowledged writes."""
     child = subprocess.Popen(
         [sys.executable, str(SCRIPT), str(data_dir), str(round_no)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env=slow_fsync.child_env(fsync_delay),
     )
     time.sleep(delay)
     child.send_signal(signal.SIGKILL)
@@ -66,15 +69,22 @@ def check(store: Store, acked_by_round: dict[int, set[tuple[int, int]]]) -> int:
     return checked
 
 
-async def test_sigkill_during_writes_loses_no_acknowledged_write(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("fsync_delay", "rounds", "least_acked"),
+    [(0.0, 24 if slow_fsync.SOAK else 15, 200), (SLOW_FSYNC, 24 if slow_fsync.SOAK else 6, 40)],
+    ids=["fast disk", "slow fsync"],
+)
+async def test_sigkill_during_writes_loses_no_acknowledged_write(
+    tmp_path: Path, fsync_delay: float, rounds: int, least_acked: int
+) -> None:
     data_dir = tmp_path / "data"
     rng = random.Random()
     seed = rng.randrange(1 << 30)
     rng.seed(seed)
     acked_by_round: dict[int, set[tuple[int, int]]] = {}
     opened_rounds = 0
-    for round_no in range(ROUNDS):
-        acked, opened = run_and_kill(data_dir, round_no, rng.uniform(0.05, 1.0))
+    for round_no in range(rounds):
+        acked, opened = run_and_kill(data_dir, round_no, rng.uniform(0.05, 1.0), fsync_delay)
         acked_by_round[round_no] = acked
         opened_rounds += opened
         store = await Store.open(data_dir, crash_writer.INDEXES)
@@ -83,5 +93,5 @@ async def test_sigkill_during_writes_loses_no_acknowledged_write(tmp_path: Path)
         finally:
             await store.close()
     total = sum(len(a) for a in acked_by_round.values())
-    assert opened_rounds >= ROUNDS // 2, f"the child rarely got to write (seed {seed})"
-    assert total >= 200, f"too few acknowledged writes to mean anything: {total} (seed {seed})"
+    assert opened_rounds >= rounds // 2, f"the child rarely got to write (seed {seed})"
+    assert total >= least_acked, f"too few acknowledged writes to mean anything: {total} (seed {seed})"

@@ -144,7 +144,7 @@ async def add_officer(world: World, role: str) -> None:
         return  # refused at the start: nothing to press
     await chat.press("Next: review", officer("Z1111", "Dana", "Newman", "dnewman"))
     if "Submit" in json.dumps(chat.card):
-        await chat.press("Submit")
+        await chat.press("Submit", {"officers_trained": "true"})
 
 
 OFFICER = {"judiciary_code": "9000", "officer_number": "A1234"}
@@ -188,6 +188,16 @@ async def status(world: World, role: str) -> None:
 async def audit(world: World, role: str) -> None:
     await say(world, role, "/audit A1234")
     await world.connector.wait_for(lambda sent: bool(last_reply_to(world, role)))
+
+
+async def digest(world: World, role: str) -> None:
+    await say(world, role, "/digest 9000")
+    await world.connector.wait_for(lambda sent: bool(last_reply_to(world, role)))
+
+
+async def refresh(world: World, role: str) -> None:
+    """Teams asking, from the person's 1:1 chat, for the alert as it stands now (a copy is only in the PoC's)."""
+    await press(world, role, "card.refresh", {"card": "incident", "incident_id": world.incident_id})
 
 
 @dataclass(frozen=True)
@@ -258,10 +268,22 @@ ACTIONS: tuple[Action, ...] = (
         audit,
         lambda w: any("Audit history of A1234" in sent.text for sent in w.connector.sent),
     ),
+    Action(
+        "digest",
+        allowed_by(Policy.SEE_DIGEST),
+        digest,
+        lambda w: any("Weekly e-ticket digest" in s.text and "Williston" in s.text for s in w.connector.sent),
+    ),
+    Action(
+        "refresh",
+        allowed_by(Policy.SEE_AGENCY_STATUS),
+        refresh,
+        lambda w: any("VT-1" in answer and "Mark resolved" in answer for answer in w.answers),
+    ),
 )
 
 
-READ_ONLY = frozenset({"status", "audit"})
+READ_ONLY = frozenset({"status", "audit", "digest", "refresh"})
 
 RECORD_FIELDS = (
     "Williston Police Department",

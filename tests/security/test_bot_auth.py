@@ -48,11 +48,17 @@ class MetadataServer:
         keys = {"keys": [jwk | {"kid": KID, "use": "sig", "endorsements": ["msteams"]}]}
         requests: list[str] = []
         self.requests = requests
+        self.hang_seconds = 0.0
+        """While above 0, every request is held that long before it is answered (a hanging endpoint)."""
+        self.released = threading.Event()
         server_ref: dict[str, Any] = {}
+        owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 requests.append(self.path)
+                if owner.hang_seconds > 0:
+                    owner.released.wait(owner.hang_seconds)
                 base = f"http://127.0.0.1:{server_ref['port']}"
                 if self.path == "/v1/.well-known/openidconfiguration":
                     body = {
@@ -86,6 +92,7 @@ class MetadataServer:
         self._thread.start()
 
     def close(self) -> None:
+        self.released.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

@@ -11,6 +11,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -240,7 +241,7 @@ GOOD_WIZARD_ANSWERS = {
     "first_name": "Casey",
     "last_name": "Officer",
     "dps_username": "cofficer",
-    "start_date": "2099-01-01",
+    "start_date": (date.today() + timedelta(days=30)).isoformat(),  # within the year a start date may lie ahead
 }
 CURRENT = "<the step of the wizard's current card>"
 

@@ -17,7 +17,7 @@ import pytest
 import tinydb
 
 from storage.engine import SNAPSHOT_NAME, Delete, Put, Store, journal_name
-from storage.errors import StorageError, StorageUnavailable
+from storage.errors import StorageDamaged, StorageError, StorageUnavailable
 
 INDEXES = {"ticket_events": ["ticket_key", "officer_key"]}
 
@@ -148,7 +148,7 @@ async def test_torn_last_record_is_dropped_and_the_store_keeps_working(
     await reopened.close()
 
 
-async def test_damage_in_the_newest_journal_stops_replay_there_and_keeps_the_rest(
+async def test_damage_in_the_newest_journal_refuses_to_open_unless_recovering(
     store: Store, data_dir: Path, tmp_path: Path
 ) -> None:
     for i in range(3):
@@ -156,15 +156,22 @@ async def test_damage_in_the_newest_journal_stops_replay_there_and_keeps_the_res
     crash = disk_picture(data_dir, tmp_path / "crash")
     journal = crash / journal_name(0)
     data = journal.read_bytes()
-    second = data.index(b"\n") + 1
+    lines = data.split(b"\n")  # the header record, then one record per write
+    third = len(lines[0]) + len(lines[1]) + 2
     damaged = bytearray(data)
-    damaged[second + 30] ^= 0x01  # inside the second record's payload
+    damaged[third + 30] ^= 0x01  # inside the second write's payload
     journal.write_bytes(bytes(damaged))
 
-    reopened = await Store.open(crash)
+    with pytest.raises(StorageDamaged) as refused:
+        await Store.open(crash)
+    assert (refused.value.file, refused.value.offset) == (journal_name(0), third)
+    assert f"journal.0.log at byte {third}" in str(refused.value) and "--recover" in str(refused.value)
+
+    reopened = await Store.open(crash, recover=True)
     assert reopened.keys("t") == ["k0"]
     kept = [name for name in os.listdir(crash) if name.endswith(".dropped")]
-    assert len(kept) == 1 and (crash / kept[0]).read_bytes() == bytes(damaged[second:])
+    assert kept == [f"journal.0.log.{third}.dropped"] and (crash / kept[0]).read_bytes() == bytes(damaged[third:])
+    assert reopened.recovered is not None and f"journal.0.log at byte {third}" in reopened.recovered
     await reopened.close()
 
 
@@ -345,6 +352,7 @@ async def test_data_files_are_private_whatever_the_umask(data_dir: Path) -> None
         await store.write([Put("t", "k9", {"v": 9})])
         assert await store.check_writable() is None
         await store.flush()  # that write may start a compaction: let its temp file be renamed first
+        await store.write([Put("t", "k10", {"v": 10})])  # and the journal of the generation after it begin
         names = set(os.listdir(data_dir))
         assert SNAPSHOT_NAME in names and any(n.startswith("journal.") for n in names)
         for name in names:
@@ -476,3 +484,19 @@ async def test_a_data_file_left_world_readable_is_made_private(data_dir: Path, t
         assert stat.S_IMODE(os.stat(crash / name).st_mode) == 0o600, name
     await reopened.close()
     await store.close()
+
+
+async def test_a_flood_of_health_checks_costs_no_fsync_after_a_recent_write(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/healthz reuses a journal fsync of the last 5 s instead of probing on every call (issue 12)."""
+    await store.write([Put("t", "k", {"v": 1})])
+    probes: list[int] = []
+    real_probe = store._probe
+    monkeypatch.setattr(store, "_probe", lambda: (probes.append(1), real_probe())[1])
+    for _ in range(100):
+        assert await store.check_writable() is None
+    assert probes == []
+    monkeypatch.setattr("storage.engine.time.monotonic", lambda: 10**9)  # long after that write
+    assert await store.check_writable() is None
+    assert probes == [1]

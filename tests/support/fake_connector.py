@@ -54,17 +54,28 @@ class Sent:
 
 @dataclass
 class FakeConnector:
-    """Answers like Teams' connector; ``script`` can make the next calls fail (429, 500, 403...)."""
+    """Answers like Teams' connector; ``script`` can make the next calls fail (429, 500, 403...).
+
+    ``put_script`` does the same for updates (PUT) only, before ``script``. A call in a conversation
+    listed in ``stalled`` is held without an answer (a connector that never answers) until
+    ``release_stalled()`` or ``close()``, and then answered 503 and not recorded as sent.
+    """
 
     sent: list[Sent] = field(default_factory=list)
     attempts: list[tuple[float, int]] = field(default_factory=list)
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    put_script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    stalled: set[str] = field(default_factory=set)
+    held: int = 0
     on_call: Callable[[], None] | None = None
     members: list[dict[str, Any]] = field(default_factory=list)
     """The roster every conversation answers with (Teams' TeamsChannelAccount JSON: id, name, aadObjectId, email)."""
+    roster_reads: list[str] = field(default_factory=list)
+    """The conversations whose paged roster was read."""
     server: TestServer | None = None
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
     _event: asyncio.Event = field(default_factory=asyncio.Event)
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def url(self) -> str:
@@ -77,6 +88,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._send)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         app.router.add_get("/v3/conversations/{conversation}/members", self._roster)
+        app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_roster)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         self.server = TestServer(app, host="127.0.0.1")
         # msrest keeps keep-alive connections open; do not wait the default 60 s for them at shutdown
@@ -84,13 +96,20 @@ class FakeConnector:
         return self
 
     async def close(self) -> None:
+        self.release_stalled()
         if self.server is not None:
             await self.server.close()
 
-    def _scripted(self) -> web.Response | None:
-        if not self.script:
+    def release_stalled(self) -> None:
+        """Answer the held calls (503) and hold no more."""
+        self.stalled.clear()
+        self._released.set()
+
+    def _scripted(self, method: str) -> web.Response | None:
+        script = self.put_script if method == "PUT" and self.put_script else self.script
+        if not script:
             return None
-        status, headers = self.script.pop(0)
+        status, headers = script.pop(0)
         if status < 300:
             return None
         body = {
@@ -100,6 +119,15 @@ class FakeConnector:
 
     async def _roster(self, request: web.Request) -> web.Response:
         return web.json_response(self.members)
+
+    async def _paged_roster(self, request: web.Request) -> web.Response:
+        self.roster_reads.append(request.match_info["conversation"])
+        size = int(request.query.get("pageSize", "100"))
+        more = len(self.members) > size
+        body: dict[str, Any] = {"members": self.members[:size]}
+        if more:
+            body["continuationToken"] = "next-page"
+        return web.json_response(body)
 
     async def _member(self, request: web.Request) -> web.Response:
         wanted = request.match_info["member"]
@@ -116,7 +144,15 @@ class FakeConnector:
 
     async def _record(self, request: web.Request, method: str) -> web.Response:
         body = await request.json()
-        failure = self._scripted()
+        if request.match_info["conversation"] in self.stalled:
+            self.held += 1
+            self._event.set()
+            try:
+                await self._released.wait()
+            finally:
+                self.held -= 1
+            return web.json_response({"error": {"code": "Stalled", "message": "held, then dropped"}}, status=503)
+        failure = self._scripted(method)
         self.attempts.append((time.monotonic(), failure.status if failure else 200))
         if failure is not None:
             self._event.set()
@@ -146,3 +182,39 @@ class FakeConnector:
                 await asyncio.wait_for(self._event.wait(), remaining)
             except TimeoutError:
                 pass
+
+
+class Tarpit:
+    """A host that accepts connections and reads what is sent but never answers (a tarpit service URL)."""
+
+    def __init__(self, host: str = "127.0.0.2") -> None:
+        self.host = host
+        self.port = 0
+        self.connections = 0
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+        self._closed = asyncio.Event()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    async def start(self) -> Tarpit:
+        self._server = await asyncio.start_server(self._hold, self.host, 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def _hold(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self._writers.append(writer)
+        await self._closed.wait()
+        writer.close()
+
+    async def close(self) -> None:
+        """Drop every held connection (the bot's calls then fail at once) and stop listening."""
+        self._closed.set()
+        for writer in self._writers:
+            writer.close()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()

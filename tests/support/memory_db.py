@@ -27,6 +27,20 @@ class Put:
     key: Any
     value: Any
 
+    def apply(self) -> None:
+        self.table[self.key] = self.value
+
+
+@dataclass(frozen=True)
+class Puts:
+    """Several pending writes that one repository call makes together."""
+
+    puts: tuple[Put, ...]
+
+    def apply(self) -> None:
+        for put in self.puts:
+            put.apply()
+
 
 class Packages:
     def __init__(self) -> None:
@@ -40,6 +54,9 @@ class Packages:
 
     def for_poc(self, aad_id: str) -> list[Package]:
         return [p for p in self.rows.values() if p.poc.aad_id == aad_id.lower()]
+
+    async def settled(self, judiciary_code: str) -> None:
+        return None  # every commit here is durable at once
 
     def put(self, package: Package) -> Put:
         return Put(self.rows, package.judiciary_code, package)
@@ -64,6 +81,9 @@ class Officers:
     def all(self) -> list[Officer]:
         return list(self.rows.values())
 
+    async def settled(self, judiciary_code: str, officer_number: str) -> None:
+        return None  # every commit here is durable at once
+
     def put(self, officer: Officer) -> Put:
         return Put(self.rows, officer.key, officer)
 
@@ -87,6 +107,9 @@ class TicketEvents:
     def of_officer(self, officer_key: str) -> list[TicketEvent]:
         return [e for e in self.rows.values() if e.officer_key == officer_key]
 
+    async def settled(self, *event_ids: str) -> None:
+        return None  # every commit here is durable at once
+
     def put(self, event: TicketEvent) -> Put:
         return Put(self.rows, event.event_id, event)
 
@@ -97,6 +120,9 @@ class Incidents:
 
     def get(self, incident_id: str) -> Incident | None:
         return self.rows.get(incident_id)
+
+    def all(self) -> list[Incident]:
+        return list(self.rows.values())
 
     def of_officer(self, officer_key: str) -> list[Incident]:
         return [i for i in self.rows.values() if i.officer_key == officer_key]
@@ -110,6 +136,13 @@ class Incidents:
             for i in self.rows.values()
             if i.status is IncidentStatus.OPEN and judiciary_code in (None, i.judiciary_code)
         ]
+
+    def raised_since(self, since: datetime, judiciary_code: str | None = None) -> list[Incident]:
+        found = [i for i in self.rows.values() if i.raised_at >= since and judiciary_code in (None, i.judiciary_code)]
+        return sorted(found, key=lambda incident: incident.raised_at)
+
+    async def settled(self, incident_id: str) -> None:
+        return None  # every commit here is durable at once
 
     def open_of_officer(self, officer_key: str) -> list[Incident]:
         return [i for i in self.rows.values() if i.officer_key == officer_key and i.is_open]
@@ -202,6 +235,9 @@ class AuditLog:
     def of_target(self, target: str) -> list[AuditEntry]:
         return [e for e in self.rows.values() if e.target == target]
 
+    def between(self, start: datetime, end: datetime) -> list[AuditEntry]:
+        return sorted((e for e in self.rows.values() if start <= e.at < end), key=lambda e: e.at)
+
     def put(self, entry: AuditEntry) -> Put:
         return Put(self.rows, entry.id, entry)
 
@@ -213,6 +249,7 @@ class AuditLog:
 class ReadinessMemory:
     def __init__(self) -> None:
         self.rows: dict[str, bool] = {}
+        self.at: dict[str, datetime] = {}
 
     def was_ready(self, officer_key: str) -> bool:
         return self.rows.get(officer_key, False)
@@ -220,8 +257,26 @@ class ReadinessMemory:
     def ready_keys(self) -> list[str]:
         return [key for key, ready in self.rows.items() if ready]
 
-    def put(self, officer_key: str, ready: bool, at: datetime) -> Put:
-        return Put(self.rows, officer_key, ready)
+    def since(self, officer_key: str) -> datetime | None:
+        return self.at.get(officer_key)
+
+    def put(self, officer_key: str, ready: bool, at: datetime) -> Puts:
+        return Puts((Put(self.rows, officer_key, ready), Put(self.at, officer_key, at)))
+
+
+class ClockLog:
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[str, datetime]] = {}
+
+    def done(self, key: str) -> bool:
+        return key in self.rows
+
+    def put(self, key: str, kind: str, at: datetime) -> Put:
+        return Put(self.rows, key, (kind, at))
+
+    def kinds(self) -> list[str]:
+        """The kinds of occurrence sent, in order."""
+        return [kind for kind, _ in self.rows.values()]
 
 
 class Outbox:
@@ -240,6 +295,9 @@ class Outbox:
         return []
 
     def of_subject(self, subject: str) -> list[Any]:
+        return []
+
+    def waiting(self, reader: str | None = None) -> list[Any]:
         return []
 
     def put(self, entry: Any) -> Put:
@@ -261,6 +319,7 @@ class MemoryDatabase:
     outbox: Outbox = field(default_factory=Outbox)
     audit: AuditLog = field(default_factory=AuditLog)
     readiness: ReadinessMemory = field(default_factory=ReadinessMemory)
+    clocks: ClockLog = field(default_factory=ClockLog)
     commits: int = 0
     fail_next_commit: bool = False
 
@@ -270,10 +329,14 @@ class MemoryDatabase:
             self.fail_next_commit = False
             raise StorageUnavailable("disk full")
         for change in pending:
-            change.table[change.key] = change.value
+            change.apply()
         self.commits += 1
 
     async def check_writable(self) -> str | None:
+        return None
+
+    @property
+    def recovered(self) -> str | None:
         return None
 
     async def seed(self, *records: Package | Officer) -> None:
@@ -317,6 +380,15 @@ class RecordingNotifier:
         now: datetime,
     ) -> list[Any]:
         return []
+
+    def release(self, audiences: Sequence[Any], *, now: datetime) -> list[Any]:
+        return []
+
+    def waiting_readers(self) -> list[Any]:
+        return []
+
+    def reaches(self, audience: Any) -> bool:
+        return True
 
     def wake(self) -> None:
         self.woken += 1

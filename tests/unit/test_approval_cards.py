@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -175,3 +176,15 @@ def test_audit_card_validates() -> None:
         for i in range(15)
     ]
     valid(audit_card(ListPage("audit", "Audit history of A1234", "Casey", tuple(rows), 1, 2, 30, "A1234", "none")))
+
+
+def test_the_approval_notice_says_what_was_missing_when_staff_approved_an_officer_not_ready() -> None:
+    approved = seed_officer().model_copy(
+        update={"state": OfficerState.APPROVED, "approved": Stamp(actor=JB, at=AT), "approval_date": date(2026, 11, 30)}
+    )
+    not_ready = view(seed_officer(), count=1)  # readiness as it stood when Approve was confirmed
+    notice = texts(valid(approval_notice_card(replace(not_ready, officer=approved))))
+    assert "received all of the most recently submitted" not in notice
+    assert "not every condition of monitoring was met" in notice and "1 of 3 accepted" in notice
+    ready = texts(approval_notice_card(replace(view(seed_officer()), officer=approved)))
+    assert "received all of the most recently submitted" in ready

@@ -168,7 +168,7 @@ async def test_an_officer_withdrawn_and_added_again_is_monitored_afresh(app: App
         "dps_username": "cofficer",
         "start_date": "2026-11-21",
     }
-    await packages.add_officers(app, POC, "9000", [values])
+    await packages.add_officers(app, POC, "9000", [values], officers_trained=True)
     clock.now = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
     readiness = approval.assess(app, officer(app))
     assert readiness.accepted_count == 0

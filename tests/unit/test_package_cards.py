@@ -33,6 +33,7 @@ from cards.package import (
 )
 from domain.records import Actor, Agency, Officer, OfficerState, Package, Stamp
 from domain.validation import AGENCY_FIELDS, FIELD_RULES, OFFICER_FIELDS
+from domain.views import OfficersAddedView, ReadinessRule
 
 TZ = ZoneInfo("America/New_York")
 TODAY = date(2026, 11, 21)
@@ -109,6 +110,23 @@ def valid(card: dict[str, Any]) -> dict[str, Any]:
     return card
 
 
+def nodes(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every element of a card, depth first."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
 def all_inputs(card: dict[str, Any]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
 
@@ -156,9 +174,12 @@ def test_chart_1_shows_every_agency_and_officer_field_and_the_approval_date_colu
         "Withdrawn",
     ):
         assert value in text
-    table = next(item for item in card["body"] if item.get("type") == "Table")
-    assert [cell["items"][0]["text"] for cell in table["rows"][0]["cells"]][-1] == "Approval Date"
-    assert len(table["rows"]) == 4
+    # one block per officer (number and name, then Chart 1's columns as label: value), never a wide table
+    assert not any(node.get("type") == "Table" for node in nodes(card))
+    blocks = [node for node in nodes(card) if node.get("type") == "FactSet" and "Approval Date" in str(node)]
+    assert len(blocks) == 3
+    assert [fact["title"] for fact in blocks[0]["facts"]][-1] == "Approval Date"
+    assert "A1234 · Casey Officer" in text
 
 
 def test_every_wizard_step_is_valid_with_errors_beside_fields() -> None:
@@ -290,6 +311,28 @@ def test_the_officer_step_stays_under_the_limit_with_twenty_officers_entered() -
     )
 
 
+@pytest.mark.parametrize("page", [None, 0, 16, 33])
+def test_the_officer_step_pages_so_a_package_of_500_officers_can_be_entered(page: int | None) -> None:
+    card = valid(
+        officers_card(
+            frame("officers", number=4),
+            agency_line="x",
+            saved=rows(500, longest=True),
+            draft={},
+            draft_index=None,
+            errors={},
+            today=TODAY,
+            page=page,
+        )
+    )
+    text = strings(card)
+    assert "Officers in this package so far: 500" in text
+    shown = [row for row in rows(500) if f'"**{row.officer_number}**' in text or f"**{row.officer_number}** " in text]
+    assert len(shown) == (5 if page in (None, 33) else 15)  # 500 = 33 pages of 15 and one of 5
+    titles = [a.get("title") for node in card["body"] if node.get("type") == "ActionSet" for a in node["actions"]]
+    assert ("More officers" in titles) == (page not in (None, 33)) and ("Previous officers" in titles) == (page != 0)
+
+
 def test_the_jb_card_has_acknowledge_until_acknowledged_and_then_says_who_and_when() -> None:
     card = valid(jb_package_card(package(), longest_officers(20), TZ))
     assert (
@@ -308,12 +351,19 @@ def test_confirmation_added_and_acknowledgment_cards() -> None:
     assert "digital copy" in strings(valid(confirmation_card(package(), longest_officers(20), TZ)))
     assert "2 officers added" in strings(valid(confirmation_card(package(), [officer()], TZ, added=2)))
     assert "added 2 officers" in strings(
-        valid(officers_added_card(package(), [officer(), officer("B2345")], TZ, Stamp(actor=POC, at=AT)))
+        valid(
+            officers_added_card(
+                OfficersAddedView(package(), (officer(), officer("B2345")), Stamp(actor=POC, at=AT)), TZ
+            )
+        )
     )
+    rule = ReadinessRule(min_accepted=4, min_days=10, clean_streak=2)
     notice = strings(
-        valid(acknowledgment_card(package(), Stamp(actor=Actor(aad_id="jb-1", name="Jo Bureau"), at=AT), TZ))
+        valid(acknowledgment_card(package(), Stamp(actor=Actor(aad_id="jb-1", name="Jo Bureau"), at=AT), TZ, rule))
     )
-    assert "These officers may begin issuing e-tickets" in notice and "first 3 to 5" in notice
+    # the notice states the rule the bot applies, from the settings (not SOP 6.3's "first 3 to 5")
+    assert "These officers may begin issuing e-tickets" in notice and "3 to 5" not in notice
+    assert "at least 4 of their e-tickets" in notice and "at least 10 days" in notice and "2 most recent" in notice
 
 
 def test_large_packages_are_paged_so_every_card_stays_under_the_limit() -> None:
@@ -327,5 +377,13 @@ def test_large_packages_are_paged_so_every_card_stays_under_the_limit() -> None:
     assert f"(1–{CHART_PAGE_SIZE} of 60)" in strings(cards[0]) and "(51–60 of 60)" in strings(cards[2])
     assert "A0059" in strings(cards[2]) and "A0059" not in strings(cards[0])
     jb = valid(jb_package_card(package(), officers, TZ))
-    assert "35 more officers: type /package 0123" in strings(jb)
+    # the JB's card pages like /package: More officers instead of "type /package"
+    assert "type /package" not in strings(jb) and "A0024" in strings(jb) and "A0025" not in strings(jb)
+    more = next(a for a in jb["actions"] if a["title"] == "More officers")
+    assert more["verb"] == "package.page" and more["data"]["first"] == CHART_PAGE_SIZE
+    second = valid(jb_package_card(package(), officers, TZ, first=more["data"]["first"]))
+    assert "A0025" in strings(second) and {a["title"] for a in second["actions"]} >= {
+        "Previous officers",
+        "More officers",
+    }
     assert len(package_cards(package(), [], TZ)) == 1

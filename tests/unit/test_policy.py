@@ -7,8 +7,17 @@ from domain.records import Actor
 from tests.support import seed
 from tests.support.factories import JB_AAD, OTHER_AAD, POC_AAD
 
-JB_DECISIONS = {Action.ACKNOWLEDGE, Action.APPROVE, Action.EXTEND, Action.SET_POC, Action.SUBSCRIBE_JB}
-AGENCY_CHANGES = {Action.WITHDRAW, Action.RESOLVE, Action.ADD_OFFICER, Action.SUBSCRIBE_AGENCY}
+JB_DECISIONS = {
+    Action.ACKNOWLEDGE,
+    Action.APPROVE,
+    Action.EXTEND,
+    Action.SET_POC,
+    Action.SUBSCRIBE_JB,
+    Action.RETURN_TO_MONITORING,
+    Action.END_EXTENSION,
+    Action.RESEND,
+}
+AGENCY_CHANGES = {Action.WITHDRAW, Action.RESOLVE, Action.ADD_OFFICER, Action.SUBSCRIBE_AGENCY, Action.EDIT_OFFICER}
 
 
 def test_only_jb_staff_take_the_jbs_decisions() -> None:
@@ -27,6 +36,15 @@ def test_court_operations_in_the_jb_channel_read_but_change_nothing() -> None:
     assert not any(may(action, role) for action in Action for role in (Role.OTHER_POC, Role.UNKNOWN))
 
 
+def test_the_digest_is_read_by_the_jb_and_by_an_agencys_own_poc() -> None:
+    assert {role for role in Role if may(Action.SEE_DIGEST, role)} == {
+        Role.JB_STAFF,
+        Role.AGENCY_POC,
+        Role.CHANNEL_MEMBER,
+    }
+    assert may(Action.SEE_DIGEST, Role.CHANNEL_MEMBER) == may(Action.SEE_AGENCY_STATUS, Role.CHANNEL_MEMBER)
+
+
 def test_every_action_says_who_may_do_it() -> None:
     assert set(WHO_MAY) == set(Action) == set(POLICY)
     assert all(text.startswith(("Only", "You can")) for text in WHO_MAY.values())
@@ -42,3 +60,13 @@ def test_roles_are_relative_to_the_agency() -> None:
     reader = Requester(Actor(aad_id=OTHER_AAD, name="Court Ops"), is_staff=False, in_jb_channel=True)
     assert role_of(reader, package) is Role.CHANNEL_MEMBER
     assert role_of(Requester(Actor(aad_id="", name=""), is_staff=False), package) is Role.UNKNOWN
+
+
+def test_downloads_follow_who_may_see_the_records() -> None:
+    # a package's spreadsheet: whoever may see the package (its PoC, JB staff); everything: JB staff only,
+    # not the JB channel's readers (the export holds the audit log, which only JB staff see)
+    assert POLICY[Action.EXPORT_PACKAGE] == {Role.JB_STAFF, Role.AGENCY_POC}
+    # the JB channel reads the package card posted there (paging it), but downloads nothing
+    assert POLICY[Action.SEE_PACKAGE] == POLICY[Action.EXPORT_PACKAGE] | {Role.CHANNEL_MEMBER}
+    assert [role for role in Role if may(Action.EXPORT_ALL, role)] == [Role.JB_STAFF]
+    assert POLICY[Action.EXPORT_ALL] == POLICY[Action.SEE_AUDIT]

@@ -126,6 +126,7 @@ CASES: dict[str, tuple[BaseModel, dict[str, Any]]] = {
             "approval_date": None,
             "withdrawn": None,
             "extension": None,
+            "acknowledged": None,
         },
     ),
     "officer approved, with an extension": (
@@ -159,6 +160,7 @@ CASES: dict[str, tuple[BaseModel, dict[str, Any]]] = {
                 "reason": "r",
                 "granted": {"actor": JB_DOC, "at": "2026-11-21T15:00:00+00:00"},
             },
+            "acknowledged": None,
         },
     ),
     "officer withdrawn": (
@@ -186,6 +188,7 @@ CASES: dict[str, tuple[BaseModel, dict[str, Any]]] = {
             "approval_date": None,
             "withdrawn": {"actor": POC_DOC, "at": "2026-11-21T15:00:00.123456+00:00"},
             "extension": None,
+            "acknowledged": None,
         },
     ),
     "violation": (
@@ -361,6 +364,8 @@ CASES: dict[str, tuple[BaseModel, dict[str, Any]]] = {
             "activity_id": None,
             "error": None,
             "finished_at": None,
+            "waiting_for": None,
+            "reply_to": None,
         },
     ),
     "notice failed": (
@@ -394,6 +399,8 @@ CASES: dict[str, tuple[BaseModel, dict[str, Any]]] = {
             "activity_id": "1:2",
             "error": "forbidden",
             "finished_at": "2026-11-21T15:00:00+00:00",
+            "waiting_for": None,
+            "reply_to": None,
         },
     ),
     "conversation": (
@@ -501,6 +508,7 @@ SPARSE: list[tuple[type[BaseModel], dict[str, Any], dict[str, Any]]] = [
             "approval_date": None,
             "withdrawn": None,
             "extension": None,
+            "acknowledged": None,
         },
     ),
     (
@@ -595,6 +603,8 @@ SPARSE: list[tuple[type[BaseModel], dict[str, Any], dict[str, Any]]] = [
             "activity_id": None,
             "error": None,
             "finished_at": None,
+            "waiting_for": None,
+            "reply_to": None,
         },
     ),
     (

@@ -411,3 +411,38 @@ def test_patterns_are_javascript_safe() -> None:
         assert not re.search(r"\(\?|\\[AZdwDW]", rule.pattern), rule.field_id
         assert rule.message.endswith(".")
         assert rule.label
+
+
+# Input that used to go wrong quietly (issue 14)
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\ufeff", "\u200b\ufeff\u200b", "...", "-"])
+def test_names_without_a_letter_or_digit_are_refused(name: str) -> None:
+    errors = errors_of(parse_officer, officer_values(first_name=name, last_name=name), TODAY)
+    assert set(errors) == {"first_name", "last_name"}
+    assert "letters or digits" in errors["first_name"]
+    assert "agency_name" in errors_of(parse_agency, agency_values(agency_name=name))
+
+
+@pytest.mark.parametrize("username", [".", "-", "_", ".jsample", "-x"])
+def test_a_dps_username_must_start_with_a_letter_or_digit(username: str) -> None:
+    assert set(errors_of(parse_officer, officer_values(dps_username=username), TODAY)) == {"dps_username"}
+    assert parse_officer(officer_values(dps_username="j.sample-2"), TODAY).dps_username == "j.sample-2"
+
+
+def test_a_start_date_more_than_a_year_ahead_is_a_slip() -> None:
+    errors = errors_of(parse_officer, officer_values(start_date="9999-12-31"), TODAY)
+    assert "within a year" in errors["start_date"]
+    assert parse_officer(officer_values(start_date="2027-11-24"), TODAY).start_date == date(2027, 11, 24)
+    assert "until" in errors_of(parse_extension, {"until": "2030-01-01", "reason": "Watch"}, TODAY)
+
+
+def test_a_tab_pasted_into_the_address_is_a_space_not_a_control_character() -> None:
+    agency = parse_agency(agency_values(letterhead_address="7878 Williston Road\tWilliston, VT 05495"))
+    assert agency.letterhead_address == "7878 Williston Road Williston, VT 05495"
+
+
+def test_the_code_boxes_take_one_character_more_so_a_pasted_long_code_is_refused_not_cut() -> None:
+    assert FIELD_RULES["judiciary_code"].input_length == 5
+    assert FIELD_RULES["officer_number"].input_length == 6
+    assert "judiciary_code" in errors_of(parse_agency, agency_values(judiciary_code="12345"))

@@ -1,0 +1,60 @@
+"""A background loop that does one round of work now and then again after a pause, and outlives a bad round."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from storage.errors import StorageError
+
+logger = logging.getLogger(__name__)
+
+
+class Periodic:
+    """Runs ``round()`` at start and then after each ``pause()``; a failed round is logged and the next one tries.
+
+    A round in progress when the loop stops is cancelled: each round commits all or nothing.
+    """
+
+    name = "periodic"
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+        self.runs = 0
+
+    async def round(self) -> None:
+        """One round of work (subclasses)."""
+        raise NotImplementedError
+
+    def pause(self) -> float:
+        """Seconds until the next round (subclasses)."""
+        raise NotImplementedError
+
+    def start(self) -> None:
+        """Start the loop."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        """Stop the loop; a round in progress is cancelled (its commit is all or nothing)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def run_once(self) -> None:
+        """One round; a failure is logged and the next round tries again."""
+        try:
+            await self.round()
+        except StorageError as error:
+            logger.warning("%s round failed in storage: %s", self.name, type(error).__name__)
+        except Exception:  # the loop must outlive one bad round
+            logger.exception("%s round failed", self.name)
+        self.runs += 1
+
+    async def _run(self) -> None:
+        while True:
+            await self.run_once()
+            await asyncio.sleep(self.pause())
