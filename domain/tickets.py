@@ -259,8 +259,8 @@ class TicketState(Record):
 class TicketSummary:
     """What readiness reads of a ticket's state: whose it is now, when it was issued, accepted, voided, flagged.
 
-    Stored beside the state as one short text (``to_text``), so an officer's figures can be rebuilt
-    from their tickets without reading every state in full.
+    ``of_stored`` reads it straight from a state's stored form (its steps' JSON text), so an
+    officer's figures can be rebuilt from their tickets without building every state in full.
     """
 
     key: str
@@ -270,19 +270,32 @@ class TicketSummary:
     voided: bool
     flagged: bool
 
-    def to_text(self) -> str:
-        """``2026-11-10T14:00:00Z|101``: the issue time, then accepted, voided and flagged as 1 or 0."""
-        flags = "".join("1" if flag else "0" for flag in (self.accepted, self.voided, self.flagged))
-        return f"{_instant_text(self.issue_time)}|{flags}"
-
     @classmethod
-    def from_text(cls, key: str, officer_key: str, text: str) -> TicketSummary:
-        """The summary stored as ``text`` (raises ValueError when it is not one)."""
-        instant, _, flags = text.partition("|")
-        if len(flags) != 3 or set(flags) - {"0", "1"}:
-            raise ValueError(f"not a ticket summary: {text!r}")
-        accepted, voided, flagged = (flag == "1" for flag in flags)
-        return cls(key, officer_key, as_utc(datetime.fromisoformat(instant)), accepted, voided, flagged)
+    def of_stored(cls, key: str, officer_key: str, doc: Mapping[str, Any]) -> TicketSummary:
+        """The summary of a state in its stored form (``TicketState``'s), the same as ``TicketState.summary()``."""
+        raw = doc["steps"]
+        steps = json.loads(raw) if isinstance(raw, str) else raw
+        first_seen: tuple[datetime, int] | None = None
+        issued: tuple[datetime, int, str] | None = None
+        types: set[str] = set()
+        for step in steps:
+            order = (as_utc(datetime.fromisoformat(step[0])), int(step[1]))
+            types.add(step[2])
+            if first_seen is None or order < first_seen:
+                first_seen = order
+            if len(step) > 5 and step[5] is not None and (issued is None or order > issued[:2]):
+                issued = (*order, step[5])
+        if first_seen is None:
+            raise ValueError(f"ticket {key} has no steps")
+        issue_time = first_seen[0] if issued is None else as_utc(datetime.fromisoformat(issued[2]))
+        return cls(
+            key,
+            officer_key,
+            issue_time,
+            EventType.ACCEPTED.value in types,
+            EventType.VOIDED.value in types,
+            bool(doc.get("flagged", False)),
+        )
 
 
 def _officer_of(ordered: Sequence[Step]) -> str:

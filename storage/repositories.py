@@ -295,8 +295,8 @@ class TicketStateRepository:
 
     Stored in ``TicketState``'s compact stored form (its officer key is the index field), without
     the fields that hold their default (a ticket state is one of the most numerous documents:
-    50,000 a year), with the ticket's summary (``TicketSummary.to_text``: what rebuilding an
-    officer's figures reads) beside it.
+    50,000 a year). Rebuilding an officer's figures reads each state's summary straight from that
+    form (``TicketSummary.of_stored``), without building the states.
     """
 
     table = "ticket_states"
@@ -320,12 +320,10 @@ class TicketStateRepository:
         return [TicketState.model_validate(doc) for doc in self._store.find(self.table, "officer_key", officer_key)]
 
     def summaries_of(self, officer_key: str) -> list[TicketSummary]:
-        """What readiness reads of the tickets credited to one officer membership now (a state is parsed only without one)."""
+        """What readiness reads of the tickets credited to one officer membership now (no state is built)."""
         code = officer_key.partition(":")[0]
         return [
-            TicketSummary.from_text(ticket_key(code, doc["ticket_number"]), officer_key, doc["summary"])
-            if "summary" in doc
-            else TicketState.model_validate(doc).summary()
+            TicketSummary.of_stored(ticket_key(code, doc["ticket_number"]), officer_key, doc)
             for doc in self._store.find(self.table, "officer_key", officer_key)
         ]
 
@@ -335,7 +333,7 @@ class TicketStateRepository:
 
     def put(self, state: TicketState) -> Op:
         """The op that stores this state."""
-        doc = state.model_dump(mode="json", exclude_defaults=True) | {"summary": state.summary().to_text()}
+        doc = state.model_dump(mode="json", exclude_defaults=True)
         return Put(self.table, state.key, doc)
 
     def backfilled(self) -> bool:

@@ -31,7 +31,7 @@ from domain.records import (
     Violation,
     ViolationCategory,
 )
-from domain.tickets import TicketState, apply_event, derive_state, derive_states
+from domain.tickets import TicketState, TicketSummary, apply_event, derive_state, derive_states
 from tests.support import seed
 
 TZ = ZoneInfo("America/New_York")
@@ -552,3 +552,18 @@ def test_incidents_follow_the_ticket_to_its_amended_officer() -> None:
     assert by_kind[IncidentKind.REJECTED].officer_number == "B5678"
     assert by_kind[IncidentKind.UNKNOWN_OFFICER].officer_number == "B5678"  # B5678 is in no package
     assert state.officer_key == "9000:B5678"
+
+
+def test_a_summary_read_from_the_stored_form_is_the_states_own() -> None:
+    amended = make_event(
+        EventType.AMENDED, event_id="am", issued_at=ISSUED - timedelta(hours=2), occurred_at=ISSUED + timedelta(hours=5)
+    )
+    echo = make_event(EventType.ACCEPTED, event_id="acc", issued_at=ISSUED, occurred_at=ISSUED + timedelta(hours=3))
+    for events in (
+        [make_event()],
+        [make_event(), amended, echo],
+        [make_event(EventType.PAYMENT_RECEIVED, issued_at=None)],
+    ):
+        state = derive_state(events).model_copy(update={"flagged": True})
+        stored = state.model_dump(mode="json", exclude_defaults=True)
+        assert TicketSummary.of_stored(state.key, state.officer_key, stored) == state.summary()
