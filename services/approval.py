@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from domain.policy import Action, Requester, who_may
 from domain.readiness import (
@@ -55,6 +55,8 @@ from services.outcomes import (
 from services.ports import Change
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 WITHDRAWN_CANNOT_APPROVE = "This officer was withdrawn from the Information Package, so they cannot be approved."
 WITHDRAWN = "This officer was withdrawn from the Information Package."
@@ -102,10 +104,10 @@ def figures_of(app: AppContext, officer: Officer) -> OfficerFigures:
     return figures
 
 
-def assess(app: AppContext, officer: Officer) -> Readiness:
-    """The officer's readiness today on the court calendar, from their figures and open incidents."""
+def _judged(app: AppContext, officer: Officer, rule: Callable[..., T]) -> T:
+    """Apply a readiness rule (the conditions worded, or only whether they hold) with the settings' numbers."""
     settings = app.settings
-    return readiness_from_figures(
+    return rule(
         officer,
         figures_of(app, officer),
         app.db.incidents.open_count_of_officer(officer.key),
@@ -115,21 +117,16 @@ def assess(app: AppContext, officer: Officer) -> Readiness:
         min_days=settings.ready_min_days,
         clean_streak=settings.ready_clean_streak,
     )
+
+
+def assess(app: AppContext, officer: Officer) -> Readiness:
+    """The officer's readiness today on the court calendar, from their figures and open incidents."""
+    return _judged(app, officer, readiness_from_figures)
 
 
 def is_ready(app: AppContext, officer: Officer) -> bool:
     """Whether the officer is ready for approval today: ``assess(app, officer).ready``, without wording every condition."""
-    settings = app.settings
-    return ready_from_figures(
-        officer,
-        figures_of(app, officer),
-        app.db.incidents.open_count_of_officer(officer.key),
-        app.today(),
-        settings.timezone,
-        min_accepted=settings.ready_min_accepted,
-        min_days=settings.ready_min_days,
-        clean_streak=settings.ready_clean_streak,
-    )
+    return _judged(app, officer, ready_from_figures)
 
 
 def view_of(app: AppContext, officer: Officer) -> OfficerView:
