@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.policy import Action, Requester, who_may
 from domain.readiness import (
@@ -56,6 +56,8 @@ from services.outcomes import (
 from services.ports import Change
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 WITHDRAWN_CANNOT_APPROVE = "This officer was withdrawn from the Information Package, so they cannot be approved."
 WITHDRAWN = "This officer was withdrawn from the Information Package."
@@ -103,25 +105,13 @@ def figures_of(app: AppContext, officer: Officer) -> OfficerFigures:
     return figures
 
 
-def assess(app: AppContext, officer: Officer) -> Readiness:
-    """The officer's readiness today on the court calendar, from their figures and open incidents."""
-    settings = app.settings
-    return readiness_from_figures(
-        officer,
-        figures_of(app, officer),
-        app.db.incidents.open_count_of_officer(officer.key),
-        app.today(),
-        settings.timezone,
-        min_accepted=settings.ready_min_accepted,
-        min_days=settings.ready_min_days,
-        clean_streak=settings.ready_clean_streak,
-    )
+def _judged(app: AppContext, officer: Officer, rule: Callable[..., T], today: date | None = None) -> T:
+    """Apply a readiness rule (the conditions worded, or only whether they hold) with the settings' numbers.
 
-
-def is_ready(app: AppContext, officer: Officer, today: date | None = None) -> bool:
-    """Whether the officer is ready for approval on ``today`` (default: today): ``assess(...).ready``, unworded."""
+    ``today`` is the court date judged on (default: today; /status reads it once for every officer).
+    """
     settings = app.settings
-    return ready_from_figures(
+    return rule(
         officer,
         figures_of(app, officer),
         app.db.incidents.open_count_of_officer(officer.key),
@@ -131,6 +121,16 @@ def is_ready(app: AppContext, officer: Officer, today: date | None = None) -> bo
         min_days=settings.ready_min_days,
         clean_streak=settings.ready_clean_streak,
     )
+
+
+def assess(app: AppContext, officer: Officer) -> Readiness:
+    """The officer's readiness today on the court calendar, from their figures and open incidents."""
+    return _judged(app, officer, readiness_from_figures)
+
+
+def is_ready(app: AppContext, officer: Officer, today: date | None = None) -> bool:
+    """Whether the officer is ready for approval on ``today`` (default: today): ``assess(...).ready``, unworded."""
+    return _judged(app, officer, ready_from_figures, today)
 
 
 def view_of(app: AppContext, officer: Officer) -> OfficerView:
