@@ -39,26 +39,21 @@ class ApprovalCommands:
     @action(Verb.APPROVE)
     async def approve(self, turn: Turn) -> Outcome:
         """Approve (JB staff): approves a ready officer; one who is not ready gets the confirm card first."""
-        data = turn.data
-        return await approval.approve(
-            turn.app,
-            turn.requester,
-            data.get("judiciary_code"),
-            data.get("officer_number"),
-            confirmed=False,
-            shown=turn.pressed_message,
-        )
+        return await self._approve(turn, confirmed=False)
 
     @action(Verb.APPROVE_CONFIRM)
     async def approve_confirm(self, turn: Turn) -> Outcome:
         """Approve on the confirm card (JB staff): approves although not every condition holds."""
+        return await self._approve(turn, confirmed=True)
+
+    async def _approve(self, turn: Turn, *, confirmed: bool) -> Outcome:
         data = turn.data
         return await approval.approve(
             turn.app,
             turn.requester,
             data.get("judiciary_code"),
             data.get("officer_number"),
-            confirmed=True,
+            confirmed=confirmed,
             shown=turn.pressed_message,
         )
 
