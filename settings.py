@@ -76,6 +76,7 @@ class Settings:
     app_terms_url: str = "https://www.vermontjudiciary.org/terms"
     openid_metadata_url: str | None = None
     storage_recover: bool = False
+    metrics_token: str | None = field(default=None, repr=False)
 
     @property
     def local_mode(self) -> bool:
@@ -181,6 +182,10 @@ class Settings:
         if exports_secret and len(exports_secret) < 16:
             raise SettingsError("EXPORTS_SECRET must be at least 16 characters")
 
+        metrics_token = env.get("METRICS_TOKEN", "")
+        if metrics_token and len(metrics_token) < 16:
+            raise SettingsError("METRICS_TOKEN must be at least 16 characters")
+
         secret = env.get("TICKET_EVENTS_SECRET", "")
         if secret and len(secret) < 16:
             raise SettingsError("TICKET_EVENTS_SECRET must be at least 16 characters")
@@ -251,4 +256,5 @@ class Settings:
             app_terms_url=url("APP_TERMS_URL", defaults.app_terms_url),
             openid_metadata_url=text("TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL") or None,
             storage_recover=flag("STORAGE_RECOVER"),
+            metrics_token=metrics_token or None,
         )

@@ -284,6 +284,14 @@ class Outbox(Protocol):
         """Every entry about one subject (the copies of one card), in queue order."""
         ...
 
+    def count(self, status: str) -> int:
+        """How many entries have this status (``pending``, ``waiting``, ``failed``, ``sent``)."""
+        ...
+
+    def oldest_created(self, status: str) -> datetime | None:
+        """When the oldest entry with this status was queued, or None when there is none."""
+        ...
+
     def waiting(self, reader: str | None = None) -> list[OutboxEntry]:
         """Entries kept for a reader with no conversation yet (``jb``, ``person:<id>``; all when None)."""
         ...

@@ -506,6 +506,18 @@ class OutboxRepository:
         notices = _readable(doc for doc in docs if reader in (None, doc.get("waiting_for")))
         return sorted(notices, key=lambda notice: notice.seq)
 
+    def count(self, status: str) -> int:
+        """How many notices have this status (``pending``, ``waiting``, ``failed``, ``sent``); nothing is parsed."""
+        return len(self._store.find(self.table, "status", status))
+
+    def oldest_created(self, status: str) -> datetime | None:
+        """When the oldest notice with this status was queued, or None when there is none (nothing is parsed)."""
+        docs = self._store.find(self.table, "status", status)
+        if not docs:
+            return None
+        oldest = min(docs, key=lambda doc: doc["seq"])
+        return instant_from_str(oldest["created_at"])
+
     def of_subject(self, subject: str) -> list[Notice]:
         """Every notice about one subject (the copies of one alert), in the order queued."""
         notices = _readable(self._store.find(self.table, "subject", subject))
