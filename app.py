@@ -231,7 +231,9 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/metrics", metrics)
 
     async def recorder(events: list[TicketEvent]) -> list[dict[str, Any]] | EventConflict:
-        outcome = await record_events(app[CONTEXT], events)
+        context = app[CONTEXT]
+        await context.db.catch_up()
+        outcome = await context.retrying(lambda: record_events(context, events))
         if isinstance(outcome, EventConflict):
             return outcome  # the intake answers 409: nothing of the request was recorded
         results = [result_doc(result) for result in outcome.results]

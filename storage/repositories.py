@@ -42,6 +42,7 @@ from domain.records import (
 )
 from domain.tickets import TicketState, TicketSummary
 from storage.engine import Delete, Op, Put, Store
+from storage.leases import SingleProcessLeases
 
 R = TypeVar("R", bound=Record)
 
@@ -642,6 +643,7 @@ class Database:
         self.readiness = ReadinessRepository(store)
         self.clocks = ClockRepository(store)
         self.state = StateRepository(store)
+        self.leases = SingleProcessLeases()
 
     @classmethod
     async def open(
@@ -678,6 +680,9 @@ class Database:
     async def close(self) -> None:
         """Flush and close the store."""
         await self.store.close()
+
+    async def catch_up(self) -> None:
+        """Nothing to do: this process is the only writer of its data directory."""
 
     def commit(self, ops: Iterable[Op]) -> asyncio.Future[None]:
         """Apply ops now, atomically; await the result for durability (raises StorageUnavailable)."""
