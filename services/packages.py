@@ -13,8 +13,8 @@ from datetime import date
 
 from domain.policy import Action, Requester, who_may
 from domain.records import Actor, Agency, OfficerState, Package, Stamp
-from domain.validation import FieldErrors, OfficerEntry, parse_agency, parse_officer
-from domain.views import OfficersAddedView, PackageView, ReadinessRule
+from domain.validation import FieldErrors, OfficerEntry, parse_agency, parse_officer, parse_poc_email
+from domain.views import OfficersAddedView, PackageView, PocEmailForm, ReadinessRule
 from services.access import allowed
 from services.approval import rebuilt_figures
 from services.audit import audit_op, audit_refusal
@@ -31,7 +31,7 @@ from services.notices import (
     added_subject,
     package_subject,
 )
-from services.outcomes import AlreadyDone, Done, Happening, Invalid, NotFound, Outcome, Refused, Shown
+from services.outcomes import AlreadyDone, Done, FormOpened, Happening, Invalid, NotFound, Outcome, Refused, Shown
 from services.ports import Change
 from vocabulary.contact import JB_EMAIL
 
@@ -430,32 +430,42 @@ async def subscribe(app: AppContext, requester: Requester, target: str, place: s
     return Done(Subscription(target, package))
 
 
-async def set_poc(
-    app: AppContext, requester: Requester, judiciary_code: str, new_poc: Actor, email: str | None
-) -> Outcome:
+async def set_poc(app: AppContext, requester: Requester, judiciary_code: str, new_poc: Actor, email: object) -> Outcome:
     """JB staff hand an agency's PoC role to another person; both are told in 1:1 where the bot can.
 
-    Returns ``Done(PackageView)``, ``Refused`` or ``NotFound("package", code)``.
+    The Information Package keeps its PoC's e-mail (SOP 6.1): ``email`` is the one Teams' roster gave
+    for the person or the one JB staff typed on the form. With none (``None``), nothing changes and the
+    form asking for it is returned; a wrong one comes back on the form with the message, nothing changed.
+    Returns ``Done(PackageView)``, ``FormOpened(PocEmailForm)``, ``Invalid(PocEmailForm)``, ``Refused`` or
+    ``NotFound("package", code)``.
     """
     if not allowed(app, requester, Action.SET_POC):
         return Refused(who_may(Action.SET_POC))
     package = app.db.packages.get(judiciary_code)
     if package is None:
         return NotFound("package", judiciary_code)
-    agency = package.agency.model_copy(update={"poc_name": new_poc.name, "poc_email": email or ""})
     poc = Actor(aad_id=new_poc.aad_id.lower(), name=new_poc.name)
+    form = PocEmailForm(package, poc, known_email(app, poc.aad_id))
+    if email is None:
+        return FormOpened(form, "poc_email")
+    try:
+        address = parse_poc_email({"poc_email": email})
+    except FieldErrors as problem:
+        return Invalid(problem.errors, form, {"poc_email": email})
+    agency = package.agency.model_copy(update={"poc_name": new_poc.name, "poc_email": address})
     after = package.model_copy(update={"poc": poc, "agency": agency})
     view = package_view(app, after)
+
+    def who(record: Package) -> dict[str, object]:
+        return {
+            "poc": record.poc.model_dump(mode="json"),
+            "poc_name": record.agency.poc_name,
+            "poc_email": record.agency.poc_email,
+        }
+
     changes: list[Change] = [
         app.db.packages.put(after),
-        audit_op(
-            app,
-            requester.actor,
-            "package.set_poc",
-            package_subject(judiciary_code),
-            {"poc": package.poc.model_dump(mode="json")},
-            {"poc": after.poc.model_dump(mode="json")},
-        ),
+        audit_op(app, requester.actor, "package.set_poc", package_subject(judiciary_code), who(package), who(after)),
     ]
     intro = (
         f"JB e-ticket staff made you the Point-of-Contact of {agency.agency_name}. "

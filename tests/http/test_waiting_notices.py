@@ -92,7 +92,8 @@ async def test_a_notice_to_a_person_without_a_chat_waits_for_their_first_message
     await Chat(client, connector).submit_package()
     jb = Chat(client, connector, user_aad=JB_AAD, user_name="Jo Bureau")
     mention = {"type": "mention", "text": "<at>Olive Other</at>", "mentioned": {"id": f"29:{OTHER_AAD}"}}
-    changed = await jb.type("/set-poc 9000 <at>Olive Other</at>", entities=[mention])
+    await jb.type("/set-poc 9000 <at>Olive Other</at>", entities=[mention])  # Teams gave no e-mail: JB types it
+    changed = await jb.press("Submit", {"poc_email": "olive@williston.example"})
     assert "no 1:1 chat with them yet" in text_of(changed)
     assert [n.summary for n in jb.app.db.outbox.waiting(f"person:{OTHER_AAD}")] == ["You are now the Point-of-Contact"]
     await Chat(client, connector, user_aad=OTHER_AAD, user_name="Olive Other").type("/help")
