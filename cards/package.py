@@ -244,7 +244,8 @@ def agency_facts(agency: AgencySummary) -> Any:
             ("Phone (letterhead)", agency.letterhead_phone),
             ("Judiciary Code", agency.judiciary_code),
             ("Point-of-Contact", agency.poc_name),
-            ("Point-of-Contact e-mail", agency.poc_email),
+            # not "Point-of-Contact e-mail": the Playground's title column broke it as "e-" / "mail"
+            ("Contact e-mail", agency.poc_email),
         ]
     )
 
