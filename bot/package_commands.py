@@ -283,6 +283,10 @@ class PackageCommands:
         what = self._subscription_text(outcome.view)
         place = "channel" if turn.scope == "channel" else "group chat"
         text = f"This {place} now receives the {what}."
+        count = outcome.view.delivered
+        if count:
+            what_waits = "the notice" if count == 1 else f"the {count} notices"
+            text += f" I post {what_waits} still waiting for the JB here now."
         await turn.reply_card(message_card("Alerts routed here", text, kind="good"), summary="Subscribed")
 
     @staticmethod

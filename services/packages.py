@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from domain.clocks import unacknowledged_batches
 from domain.policy import Action, Requester, who_may
 from domain.records import Actor, Agency, OfficerState, Package, Stamp
 from domain.validation import FieldErrors, OfficerEntry, parse_agency, parse_officer, parse_poc_email
@@ -392,6 +393,8 @@ class Subscription:
 
     target: str
     package: Package | None = None
+    delivered: int = 0
+    """For the JB channel: the notices posted there at once (those that waited, and open work not yet there)."""
 
 
 async def subscribe(app: AppContext, requester: Requester, target: str, place: str) -> Outcome:
@@ -425,9 +428,40 @@ async def subscribe(app: AppContext, requester: Requester, target: str, place: s
     ]
     await app.commit(changes)
     logger.info("subscription target=%s conversation=%s", target, place)
-    if target == app.db.subscriptions.JB:
-        await app.release([Audience.jb()])  # what waited for the JB goes to its channel now
-    return Done(Subscription(target, package))
+    if target != app.db.subscriptions.JB:
+        return Done(Subscription(target, package))
+    released = await app.release([Audience.jb()])  # what waited for the JB goes to its channel now
+    copies = _open_work_copies(app, place)
+    if copies:
+        await app.commit([], copies)
+    logger.info("jb channel marked: released=%d open work copies=%d", released, len(copies))
+    return Done(Subscription(target, None, released + len(copies)))
+
+
+def _open_work_copies(app: AppContext, place: str) -> list[Notice]:
+    """The JB channel just marked gets a copy of each package, and each batch of officers added later, that
+    still awaits acknowledgment (SOP 6.3) and reached JB staff only in their 1:1 chats before the channel
+    existed (a Teams install of the bot in a 1:1 chat releases what waited). Acknowledge on any copy
+    updates every copy (one subject)."""
+
+    def copied_here(subject: str) -> bool:
+        return any(e.conversation_id == place and e.action == "send" for e in app.db.outbox.of_subject(subject))
+
+    notices: list[Notice] = []
+    for package in app.db.packages.all():
+        code = package.judiciary_code
+        if package.acknowledged is None:
+            subject = package_subject(code)
+            if not copied_here(subject):
+                view = package_view(app, package)
+                notices.append(Notice((Audience.jb(),), PackageForJb(view), f"New Information Package {code}", subject))
+            continue
+        for batch in unacknowledged_batches(package, app.db.officers.of_agency(code)):
+            added = OfficersAddedView(package, batch, batch[0].added)
+            subject = added_subject(code, added.numbers)
+            if not copied_here(subject):
+                notices.append(Notice((Audience.jb(),), OfficersAdded(added), f"Officers added to {code}", subject))
+    return notices
 
 
 async def set_poc(app: AppContext, requester: Requester, judiciary_code: str, new_poc: Actor, email: object) -> Outcome:
