@@ -378,9 +378,9 @@ def confirmation_card(
             "Type /package at any time to see your Information Package again."
         )
     card = package_card(package, officers, tz, title="Information Package sent", intro=intro)
-    if not jb_reached:
+    if not jb_reached:  # below the title and its subtitle, above the intro
         card["body"].insert(
-            1, notice(NOT_YET_REACHED, kind="warning").model_dump(mode="json", exclude_none=True, by_alias=True)
+            2, notice(NOT_YET_REACHED, kind="warning").model_dump(mode="json", exclude_none=True, by_alias=True)
         )
     return card
 

@@ -46,6 +46,8 @@ def test_a_package_sent_before_the_jb_exists_waits_and_reaches_the_jb_channel_on
     sent = poc.wait_for_card_text("Information Package sent", "waiting-package-sent")
     text = sent.inner_text()
     assert "Stored for the Judicial Bureau" in text and "have not connected to this bot in Teams yet" in text
+    sent.evaluate("card => card.scrollIntoView({block: 'start'})")  # its top: the title and the warning
+    poc.page.wait_for_timeout(300)
     poc.shot("package-stored-for-the-jb")
 
     jb = opener("jb")
