@@ -137,7 +137,7 @@ class ApprovalCommands:
         """Cancel: back to the officer's card (confirm and extend cards), or nothing withdrawn."""
         if turn.data.get("cancel") == "withdraw":
             return Reply(message_card("Nothing was withdrawn", "The officer stays in the Information Package."))
-        if turn.data.get("cancel") in ("resend", "edit"):
+        if turn.data.get("cancel") in ("resend", "edit", "set_poc"):
             return Reply(message_card("Cancelled", "Nothing was changed."))
         outcome = await approval.cancel(
             turn.app, turn.requester, turn.data.get("judiciary_code"), turn.data.get("officer_number")

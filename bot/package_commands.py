@@ -15,17 +15,24 @@ from botbuilder.schema.teams import TeamsChannelAccount
 
 from bot.dialogs.package_wizard import STATE_PROPERTY, PackageWizard, WizardEnv, WizardReply, WizardState
 from bot.downloads import with_package_downloads
-from bot.turn import Reply, Turn, action, command
+from bot.turn import Card, Reply, Turn, action, command
 from cards.common import message_card
 from cards.help import one_to_one_card
 from cards.package import package_cards
 from domain.policy import Action, who_may
 from domain.records import Actor
-from domain.validation import FieldErrors, is_officer_number, parse_judiciary_code, parse_officer_number
+from domain.validation import (
+    FieldErrors,
+    is_judiciary_code,
+    is_officer_number,
+    parse_judiciary_code,
+    parse_officer_number,
+)
 from domain.views import IncidentView, OfficerForm, PackageView
 from services import corrections
+from services.access import allowed
 from services.corrections import edit_form
-from services.outcomes import Done, FormOpened, NotFound, Outcome, Refused, Shown
+from services.outcomes import Done, FormOpened, Invalid, NotFound, Outcome, Refused, Shown
 from services.packages import (
     Subscription,
     acknowledge,
@@ -276,6 +283,10 @@ class PackageCommands:
         what = self._subscription_text(outcome.view)
         place = "channel" if turn.scope == "channel" else "group chat"
         text = f"This {place} now receives the {what}."
+        count = outcome.view.delivered
+        if count:
+            what_waits = "the notice" if count == 1 else f"the {count} notices"
+            text += f" I post {what_waits} still waiting for the JB here now."
         await turn.reply_card(message_card("Alerts routed here", text, kind="good"), summary="Subscribed")
 
     @staticmethod
@@ -307,13 +318,48 @@ class PackageCommands:
             return
         person, roster_email = found
         outcome = await set_poc(turn.app, turn.requester, code, person, roster_email or email)
+        if isinstance(outcome, FormOpened | Invalid):  # Teams gave no usable e-mail: ask for it first (SOP 6.1)
+            await turn.reply(outcome, summary="E-mail of the new Point-of-Contact")
+            return
+        summary = "Point-of-Contact changed" if isinstance(outcome, Done) else None
+        await turn.reply_card(self._set_poc_answer(turn, outcome, code, person), summary=summary)
+
+    @action(Verb.SET_POC_SUBMIT)
+    async def set_poc_submit(self, turn: Turn) -> Outcome | Reply:
+        """Submit on the e-mail form of /set-poc: the person is verified on Teams' roster again, then handed the role.
+
+        Card data is untrusted: only the Azure AD object id travels in it, and the person's name comes from
+        the roster of this conversation, as when the command was typed. A wrong e-mail comes back beside its
+        field, nothing changed.
+        """
+        if not allowed(turn.app, turn.requester, Action.SET_POC):
+            return Refused(who_may(Action.SET_POC))
+        code, aad_id = turn.data.get("judiciary_code"), turn.data.get("aad_id")
+        if not isinstance(code, str) or not is_judiciary_code(code) or not isinstance(aad_id, str) or not aad_id:
+            return NotFound("package")
+        roster = await self._roster(turn)
+        if roster is None:
+            return Reply(message_card(*self._not_found_text("roster", None, "")))
+        member = next((m for m in roster if m.aad_object_id.lower() == aad_id.lower()), None)
+        if member is None:
+            text = "That person is no longer a member of this conversation: nothing was changed."
+            return Reply(message_card("Nobody found", text, kind="attention"))
+        person = Actor(aad_id=member.aad_object_id.lower(), name=(member.name or "").strip())
+        typed = turn.data.get("poc_email")
+        outcome = await set_poc(
+            turn.app, turn.requester, parse_judiciary_code(code), person, typed if isinstance(typed, str) else ""
+        )
+        if isinstance(outcome, Done):
+            return Reply(self._set_poc_answer(turn, outcome, code, person), update_message=True)
+        return outcome
+
+    @staticmethod
+    def _set_poc_answer(turn: Turn, outcome: Outcome, code: str, person: Actor) -> Card:
+        """What JB staff are told once /set-poc is done, refused or finds no package."""
         if isinstance(outcome, Refused):
-            await turn.reply_card(message_card("Not changed", outcome.who_may, kind="attention"))
-            return
+            return message_card("Not changed", outcome.who_may, kind="attention")
         if not isinstance(outcome, Done) or not isinstance(outcome.view, PackageView):
-            text = f"No Information Package has Judiciary Code {code}."
-            await turn.reply_card(message_card("Not changed", text, kind="attention"))
-            return
+            return message_card("Not changed", f"No Information Package has Judiciary Code {code}.", kind="attention")
         package = outcome.view.package
         told = turn.app.db.conversations.personal_chat_of(person.aad_id) is not None
         text = (
@@ -324,9 +370,7 @@ class PackageCommands:
                 else "I have no 1:1 chat with them yet: ask them to open one with me to receive the agency's notices."
             )
         )
-        await turn.reply_card(
-            message_card("Point-of-Contact changed", text, kind="good"), summary="Point-of-Contact changed"
-        )
+        return message_card("Point-of-Contact changed", text, kind="good")
 
     async def _roster(self, turn: Turn) -> list[TeamsChannelAccount] | None:
         """The conversation's members (a channel's: its team's) from Teams; None when Teams does not answer."""

@@ -29,7 +29,7 @@ from cards.base import execute, facts, field_error, heading, notice, paragraph, 
 from domain.calendar import format_date, format_instant
 from domain.records import Officer, OfficerState, Package, Stamp
 from domain.validation import AGENCY_FIELDS, FIELD_RULES
-from domain.views import OfficerForm, OfficersAddedView, ReadinessRule, page_count
+from domain.views import OfficerForm, OfficersAddedView, PocEmailForm, ReadinessRule, page_count
 from vocabulary.contact import JB_EMAIL
 from vocabulary.verbs import Verb
 
@@ -244,7 +244,8 @@ def agency_facts(agency: AgencySummary) -> Any:
             ("Phone (letterhead)", agency.letterhead_phone),
             ("Judiciary Code", agency.judiciary_code),
             ("Point-of-Contact", agency.poc_name),
-            ("Point-of-Contact e-mail", agency.poc_email),
+            # not "Point-of-Contact e-mail": the Playground's title column broke it as "e-" / "mail"
+            ("Contact e-mail", agency.poc_email),
         ]
     )
 
@@ -377,9 +378,9 @@ def confirmation_card(
             "Type /package at any time to see your Information Package again."
         )
     card = package_card(package, officers, tz, title="Information Package sent", intro=intro)
-    if not jb_reached:
+    if not jb_reached:  # below the title and its subtitle, above the intro
         card["body"].insert(
-            1, notice(NOT_YET_REACHED, kind="warning").model_dump(mode="json", exclude_none=True, by_alias=True)
+            2, notice(NOT_YET_REACHED, kind="warning").model_dump(mode="json", exclude_none=True, by_alias=True)
         )
     return card
 
@@ -846,5 +847,28 @@ def edit_officer_card(form: OfficerForm, values: Mapping[str, Any], errors: Mapp
     actions = [
         execute("Save", Verb.EDIT_OFFICER_SAVE.value, ids, style=ActionStyle.POSITIVE),
         execute("Cancel", Verb.CANCEL.value, ids | {"cancel": "edit"}, associated_inputs=AssociatedInputs.NONE),
+    ]
+    return render(body, actions)
+
+
+def poc_email_card(form: PocEmailForm, values: Mapping[str, Any], errors: Mapping[str, str]) -> dict[str, Any]:
+    """/set-poc when Teams gave no e-mail: JB staff type the new Point-of-Contact's e-mail (SOP 6.1) first."""
+    package, name = form.package, form.new_poc.name or "the new Point-of-Contact"
+    shown = {"poc_email": form.email_hint or ""} | {k: v for k, v in values.items() if isinstance(v, str)}
+    body: list[Any] = [
+        *heading(
+            "E-mail of the new Point-of-Contact", subtle=f"{package.agency.agency_name} · {package.judiciary_code}"
+        ),
+        paragraph(
+            f"Teams did not give me an e-mail address for {name}. The Information Package needs the "
+            f"Point-of-Contact's e-mail (SOP 6.1): type it, and {name} becomes the Point-of-Contact. "
+            "Nothing changes until you press Submit."
+        ),
+        *_text_input("poc_email", shown, errors, style=TextInputStyle.EMAIL),
+    ]
+    ids = {"judiciary_code": package.judiciary_code, "aad_id": form.new_poc.aad_id}
+    actions = [
+        execute("Submit", Verb.SET_POC_SUBMIT.value, ids, style=ActionStyle.POSITIVE),
+        execute("Cancel", Verb.CANCEL.value, {"cancel": "set_poc"}, associated_inputs=AssociatedInputs.NONE),
     ]
     return render(body, actions)

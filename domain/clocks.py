@@ -92,16 +92,21 @@ def officers_added_since_acknowledged(package: Package, officers: list[Officer])
     return [o for o in officers if o.state is OfficerState.MONITORING and not o.acknowledged_with(package)]
 
 
+def unacknowledged_batches(package: Package, officers: list[Officer]) -> list[tuple[Officer, ...]]:
+    """The officers added after the acknowledgment and not acknowledged yet, one batch per /add-officer, oldest first."""
+    batches: dict[str, list[Officer]] = {}
+    for officer in officers_added_since_acknowledged(package, officers):
+        batches.setdefault(_stamp(officer.added.at), []).append(officer)
+    return [tuple(batch) for _, batch in sorted(batches.items())]
+
+
 def officers_unacknowledged(
     package: Package, officers: list[Officer], hours: BusinessHours, business_days: int
 ) -> list[tuple[Due, tuple[Officer, ...]]]:
     """One reminder per batch of officers added after the acknowledgment, ``business_days`` after the batch."""
-    batches: dict[str, list[Officer]] = {}
-    for officer in officers_added_since_acknowledged(package, officers):
-        batches.setdefault(_stamp(officer.added.at), []).append(officer)
     found = []
-    for stamp, batch in sorted(batches.items()):
-        key = f"{ClockKind.OFFICERS_UNACKNOWLEDGED.value}:{package.judiciary_code}:{stamp}"
+    for batch in unacknowledged_batches(package, officers):
+        key = f"{ClockKind.OFFICERS_UNACKNOWLEDGED.value}:{package.judiciary_code}:{_stamp(batch[0].added.at)}"
         due_at = hours.business_days_after(batch[0].added.at, business_days)
         found.append((Due(key, ClockKind.OFFICERS_UNACKNOWLEDGED, due_at), tuple(batch)))
     return found

@@ -35,7 +35,7 @@ Decisions (the design was silent):
   and superseded ones do not. Open incidents are all of the membership's, counted e-tickets or not.
 * A ticket with no known issue instant is ordered by its earliest event's ``occurred_at``
   (``TicketState.issue_time``); the same instant stands in for its issue date in condition 2.
-* Fewer than ``clean_streak`` accepted e-tickets do not make a clean streak.
+* Fewer than ``clean_streak`` accepted e-tickets do not meet condition 3, however good they were.
 * An officer who is not in monitoring (approved or withdrawn) is never ready; the first condition,
   ``state``, says why.
 """
@@ -128,17 +128,21 @@ def _state_text(officer: Officer) -> str:
 
 
 def _streak_text(streak: Sequence[Entry], clean_streak: int) -> str:
+    """Condition 3 in a clerk's words, with the rule's own number: "last 3 accepted e-tickets had no problem",
+    "2 of 3 e-tickets accepted without a problem" (too few accepted yet), "1 of the last 3 accepted e-tickets
+    had a problem" (a resolved problem still counts)."""
     if clean_streak <= 0:
-        return "no clean streak required"
+        return "no check of the latest e-tickets"
     flagged = sum(1 for entry in streak if entry.flagged)
     if flagged:
-        return (
-            f"{flagged} of the last {_plural(len(streak), 'accepted e-ticket', 'accepted e-tickets')} "
-            f"{'has an incident' if flagged == 1 else 'have incidents'}"
-        )
+        if len(streak) == 1:
+            return "the last accepted e-ticket had a problem"
+        return f"{flagged} of the last {len(streak)} accepted e-tickets had a problem"
     if len(streak) < clean_streak:
-        return f"{len(streak)} of {clean_streak} accepted e-tickets clean in a row"
-    return f"last {_plural(clean_streak, 'accepted e-ticket', 'accepted e-tickets')} clean"
+        return f"{len(streak)} of {_plural(clean_streak, 'e-ticket', 'e-tickets')} accepted without a problem"
+    if clean_streak == 1:
+        return "last accepted e-ticket had no problem"
+    return f"last {clean_streak} accepted e-tickets had no problem"
 
 
 def _extension_text(officer: Officer, today: date) -> str:

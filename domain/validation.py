@@ -412,6 +412,12 @@ def parse_officer(
     return OfficerEntry(**fields)  # type: ignore[arg-type]
 
 
+def parse_poc_email(values: Mapping[str, object]) -> str:
+    """The Point-of-Contact's e-mail (SOP 6.1 item 1), as the one field of a form; raises ``FieldErrors``."""
+    fields = _collect(_values(values), {"poc_email": _email})
+    return str(fields["poc_email"])
+
+
 def parse_reason(values: Mapping[str, object]) -> str:
     """Why JB staff take a step that needs one (return to monitoring, end an extension, send again)."""
     fields = _collect(

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from domain.calendar import AnswerWindow
 from domain.readiness import Readiness
-from domain.records import Incident, Officer, Package, Stamp
+from domain.records import Actor, Incident, Officer, Package, Stamp
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,18 @@ class OfficerForm:
     officer: Officer
     package: Package | None
     today: date
+
+
+@dataclass(frozen=True)
+class PocEmailForm:
+    """/set-poc when Teams gave no e-mail for the new Point-of-Contact: the form asking JB staff for it (SOP 6.1).
+
+    ``new_poc`` is the person Teams' roster named; ``email_hint`` an e-mail they typed before as a PoC, if any.
+    """
+
+    package: Package
+    new_poc: Actor
+    email_hint: str | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from cards.package import (
     jb_package_card,
     officers_added_card,
     package_card,
+    poc_email_card,
 )
 from cards.readiness import (
     approval_notice_card,
@@ -45,6 +46,7 @@ from domain.views import (
     OfficersAddedView,
     OfficerView,
     PackageView,
+    PocEmailForm,
     ReasonForm,
 )
 from services.notices import (
@@ -128,6 +130,10 @@ class Presenter:
                 return edit_officer_card(form, {}, {})
             case Invalid(view=OfficerForm() as form, values=values, errors=errors):
                 return edit_officer_card(form, values, errors)
+            case FormOpened(view=PocEmailForm() as form):
+                return poc_email_card(form, {}, {})
+            case Invalid(view=PocEmailForm() as form, values=values, errors=errors):
+                return poc_email_card(form, values, errors)
             case FormOpened(view=ExtensionForm(officer=view, today=today)):
                 return extend_card(view, today, {}, {})
             case Invalid(view=ExtensionForm(officer=view, today=today), values=values, errors=errors):

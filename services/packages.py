@@ -11,10 +11,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from domain.clocks import unacknowledged_batches
 from domain.policy import Action, Requester, who_may
 from domain.records import Actor, Agency, OfficerState, Package, Stamp
-from domain.validation import FieldErrors, OfficerEntry, parse_agency, parse_officer
-from domain.views import OfficersAddedView, PackageView, ReadinessRule
+from domain.validation import FieldErrors, OfficerEntry, parse_agency, parse_officer, parse_poc_email
+from domain.views import OfficersAddedView, PackageView, PocEmailForm, ReadinessRule
 from services.access import allowed
 from services.approval import rebuilt_figures
 from services.audit import audit_op, audit_refusal
@@ -31,7 +32,7 @@ from services.notices import (
     added_subject,
     package_subject,
 )
-from services.outcomes import AlreadyDone, Done, Happening, Invalid, NotFound, Outcome, Refused, Shown
+from services.outcomes import AlreadyDone, Done, FormOpened, Happening, Invalid, NotFound, Outcome, Refused, Shown
 from services.ports import Change
 from vocabulary.contact import JB_EMAIL
 
@@ -392,6 +393,8 @@ class Subscription:
 
     target: str
     package: Package | None = None
+    delivered: int = 0
+    """For the JB channel: the notices posted there at once (those that waited, and open work not yet there)."""
 
 
 async def subscribe(app: AppContext, requester: Requester, target: str, place: str) -> Outcome:
@@ -425,37 +428,78 @@ async def subscribe(app: AppContext, requester: Requester, target: str, place: s
     ]
     await app.commit(changes)
     logger.info("subscription target=%s conversation=%s", target, place)
-    if target == app.db.subscriptions.JB:
-        await app.release([Audience.jb()])  # what waited for the JB goes to its channel now
-    return Done(Subscription(target, package))
+    if target != app.db.subscriptions.JB:
+        return Done(Subscription(target, package))
+    released = await app.release([Audience.jb()])  # what waited for the JB goes to its channel now
+    copies = _open_work_copies(app, place)
+    if copies:
+        await app.commit([], copies)
+    logger.info("jb channel marked: released=%d open work copies=%d", released, len(copies))
+    return Done(Subscription(target, None, released + len(copies)))
 
 
-async def set_poc(
-    app: AppContext, requester: Requester, judiciary_code: str, new_poc: Actor, email: str | None
-) -> Outcome:
+def _open_work_copies(app: AppContext, place: str) -> list[Notice]:
+    """The JB channel just marked gets a copy of each package, and each batch of officers added later, that
+    still awaits acknowledgment (SOP 6.3) and reached JB staff only in their 1:1 chats before the channel
+    existed (a Teams install of the bot in a 1:1 chat releases what waited). Acknowledge on any copy
+    updates every copy (one subject)."""
+
+    def copied_here(subject: str) -> bool:
+        return any(e.conversation_id == place and e.action == "send" for e in app.db.outbox.of_subject(subject))
+
+    notices: list[Notice] = []
+    for package in app.db.packages.all():
+        code = package.judiciary_code
+        if package.acknowledged is None:
+            subject = package_subject(code)
+            if not copied_here(subject):
+                view = package_view(app, package)
+                notices.append(Notice((Audience.jb(),), PackageForJb(view), f"New Information Package {code}", subject))
+            continue
+        for batch in unacknowledged_batches(package, app.db.officers.of_agency(code)):
+            added = OfficersAddedView(package, batch, batch[0].added)
+            subject = added_subject(code, added.numbers)
+            if not copied_here(subject):
+                notices.append(Notice((Audience.jb(),), OfficersAdded(added), f"Officers added to {code}", subject))
+    return notices
+
+
+async def set_poc(app: AppContext, requester: Requester, judiciary_code: str, new_poc: Actor, email: object) -> Outcome:
     """JB staff hand an agency's PoC role to another person; both are told in 1:1 where the bot can.
 
-    Returns ``Done(PackageView)``, ``Refused`` or ``NotFound("package", code)``.
+    The Information Package keeps its PoC's e-mail (SOP 6.1): ``email`` is the one Teams' roster gave
+    for the person or the one JB staff typed on the form. With none (``None``), nothing changes and the
+    form asking for it is returned; a wrong one comes back on the form with the message, nothing changed.
+    Returns ``Done(PackageView)``, ``FormOpened(PocEmailForm)``, ``Invalid(PocEmailForm)``, ``Refused`` or
+    ``NotFound("package", code)``.
     """
     if not allowed(app, requester, Action.SET_POC):
         return Refused(who_may(Action.SET_POC))
     package = app.db.packages.get(judiciary_code)
     if package is None:
         return NotFound("package", judiciary_code)
-    agency = package.agency.model_copy(update={"poc_name": new_poc.name, "poc_email": email or ""})
     poc = Actor(aad_id=new_poc.aad_id.lower(), name=new_poc.name)
+    form = PocEmailForm(package, poc, known_email(app, poc.aad_id))
+    if email is None:
+        return FormOpened(form, "poc_email")
+    try:
+        address = parse_poc_email({"poc_email": email})
+    except FieldErrors as problem:
+        return Invalid(problem.errors, form, {"poc_email": email})
+    agency = package.agency.model_copy(update={"poc_name": new_poc.name, "poc_email": address})
     after = package.model_copy(update={"poc": poc, "agency": agency})
     view = package_view(app, after)
+
+    def who(record: Package) -> dict[str, object]:
+        return {
+            "poc": record.poc.model_dump(mode="json"),
+            "poc_name": record.agency.poc_name,
+            "poc_email": record.agency.poc_email,
+        }
+
     changes: list[Change] = [
         app.db.packages.put(after),
-        audit_op(
-            app,
-            requester.actor,
-            "package.set_poc",
-            package_subject(judiciary_code),
-            {"poc": package.poc.model_dump(mode="json")},
-            {"poc": after.poc.model_dump(mode="json")},
-        ),
+        audit_op(app, requester.actor, "package.set_poc", package_subject(judiciary_code), who(package), who(after)),
     ]
     intro = (
         f"JB e-ticket staff made you the Point-of-Contact of {agency.agency_name}. "

@@ -22,6 +22,7 @@ class Verb(str, Enum):
     ACKNOWLEDGE = "package.acknowledge"
     ACKNOWLEDGE_OFFICERS = "officers.acknowledge"
     PACKAGE_PAGE = "package.page"
+    SET_POC_SUBMIT = "package.set_poc_submit"
     APPROVE = "officer.approve"
     APPROVE_CONFIRM = "officer.approve_confirm"
     EXTEND = "officer.extend"

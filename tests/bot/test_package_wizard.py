@@ -370,9 +370,100 @@ async def test_set_poc_hands_the_role_over_for_jb_staff_only(bot_client: Any, co
             s.conversation_id == "a:personal-33333333" and "now the Point-of-Contact" in s.text for s in sent
         )
     )
-    assert [e.action for e in poc.app.db.audit.of_target("package:9000")] == ["package.submit", "package.set_poc"]
+    entries = poc.app.db.audit.of_target("package:9000")
+    assert [e.action for e in entries] == ["package.submit", "package.set_poc"]
+    assert entries[1].before is not None and entries[1].after is not None
+    assert (entries[1].before["poc_email"], entries[1].after["poc_email"]) == (
+        "pat.poc@williston.example",
+        "olive@williston.example",
+    )
     by_email = await jb.type("/set-poc 9000 PAT.POC@williston.example")
     assert "Point-of-Contact changed" in text_of(by_email)
+    assert poc.app.db.packages.get("9000").poc.aad_id == POC_AAD  # type: ignore[union-attr]
+
+
+NO_EMAIL_ROSTER = [
+    {"id": f"29:{OTHER_AAD}", "name": "Olive Other", "aadObjectId": OTHER_AAD},
+    {"id": f"29:{JB_AAD}", "name": "Jo Bureau", "aadObjectId": JB_AAD},
+]
+OLIVE = {
+    "type": "mention",
+    "text": "<at>Olive Other</at>",
+    "mentioned": {"id": f"29:{OTHER_AAD}", "name": "Olive Other"},
+}
+
+
+async def test_set_poc_asks_for_the_e_mail_teams_did_not_give_and_never_blanks_it(
+    bot_client: Any, connector: FakeConnector
+) -> None:
+    """SOP 6.1 needs the PoC's e-mail: with none on the roster, JB staff type it before the role changes hands."""
+    client = await bot_client()
+    connector.members = NO_EMAIL_ROSTER
+    poc = Chat(client, connector)
+    await poc.submit_package()
+    db = poc.app.db
+    jb = Chat(client, connector, user_aad=JB_AAD, user_name="Jo Bureau")
+
+    def unchanged() -> bool:
+        package = db.packages.get("9000")
+        assert package is not None
+        return (package.poc.aad_id, package.agency.poc_email) == (POC_AAD, "pat.poc@williston.example") and [
+            e.action for e in db.audit.of_target("package:9000")
+        ] == ["package.submit"]
+
+    form = await jb.type("/set-poc 9000 <at>Olive Other</at>", entities=[OLIVE])
+    assert "E-mail of the new Point-of-Contact" in text_of(form) and "Olive Other" in text_of(form)
+    field = inputs(form)["poc_email"]
+    assert field["label"] and field["style"] == "email" and field["isRequired"] and "value" not in field
+    assert unchanged(), "asking for the e-mail changes nothing"
+
+    bad = await jb.press("Submit", {"poc_email": "olive at williston"})
+    assert (
+        error_under(bad, "poc_email") == "Point-of-Contact e-mail must be an e-mail address, like name@example.vt.gov."
+    )
+    assert inputs(bad)["poc_email"]["value"] == "olive at williston", "what was typed is kept"
+    empty = await jb.press("Submit", {"poc_email": "  "})
+    assert "required" in (error_under(empty, "poc_email") or "")
+    assert unchanged()
+
+    outsider = Chat(client, connector, user_aad=OTHER_AAD, user_name="Olive Other")
+    refused = await outsider.press("Submit", {"poc_email": "olive@williston.example"}, card=form)
+    assert "Only JB e-ticket staff" in text_of(refused) and "Olive" not in text_of(refused)
+    forged = await jb.invoke("package.set_poc_submit", {"judiciary_code": "9000", "aad_id": "not-a-member"})
+    assert "Nobody found" in text_of(forged)
+    assert unchanged()
+
+    done = await jb.press("Submit", {"poc_email": " olive@williston.example "}, card=bad)
+    assert "Olive Other is now the Point-of-Contact of Williston Police Department (9000)" in text_of(done)
+    package = db.packages.get("9000")
+    assert package is not None and package.poc.aad_id == OTHER_AAD
+    assert (package.agency.poc_name, package.agency.poc_email) == ("Olive Other", "olive@williston.example")
+    entry = db.audit.of_target("package:9000")[-1]
+    assert entry.action == "package.set_poc" and entry.actor.aad_id == JB_AAD
+    assert entry.before == {
+        "poc": {"aad_id": POC_AAD, "name": "Pat Poc"},
+        "poc_name": "Pat Poc",
+        "poc_email": "pat.poc@williston.example",
+    }
+    assert entry.after == {
+        "poc": {"aad_id": OTHER_AAD, "name": "Olive Other"},
+        "poc_name": "Olive Other",
+        "poc_email": "olive@williston.example",
+    }
+    await connector.wait_for(
+        lambda sent: any(s.method == "PUT" and "Point-of-Contact changed" in s.text for s in sent)
+    )  # the form is replaced for everyone in the conversation: it cannot be sent twice by mistake
+
+
+async def test_set_poc_e_mail_form_cancel_changes_nothing(bot_client: Any, connector: FakeConnector) -> None:
+    client = await bot_client()
+    connector.members = NO_EMAIL_ROSTER
+    poc = Chat(client, connector)
+    await poc.submit_package()
+    jb = Chat(client, connector, user_aad=JB_AAD, user_name="Jo Bureau")
+    await jb.type("/set-poc 9000 <at>Olive Other</at>", entities=[OLIVE])
+    cancelled = await jb.press("Cancel")
+    assert "Cancelled" in text_of(cancelled)
     assert poc.app.db.packages.get("9000").poc.aad_id == POC_AAD  # type: ignore[union-attr]
 
 

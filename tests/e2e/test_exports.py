@@ -133,6 +133,10 @@ def test_the_poc_downloads_chart_1_from_package_and_the_file_opens(pages: dict[s
     text = card.inner_text()
     assert "W0001" in text and "W0012" in text and "Acknowledged by Roster import" in text
     poc.shot("package-with-download-buttons")
+    # the card is taller than the window: its top too (agency facts, first officers), unnumbered
+    card.evaluate("card => card.scrollIntoView({block: 'start'})")
+    poc.page.wait_for_timeout(300)
+    poc.page.screenshot(path=str(SHOTS / "package-12-officers-top.png"))
 
     status, headers, body = download(poc, card, "Download (Excel)", "package-download")
     assert status == 200, body[:200]

@@ -137,8 +137,9 @@ def test_a_rejected_e_ticket_alerts_the_agency_channel_and_mark_resolved_updates
     assert "VT-2026-0001" in text and "Plate state missing" in text and "answer due" in text
     poc.shot("agency-channel-rejected-alert")
     poc.press(card, "Mark resolved")
-    poc.wait_for_card_text("Resolved by Pat Poc", "alert-resolved")
+    resolved = poc.wait_for_card_text("Resolved by Pat Poc", "alert-resolved")
     poc.shot("agency-channel-alert-resolved")
+    resolved.screenshot(path=str(SHOTS / "alert-resolved-card.png"))  # the whole card, at the same width
 
 
 def test_an_officer_with_a_clean_week_is_approved_by_the_jb(pages: dict[str, ChatPage], bot: BotProcess) -> None:

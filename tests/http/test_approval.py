@@ -363,7 +363,8 @@ async def test_status_for_the_poc_shows_progress(bot_client: Any, connector: Fak
     replies = await say(client, connector, "/status")
     text = replies[0].text
     assert "Your officers' e-ticket status" in text and "Casey Officer (A1234)" in text
-    assert "In monitoring: 2 of 3 accepted, 4 of 7 days" in text
+    assert "In monitoring: 2 of 3 accepted, 4 of 7 days, 2 of 3 e-tickets accepted without a problem" in text
+    assert "clean" not in text and "in a row" not in text  # issue 14: words a clerk knows
     assert teams_findings(replies[0].cards[0]) == []
     other = await say(client, connector, "/status 9001")
     assert "your own agencies only" in other[0].text

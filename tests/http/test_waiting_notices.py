@@ -8,7 +8,7 @@ from botbuilder.schema import Activity
 
 from bot.conversations import record_of
 from tests.bot.package_flow import Chat, officer, text_of
-from tests.support.factories import JB_AAD, OTHER_AAD, make_message
+from tests.support.factories import JB_AAD, OTHER_AAD, make_bot_added, make_message
 from tests.support.fake_connector import FakeConnector
 
 JB_CHANNEL = "19:jb-channel@thread.tacv2"
@@ -39,6 +39,46 @@ async def test_a_package_sent_before_any_jb_conversation_reaches_the_jb_channel_
     assert "Acknowledge" in card.text and "Williston Police Department" in card.text
     assert poc.app.db.outbox.waiting() == []
     assert len(packages_in(connector, JB_CHANNEL)) == 1
+
+
+async def test_a_package_that_reached_one_jb_chat_first_is_posted_to_the_jb_channel_when_it_subscribes(
+    bot_client: Any, connector: FakeConnector
+) -> None:
+    """The Agents Playground (and a Teams install in 1:1) brings the waiting package to a JB staff member's chat;
+    the JB channel marked later still gets it with Acknowledge, once, and Acknowledge there updates both copies."""
+    client = await bot_client()
+    poc = Chat(client, connector)
+    await poc.submit_package()
+    installed = await client.post("/api/messages", json=make_bot_added(connector.url, user_aad=JB_AAD))
+    assert installed.status in (200, 201)
+    personal = poc.app.db.conversations.personal_chat_of(JB_AAD)
+    assert personal is not None
+    await connector.wait_for(lambda sent: bool(packages_in(connector, personal.conversation_id)))
+
+    jb = Chat(client, connector, user_aad=JB_AAD, user_name="Jo Bureau")
+    answer = await jb.type("/subscribe jb", mention=True, kind="channel", channel=JB_CHANNEL)
+    assert "I post the notice still waiting for the JB here now." in text_of(answer)
+    await connector.wait_for(lambda sent: bool(packages_in(connector, JB_CHANNEL)))
+    card = packages_in(connector, JB_CHANNEL)[0]
+    assert "Acknowledge" in card.text and "Williston Police Department" in card.text
+    again = await jb.type("/subscribe jb", mention=True, kind="channel", channel=JB_CHANNEL)
+    assert "still waiting" not in text_of(again)
+    assert len(packages_in(connector, JB_CHANNEL)) == 1, "a channel marked again gets no second copy"
+
+    copy = next(e for e in poc.app.db.outbox.of_subject("package:9000") if e.conversation_id == JB_CHANNEL)
+    assert copy.activity_id is not None
+    done = await jb.press(
+        "Acknowledge", card=card.cards[0], kind="channel", channel=JB_CHANNEL, reply_to_id=copy.activity_id
+    )
+    assert "Acknowledged by Jo Bureau" in text_of(done)
+    await connector.wait_for(
+        lambda sent: any(
+            s.method == "PUT"
+            and s.conversation_id == personal.conversation_id
+            and "Acknowledged by Jo Bureau" in s.text
+            for s in sent
+        )
+    )
 
 
 async def test_a_jb_staff_members_first_message_brings_what_waited_for_the_jb(
@@ -92,7 +132,8 @@ async def test_a_notice_to_a_person_without_a_chat_waits_for_their_first_message
     await Chat(client, connector).submit_package()
     jb = Chat(client, connector, user_aad=JB_AAD, user_name="Jo Bureau")
     mention = {"type": "mention", "text": "<at>Olive Other</at>", "mentioned": {"id": f"29:{OTHER_AAD}"}}
-    changed = await jb.type("/set-poc 9000 <at>Olive Other</at>", entities=[mention])
+    await jb.type("/set-poc 9000 <at>Olive Other</at>", entities=[mention])  # Teams gave no e-mail: JB types it
+    changed = await jb.press("Submit", {"poc_email": "olive@williston.example"})
     assert "no 1:1 chat with them yet" in text_of(changed)
     assert [n.summary for n in jb.app.db.outbox.waiting(f"person:{OTHER_AAD}")] == ["You are now the Point-of-Contact"]
     await Chat(client, connector, user_aad=OTHER_AAD, user_name="Olive Other").type("/help")

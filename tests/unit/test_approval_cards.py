@@ -159,7 +159,7 @@ def test_a_long_status_list_pages_under_the_teams_limit(page_number: int) -> Non
         Row(
             "In monitoring",
             f"{long_name} {long_name} (A{i:04d}) · {'Agency ' * 14} (9000)",
-            "In monitoring: 2 of 3 accepted, 4 of 7 days, 1 of the last 3 accepted e-tickets has an incident, 2 open incidents",
+            "In monitoring: 2 of 3 accepted, 4 of 7 days, 1 of the last 3 accepted e-tickets had a problem, 2 open incidents",
         )
         for i in range(200)
     ]

@@ -182,6 +182,24 @@ def test_chart_1_shows_every_agency_and_officer_field_and_the_approval_date_colu
     assert "A1234 · Casey Officer" in text
 
 
+def test_chart_1_labels_fit_the_title_column_so_no_word_breaks_at_the_playgrounds_width() -> None:
+    """The Playground (like Teams) gives the facts' titles a narrow column: "Point-of-Contact e-mail" (23
+    characters) came out as "e-" / "mail" (issue 14's screenshots); "Address (letterhead)" fits on one line."""
+    card = package_card(package(), [officer()], TZ)
+    titles = [fact["title"] for node in nodes(card) if node.get("type") == "FactSet" for fact in node["facts"]]
+    assert "Contact e-mail" in titles
+    assert max(len(title) for title in titles) <= len("Address (letterhead)"), titles
+
+
+def test_a_confirmation_the_jb_has_not_seen_says_so_below_its_title_and_subtitle() -> None:
+    """Issue 14's screenshot: the warning stood between the title and its subtitle."""
+    card = valid(confirmation_card(package(), [officer()], TZ, jb_reached=False))
+    texts = [block.get("text", "") for block in card["body"][:4]]
+    assert texts[0] == "Information Package sent" and texts[1].endswith("Judiciary Code 0123")
+    assert "have not connected to this bot in Teams yet" in json.dumps(card["body"][2])
+    assert texts[3].startswith("Stored for the Judicial Bureau.")
+
+
 def test_every_wizard_step_is_valid_with_errors_beside_fields() -> None:
     every_error = {field_id: FIELD_RULES[field_id].message for field_id in (*AGENCY_FIELDS, *OFFICER_FIELDS)}
     cards = [

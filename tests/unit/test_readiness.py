@@ -133,7 +133,7 @@ def test_two_accepted_not_ready() -> None:
     assert not readiness.ready
     assert not met(readiness, ConditionKey.ACCEPTED)
     assert readiness.condition(ConditionKey.ACCEPTED).text == "2 of 3 accepted"
-    assert readiness.missing == ("2 of 3 accepted", "2 of 3 accepted e-tickets clean in a row")
+    assert readiness.missing == ("2 of 3 accepted", "2 of 3 e-tickets accepted without a problem")
 
 
 def test_submitted_but_not_accepted_does_not_count() -> None:
@@ -168,7 +168,7 @@ def test_days_counted_from_first_accepted_by_issue_time_not_arrival() -> None:
 
 def test_summary_lists_what_is_missing() -> None:
     readiness = assess(events=accepted_tickets(2), today=date(2026, 11, 14))
-    assert readiness.summary == "2 of 3 accepted, 4 of 7 days, 2 of 3 accepted e-tickets clean in a row"
+    assert readiness.summary == "2 of 3 accepted, 4 of 7 days, 2 of 3 e-tickets accepted without a problem"
 
 
 def test_no_tickets_at_all() -> None:
@@ -176,13 +176,13 @@ def test_no_tickets_at_all() -> None:
     assert not readiness.ready
     assert readiness.first_accepted_issued is None and readiness.latest_issued is None
     assert readiness.condition(ConditionKey.DAYS).text == "0 of 7 days (no accepted e-ticket yet)"
-    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "0 of 3 accepted e-tickets clean in a row"
+    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "0 of 3 e-tickets accepted without a problem"
 
 
 def test_incident_among_last_three_not_ready_even_when_resolved() -> None:
     readiness = assess(incidents=[incident("T-2", IncidentStatus.RESOLVED)])
     assert not readiness.ready
-    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "1 of the last 3 accepted e-tickets has an incident"
+    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "1 of the last 3 accepted e-tickets had a problem"
     assert met(readiness, ConditionKey.OPEN_INCIDENTS)
 
 
@@ -199,7 +199,7 @@ def test_incident_before_the_last_three_is_forgotten_once_resolved() -> None:
     events = accepted_tickets(4)
     readiness = assess(events=events, incidents=[incident("T-1", IncidentStatus.RESOLVED)])
     assert readiness.ready
-    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "last 3 accepted e-tickets clean"
+    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "last 3 accepted e-tickets had no problem"
 
 
 def test_unresolved_incident_blocks_even_outside_the_streak() -> None:
@@ -233,7 +233,7 @@ def test_clean_tickets_not_yet_accepted_do_not_hide_flagged_accepted_ones() -> N
     late = [incident(f"T-{n}", IncidentStatus.RESOLVED, IncidentKind.LATE_UPLOAD) for n in (1, 2, 3)]
     readiness = assess(events=events, incidents=late, today=date(2026, 11, 30))
     assert not readiness.ready
-    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "3 of the last 3 accepted e-tickets have incidents"
+    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "3 of the last 3 accepted e-tickets had a problem"
     assert readiness.latest_issued == date(2026, 11, 16)
 
 
@@ -338,7 +338,7 @@ def test_thresholds_are_parameters() -> None:
     )
     assert readiness.condition(ConditionKey.ACCEPTED).text == "5 of 5 accepted"
     assert readiness.condition(ConditionKey.DAYS).text == "20 days (14 needed)"
-    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "last 5 accepted e-tickets clean"
+    assert readiness.condition(ConditionKey.CLEAN_STREAK).text == "last 5 accepted e-tickets had no problem"
     assert readiness.ready
 
 
@@ -348,10 +348,51 @@ def test_condition_texts_when_all_hold() -> None:
         "in monitoring",
         "3 of 3 accepted",
         "7 of 7 days",
-        "last 3 accepted e-tickets clean",
+        "last 3 accepted e-tickets had no problem",
         "no open incidents",
         "no extension",
     ]
+
+
+JARGON = ("clean", "in a row", "streak")
+
+
+@given(
+    accepted=st.integers(0, 6),
+    flagged=st.sets(st.integers(1, 6)),
+    streak=st.integers(1, 5),
+)
+@settings(max_examples=60, deadline=None)
+def test_the_last_e_tickets_condition_is_in_plain_words_with_the_rule_s_number(
+    accepted: int, flagged: set[int], streak: int
+) -> None:
+    """Issue 14: a clerk reads "had no problem" or "accepted without a problem", never "clean in a row"."""
+    incidents = [incident(f"T-{n}", IncidentStatus.RESOLVED) for n in flagged if n <= accepted]
+    readiness = assess_readiness(
+        make_officer(), accepted_tickets(accepted), incidents, date(2026, 11, 30), TZ, clean_streak=streak
+    )
+    text = readiness.condition(ConditionKey.CLEAN_STREAK).text
+    assert not any(word in text.lower() for word in JARGON), text
+    assert "problem" in text and len(text) <= 50, text
+    if not incidents:
+        assert str(streak) in text or (streak == 1 and text == "last accepted e-ticket had no problem"), text
+
+
+def test_the_last_e_tickets_texts_a_clerk_reads() -> None:
+    def text(accepted: int, flagged: tuple[int, ...] = (), streak: int = 3) -> str:
+        incidents = [incident(f"T-{n}", IncidentStatus.RESOLVED) for n in flagged]
+        readiness = assess_readiness(
+            make_officer(), accepted_tickets(accepted), incidents, date(2026, 11, 30), TZ, clean_streak=streak
+        )
+        return readiness.condition(ConditionKey.CLEAN_STREAK).text
+
+    assert text(4) == "last 3 accepted e-tickets had no problem"
+    assert text(2) == "2 of 3 e-tickets accepted without a problem"
+    assert text(4, streak=5) == "4 of 5 e-tickets accepted without a problem"
+    assert text(1, streak=1) == "last accepted e-ticket had no problem"
+    assert text(0, streak=1) == "0 of 1 e-ticket accepted without a problem"
+    assert text(3, (2, 3)) == "2 of the last 3 accepted e-tickets had a problem"
+    assert text(1, (1,)) == "the last accepted e-ticket had a problem"
 
 
 # ---- the kept figures are the figures from scratch, whatever changes came ---------------------------

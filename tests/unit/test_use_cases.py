@@ -12,7 +12,7 @@ import pytest
 from domain.policy import Requester
 from domain.records import Actor, EventType, IncidentKind, OfficerState, TicketEvent
 from domain.views import ExtensionForm, IncidentView, OfficerView, PackageView
-from services import approval, packages, tickets
+from services import approval, packages, status, tickets
 from services.context import AppContext
 from services.notices import Acknowledgment, ApprovalNotice, IncidentAlert, OfficerCard, PackageForJb
 from services.outcomes import (
@@ -118,6 +118,19 @@ async def test_approving_an_officer_not_ready_asks_to_confirm_first(app: AppCont
     assert db_of(app).officers.get("9000", "A1234").state is OfficerState.MONITORING  # type: ignore[union-attr]
     confirmed = await approval.approve(app, STAFF, "9000", "A1234", confirmed=True)
     assert isinstance(confirmed, Done)
+
+
+async def test_the_status_line_words_the_settings_rule_plainly() -> None:
+    """Issue 14: with READY_CLEAN_STREAK=4 the /status line counts to 4, in words a clerk knows."""
+    db = MemoryDatabase()
+    await db.seed(seed.package(), seed.officer())
+    settings = Settings.from_env({"JB_STAFF_IDS": JB_AAD, "READY_CLEAN_STREAK": "4", "READY_MIN_ACCEPTED": "2"})
+    app = AppContext(settings=settings, db=db, notifier=RecordingNotifier(), clock=lambda: NOW)
+    await tickets.record_events(app, accepted("VT-1", 10) + accepted("VT-2", 11) + accepted("VT-3", 12))
+    officer = db.officers.get("9000", "A1234")
+    assert officer is not None
+    line = status.progress_text(approval.assess(app, officer))
+    assert line == "3 accepted (2 needed), 10 days (7 needed), 3 of 4 e-tickets accepted without a problem"
 
 
 async def test_a_second_approve_says_who_approved_and_when(app: AppContext) -> None:
@@ -285,6 +298,12 @@ async def test_subscriptions_follow_the_policy(app: AppContext) -> None:
 async def test_only_staff_hand_over_the_poc_role(app: AppContext) -> None:
     newcomer = Actor(aad_id=OTHER_AAD, name="Olive Other")
     assert isinstance(await packages.set_poc(app, POC, "9000", newcomer, None), Refused)
+    asked = await packages.set_poc(app, STAFF, "9000", newcomer, None)  # no e-mail yet: the form, nothing changed
+    assert isinstance(asked, FormOpened) and asked.form == "poc_email"
+    wrong = await packages.set_poc(app, STAFF, "9000", newcomer, "olive@")
+    assert isinstance(wrong, Invalid) and set(wrong.errors) == {"poc_email"}
+    assert db_of(app).packages.get("9000").poc.aad_id == POC_AAD  # type: ignore[union-attr]
+    assert "package.set_poc" not in db_of(app).audit.actions()
     outcome = await packages.set_poc(app, STAFF, "9000", newcomer, "olive@example.vt.gov")
     assert isinstance(outcome, Done)
     assert db_of(app).packages.get("9000").poc.aad_id == OTHER_AAD  # type: ignore[union-attr]
