@@ -42,6 +42,7 @@ from services.context import AppContext
 from services.tickets import EventConflict, EventResult, backfill_states, record_events
 from settings import Settings, SettingsError
 from storage.errors import StorageError
+from storage.postgres import describe
 from storage.repositories import Database
 
 logger = logging.getLogger("jb_eticket_bot")
@@ -72,6 +73,20 @@ def wire(settings: Settings, db: Database, *, wakeup: asyncio.Event | None = Non
     return AppContext(settings=settings, db=db, notifier=notifier)
 
 
+async def open_database(settings: Settings) -> Database:
+    """The store DATABASE_URL chooses: PostgreSQL when it is set, else the embedded store under DATA_DIR."""
+    if settings.database_url:
+        return await Database.connect(settings.database_url)
+    return await Database.open(settings.data_dir, recover=settings.storage_recover)
+
+
+def store_description(settings: Settings) -> str:
+    """Where the records are kept, safe to log: the data directory, or PostgreSQL's host and database (never the URL)."""
+    if settings.database_url:
+        return f"PostgreSQL, {describe(settings.database_url)}"
+    return f"embedded, in {settings.data_dir}"
+
+
 async def _runtime(app: web.Application) -> AsyncIterator[None]:
     """Open storage, build the adapter and the bot; close storage on shutdown."""
     settings = app[SETTINGS]
@@ -79,7 +94,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
     # default executor: min(32, cores + 4) threads); replies wait on the network, so give them room to
     # overlap, in a pool of their own where each host gets a bounded share (bot/connector_http.py).
     connector_threads = ThreadPoolExecutor(max_workers=CONNECTOR_THREADS, thread_name_prefix="connector")
-    db = await Database.open(settings.data_dir, recover=settings.storage_recover)
+    db = await open_database(settings)
     if db.recovered is not None:
         logger.error("storage started with damage set aside (see /healthz): %s", db.recovered)
     wakeup = asyncio.Event()
@@ -106,7 +121,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
     scheduler.start()
     clock_scheduler = ClockScheduler(context)
     clock_scheduler.start()
-    logger.info("storage open at %s", settings.data_dir)
+    logger.info("storage open: %s", store_description(settings))
     try:
         yield
     finally:
@@ -162,18 +177,19 @@ async def messages(request: web.Request) -> web.StreamResponse:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """GET /healthz: 200 when storage can write now, else 503 with the reason.
+    """GET /healthz: 200 when storage can write now, else 503 with the reason; ``store`` says which (embedded, postgresql).
 
     After a start with recovery that set damaged files aside, a 200 says ``"storage": "recovered"``
     and what was set aside (``reason``), until the bot is restarted.
     """
     db = request.app[CONTEXT].db
+    store = request.app[SETTINGS].store_kind
     problem = await db.check_writable()
     if problem is not None:
-        return web.json_response({"status": "unavailable", "storage": problem}, status=503)
+        return web.json_response({"status": "unavailable", "store": store, "storage": problem}, status=503)
     if db.recovered is not None:
-        return web.json_response({"status": "ok", "storage": "recovered", "reason": db.recovered})
-    return web.json_response({"status": "ok", "storage": "ok"})
+        return web.json_response({"status": "ok", "store": store, "storage": "recovered", "reason": db.recovered})
+    return web.json_response({"status": "ok", "store": store, "storage": "ok"})
 
 
 def result_doc(result: EventResult) -> dict[str, Any]:
@@ -273,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         logger.warning("PUBLIC_BASE_URL or EXPORTS_SECRET is not set: cards offer no spreadsheet downloads")
     if not settings.ticket_events_secret:
         logger.warning("TICKET_EVENTS_SECRET is not set: POST /api/ticket-events answers 503")
-    logger.info("listening on %s port %d, data in %s", settings.bind_host, settings.port, settings.data_dir)
+    logger.info("listening on %s port %d, storage %s", settings.bind_host, settings.port, store_description(settings))
     loop = asyncio.new_event_loop()
     _stop_on_signals(loop)
     try:
@@ -287,7 +303,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             loop=loop,
         )
     except StorageError as error:
-        logger.critical("storage could not be opened at %s: %s: %s", settings.data_dir, type(error).__name__, error)
+        logger.critical(
+            "storage could not be opened (%s): %s: %s", store_description(settings), type(error).__name__, error
+        )
         raise SystemExit(3) from None
     logger.info("stopped")
 

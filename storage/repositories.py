@@ -1,8 +1,11 @@
-"""Small repositories over the storage engine, one per kind of record.
+"""Small repositories over a document store, one per kind of record.
 
+The store is the embedded one (``storage.engine.Store``, ``Database.open``) or PostgreSQL
+(``storage.postgres.PgStore``, ``Database.connect``), behind ``storage.documents.DocumentStore``.
 Reads never raise for a missing record: they return ``None`` or an empty list. Writes return the
-engine's durability future; awaiting it raises ``StorageUnavailable`` when the write could not be
-made durable, in which case nothing of it is kept. Reads see a write at once, before it is durable;
+store's durability future; awaiting it raises ``StorageUnavailable`` when the write could not be
+made durable, and on PostgreSQL ``ConflictError`` (``StaleWrite``) when another replica changed one
+of its records first; in either case nothing of it is kept. Reads see a write at once, before it is durable;
 ``settled(...)`` waits until what a read showed is on disk (and raises ``StorageUnavailable`` if the
 write that produced it failed and was undone), for answers such as "duplicate" or "already done".
 A repository builds ``Op`` lists so that one use case can commit several records atomically with
@@ -41,7 +44,9 @@ from domain.records import (
     ticket_key,
 )
 from domain.tickets import TicketState, TicketSummary
+from storage.documents import DocumentStore
 from storage.engine import Delete, Op, Put, Store
+from storage.postgres import PgStore
 
 R = TypeVar("R", bound=Record)
 
@@ -88,7 +93,7 @@ class PackageRepository:
 
     table = "packages"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
         self._parsed = _Parsed(Package)
 
@@ -120,7 +125,7 @@ class OfficerRepository:
 
     table = "officers"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
         self._parsed = _Parsed(Officer)
 
@@ -162,7 +167,7 @@ class TicketEventRepository:
 
     table = "ticket_events"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def seen(self, event_id: str) -> bool:
@@ -211,7 +216,7 @@ class IncidentRepository:
 
     table = "incidents"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def get(self, incident_id: str) -> Incident | None:
@@ -303,7 +308,7 @@ class TicketStateRepository:
     derived_table = "derived"
     _BACKFILL = "ticket_states"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def get(self, ticket_key: str) -> TicketState | None:
@@ -350,7 +355,7 @@ class FiguresRepository:
 
     table = "officer_figures"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
         self._parsed = _Parsed(OfficerFigures)
 
@@ -381,7 +386,7 @@ class ConversationRepository:
 
     table = "conversations"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def get(self, conversation_id: str) -> ConversationRecord | None:
@@ -416,7 +421,7 @@ class SubscriptionRepository:
     table = "subscriptions"
     JB = "jb"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def conversation_for(self, target: str) -> str | None:
@@ -476,7 +481,7 @@ class OutboxRepository:
 
     table = "outbox"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
         self._last_seq = max((doc["seq"] for doc in store.all(self.table)), default=0)
 
@@ -521,7 +526,7 @@ class AuditRepository:
 
     table = "audit"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def of_target(self, target: str) -> list[AuditEntry]:
@@ -552,7 +557,7 @@ class ReadinessRepository:
 
     table = "readiness"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def was_ready(self, officer_key: str) -> bool:
@@ -579,7 +584,7 @@ class ClockRepository:
 
     table = "clocks"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def done(self, key: str) -> bool:
@@ -596,7 +601,7 @@ class StateRepository:
 
     table = "bot_state"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def get(self, key: str) -> dict[str, Any] | None:
@@ -615,7 +620,7 @@ class StateRepository:
 class Database:
     """Every repository over one open store; ``commit`` writes a use case's ops atomically."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self.store = store
         self.packages = PackageRepository(store)
         self.officers = OfficerRepository(store)
@@ -643,7 +648,21 @@ class Database:
         it cannot be read or written. ``fsync`` replaces the journal's ``os.fsync`` (tests slow it
         down or hold it open).
         """
-        db = cls(await Store.open(data_dir, INDEXES, recover=recover, fsync=fsync))
+        return await cls._ready(await Store.open(data_dir, INDEXES, recover=recover, fsync=fsync))
+
+    @classmethod
+    async def connect(cls, database_url: str) -> Database:
+        """Open the PostgreSQL database at ``database_url`` (``postgresql://…``), migrating its schema first.
+
+        Raises StorageUnavailable when it cannot be reached or fails (naming its host and database,
+        never the URL's password), StorageError when its schema is one this code must not touch.
+        """
+        return await cls._ready(await PgStore.open(database_url, INDEXES))
+
+    @classmethod
+    async def _ready(cls, store: DocumentStore) -> Database:
+        """The database over an open store, its stored records brought up to this code's shape."""
+        db = cls(store)
         # incidents stored before the officer-and-status index get its field (one write, once)
         reindex = db.incidents.reindex_ops()
         if reindex:
