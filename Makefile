@@ -8,7 +8,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 AGENCY ?= 9000
 OFFICERS ?= A1234,B2345
 
-.PHONY: run test test-fast lint playground demo demo-events demo-clean screenshots package bench soak clean
+.PHONY: run test test-fast lint playground demo demo-events demo-clean screenshots package bench soak clean migrate-to-postgres
 
 $(VENV)/.run-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -68,6 +68,10 @@ screenshots: $(VENV)/.dev-installed node_modules/.installed
 	mkdir -p docs
 	rm -f docs/*.png
 	cp build/e2e/*.png docs/
+
+## Copy the embedded store under DATA_DIR into the empty PostgreSQL database at DATABASE_URL and check the counts (stop the bot first).
+migrate-to-postgres: $(VENV)/.run-installed
+	$(PY) -m tools.migrate_to_postgres
 
 ## The Teams app package build/jb-eticket-bot.zip (needs MicrosoftAppId).
 package: $(VENV)/.run-installed node_modules/.installed

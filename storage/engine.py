@@ -292,6 +292,10 @@ class Store:
         docs = self._tables.get(table)
         return [] if docs is None else list(docs)
 
+    def table_names(self) -> list[str]:
+        """Every table that holds or held a doc, in the order first written. Never raises."""
+        return [name for name in self._tables if name != META_TABLE]
+
     def count(self, table: str) -> int:
         """How many docs ``table`` holds. Never raises."""
         docs = self._tables.get(table)
