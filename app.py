@@ -9,10 +9,12 @@ import argparse
 import asyncio
 import dataclasses
 import gc
+import hmac
 import json
 import logging
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -35,7 +37,9 @@ from bot.story_clock import CLOCK_PATH, StoryClock, story_clock_handler
 from bot.teams_bot import JbBot
 from domain.records import TicketEvent
 from exports.api import setup_export_routes
-from intake.api import setup_intake_routes
+from intake.api import EVENTS_PATH, setup_intake_routes
+from presentation.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from presentation.metrics import Metrics
 from presentation.notifier import Notifier
 from presentation.presenter import Presenter
 from services.context import AppContext
@@ -52,6 +56,7 @@ CONTEXT = web.AppKey("context", AppContext)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", JbBot)
 OUTBOX = web.AppKey("outbox", OutboxSender)
+METRICS = web.AppKey("metrics", Metrics)
 
 MAX_ACTIVITY_BYTES = 256 * 1024
 BODY_READ_TIMEOUT = 10.0
@@ -172,7 +177,11 @@ async def messages(request: web.Request) -> web.StreamResponse:
             refusal,
         )
         return web.json_response({"error": f"refused: {refusal}"}, status=403)
-    response = await request.app[ADAPTER].process(request, request.app[BOT])
+    started = time.perf_counter()
+    try:
+        response = await request.app[ADAPTER].process(request, request.app[BOT])
+    finally:
+        request.app[METRICS].observe_turn(activity["type"], time.perf_counter() - started)
     return response if response is not None else web.Response(status=201)
 
 
@@ -192,6 +201,32 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "store": store, "storage": "ok"})
 
 
+async def metrics(request: web.Request) -> web.Response:
+    """GET /metrics: Prometheus text (outbox backlog, failed notices, events, turn and intake latency).
+
+    With METRICS_TOKEN set, only a request bearing it (``Authorization: Bearer <token>``) is answered.
+    """
+    token = request.app[SETTINGS].metrics_token
+    if token is not None:
+        offered = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(offered.encode(), f"Bearer {token}".encode()):
+            return web.json_response({"error": "a valid METRICS_TOKEN bearer token is required"}, status=401)
+    body = request.app[METRICS].text()
+    return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})
+
+
+@web.middleware
+async def _time_intake(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Time each POST /api/ticket-events request for /metrics, whatever it answered."""
+    if request.path != EVENTS_PATH:
+        return await handler(request)
+    started = time.perf_counter()
+    try:
+        return await handler(request)
+    finally:
+        request.app[METRICS].intake_seconds.observe(time.perf_counter() - started)
+
+
 def result_doc(result: EventResult) -> dict[str, Any]:
     """One event's result as the intake API answers it."""
     incidents = [
@@ -203,17 +238,27 @@ def result_doc(result: EventResult) -> dict[str, Any]:
 
 def create_app(settings: Settings) -> web.Application:
     """The aiohttp application with every route; storage opens on startup."""
-    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[_time_intake])
     app[SETTINGS] = settings
+
+    def leadership() -> dict[str, bool]:
+        return app[CONTEXT].db.leases.leading()
+
+    app[METRICS] = Metrics(lambda: app[CONTEXT], leadership if settings.store_kind == "postgresql" else None)
     app.cleanup_ctx.append(_runtime)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
 
     async def recorder(events: list[TicketEvent]) -> list[dict[str, Any]] | EventConflict:
-        outcome = await record_events(app[CONTEXT], events)
+        context = app[CONTEXT]
+        await context.db.catch_up()
+        outcome = await context.retrying(lambda: record_events(context, events))
         if isinstance(outcome, EventConflict):
             return outcome  # the intake answers 409: nothing of the request was recorded
-        return [result_doc(result) for result in outcome.results]
+        results = [result_doc(result) for result in outcome.results]
+        app[METRICS].count_events([result["status"] for result in results])
+        return results
 
     def received_now() -> datetime:
         return app[CONTEXT].now()

@@ -92,6 +92,7 @@ class Settings:
     openid_metadata_url: str | None = None
     storage_recover: bool = False
     database_url: str | None = field(default=None, repr=False)
+    metrics_token: str | None = field(default=None, repr=False)
 
     @property
     def store_kind(self) -> str:
@@ -202,6 +203,10 @@ class Settings:
         if exports_secret and len(exports_secret) < 16:
             raise SettingsError("EXPORTS_SECRET must be at least 16 characters")
 
+        metrics_token = env.get("METRICS_TOKEN", "")
+        if metrics_token and len(metrics_token) < 16:
+            raise SettingsError("METRICS_TOKEN must be at least 16 characters")
+
         secret = env.get("TICKET_EVENTS_SECRET", "")
         if secret and len(secret) < 16:
             raise SettingsError("TICKET_EVENTS_SECRET must be at least 16 characters")
@@ -273,4 +278,5 @@ class Settings:
             openid_metadata_url=text("TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL") or None,
             storage_recover=flag("STORAGE_RECOVER"),
             database_url=_database_url(env.get("DATABASE_URL", "").strip()),
+            metrics_token=metrics_token or None,
         )

@@ -38,12 +38,13 @@ class ClockScheduler(Periodic):
     name = "clock-scheduler"
 
     def __init__(self, app: AppContext, *, ticker: Ticker = clocks.tick) -> None:
-        super().__init__()
+        super().__init__(app.db.leases)
         self._app = app
         self._tick = ticker
 
     async def round(self) -> None:
-        """One tick of the clocks (nothing is kept of a tick that failed)."""
+        """One tick of the clocks (nothing is kept of a tick that failed), on the records as other replicas left them."""
+        await self._app.db.catch_up()
         await self._tick(self._app)
 
     def pause(self) -> float:

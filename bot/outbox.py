@@ -14,6 +14,13 @@ store refuses the write (disk full), a notice Teams accepted is not sent again: 
 not yet recorded" with its activity id, its mark is written again at most once a ``record_retry``
 (a minute), and the sender as a whole writes no more often than its own backoff while the store keeps
 refusing. Only a restart in that state sends such a notice again (delivery is at least once).
+
+When replicas share one database, a conversation's notices are delivered by the replica that holds
+its delivery lease (``Leases.claim``), renewed before every attempt, so they leave in order and once.
+A lease outlives the holder's last attempt by ``CLAIM_SECONDS``, longer than any window but the hour's,
+so a replica taking a conversation over cannot crowd the windows of up to 30 s the last holder filled.
+A holder that dies mid-send leaves a notice Teams may have accepted unmarked: the replica that takes
+the conversation over once the lease ends sends it again (the documented crash window).
 """
 
 from __future__ import annotations
@@ -44,6 +51,8 @@ RATE_LIMITS: tuple[tuple[int, float], ...] = ((7, 1.0), (8, 2.0), (60, 30.0), (1
 RETRYABLE = {412, 429, 500, 502, 503, 504}
 GIVE_UP_AFTER = timedelta(hours=72)
 MAX_DELAY = 300.0
+CLAIM_SECONDS = 30.0
+"""How long a conversation's delivery lease lasts after its holder's last attempt (seconds)."""
 """The longest the sender waits before trying a notice again, whatever Retry-After asks (seconds)."""
 CardPreparer = Callable[[TurnContext, dict[str, Any]], Awaitable[dict[str, Any]]]
 """Gives a card its last touches inside the proactive turn, just before it is sent (never fails the send)."""
@@ -192,6 +201,7 @@ class OutboxSender:
         self._stopping = False
         self._deliveries: dict[str, asyncio.Task[None]] = {}  # conversation id → its delivery under way
         self._resting: dict[str, datetime] = {}  # conversation id → not before (after a delivery that crashed)
+        self._held_elsewhere: dict[str, datetime] = {}  # conversation id → ask for its lease again then
         self._unrecorded: dict[str, _Unrecorded] = {}  # notice id → outcome not yet in the store
         self._flushing: asyncio.Task[None] | None = None
         self._store_refusing_until: datetime | None = None
@@ -278,13 +288,15 @@ class OutboxSender:
             wait = self._limiter.delay(conversation_id)
             if first.next_attempt_at is not None:
                 wait = max(wait, (first.next_attempt_at - now).total_seconds())
-            resting = self._resting.get(conversation_id)
-            if resting is not None:
-                wait = max(wait, (resting - now).total_seconds())
+            for not_before in (self._resting.get(conversation_id), self._held_elsewhere.get(conversation_id)):
+                if not_before is not None:
+                    wait = max(wait, (not_before - now).total_seconds())
             if wait > 0:
                 waits.append(wait)
             else:
                 due[conversation_id] = notices
+        for conversation_id in [c for c in self._held_elsewhere if c not in by_conversation]:
+            del self._held_elsewhere[conversation_id]  # its holder delivered everything
         if self._unrecorded and self._flushing is None:
             waits.append(self._flush_wait(now))
         return due, min(waits, default=3600.0)
@@ -312,9 +324,25 @@ class OutboxSender:
         stored = self._app.db.outbox.get(notice_id)
         return None if stored is None else self._view(stored)
 
+    async def _claimed(self, conversation_id: str) -> bool:
+        """Whether this replica may deliver the conversation now (its lease taken or renewed)."""
+        try:
+            if await self._app.db.leases.claim(conversation_id, CLAIM_SECONDS):
+                self._held_elsewhere.pop(conversation_id, None)
+                return True
+        except StorageError as error:
+            logger.warning("could not claim conversation=%s for delivery: %s", conversation_id, type(error).__name__)
+        self._held_elsewhere[conversation_id] = self._app.now() + timedelta(seconds=self._base_delay)
+        return False
+
     async def _deliver_conversation(self, conversation_id: str, notices: list[Notice]) -> None:
         """Deliver one conversation's due notices in order; stop at the first that must wait."""
-        for queued in notices:
+        if not await self._claimed(conversation_id):
+            return
+        await self._app.db.catch_up()  # what another holder of the lease recorded before it let go
+        for index, queued in enumerate(notices):
+            if index > 0 and not await self._claimed(conversation_id):
+                return
             notice = self._current(queued.id)
             if notice is None or notice.status != "pending":
                 continue

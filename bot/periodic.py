@@ -6,22 +6,30 @@ import asyncio
 import contextlib
 import logging
 
+from services.ports import Leases
 from storage.errors import StorageError
 
 logger = logging.getLogger(__name__)
+
+FOLLOWER_PAUSE = 15.0
+"""Seconds between a follower's asks for the duty: how soon it takes over from a leader that died."""
 
 
 class Periodic:
     """Runs ``round()`` at start and then after each ``pause()``; a failed round is logged and the next one tries.
 
-    A round in progress when the loop stops is cancelled: each round commits all or nothing.
+    A round in progress when the loop stops is cancelled: each round commits all or nothing. With
+    ``leases``, a round runs only on the replica that holds the duty named ``name``; the others ask
+    again every ``FOLLOWER_PAUSE`` seconds and take over when the leader is gone.
     """
 
     name = "periodic"
 
-    def __init__(self) -> None:
+    def __init__(self, leases: Leases | None = None) -> None:
         self._task: asyncio.Task[None] | None = None
+        self._leases = leases
         self.runs = 0
+        self.following = False
 
     async def round(self) -> None:
         """One round of work (subclasses)."""
@@ -45,7 +53,14 @@ class Periodic:
             self._task = None
 
     async def run_once(self) -> None:
-        """One round; a failure is logged and the next round tries again."""
+        """One round, if this replica holds the duty; a failure is logged and the next round tries again."""
+        if self._leases is not None:
+            leading = await self._leases.lead(self.name)
+            if leading and self.following:
+                logger.info("%s: this replica took the duty over", self.name)
+            self.following = not leading
+            if self.following:
+                return
         try:
             await self.round()
         except StorageError as error:
@@ -57,4 +72,4 @@ class Periodic:
     async def _run(self) -> None:
         while True:
             await self.run_once()
-            await asyncio.sleep(self.pause())
+            await asyncio.sleep(FOLLOWER_PAUSE if self.following else self.pause())

@@ -26,13 +26,14 @@ class ReadinessScheduler(Periodic):
     def __init__(
         self, app: AppContext, *, period: float = RECHECK_PERIOD_SECONDS, rechecker: Rechecker = recheck
     ) -> None:
-        super().__init__()
+        super().__init__(app.db.leases)
         self._app = app
         self._period = period
         self._recheck = rechecker
 
     async def round(self) -> None:
-        """Re-check every officer once."""
+        """Re-check every officer once, as other replicas left them."""
+        await self._app.db.catch_up()
         await self._recheck(self._app, None)
 
     def pause(self) -> float:

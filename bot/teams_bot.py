@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -83,6 +83,7 @@ class JbBot(ActivityHandler):
                 await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=forbidden))
             return
         try:
+            await self._app.db.catch_up()  # what other replicas committed, before this turn reads anything
             await remember(
                 activity,
                 self._app.db.conversations,
@@ -143,7 +144,7 @@ class JbBot(ActivityHandler):
             return
         logger.info("command=%s conversation=%s", parsed.name, activity.conversation.id)
         turn = self._turn(turn_context, args=parsed.args)
-        await self._guarded(turn_context, self._run_command(turn, parsed.name, route))
+        await self._guarded(turn_context, lambda: self._run_command(turn, parsed.name, route))
 
     async def help(self, turn: Turn) -> None:
         """/help: what the bot does and the commands this person may use."""
@@ -206,7 +207,7 @@ class JbBot(ActivityHandler):
             return invoke_card_response(gone)
         turn = self._turn(turn_context, data=dict(data), verb=verb)
         try:
-            result = await handler(turn)
+            result = await self._app.retrying(lambda: handler(turn))
         except StorageError as error:
             logger.warning("card action verb=%s failed in storage: %s", verb.value, type(error).__name__)
             return invoke_card_response(storage_failure_card(error))
@@ -252,10 +253,11 @@ class JbBot(ActivityHandler):
         logger.info("update of message=%s queued for the outbox (status=%s)", message_id, error.status)
         self._app.notifier.wake()
 
-    async def _guarded(self, turn_context: TurnContext, work: Awaitable[None]) -> None:
-        """Run a command; a storage failure becomes a clear message and nothing is changed."""
+    async def _guarded(self, turn_context: TurnContext, work: Callable[[], Awaitable[None]]) -> None:
+        """Run a command (again, if another replica changed its records first); a storage failure becomes a
+        clear message and nothing is changed."""
         try:
-            await work
+            await self._app.retrying(work)
         except StorageError as error:
             logger.warning("command failed in storage: %s", type(error).__name__)
             await turn_context.send_activity(card_activity(storage_failure_card(error)))

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
 from services.notices import Audience, CopiesUpdate, Notice
 from services.ports import Change, Database, Notifier
 from settings import Settings
+from storage.errors import ConflictError
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CONFLICT_ATTEMPTS = 3
+"""How many times a use case runs when another replica keeps changing its records first."""
 
 
 def utc_now() -> datetime:
@@ -78,6 +87,23 @@ class AppContext:
         await self.db.commit([*changes, *queued])
         if queued:
             self.notifier.wake()
+
+    async def retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run a use case; when another replica committed a change to one of its records first (its commit
+        raised ``ConflictError``, nothing kept), read what that replica wrote and decide again.
+
+        So two presses of Approve on two replicas approve once, and the second is answered "already
+        approved by …". Raises the last ``ConflictError`` after ``CONFLICT_ATTEMPTS`` runs.
+        """
+        for attempts in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                return await attempt()
+            except ConflictError:
+                if attempts == CONFLICT_ATTEMPTS:
+                    raise
+                logger.info("a record changed on another replica meanwhile; deciding again (attempt %d)", attempts + 1)
+                await self.db.catch_up()
+        raise AssertionError("unreachable")
 
     async def release_all(self) -> int:
         """At start: send whatever waited for a reader who can be reached now (a crash may have kept it)."""

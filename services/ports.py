@@ -284,6 +284,14 @@ class Outbox(Protocol):
         """Every entry about one subject (the copies of one card), in queue order."""
         ...
 
+    def count(self, status: str) -> int:
+        """How many entries have this status (``pending``, ``waiting``, ``failed``, ``sent``)."""
+        ...
+
+    def oldest_created(self, status: str) -> datetime | None:
+        """When the oldest entry with this status was queued, or None when there is none."""
+        ...
+
     def waiting(self, reader: str | None = None) -> list[OutboxEntry]:
         """Entries kept for a reader with no conversation yet (``jb``, ``person:<id>``; all when None)."""
         ...
@@ -342,6 +350,35 @@ class ClockLog(Protocol):
         ...
 
 
+class Leases(Protocol):
+    """Which replica does what, when several serve one database.
+
+    The embedded store serves from one process, which holds every lease. On a server database a
+    duty (the readiness re-check, the SOP's clocks, archiving) is held by one replica at a time and
+    taken over when that replica dies; a conversation's deliveries are claimed by one replica for a
+    few seconds at a time, so its notices leave in order and only once.
+    """
+
+    async def lead(self, duty: str) -> bool:
+        """Whether this replica holds ``duty`` now (taking it when no live replica does). Never raises."""
+        ...
+
+    def leading(self) -> dict[str, bool]:
+        """Every duty asked about so far, and whether this replica held it at the last ask (for /metrics)."""
+        ...
+
+    async def claim(self, conversation_id: str, seconds: float) -> bool:
+        """Take or renew the right to deliver this conversation's notices for ``seconds``.
+
+        False while another live replica holds it. Raises StorageUnavailable when the database cannot say.
+        """
+        ...
+
+    async def release(self, conversation_id: str) -> None:
+        """Give the conversation's delivery right back (another replica may take it at once). Never raises."""
+        ...
+
+
 class Database(Protocol):
     """Every repository, and the commit of a use case's changes."""
 
@@ -369,6 +406,15 @@ class Database(Protocol):
     def readiness(self) -> ReadinessMemory: ...
     @property
     def clocks(self) -> ClockLog: ...
+    @property
+    def leases(self) -> Leases: ...
+
+    async def catch_up(self) -> None:
+        """Bring what reads show up to what other replicas committed (nothing to do on the embedded store).
+
+        Raises StorageUnavailable when the database cannot be reached.
+        """
+        ...
 
     def commit(self, changes: Iterable[Any]) -> Awaitable[None]:
         """Apply the changes atomically; await for durability (raises StorageUnavailable, nothing kept)."""

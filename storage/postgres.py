@@ -261,6 +261,11 @@ class PgStore:
         self._catch_up_task = asyncio.create_task(self._catch_up_loop(), name="pg-store-catch-up")
 
     @property
+    def pool(self) -> AsyncConnectionPool[AsyncConnection[TupleRow]]:
+        """The store's connection pool, for the replica's leases (storage/pg_leases.py); closed with the store."""
+        return self._pool
+
+    @property
     def recovered(self) -> str | None:
         """Always None: nothing is ever set aside on PostgreSQL."""
         return None

@@ -46,6 +46,8 @@ from domain.records import (
 from domain.tickets import TicketState, TicketSummary
 from storage.documents import DocumentStore
 from storage.engine import Delete, Op, Put, Store
+from storage.leases import SingleProcessLeases
+from storage.pg_leases import PgLeases
 from storage.postgres import PgStore
 
 R = TypeVar("R", bound=Record)
@@ -511,6 +513,18 @@ class OutboxRepository:
         notices = _readable(doc for doc in docs if reader in (None, doc.get("waiting_for")))
         return sorted(notices, key=lambda notice: notice.seq)
 
+    def count(self, status: str) -> int:
+        """How many notices have this status (``pending``, ``waiting``, ``failed``, ``sent``); nothing is parsed."""
+        return len(self._store.find(self.table, "status", status))
+
+    def oldest_created(self, status: str) -> datetime | None:
+        """When the oldest notice with this status was queued, or None when there is none (nothing is parsed)."""
+        docs = self._store.find(self.table, "status", status)
+        if not docs:
+            return None
+        oldest = min(docs, key=lambda doc: doc["seq"])
+        return instant_from_str(oldest["created_at"])
+
     def of_subject(self, subject: str) -> list[Notice]:
         """Every notice about one subject (the copies of one alert), in the order queued."""
         notices = _readable(self._store.find(self.table, "subject", subject))
@@ -620,7 +634,7 @@ class StateRepository:
 class Database:
     """Every repository over one open store; ``commit`` writes a use case's ops atomically."""
 
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: DocumentStore, leases: SingleProcessLeases | PgLeases | None = None) -> None:
         self.store = store
         self.packages = PackageRepository(store)
         self.officers = OfficerRepository(store)
@@ -635,6 +649,7 @@ class Database:
         self.readiness = ReadinessRepository(store)
         self.clocks = ClockRepository(store)
         self.state = StateRepository(store)
+        self.leases = leases or SingleProcessLeases()
 
     @classmethod
     async def open(
@@ -657,12 +672,13 @@ class Database:
         Raises StorageUnavailable when it cannot be reached or fails (naming its host and database,
         never the URL's password), StorageError when its schema is one this code must not touch.
         """
-        return await cls._ready(await PgStore.open(database_url, INDEXES))
+        store = await PgStore.open(database_url, INDEXES)
+        return await cls._ready(store, PgLeases(database_url, store.pool))
 
     @classmethod
-    async def _ready(cls, store: DocumentStore) -> Database:
+    async def _ready(cls, store: DocumentStore, leases: PgLeases | None = None) -> Database:
         """The database over an open store, its stored records brought up to this code's shape."""
-        db = cls(store)
+        db = cls(store, leases)
         # incidents stored before the officer-and-status index get its field (one write, once)
         reindex = db.incidents.reindex_ops()
         if reindex:
@@ -683,8 +699,16 @@ class Database:
         return await self.store.check_writable()
 
     async def close(self) -> None:
-        """Flush and close the store."""
+        """Give up this replica's duties, flush and close the store."""
+        if isinstance(self.leases, PgLeases):
+            await self.leases.close()
         await self.store.close()
+
+    async def catch_up(self) -> None:
+        """Read what other replicas committed (PostgreSQL); nothing to do on the embedded store, whose only
+        writer is this process. Raises StorageUnavailable when the database cannot be reached."""
+        if isinstance(self.store, PgStore):
+            await self.store.catch_up()
 
     def commit(self, ops: Iterable[Op]) -> asyncio.Future[None]:
         """Apply ops now, atomically; await the result for durability (raises StorageUnavailable)."""

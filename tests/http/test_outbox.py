@@ -77,3 +77,40 @@ async def test_pending_notices_are_delivered_after_a_restart(
     context.notifier.wake()
     sent = await connector.wait_for(lambda sent: len(sent) >= 1)
     assert "survives restart" in sent[0].text
+
+
+class HeldLeases:
+    """Delivery leases another replica holds, until ``free`` is set."""
+
+    def __init__(self) -> None:
+        self.free = False
+        self.claims: list[str] = []
+
+    async def lead(self, duty: str) -> bool:
+        return True
+
+    def leading(self) -> dict[str, bool]:
+        return {}
+
+    async def claim(self, conversation_id: str, seconds: float) -> bool:
+        self.claims.append(conversation_id)
+        return self.free
+
+    async def release(self, conversation_id: str) -> None:
+        return None
+
+
+async def test_a_conversation_another_replica_delivers_is_left_to_it(bot_client: Any, connector: FakeConnector) -> None:
+    client = await bot_client()
+    await _known_chat(client, connector)
+    context = client.server.app[CONTEXT]
+    leases = HeldLeases()
+    context.db.leases = leases
+    await _queue(client, "held by the other replica")
+    await connector.wait_for(lambda _: len(leases.claims) >= 1)
+    assert connector.attempts == [], "nothing is sent while another replica holds the conversation"
+    leases.free = True  # its lease ended
+    context.notifier.wake()
+    sent = await connector.wait_for(lambda sent: len(sent) >= 1, timeout=15)
+    assert "held by the other replica" in sent[0].text
+    assert len(connector.sent) == 1

@@ -17,6 +17,7 @@ from domain.records import AuditEntry, Incident, IncidentStatus, Officer, Office
 from domain.tickets import TicketState, TicketSummary
 from services.notices import Content, CopiesUpdate, Notice
 from storage.errors import StorageUnavailable
+from storage.leases import SingleProcessLeases
 
 
 @dataclass(frozen=True)
@@ -320,7 +321,9 @@ class MemoryDatabase:
     audit: AuditLog = field(default_factory=AuditLog)
     readiness: ReadinessMemory = field(default_factory=ReadinessMemory)
     clocks: ClockLog = field(default_factory=ClockLog)
+    leases: SingleProcessLeases = field(default_factory=SingleProcessLeases)
     commits: int = 0
+    catch_ups: int = 0
     fail_next_commit: bool = False
 
     async def commit(self, changes: Iterable[Any]) -> None:
@@ -334,6 +337,9 @@ class MemoryDatabase:
 
     async def check_writable(self) -> str | None:
         return None
+
+    async def catch_up(self) -> None:
+        self.catch_ups += 1
 
     @property
     def recovered(self) -> str | None:
