@@ -49,6 +49,10 @@ class DocumentStore(Protocol):
         """How many docs ``table`` holds."""
         ...
 
+    def newest(self, table: str) -> dict[str, Any] | None:
+        """The doc whose key entered ``table`` last (a replaced doc keeps its place), or None."""
+        ...
+
     def find(self, table: str, field: str, value: Any) -> list[dict[str, Any]]:
         """Docs whose top-level ``field`` equals ``value``, via its index (ValueError: no such index)."""
         ...
@@ -123,6 +127,11 @@ class WorkingSet:
         """How many docs ``table`` holds."""
         docs = self._tables.get(table)
         return 0 if docs is None else len(docs)
+
+    def newest(self, table: str) -> Doc | None:
+        """The doc whose key entered ``table`` last, or None."""
+        docs = self._tables.get(table)
+        return next(reversed(docs.values())) if docs else None
 
     def find(self, table: str, field: str, value: Any) -> list[Doc]:
         """Docs whose ``field`` equals ``value``, in the order they entered the index.

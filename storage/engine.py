@@ -301,6 +301,11 @@ class Store:
         docs = self._tables.get(table)
         return 0 if docs is None else len(docs)
 
+    def newest(self, table: str) -> dict[str, Any] | None:
+        """The doc whose key entered ``table`` last (a replaced doc keeps its place), or None. Never raises."""
+        docs = self._tables.get(table)
+        return next(reversed(docs.values())) if docs else None
+
     def find(self, table: str, field: str, value: Any) -> list[dict[str, Any]]:
         """Docs of ``table`` whose top-level ``field`` equals ``value``, via its index: O(matches).
 

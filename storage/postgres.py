@@ -309,6 +309,10 @@ class PgStore:
         """How many docs ``table`` holds. Never raises."""
         return self._memory.count(table)
 
+    def newest(self, table: str) -> dict[str, Any] | None:
+        """The doc whose key entered ``table`` last (here or on another replica, as caught up), or None."""
+        return self._memory.newest(table)
+
     def find(self, table: str, field: str, value: Any) -> list[dict[str, Any]]:
         """Docs whose top-level ``field`` equals ``value``, via its index (ValueError: none declared; TypeError: value)."""
         return self._memory.find(table, field, value)

@@ -488,7 +488,14 @@ class OutboxRepository:
         self._last_seq = max((doc["seq"] for doc in store.all(self.table)), default=0)
 
     def next_seq(self) -> int:
-        """A number that orders notices by when they were queued (survives restarts)."""
+        """A number that orders notices by when they were queued (survives restarts).
+
+        Above every notice this replica knows of, its own and those other replicas queued (as caught up),
+        so a notice queued after another replica's follows it in its conversation.
+        """
+        newest = self._store.newest(self.table)
+        if newest is not None and isinstance(newest.get("seq"), int):
+            self._last_seq = max(self._last_seq, newest["seq"])
         self._last_seq += 1
         return self._last_seq
 
