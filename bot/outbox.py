@@ -343,6 +343,10 @@ class OutboxSender:
         for index, queued in enumerate(notices):
             if index > 0 and not await self._claimed(conversation_id):
                 return
+            try:  # never deliver a notice whose use case's commit has not succeeded (yet): it may be undone
+                await self._app.db.outbox.settled(queued.id)
+            except StorageError:
+                continue  # its write was undone (a full disk; another replica's change won): nothing to deliver
             notice = self._current(queued.id)
             if notice is None or notice.status != "pending":
                 continue

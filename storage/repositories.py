@@ -520,6 +520,10 @@ class OutboxRepository:
         notices = _readable(doc for doc in docs if reader in (None, doc.get("waiting_for")))
         return sorted(notices, key=lambda notice: notice.seq)
 
+    def settled(self, notice_id: str) -> asyncio.Future[None]:
+        """Resolves once the notice as read now is durable; fails (StorageUnavailable, ConflictError) if its write was undone."""
+        return self._store.settled(self.table, notice_id)
+
     def count(self, status: str) -> int:
         """How many notices have this status (``pending``, ``waiting``, ``failed``, ``sent``); nothing is parsed."""
         return len(self._store.find(self.table, "status", status))

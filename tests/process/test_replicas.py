@@ -33,8 +33,8 @@ from aiohttp import web
 from intake.signature import sign
 from storage.repositories import Database
 from tests.support import seed
-from tests.support.factories import JB_AAD, POC_AAD, make_invoke, make_message
-from tests.support.fake_connector import FakeConnector, Sent
+from tests.support.factories import JB_AAD, OTHER_AAD, POC_AAD, make_invoke, make_message
+from tests.support.fake_connector import FakeConnector
 from tools.playground import ROOT, free_port
 
 pytestmark = pytest.mark.process
@@ -189,6 +189,7 @@ class Client:
         self.acknowledged: set[str] = set()
         self.retries = 0
         self.approve_answers: list[str] = []
+        self.resolved = 0
 
     async def post(self, base: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
         url = base
@@ -220,17 +221,6 @@ class Client:
         )
         assert status in (200, 201), (status, answer)
         return answer
-
-
-def card_text(card: dict[str, Any]) -> str:
-    """The texts of a card as the fake connector's ``Sent.text`` joins them."""
-    return Sent(
-        "POST",
-        "",
-        None,
-        {"attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]},
-        0,
-    ).text
 
 
 async def outbox_rows(url: str) -> list[dict[str, Any]]:
@@ -272,6 +262,7 @@ async def test_two_replicas_behind_a_proxy_with_one_killed_mid_load(postgres_url
         ):
             await client.activity(proxy.url, activity)
         await connector.wait_for(lambda sent: len(sent) >= 3)
+        before_load = len(connector.sent)
 
         events = ticket_events()
         windows = batches(events)
@@ -301,12 +292,32 @@ async def test_two_replicas_behind_a_proxy_with_one_killed_mid_load(postgres_url
                 )
                 client.approve_answers += [json.dumps(answer) for answer in answers]
 
-        async def chat() -> None:
-            for _ in range(6):
-                status = make_message("/status", connector.url, user_aad=JB_AAD, user_name="Jamie Staff")
-                await client.activity(proxy.url, status)
+        async def on_both(verb: str, data: dict[str, Any], user: tuple[str, str]) -> None:
+            """The same button pressed on both replicas at the same moment."""
+            presses = (
+                client.activity(
+                    replica.url, make_invoke(verb, data, connector.url, user_aad=user[0], user_name=user[1])
+                )
+                for replica in replicas
+            )
+            answers = await asyncio.gather(*presses)
+            client.approve_answers += [json.dumps(answer) for answer in answers]
 
-        await asyncio.gather(intake(windows[:half]), approvals(), chat())
+        async def acknowledge() -> None:
+            await on_both("package.acknowledge", {"judiciary_code": AGENCY}, (JB_AAD, "Jamie Staff"))
+
+        async def resolve_open_incidents() -> None:
+            rows = await scalar(postgres_url, "SELECT json_agg(doc) FROM incidents WHERE doc IS NOT NULL")
+            for incident in rows or []:  # the PoC resolves each alert, pressed on both replicas at once
+                await on_both("incident.resolve", {"incident_id": incident["id"]}, (POC_AAD, "Pat Poc"))
+            client.resolved += len(rows or [])
+
+        async def chat() -> None:
+            for _ in range(6):  # someone else's chat: its replies are not notices
+                await client.activity(proxy.url, make_message("/help", connector.url, user_aad=OTHER_AAD))
+
+        await asyncio.gather(intake(windows[:half]), approvals(), acknowledge(), chat())
+        await resolve_open_incidents()
         in_flight = asyncio.gather(intake(windows[half:]), chat())
         await asyncio.sleep(0.05)
         killed.kill()  # mid-load: requests to it fail and are sent again through the proxy
@@ -335,18 +346,40 @@ async def test_two_replicas_behind_a_proxy_with_one_killed_mid_load(postgres_url
         approvals_per_officer = collections.Counter(entry["target"] for entry in audit or [])
         assert approvals_per_officer == {f"officer:{AGENCY}:{officer}": 1 for officer in OFFICERS}
 
+        # the package acknowledged once; each incident resolved once
+        def audited(action: str) -> str:
+            return f"SELECT json_agg(doc) FROM audit WHERE doc IS NOT NULL AND doc->>'action' = '{action}'"
+
+        acknowledgments = await scalar(postgres_url, audited("package.acknowledge"))
+        assert len(acknowledgments or []) == 1
+        resolutions = await scalar(postgres_url, audited("incident.resolve"))
+        resolved_ids = collections.Counter(entry["before"]["incident"] for entry in resolutions or [])
+        assert client.resolved > 0 and set(resolved_ids.values()) == {1}, resolved_ids
+        assert len(resolved_ids) == client.resolved
+
         # every notice delivered at least once; more than once only in the crash window
         sends = [row for row in rows if row["action"] == "send"]
         assert all(row["status"] == "sent" for row in sends), [row["status"] for row in sends]
-        arrivals = collections.Counter(
-            (sent.conversation_id.split(";")[0], sent.text) for sent in connector.sent if sent.method == "POST"
+        conversations = {row["conversation_id"] for row in sends}
+        arrivals = [
+            sent
+            for sent in connector.sent[before_load:]
+            if sent.method == "POST" and sent.conversation_id.split(";")[0] in conversations
+        ]
+        arrived = {sent.activity_id for sent in arrivals}
+        missing = [row["summary"] for row in sends if row["activity_id"] not in arrived]
+        assert not missing, f"{len(missing)} notices never reached Teams: {missing}"
+        recorded_ids = {row["activity_id"] for row in sends}
+        duplicates = [sent for sent in arrivals if sent.activity_id not in recorded_ids]
+        assert len(arrivals) == len(sends) + len(duplicates)
+        texts = collections.Counter((sent.conversation_id, sent.text) for sent in arrivals)
+        assert len(duplicates) <= len(conversations), (
+            f"{len(duplicates)} duplicate deliveries for {len(conversations)} conversations: "
+            + json.dumps(
+                [[d.conversation_id, d.text.splitlines()[1:3], texts[(d.conversation_id, d.text)]] for d in duplicates]
+            )
+            + json.dumps([[r["conversation_id"], r["summary"], r["activity_id"], r["attempts"]] for r in sends])
         )
-        expected = collections.Counter((row["conversation_id"], card_text(row["card"])) for row in sends)
-        missing = [key for key, count in expected.items() if arrivals[key] < count]
-        assert not missing, f"{len(missing)} notices never reached Teams"
-        duplicates = sum(max(0, arrivals[key] - count) for key, count in expected.items())
-        conversations = len({row["conversation_id"] for row in sends})
-        assert duplicates <= conversations, f"{duplicates} duplicate deliveries for {conversations} conversations"
         assert not killed.data_dir.exists() and not replicas[0].data_dir.exists(), "nothing on a replica's disk"
 
         report = {
@@ -354,12 +387,14 @@ async def test_two_replicas_behind_a_proxy_with_one_killed_mid_load(postgres_url
             "distinct_events": len(all_ids),
             "events_recorded": recorded,
             "requests_retried": client.retries,
-            "approve_presses": len(client.approve_answers),
+            "presses_on_both_replicas": len(client.approve_answers),
             "approvals_recorded": sum(approvals_per_officer.values()),
+            "acknowledgments_recorded": len(acknowledgments or []),
+            "incidents_resolved_once": len(resolved_ids),
             "notices_sent": len(sends),
-            "notice_deliveries": sum(arrivals[key] for key in expected),
-            "duplicate_deliveries": duplicates,
-            "conversations": conversations,
+            "notice_deliveries": len(arrivals),
+            "duplicate_deliveries": len(duplicates),
+            "conversations": len(conversations),
             "forwarded_by_proxy": {str(port): count for port, count in proxy.forwarded.items()},
             "killed_replica_port": killed.port,
         }
