@@ -200,6 +200,7 @@ class PgStore:
                 min_size=1,
                 max_size=4,
                 kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+                check=AsyncConnectionPool.check_connection,  # a connection the server dropped is replaced, not used
                 open=False,
                 name="store",
             )

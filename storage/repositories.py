@@ -46,7 +46,7 @@ from domain.records import (
 from domain.tickets import TicketState, TicketSummary
 from storage.documents import DocumentStore
 from storage.engine import Delete, Op, Put, Store
-from storage.postgres import PgStore
+from storage.postgres import POLL_EVERY_SECONDS, PgStore
 
 R = TypeVar("R", bound=Record)
 
@@ -651,13 +651,14 @@ class Database:
         return await cls._ready(await Store.open(data_dir, INDEXES, recover=recover, fsync=fsync))
 
     @classmethod
-    async def connect(cls, database_url: str) -> Database:
+    async def connect(cls, database_url: str, *, poll_every: float = POLL_EVERY_SECONDS) -> Database:
         """Open the PostgreSQL database at ``database_url`` (``postgresql://…``), migrating its schema first.
 
         Raises StorageUnavailable when it cannot be reached or fails (naming its host and database,
         never the URL's password), StorageError when its schema is one this code must not touch.
+        ``poll_every``: seconds between looks for changes no notification announced (tests lengthen it).
         """
-        return await cls._ready(await PgStore.open(database_url, INDEXES))
+        return await cls._ready(await PgStore.open(database_url, INDEXES, poll_every=poll_every))
 
     @classmethod
     async def _ready(cls, store: DocumentStore) -> Database:
