@@ -46,6 +46,7 @@ from domain.records import (
 from domain.tickets import TicketState, TicketSummary
 from storage.documents import DocumentStore
 from storage.engine import Delete, Op, Put, Store
+from storage.errors import ConflictError
 from storage.postgres import POLL_EVERY_SECONDS, PgStore
 
 R = TypeVar("R", bound=Record)
@@ -664,14 +665,23 @@ class Database:
     async def _ready(cls, store: DocumentStore) -> Database:
         """The database over an open store, its stored records brought up to this code's shape."""
         db = cls(store)
-        # incidents stored before the officer-and-status index get its field (one write, once)
-        reindex = db.incidents.reindex_ops()
-        if reindex:
-            try:
-                await db.commit(reindex)
-            except BaseException:
-                await db.close()
-                raise
+        # incidents stored before the officer-and-status index get its field (one write, once; on
+        # PostgreSQL another replica starting at the same time may do it first: then catch up)
+        try:
+            for attempt in range(3):
+                reindex = db.incidents.reindex_ops()
+                if not reindex:
+                    break
+                try:
+                    await db.commit(reindex)
+                    break
+                except ConflictError:
+                    if attempt == 2:
+                        raise
+                    await db.catch_up()
+        except BaseException:
+            await db.close()
+            raise
         return db
 
     @property
@@ -686,6 +696,14 @@ class Database:
     async def close(self) -> None:
         """Flush and close the store."""
         await self.store.close()
+
+    async def catch_up(self) -> None:
+        """Bring memory up to what other replicas committed (PostgreSQL; the embedded store has no others).
+
+        Raises StorageUnavailable when the database cannot be read.
+        """
+        if isinstance(self.store, PgStore):
+            await self.store.catch_up()
 
     def commit(self, ops: Iterable[Op]) -> asyncio.Future[None]:
         """Apply ops now, atomically; await the result for durability (raises StorageUnavailable)."""

@@ -8,8 +8,10 @@ sooner came by NOTIFY.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import pytest
@@ -144,23 +146,41 @@ async def test_local_writes_in_a_row_to_one_key_each_expect_the_one_before(
     assert found is not None and found.dps_username == "casey.officer"
 
 
-async def test_a_local_write_on_a_stale_record_is_refused_however_catch_up_interleaves(
-    replicas: tuple[Database, Database],
+async def test_a_change_caught_up_while_a_local_write_is_pending_waits_for_it_then_shows(
+    replicas: tuple[Database, Database], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """B's write is held before it reaches the database while A's newer version arrives: B keeps showing its own
+    write until the database refuses it (it expects the older version), then shows A's."""
     a, b = replicas
     await a.commit([a.officers.put(seed.officer("A1234"))])
     await store(b).catch_up()
-    for round_no in range(5):
-        on_a = seed.officer("A1234", dps_username=f"a-{round_no}")
-        await a.commit([a.officers.put(on_a)])
-        stale = b.commit([b.officers.put(seed.officer("A1234", dps_username=f"b-{round_no}"))])
-        catching_up = asyncio.ensure_future(store(b).catch_up())
-        with pytest.raises(StaleWrite):
-            await stale
-        await catching_up
-        await store(b).catch_up()
-        assert b.officers.get("9000", "A1234") == on_a
-        assert [o.dps_username for o in b.officers.of_agency("9000")] == [on_a.dps_username]
+    gate = asyncio.Event()
+    pool = store(b)._pool
+    real_connection = pool.connection
+
+    @contextlib.asynccontextmanager
+    async def held(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        task = asyncio.current_task()
+        if task is not None and task.get_name() == "pg-store-writer":
+            await gate.wait()
+        async with real_connection(*args, **kwargs) as conn:
+            yield conn
+
+    monkeypatch.setattr(pool, "connection", held)
+    on_b = seed.officer("A1234", dps_username="b-was-here")
+    pending = b.commit([b.officers.put(on_b)])
+    on_a = seed.officer("A1234", dps_username="a-was-first")
+    await a.commit([a.officers.put(on_a)])
+    await store(b).catch_up()
+    assert b.officers.get("9000", "A1234") == on_b  # its own pending write, until it settles
+    gate.set()
+    with pytest.raises(StaleWrite):
+        await pending
+    assert b.officers.get("9000", "A1234") == on_a
+    assert [o.dps_username for o in b.officers.of_agency("9000")] == ["a-was-first"]
+    await b.commit([b.officers.put(on_b)])  # now it builds on A's version, and is kept
+    await store(a).catch_up()
+    assert a.officers.get("9000", "A1234") == on_b
 
 
 async def test_a_third_replica_opening_later_reads_what_both_wrote(

@@ -59,3 +59,23 @@ async def test_an_unreachable_database_stops_the_start_naming_host_and_database_
     message = str(refused.value)
     assert 'database "no_such_database"' in message and "hunter2-secret" not in message
     await server.close()
+
+
+async def test_two_bots_starting_together_on_an_empty_database_both_serve(settings_for: Any, postgres_url: str) -> None:
+    """Their start-up work (the schema, the ticket-state backfill mark) races; each finds it done or does it once."""
+    import asyncio
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from app import create_app
+
+    servers = [TestServer(create_app(settings_for(DATABASE_URL=postgres_url)), host="127.0.0.1") for _ in range(2)]
+    await asyncio.gather(*(server.start_server() for server in servers))
+    clients = [TestClient(server) for server in servers]
+    try:
+        for client in clients:
+            await client.start_server()
+            assert (await (await client.get("/healthz")).json())["store"] == "postgresql"
+    finally:
+        for client in clients:
+            await client.close()
