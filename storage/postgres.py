@@ -239,17 +239,19 @@ class PgStore:
             async with conn.transaction():
                 for table in sorted(self._known_tables):
                     cursor = await conn.execute(
-                        sql.SQL("SELECT key, doc, seq, created FROM {}").format(sql.Identifier(table))
+                        sql.SQL("SELECT key, doc::text, seq FROM {} ORDER BY created").format(sql.Identifier(table))
                     )
                     rows = await cursor.fetchall()
-                    rows.sort(key=lambda row: row[3])
+                    # one parse of the whole table costs less than one per document (a third of the open time)
+                    docs = json.loads("[" + ",".join(row[1] or "null" for row in rows) + "]")
                     seqs = self._seqs[table]
-                    for key, doc, seq, _created in rows:
+                    for (key, _text, seq), doc in zip(rows, docs, strict=True):
                         seqs[key] = seq
                         if doc is not None:
                             self._memory.set(table, key, doc)
                             loaded += 1
                         self._last_seen = max(self._last_seen, seq)
+                    del rows, docs
         finally:
             await conn.set_read_only(None)
             await conn.set_isolation_level(None)
