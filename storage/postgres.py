@@ -201,6 +201,7 @@ class PgStore:
                 max_size=4,
                 kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
                 check=AsyncConnectionPool.check_connection,  # a connection the server dropped is replaced, not used
+                timeout=CONNECT_TIMEOUT_SECONDS * 2,  # a write waits this long for a connection, then fails
                 open=False,
                 name="store",
             )
@@ -550,6 +551,8 @@ class PgStore:
                 await self.catch_up()
             except StorageUnavailable as error:
                 logger.warning("%s; trying again in %.0f s", error, self._poll_every)
+            except Exception:  # a bug must not stop every later catch-up
+                logger.exception("catching up from PostgreSQL failed; trying again in %.0f s", self._poll_every)
 
     async def _listen(self, conn: AsyncConnection[TupleRow]) -> None:
         """Wait for notifications on ``store_changes`` (and poll when none came), reconnecting when the connection drops."""
@@ -569,7 +572,7 @@ class PgStore:
                         if not notify.payload.isdigit() or int(notify.payload) > self._last_seen:
                             self._catch_up_wanted.set()
                     self._catch_up_wanted.set()  # the poll
-            except psycopg.Error as exc:
+            except Exception as exc:  # psycopg.Error mostly; the listener must outlive anything
                 logger.warning("listening for PostgreSQL store changes failed (%s); retrying", _reason(exc))
                 with contextlib.suppress(Exception):
                     await conn.close()
