@@ -27,9 +27,10 @@ node_modules/.installed: package.json
 run: $(VENV)/.run-installed
 	$(PY) app.py
 
-## Install what the tests need (venv, pip, npm, Debian chromium), lint, and run the whole suite.
+## Install what the tests need (venv, pip, npm, Debian chromium and postgresql), lint, and run the whole suite.
 test: $(VENV)/.dev-installed node_modules/.installed lint
 	bash tools/install_e2e_prereqs.sh
+	bash tools/install_pg_prereqs.sh
 	$(PY) -m pytest
 
 ## The suite without the end-to-end and process tiers (quick feedback while coding).

@@ -200,6 +200,8 @@ class PgStore:
                 min_size=1,
                 max_size=4,
                 kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+                check=AsyncConnectionPool.check_connection,  # a connection the server dropped is replaced, not used
+                timeout=CONNECT_TIMEOUT_SECONDS * 2,  # a write waits this long for a connection, then fails
                 open=False,
                 name="store",
             )
@@ -238,17 +240,19 @@ class PgStore:
             async with conn.transaction():
                 for table in sorted(self._known_tables):
                     cursor = await conn.execute(
-                        sql.SQL("SELECT key, doc, seq, created FROM {}").format(sql.Identifier(table))
+                        sql.SQL("SELECT key, doc::text, seq FROM {} ORDER BY created").format(sql.Identifier(table))
                     )
                     rows = await cursor.fetchall()
-                    rows.sort(key=lambda row: row[3])
+                    # one parse of the whole table costs less than one per document (a third of the open time)
+                    docs = json.loads("[" + ",".join(row[1] or "null" for row in rows) + "]")
                     seqs = self._seqs[table]
-                    for key, doc, seq, _created in rows:
+                    for (key, _text, seq), doc in zip(rows, docs, strict=True):
                         seqs[key] = seq
                         if doc is not None:
                             self._memory.set(table, key, doc)
                             loaded += 1
                         self._last_seen = max(self._last_seen, seq)
+                    del rows, docs
         finally:
             await conn.set_read_only(None)
             await conn.set_isolation_level(None)
@@ -556,6 +560,8 @@ class PgStore:
                 await self.catch_up()
             except StorageUnavailable as error:
                 logger.warning("%s; trying again in %.0f s", error, self._poll_every)
+            except Exception:  # a bug must not stop every later catch-up
+                logger.exception("catching up from PostgreSQL failed; trying again in %.0f s", self._poll_every)
 
     async def _listen(self, conn: AsyncConnection[TupleRow]) -> None:
         """Wait for notifications on ``store_changes`` (and poll when none came), reconnecting when the connection drops."""
@@ -575,7 +581,7 @@ class PgStore:
                         if not notify.payload.isdigit() or int(notify.payload) > self._last_seen:
                             self._catch_up_wanted.set()
                     self._catch_up_wanted.set()  # the poll
-            except psycopg.Error as exc:
+            except Exception as exc:  # psycopg.Error mostly; the listener must outlive anything
                 logger.warning("listening for PostgreSQL store changes failed (%s); retrying", _reason(exc))
                 with contextlib.suppress(Exception):
                     await conn.close()

@@ -46,9 +46,10 @@ from domain.records import (
 from domain.tickets import TicketState, TicketSummary
 from storage.documents import DocumentStore
 from storage.engine import Delete, Op, Put, Store
+from storage.errors import ConflictError
 from storage.leases import SingleProcessLeases
 from storage.pg_leases import PgLeases
-from storage.postgres import PgStore
+from storage.postgres import POLL_EVERY_SECONDS, PgStore
 
 R = TypeVar("R", bound=Record)
 
@@ -677,27 +678,37 @@ class Database:
         return await cls._ready(await Store.open(data_dir, INDEXES, recover=recover, fsync=fsync))
 
     @classmethod
-    async def connect(cls, database_url: str) -> Database:
+    async def connect(cls, database_url: str, *, poll_every: float = POLL_EVERY_SECONDS) -> Database:
         """Open the PostgreSQL database at ``database_url`` (``postgresql://…``), migrating its schema first.
 
         Raises StorageUnavailable when it cannot be reached or fails (naming its host and database,
         never the URL's password), StorageError when its schema is one this code must not touch.
+        ``poll_every``: seconds between looks for changes no notification announced (tests lengthen it).
         """
-        store = await PgStore.open(database_url, INDEXES)
+        store = await PgStore.open(database_url, INDEXES, poll_every=poll_every)
         return await cls._ready(store, PgLeases(database_url, store.pool))
 
     @classmethod
     async def _ready(cls, store: DocumentStore, leases: PgLeases | None = None) -> Database:
         """The database over an open store, its stored records brought up to this code's shape."""
         db = cls(store, leases)
-        # incidents stored before the officer-and-status index get its field (one write, once)
-        reindex = db.incidents.reindex_ops()
-        if reindex:
-            try:
-                await db.commit(reindex)
-            except BaseException:
-                await db.close()
-                raise
+        # incidents stored before the officer-and-status index get its field (one write, once; on
+        # PostgreSQL another replica starting at the same time may do it first: then catch up)
+        try:
+            for attempt in range(3):
+                reindex = db.incidents.reindex_ops()
+                if not reindex:
+                    break
+                try:
+                    await db.commit(reindex)
+                    break
+                except ConflictError:
+                    if attempt == 2:
+                        raise
+                    await db.catch_up()
+        except BaseException:
+            await db.close()
+            raise
         return db
 
     @property
@@ -716,8 +727,10 @@ class Database:
         await self.store.close()
 
     async def catch_up(self) -> None:
-        """Read what other replicas committed (PostgreSQL); nothing to do on the embedded store, whose only
-        writer is this process. Raises StorageUnavailable when the database cannot be reached."""
+        """Bring memory up to what other replicas committed (PostgreSQL; the embedded store has no others).
+
+        Raises StorageUnavailable when the database cannot be read.
+        """
         if isinstance(self.store, PgStore):
             await self.store.catch_up()
 
