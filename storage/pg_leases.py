@@ -13,6 +13,7 @@ lease ended) or its own, with ``FOR UPDATE SKIP LOCKED``, and renews it before e
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
@@ -68,9 +69,14 @@ class PgLeases:
         self.name = name or replica_name()
         self._duties: AsyncConnection[Any] | None = None
         self._held: dict[str, bool] = {}
+        self._asking = asyncio.Lock()  # one ask at a time: two would each open the duties' connection
 
     async def lead(self, duty: str) -> bool:
         """Whether this replica holds ``duty`` now, taking it when free. Never raises (a failure: not held)."""
+        async with self._asking:
+            return await self._lead(duty)
+
+    async def _lead(self, duty: str) -> bool:
         try:
             connection = await self._duty_connection()
             if self._held.get(duty):

@@ -95,3 +95,10 @@ async def test_replicas_claiming_at_once_get_one_holder_each_time(replicas: Repl
         conversation = f"19:conversation-{round_}"
         granted = await asyncio.gather(*(leases.claim(conversation, 30) for leases in many))
         assert sum(granted) == 1, f"round {round_}: {granted}"
+
+
+async def test_duties_asked_for_at_once_are_all_kept(replicas: Replicas) -> None:
+    first, second = await opened(replicas("first")), await opened(replicas("second"))
+    duties = ["readiness-scheduler", "clock-scheduler", "archive"]
+    assert await asyncio.gather(*(first.lead(duty) for duty in duties)) == [True, True, True]
+    assert await asyncio.gather(*(second.lead(duty) for duty in duties)) == [False, False, False]

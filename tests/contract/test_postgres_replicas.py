@@ -242,7 +242,8 @@ async def test_two_replicas_starting_together_on_an_empty_database_migrate_it_on
         await a.close()
         await b.close()
     with psycopg.connect(postgres_url) as conn:
-        assert conn.execute("SELECT version, name FROM schema_migrations").fetchall() == [(1, "documents")]
+        applied = conn.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+        assert applied == [(1, "documents"), (2, "leases")], "each migration applied once"
 
 
 async def test_a_database_migrated_by_a_newer_bot_is_refused_and_left_alone(postgres_url: str) -> None:
