@@ -59,6 +59,9 @@ PROBE_EVERY_SECONDS: Final = 5.0
 CONNECT_TIMEOUT_SECONDS: Final = 5
 PROBE_TIMEOUT_SECONDS: Final = 5.0
 _REFUSED: Final = frozenset({"23505", "JB409"})
+_COMMIT: Final = "SELECT before, seqs FROM store_commit(%s::text[], %s::text[], %s::bigint[], %s::json[])"
+GROUP_COMMIT: Final = 64
+"""The most pending writes one transaction commits (a group shares one flush of PostgreSQL's log)."""
 """SQLSTATEs of a write refused by the optimistic check: unique_violation (a key seen absent exists) and store_commit's own."""
 
 
@@ -411,7 +414,7 @@ class PgStore:
     # ----------------------------------------------------------------------------- writer
 
     async def _writer_loop(self) -> None:
-        """Commit pending writes one at a time, in order."""
+        """Commit pending writes in order, several at a time in one transaction (one flush to disk for all)."""
         while True:
             if not self._pending:
                 if self._closing:
@@ -419,45 +422,73 @@ class PgStore:
                 await self._wakeup.wait()
                 self._wakeup.clear()
                 continue
-            write = self._pending[0]
-            sent: list[tuple[str, str]] = []
-            expected: list[int | None] = []
-            docs: list[str | None] = []
-            for (table, key), (doc, encoded) in write.changes.items():
-                seen = self._seqs[table].get(key)
-                if doc is None and seen is None:
-                    continue  # deleting what the database never had here (a put and a delete in a row)
-                sent.append((table, key))
-                expected.append(seen)
-                docs.append(None if doc is None else encoded.decode())
-            if not sent:
-                self._committed(write, {})
-                self._pending.pop(0)
-                write.succeeded()
-                continue
+            group = self._group()
+            calls = [self._call_of(write) for write in group]
+            done: list[tuple[int, list[int]]] = []  # (before, seqs) of each write committed, in order
+            refusal: psycopg.Error | None = None
             try:
-                async with self._pool.connection() as conn:
-                    cursor = await conn.execute(
-                        "SELECT before, seqs FROM store_commit(%s::text[], %s::text[], %s::bigint[], %s::json[])",
-                        ([table for table, _ in sent], [key for _, key in sent], expected, docs),
-                    )
-                    row = await cursor.fetchone()
-                if row is None:
-                    raise psycopg.InterfaceError("store_commit returned no row")
-                before, seqs = row
+                async with self._pool.connection() as conn, conn.transaction():
+                    for call in calls:
+                        if call is None:  # it writes nothing the database has: committed as it is
+                            done.append((self._last_seen, []))
+                            continue
+                        try:
+                            async with conn.transaction():  # a savepoint: a refused write leaves the ones before it
+                                cursor = await conn.execute(_COMMIT, call)
+                                row = await cursor.fetchone()
+                        except psycopg.Error as exc:
+                            if getattr(exc, "sqlstate", None) not in _REFUSED:
+                                raise
+                            refusal = exc
+                            break
+                        if row is None:
+                            raise psycopg.InterfaceError("store_commit returned no row")
+                        done.append((row[0], list(row[1])))
             except psycopg.Error as exc:
-                refused = getattr(exc, "sqlstate", None) in _REFUSED
-                self._fail(exc, refused=refused)
+                self._fail(exc, refused=False)
                 continue
             except Exception as exc:  # anything else must not lose the writer either
                 self._fail(exc, refused=False)
                 continue
             self._last_committed = time.monotonic()
-            self._committed(write, dict(zip(sent, seqs, strict=True)))
-            if before <= self._last_seen:  # nothing committed since what memory has seen: no gap
-                self._last_seen = max(self._last_seen, seqs[-1])
-            self._pending.pop(0)
-            write.succeeded()
+            for write, call, (before, seqs) in zip(group, calls, done, strict=False):
+                sent = [] if call is None else list(zip(call[0], call[1], strict=True))
+                self._committed(write, dict(zip(sent, seqs, strict=True)))
+                if seqs and before <= self._last_seen:  # nothing committed since what memory has seen: no gap
+                    self._last_seen = max(self._last_seen, seqs[-1])
+                self._pending.pop(0)
+                write.succeeded()
+            if refusal is not None:
+                self._fail(refusal, refused=True)  # the refused write is first now; it and those after it
+
+    def _group(self) -> list[_Write]:
+        """The oldest pending writes that touch no key in common (a later one builds on an earlier one's new seq,
+        which is known only once that one is committed), at most ``GROUP_COMMIT`` of them."""
+        group: list[_Write] = []
+        touched: set[tuple[str, str]] = set()
+        for write in self._pending:
+            keys = set(write.changes)
+            if group and (keys & touched or len(group) >= GROUP_COMMIT):
+                break
+            group.append(write)
+            touched |= keys
+        return group
+
+    def _call_of(self, write: _Write) -> tuple[list[str], list[str], list[int | None], list[str | None]] | None:
+        """store_commit's arguments for one write (tables, keys, expected seqs, docs), or None when it sends nothing."""
+        tables: list[str] = []
+        keys: list[str] = []
+        expected: list[int | None] = []
+        docs: list[str | None] = []
+        for (table, key), (doc, encoded) in write.changes.items():
+            seen = self._seqs[table].get(key)
+            if doc is None and seen is None:
+                continue  # deleting what the database never had here (a put and a delete in a row)
+            tables.append(table)
+            keys.append(key)
+            expected.append(seen)
+            docs.append(None if doc is None else encoded.decode())
+        return (tables, keys, expected, docs) if keys else None
 
     def _committed(self, write: _Write, seqs: dict[tuple[str, str], int]) -> None:
         """Record the new seqs of a committed write; a key no later pending write touches leaves the pending set.

@@ -249,11 +249,13 @@ async def test_two_replicas_starting_together_on_an_empty_database_migrate_it_on
 async def test_a_database_migrated_by_a_newer_bot_is_refused_and_left_alone(postgres_url: str) -> None:
     await (await Database.connect(postgres_url)).close()  # migrated
     with psycopg.connect(postgres_url, autocommit=True) as conn:
+        known = conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
         conn.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (9999, 'future', 'x')")
     with pytest.raises(StorageError, match="9999_future"):
         await PgStore.open(postgres_url, INDEXES)
     with psycopg.connect(postgres_url) as conn:
-        assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone() == (2,)
+        after = conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
+        assert known is not None and after == (known[0] + 1,), "nothing applied, nothing removed"
 
 
 async def test_an_applied_migration_that_was_edited_is_refused(postgres_url: str) -> None:
@@ -263,3 +265,25 @@ async def test_an_applied_migration_that_was_edited_is_refused(postgres_url: str
         conn.execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
     with pytest.raises(StorageError, match=r"0001_documents\.sql differs"):
         await PgStore.open(postgres_url, INDEXES)
+
+
+async def test_writes_committed_together_keep_those_before_a_refused_one(postgres_url: str) -> None:
+    a = await Database.connect(postgres_url, poll_every=3600)  # A learns of the change below only when refused
+    try:
+        await a.commit([a.packages.put(seed.package("9001"))])
+        with psycopg.connect(postgres_url, autocommit=True) as other:  # another replica's commit, unannounced
+            other.execute("UPDATE packages SET seq = nextval('store_seq') WHERE key = '9001'")
+        # three writes queued at once on A (one transaction): the second builds on what changed since
+        first = a.commit([a.packages.put(seed.package("9000"))])
+        second = a.commit([a.packages.put(seed.package("9001").model_copy(update={"officers_trained": False}))])
+        third = a.commit([a.packages.put(seed.package("9002"))])
+        results = await asyncio.gather(first, second, third, return_exceptions=True)
+        assert results[0] is None, "the write before the refused one is kept"
+        assert isinstance(results[1], StaleWrite)
+        assert isinstance(results[2], StaleWrite), "a write queued after a refused one is undone with it"
+        assert a.packages.get("9000") is not None and a.packages.get("9002") is None
+        kept = a.packages.get("9001")
+        assert kept is not None and kept.officers_trained, "the refused change is undone in memory"
+        assert rows(postgres_url, "packages") == 2
+    finally:
+        await a.close()
