@@ -8,7 +8,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 AGENCY ?= 9000
 OFFICERS ?= A1234,B2345
 
-.PHONY: run test test-fast lint playground demo demo-events demo-clean screenshots package bench soak clean
+.PHONY: run test test-fast lint playground demo demo-events demo-clean screenshots package bench soak clean migrate-to-postgres
 
 $(VENV)/.run-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,9 +27,10 @@ node_modules/.installed: package.json
 run: $(VENV)/.run-installed
 	$(PY) app.py
 
-## Install what the tests need (venv, pip, npm, Debian chromium), lint, and run the whole suite.
+## Install what the tests need (venv, pip, npm, Debian chromium and postgresql), lint, and run the whole suite.
 test: $(VENV)/.dev-installed node_modules/.installed lint
 	bash tools/install_e2e_prereqs.sh
+	bash tools/install_pg_prereqs.sh
 	$(PY) -m pytest
 
 ## The suite without the end-to-end and process tiers (quick feedback while coding).
@@ -68,6 +69,10 @@ screenshots: $(VENV)/.dev-installed node_modules/.installed
 	mkdir -p docs
 	rm -f docs/*.png
 	cp build/e2e/*.png docs/
+
+## Copy the embedded store under DATA_DIR into the empty PostgreSQL database at DATABASE_URL and check the counts (stop the bot first).
+migrate-to-postgres: $(VENV)/.run-installed
+	$(PY) -m tools.migrate_to_postgres
 
 ## The Teams app package build/jb-eticket-bot.zip (needs MicrosoftAppId).
 package: $(VENV)/.run-installed node_modules/.installed

@@ -15,10 +15,10 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from botbuilder.core import ConversationState
@@ -45,7 +45,8 @@ from presentation.presenter import Presenter
 from services.context import AppContext
 from services.tickets import EventConflict, EventResult, backfill_states, record_events
 from settings import Settings, SettingsError
-from storage.errors import StorageError
+from storage.errors import ConflictError, StorageError
+from storage.postgres import describe
 from storage.repositories import Database
 
 logger = logging.getLogger("jb_eticket_bot")
@@ -63,6 +64,9 @@ BODY_READ_TIMEOUT = 10.0
 SHUTDOWN_GRACE = 5.0
 """Seconds a stop (SIGINT, SIGTERM) waits for requests in flight before cancelling them (aiohttp's default is 60)."""
 CONNECTOR_THREADS = 32
+START_ATTEMPTS = 3
+"""How often start-up work is tried when another replica's start-up wrote the same records first."""
+T = TypeVar("T")
 
 
 def wire(settings: Settings, db: Database, *, wakeup: asyncio.Event | None = None) -> AppContext:
@@ -77,6 +81,36 @@ def wire(settings: Settings, db: Database, *, wakeup: asyncio.Event | None = Non
     return AppContext(settings=settings, db=db, notifier=notifier)
 
 
+async def open_database(settings: Settings) -> Database:
+    """The store DATABASE_URL chooses: PostgreSQL when it is set, else the embedded store under DATA_DIR."""
+    if settings.database_url:
+        return await Database.connect(settings.database_url)
+    return await Database.open(settings.data_dir, recover=settings.storage_recover)
+
+
+async def once_across_replicas(db: Database, work: Callable[[], Awaitable[T]]) -> T:
+    """Start-up work that replicas starting together on one PostgreSQL may race on.
+
+    A ConflictError means another replica committed the same records first: catch up and run it again,
+    when it finds the work done. On the embedded store it simply runs.
+    """
+    for attempt in range(START_ATTEMPTS):
+        try:
+            return await work()
+        except ConflictError:
+            if attempt == START_ATTEMPTS - 1:
+                raise
+            await db.catch_up()
+    raise AssertionError("unreachable")
+
+
+def store_description(settings: Settings) -> str:
+    """Where the records are kept, safe to log: the data directory, or PostgreSQL's host and database (never the URL)."""
+    if settings.database_url:
+        return f"PostgreSQL, {describe(settings.database_url)}"
+    return f"embedded, in {settings.data_dir}"
+
+
 async def _runtime(app: web.Application) -> AsyncIterator[None]:
     """Open storage, build the adapter and the bot; close storage on shutdown."""
     settings = app[SETTINGS]
@@ -84,12 +118,17 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
     # default executor: min(32, cores + 4) threads); replies wait on the network, so give them room to
     # overlap, in a pool of their own where each host gets a bounded share (bot/connector_http.py).
     connector_threads = ThreadPoolExecutor(max_workers=CONNECTOR_THREADS, thread_name_prefix="connector")
-    db = await Database.open(settings.data_dir, recover=settings.storage_recover)
+    db = await open_database(settings)
     if db.recovered is not None:
         logger.error("storage started with damage set aside (see /healthz): %s", db.recovered)
     wakeup = asyncio.Event()
     context = wire(settings, db, wakeup=wakeup)
-    await backfill_states(context)  # tickets recorded before ticket states existed (once)
+    try:
+        # tickets recorded before ticket states existed (once, whichever replica gets there first)
+        await once_across_replicas(db, lambda: backfill_states(context))
+    except BaseException:
+        await db.close()
+        raise
     # The store's documents live as long as the process: keep them out of the cyclic collector's
     # full collections, which would otherwise walk every one of them (about 150 ms at 100,000
     # events) whenever enough new objects have survived, stalling whichever request is running.
@@ -111,7 +150,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
     scheduler.start()
     clock_scheduler = ClockScheduler(context)
     clock_scheduler.start()
-    logger.info("storage open at %s", settings.data_dir)
+    logger.info("storage open: %s", store_description(settings))
     try:
         yield
     finally:
@@ -171,18 +210,19 @@ async def messages(request: web.Request) -> web.StreamResponse:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """GET /healthz: 200 when storage can write now, else 503 with the reason.
+    """GET /healthz: 200 when storage can write now, else 503 with the reason; ``store`` says which (embedded, postgresql).
 
     After a start with recovery that set damaged files aside, a 200 says ``"storage": "recovered"``
     and what was set aside (``reason``), until the bot is restarted.
     """
     db = request.app[CONTEXT].db
+    store = request.app[SETTINGS].store_kind
     problem = await db.check_writable()
     if problem is not None:
-        return web.json_response({"status": "unavailable", "storage": problem}, status=503)
+        return web.json_response({"status": "unavailable", "store": store, "storage": problem}, status=503)
     if db.recovered is not None:
-        return web.json_response({"status": "ok", "storage": "recovered", "reason": db.recovered})
-    return web.json_response({"status": "ok", "storage": "ok"})
+        return web.json_response({"status": "ok", "store": store, "storage": "recovered", "reason": db.recovered})
+    return web.json_response({"status": "ok", "store": store, "storage": "ok"})
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -224,7 +264,11 @@ def create_app(settings: Settings) -> web.Application:
     """The aiohttp application with every route; storage opens on startup."""
     app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[_time_intake])
     app[SETTINGS] = settings
-    app[METRICS] = Metrics(lambda: app[CONTEXT])
+
+    def leadership() -> dict[str, bool]:
+        return app[CONTEXT].db.leases.leading()
+
+    app[METRICS] = Metrics(lambda: app[CONTEXT], leadership if settings.store_kind == "postgresql" else None)
     app.cleanup_ctx.append(_runtime)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
@@ -314,7 +358,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         logger.warning("PUBLIC_BASE_URL or EXPORTS_SECRET is not set: cards offer no spreadsheet downloads")
     if not settings.ticket_events_secret:
         logger.warning("TICKET_EVENTS_SECRET is not set: POST /api/ticket-events answers 503")
-    logger.info("listening on %s port %d, data in %s", settings.bind_host, settings.port, settings.data_dir)
+    logger.info("listening on %s port %d, storage %s", settings.bind_host, settings.port, store_description(settings))
     loop = asyncio.new_event_loop()
     _stop_on_signals(loop)
     try:
@@ -328,7 +372,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             loop=loop,
         )
     except StorageError as error:
-        logger.critical("storage could not be opened at %s: %s: %s", settings.data_dir, type(error).__name__, error)
+        logger.critical(
+            "storage could not be opened (%s): %s: %s", store_description(settings), type(error).__name__, error
+        )
         raise SystemExit(3) from None
     logger.info("stopped")
 

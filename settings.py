@@ -43,6 +43,21 @@ def _public_base_url(raw: str) -> str | None:
     return raw.rstrip("/")
 
 
+def _database_url(raw: str) -> str | None:
+    """DATABASE_URL: a ``postgresql://`` (or ``postgres://``) URL, None when unset. Its value is never echoed: it holds a password."""
+    if not raw:
+        return None
+    shape = "postgresql://user:password@host:5432/dbname"
+    try:
+        parsed = urlparse(raw)
+        parsed.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise SettingsError(f"DATABASE_URL is not a readable URL (expected {shape}; its value is not shown)") from None
+    if parsed.scheme not in ("postgresql", "postgres"):
+        raise SettingsError(f"DATABASE_URL must be a postgresql:// URL such as {shape} (its value is not shown)")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the bot reads from its environment (DESIGN.md "Settings")."""
@@ -76,7 +91,13 @@ class Settings:
     app_terms_url: str = "https://www.vermontjudiciary.org/terms"
     openid_metadata_url: str | None = None
     storage_recover: bool = False
+    database_url: str | None = field(default=None, repr=False)
     metrics_token: str | None = field(default=None, repr=False)
+
+    @property
+    def store_kind(self) -> str:
+        """``postgresql`` when DATABASE_URL is set, else ``embedded`` (TinyDB files under DATA_DIR)."""
+        return "postgresql" if self.database_url else "embedded"
 
     @property
     def local_mode(self) -> bool:
@@ -256,5 +277,6 @@ class Settings:
             app_terms_url=url("APP_TERMS_URL", defaults.app_terms_url),
             openid_metadata_url=text("TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL") or None,
             storage_recover=flag("STORAGE_RECOVER"),
+            database_url=_database_url(env.get("DATABASE_URL", "").strip()),
             metrics_token=metrics_token or None,
         )

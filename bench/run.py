@@ -58,6 +58,7 @@ TURN_CONCURRENCY = 4
 SINGLE_EVENTS = int(os.environ.get("BENCH_SINGLE_EVENTS", "2000"))
 SINGLE_WARMUP = 200
 SENDERS = 8
+POSTGRES_STORED = int(os.environ.get("BENCH_POSTGRES_STORED", "100000"))
 BATCHES = int(os.environ.get("BENCH_BATCHES", "40"))
 BATCH_SIZE = 100
 BATCH_CONCURRENCY = 2
@@ -222,15 +223,19 @@ async def start_echo_bot() -> BotProcess:
     return await spawn("echo", ["-m", "bench.echo_bot"], base_env() | {"PORT": str(port)}, port)
 
 
-async def start_our_bot(name: str, data_dir: Path) -> BotProcess:
-    """``python app.py`` with its own data dir, one JB staff member and the intake secret."""
+async def start_our_bot(name: str, data_dir: Path, extra_env: Mapping[str, str] | None = None) -> BotProcess:
+    """``python app.py`` with its own data dir, one JB staff member and the intake secret (and ``extra_env``)."""
     port = free_port()
-    env = base_env() | {
-        "PORT": str(port),
-        "DATA_DIR": str(data_dir),
-        "JB_STAFF_IDS": PEOPLE.jb,
-        "TICKET_EVENTS_SECRET": SECRET,
-    }
+    env = (
+        base_env()
+        | {
+            "PORT": str(port),
+            "DATA_DIR": str(data_dir),
+            "JB_STAFF_IDS": PEOPLE.jb,
+            "TICKET_EVENTS_SECRET": SECRET,
+        }
+        | dict(extra_env or {})
+    )
     return await spawn(name, ["app.py"], env, port)
 
 
@@ -990,6 +995,10 @@ async def run() -> dict[str, Any]:
             stages[stored] = await intake_stage(driver, workdir, stored)
         print("officers in monitoring: JB /status, single events, the hourly re-check", flush=True)
         monitoring = await monitoring_stages(driver, workdir)
+        print("PostgreSQL: the bench data migrated, then one replica and two", flush=True)
+        from bench.postgres_stage import postgres_stage  # it imports this module
+
+        postgres = await postgres_stage(driver, workdir, POSTGRES_STORED)
     finally:
         await session.close()
         await connector.close()
@@ -1014,6 +1023,7 @@ async def run() -> dict[str, Any]:
         "turns": turns,
         "intake": {str(k): v for k, v in stages.items()},
         "monitoring": monitoring,
+        "postgresql": postgres,
         "targets": checks,
         "connector_calls": connector.calls,
         "duration_s": round(time.monotonic() - began, 1),
@@ -1034,6 +1044,20 @@ def main() -> None:
             results["monitoring"],
         )
     )
+    postgres = results["postgresql"]
+    print()
+    print(
+        f"PostgreSQL ({postgres['stored_events']:,} stored events, copied by make migrate-to-postgres in "
+        f"{postgres['migrate']['seconds']} s, counts match: {postgres['migrate']['counts_match']})"
+    )
+    print(f"  cold start of each replica: {postgres['cold_start_s']} s")
+    for count in (1, 2):
+        figures = postgres[f"replicas_{count}"]
+        print(
+            f"  {count} replica{'s' if count > 1 else ' '}: /help p50 {figures['help']['p50_ms']} ms "
+            f"p99 {figures['help']['p99_ms']} ms; single event p50 {figures['single']['p50_ms']} ms "
+            f"p99 {figures['single']['p99_ms']} ms at {figures['single']['per_second']}/s; RSS {figures['peak_rss_mb']} MB"
+        )
     print()
     for c in results["targets"]:
         print(f"{'PASS' if c['pass'] else 'FAIL'}: {c['text']}: {c['value']} (limit {c['limit']})")

@@ -343,6 +343,10 @@ class OutboxSender:
         for index, queued in enumerate(notices):
             if index > 0 and not await self._claimed(conversation_id):
                 return
+            try:  # never deliver a notice whose use case's commit has not succeeded (yet): it may be undone
+                await self._app.db.outbox.settled(queued.id)
+            except StorageError:
+                continue  # its write was undone (a full disk; another replica's change won): nothing to deliver
             notice = self._current(queued.id)
             if notice is None or notice.status != "pending":
                 continue
@@ -486,15 +490,8 @@ class OutboxSender:
     async def _record(self, notice_ids: list[str]) -> None:
         """Write these notices' outcomes in one commit; on a refusal keep them and back off."""
         writing = {nid: self._unrecorded[nid] for nid in notice_ids if nid in self._unrecorded}
-        ops: list[Any] = []
-        updates_queued = False
-        for notice_id in writing:
-            notice_ops = self._ops_of(notice_id)
-            ops += notice_ops
-            updates_queued = updates_queued or len(notice_ops) > 1
         try:
-            if ops:
-                await self._app.db.commit(ops)
+            updates_queued = await self._app.retrying(lambda: self._commit_outcomes(writing))
         except StorageError as error:
             now = self._app.now()
             self._store_failures += 1
@@ -516,6 +513,19 @@ class OutboxSender:
                 del self._unrecorded[notice_id]
         if updates_queued:  # a delivered message's card changed on its way: deliver the update
             self._wake.set()
+
+    async def _commit_outcomes(self, writing: dict[str, _Unrecorded]) -> bool:
+        """One write of these outcomes, built against the notices as stored now (another replica may have changed
+        one: the write is then refused, and ``retrying`` catches up and builds it again); whether it queued updates."""
+        ops: list[Any] = []
+        updates_queued = False
+        for notice_id in writing:
+            notice_ops = self._ops_of(notice_id)
+            ops += notice_ops
+            updates_queued = updates_queued or len(notice_ops) > 1
+        if ops:
+            await self._app.db.commit(ops)
+        return updates_queued
 
     def _ops_of(self, notice_id: str) -> list[Any]:
         """The writes of one notice's outcome, against the notice as stored now."""

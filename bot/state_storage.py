@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from botbuilder.core import Storage
@@ -22,7 +23,9 @@ class DurableStorage(Storage):
 
     Values must be JSON dicts (what ``BotState`` writes). Writing with an ``e_tag`` other than
     the stored one (or ``"*"``) raises ``StateConflict`` and changes nothing. A write whose
-    value equals the stored one touches no file.
+    value equals the stored one touches no file. The eTag is checked against the store's memory; on
+    PostgreSQL another replica may have written the state since, and the commit's own check then
+    refuses the write (``ConflictError``), raised as ``StateConflict`` too.
     """
 
     def __init__(self, repository: StateRepository, commit: Any) -> None:
@@ -58,10 +61,19 @@ class DurableStorage(Storage):
                 continue
             ops.append(self._repository.put(key, {"etag": uuid.uuid4().hex, "state": copy.deepcopy(state)}))
         if ops:
-            await self._commit(ops_of(ops))
+            await self._committed(ops_of(ops), changes)
 
     async def delete(self, keys: list[str]) -> None:
         """Delete those keys (missing keys are ignored)."""
         ops = [self._repository.delete(key) for key in keys if self._repository.get(key) is not None]
         if ops:
+            await self._committed(ops, keys)
+
+    async def _committed(self, ops: list[Any], keys: Iterable[str]) -> None:
+        """Commit ``ops``; a write another replica made first is a StateConflict, as a stale eTag is."""
+        try:
             await self._commit(ops)
+        except StateConflict:
+            raise
+        except ConflictError as error:
+            raise StateConflict(f"state {sorted(keys)!r} changed on another replica") from error

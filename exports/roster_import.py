@@ -49,8 +49,10 @@ async def _with_store(
     dry_run: bool,
     source: str,
     data_dir: Path,
+    database_url: str | None = None,
 ) -> ImportReport:
-    db = await Database.open(data_dir)
+    """Import into the store: PostgreSQL at ``database_url`` when given, else the embedded one at ``data_dir``."""
+    db = await (Database.connect(database_url) if database_url else Database.open(data_dir))
     try:
         app = AppContext(
             settings=settings,
@@ -81,6 +83,21 @@ async def run(settings: Settings, path: Path, *, dry_run: bool, out: TextIO) -> 
         return EXIT_PROBLEMS
     data_dir = settings.data_dir
     note = ""
+    if settings.database_url:  # PostgreSQL: running replicas catch up with what the import commits
+        try:
+            report = await _with_store(
+                settings,
+                entries,
+                dry_run=dry_run,
+                source=path.name,
+                data_dir=data_dir,
+                database_url=settings.database_url,
+            )
+        except StorageError as error:
+            out.write(f"The database could not be used ({error}). Nothing was changed.\n")
+            return EXIT_STORE
+        out.write(report_text(path.name, report))
+        return EXIT_PROBLEMS if report.problems else EXIT_OK
     try:
         if dry_run and not data_dir.exists():
             note = f"The data directory {data_dir} does not exist yet: the rows were checked against an empty store.\n"

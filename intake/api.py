@@ -21,7 +21,7 @@ from intake.openapi import EVENTS_PATH, OPENAPI_PATH, openapi_document
 from intake.signature import SIGNATURE_HEADER, verify
 from intake.wire import EventConflictAnswer, EventErrors, parse_events
 from services.outcomes import EventConflict
-from storage.errors import StorageUnavailable
+from storage.errors import ConflictError, StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +139,13 @@ class _IntakeHandlers:
             results = await self.recorder(events)
         except StorageUnavailable:
             logger.exception("ticket events not recorded, storage unavailable: ids=%r; status=503", event_ids)
+            return _error(
+                503,
+                "The events could not be stored just now; nothing was recorded. Please retry.",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        except ConflictError:  # another replica wrote one of the same records first (PostgreSQL)
+            logger.warning("ticket events not recorded, a concurrent write came first: ids=%r; status=503", event_ids)
             return _error(
                 503,
                 "The events could not be stored just now; nothing was recorded. Please retry.",

@@ -284,6 +284,11 @@ class Outbox(Protocol):
         """Every entry about one subject (the copies of one card), in queue order."""
         ...
 
+    def settled(self, notice_id: str) -> Awaitable[None]:
+        """Resolves once the entry as read now is durable (committed). Raises StorageUnavailable or ConflictError
+        if the write that made it was undone: then there is nothing to deliver."""
+        ...
+
     def count(self, status: str) -> int:
         """How many entries have this status (``pending``, ``waiting``, ``failed``, ``sent``)."""
         ...

@@ -292,10 +292,19 @@ class Store:
         docs = self._tables.get(table)
         return [] if docs is None else list(docs)
 
+    def table_names(self) -> list[str]:
+        """Every table that holds or held a doc, in the order first written. Never raises."""
+        return [name for name in self._tables if name != META_TABLE]
+
     def count(self, table: str) -> int:
         """How many docs ``table`` holds. Never raises."""
         docs = self._tables.get(table)
         return 0 if docs is None else len(docs)
+
+    def newest(self, table: str) -> dict[str, Any] | None:
+        """The doc whose key entered ``table`` last (a replaced doc keeps its place), or None. Never raises."""
+        docs = self._tables.get(table)
+        return next(reversed(docs.values())) if docs else None
 
     def find(self, table: str, field: str, value: Any) -> list[dict[str, Any]]:
         """Docs of ``table`` whose top-level ``field`` equals ``value``, via its index: O(matches).

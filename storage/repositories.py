@@ -1,8 +1,11 @@
-"""Small repositories over the storage engine, one per kind of record.
+"""Small repositories over a document store, one per kind of record.
 
+The store is the embedded one (``storage.engine.Store``, ``Database.open``) or PostgreSQL
+(``storage.postgres.PgStore``, ``Database.connect``), behind ``storage.documents.DocumentStore``.
 Reads never raise for a missing record: they return ``None`` or an empty list. Writes return the
-engine's durability future; awaiting it raises ``StorageUnavailable`` when the write could not be
-made durable, in which case nothing of it is kept. Reads see a write at once, before it is durable;
+store's durability future; awaiting it raises ``StorageUnavailable`` when the write could not be
+made durable, and on PostgreSQL ``ConflictError`` (``StaleWrite``) when another replica changed one
+of its records first; in either case nothing of it is kept. Reads see a write at once, before it is durable;
 ``settled(...)`` waits until what a read showed is on disk (and raises ``StorageUnavailable`` if the
 write that produced it failed and was undone), for answers such as "duplicate" or "already done".
 A repository builds ``Op`` lists so that one use case can commit several records atomically with
@@ -41,8 +44,12 @@ from domain.records import (
     ticket_key,
 )
 from domain.tickets import TicketState, TicketSummary
+from storage.documents import DocumentStore
 from storage.engine import Delete, Op, Put, Store
+from storage.errors import ConflictError
 from storage.leases import SingleProcessLeases
+from storage.pg_leases import PgLeases
+from storage.postgres import POLL_EVERY_SECONDS, PgStore
 
 R = TypeVar("R", bound=Record)
 
@@ -89,7 +96,7 @@ class PackageRepository:
 
     table = "packages"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
         self._parsed = _Parsed(Package)
 
@@ -121,7 +128,7 @@ class OfficerRepository:
 
     table = "officers"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
         self._parsed = _Parsed(Officer)
 
@@ -163,7 +170,7 @@ class TicketEventRepository:
 
     table = "ticket_events"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def seen(self, event_id: str) -> bool:
@@ -212,7 +219,7 @@ class IncidentRepository:
 
     table = "incidents"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def get(self, incident_id: str) -> Incident | None:
@@ -304,7 +311,7 @@ class TicketStateRepository:
     derived_table = "derived"
     _BACKFILL = "ticket_states"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def get(self, ticket_key: str) -> TicketState | None:
@@ -351,7 +358,7 @@ class FiguresRepository:
 
     table = "officer_figures"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
         self._parsed = _Parsed(OfficerFigures)
 
@@ -382,7 +389,7 @@ class ConversationRepository:
 
     table = "conversations"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def get(self, conversation_id: str) -> ConversationRecord | None:
@@ -417,7 +424,7 @@ class SubscriptionRepository:
     table = "subscriptions"
     JB = "jb"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def conversation_for(self, target: str) -> str | None:
@@ -477,12 +484,19 @@ class OutboxRepository:
 
     table = "outbox"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
         self._last_seq = max((doc["seq"] for doc in store.all(self.table)), default=0)
 
     def next_seq(self) -> int:
-        """A number that orders notices by when they were queued (survives restarts)."""
+        """A number that orders notices by when they were queued (survives restarts).
+
+        Above every notice this replica knows of, its own and those other replicas queued (as caught up),
+        so a notice queued after another replica's follows it in its conversation.
+        """
+        newest = self._store.newest(self.table)
+        if newest is not None and isinstance(newest.get("seq"), int):
+            self._last_seq = max(self._last_seq, newest["seq"])
         self._last_seq += 1
         return self._last_seq
 
@@ -506,6 +520,10 @@ class OutboxRepository:
         docs = self._store.find(self.table, "status", "waiting")
         notices = _readable(doc for doc in docs if reader in (None, doc.get("waiting_for")))
         return sorted(notices, key=lambda notice: notice.seq)
+
+    def settled(self, notice_id: str) -> asyncio.Future[None]:
+        """Resolves once the notice as read now is durable; fails (StorageUnavailable, ConflictError) if its write was undone."""
+        return self._store.settled(self.table, notice_id)
 
     def count(self, status: str) -> int:
         """How many notices have this status (``pending``, ``waiting``, ``failed``, ``sent``); nothing is parsed."""
@@ -534,7 +552,7 @@ class AuditRepository:
 
     table = "audit"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def of_target(self, target: str) -> list[AuditEntry]:
@@ -565,7 +583,7 @@ class ReadinessRepository:
 
     table = "readiness"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def was_ready(self, officer_key: str) -> bool:
@@ -592,7 +610,7 @@ class ClockRepository:
 
     table = "clocks"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def done(self, key: str) -> bool:
@@ -609,7 +627,7 @@ class StateRepository:
 
     table = "bot_state"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     def get(self, key: str) -> dict[str, Any] | None:
@@ -628,7 +646,7 @@ class StateRepository:
 class Database:
     """Every repository over one open store; ``commit`` writes a use case's ops atomically."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DocumentStore, leases: SingleProcessLeases | PgLeases | None = None) -> None:
         self.store = store
         self.packages = PackageRepository(store)
         self.officers = OfficerRepository(store)
@@ -643,7 +661,7 @@ class Database:
         self.readiness = ReadinessRepository(store)
         self.clocks = ClockRepository(store)
         self.state = StateRepository(store)
-        self.leases = SingleProcessLeases()
+        self.leases = leases or SingleProcessLeases()
 
     @classmethod
     async def open(
@@ -657,15 +675,40 @@ class Database:
         it cannot be read or written. ``fsync`` replaces the journal's ``os.fsync`` (tests slow it
         down or hold it open).
         """
-        db = cls(await Store.open(data_dir, INDEXES, recover=recover, fsync=fsync))
-        # incidents stored before the officer-and-status index get its field (one write, once)
-        reindex = db.incidents.reindex_ops()
-        if reindex:
-            try:
-                await db.commit(reindex)
-            except BaseException:
-                await db.close()
-                raise
+        return await cls._ready(await Store.open(data_dir, INDEXES, recover=recover, fsync=fsync))
+
+    @classmethod
+    async def connect(cls, database_url: str, *, poll_every: float = POLL_EVERY_SECONDS) -> Database:
+        """Open the PostgreSQL database at ``database_url`` (``postgresql://…``), migrating its schema first.
+
+        Raises StorageUnavailable when it cannot be reached or fails (naming its host and database,
+        never the URL's password), StorageError when its schema is one this code must not touch.
+        ``poll_every``: seconds between looks for changes no notification announced (tests lengthen it).
+        """
+        store = await PgStore.open(database_url, INDEXES, poll_every=poll_every)
+        return await cls._ready(store, PgLeases(database_url, store.pool))
+
+    @classmethod
+    async def _ready(cls, store: DocumentStore, leases: PgLeases | None = None) -> Database:
+        """The database over an open store, its stored records brought up to this code's shape."""
+        db = cls(store, leases)
+        # incidents stored before the officer-and-status index get its field (one write, once; on
+        # PostgreSQL another replica starting at the same time may do it first: then catch up)
+        try:
+            for attempt in range(3):
+                reindex = db.incidents.reindex_ops()
+                if not reindex:
+                    break
+                try:
+                    await db.commit(reindex)
+                    break
+                except ConflictError:
+                    if attempt == 2:
+                        raise
+                    await db.catch_up()
+        except BaseException:
+            await db.close()
+            raise
         return db
 
     @property
@@ -678,11 +721,18 @@ class Database:
         return await self.store.check_writable()
 
     async def close(self) -> None:
-        """Flush and close the store."""
+        """Give up this replica's duties, flush and close the store."""
+        if isinstance(self.leases, PgLeases):
+            await self.leases.close()
         await self.store.close()
 
     async def catch_up(self) -> None:
-        """Nothing to do: this process is the only writer of its data directory."""
+        """Bring memory up to what other replicas committed (PostgreSQL; the embedded store has no others).
+
+        Raises StorageUnavailable when the database cannot be read.
+        """
+        if isinstance(self.store, PgStore):
+            await self.store.catch_up()
 
     def commit(self, ops: Iterable[Op]) -> asyncio.Future[None]:
         """Apply ops now, atomically; await the result for durability (raises StorageUnavailable)."""

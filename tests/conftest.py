@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,31 @@ from aiohttp.test_utils import TestClient, TestServer
 from settings import Settings
 from tests.support.factories import JB_AAD
 from tests.support.fake_connector import FakeConnector
+from tests.support.postgres import PostgresMissing, PostgresServer, start_server
 
 SECRET = "test-secret-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server for the session (tests/support/postgres.py), removed at the end.
+
+    Without PostgreSQL's binaries the tests that need it are skipped, saying why; under CI=true they fail.
+    """
+    try:
+        server = start_server()
+    except PostgresMissing as missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs PostgreSQL: {missing}")
+        pytest.skip(str(missing))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """The DATABASE_URL of a new, empty database on the session's server."""
+    return postgres_server.create_database()
 
 
 @pytest.fixture

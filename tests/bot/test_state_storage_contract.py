@@ -1,24 +1,38 @@
-"""One contract suite for botbuilder Storage, run against ours and botbuilder's MemoryStorage."""
+"""One contract suite for botbuilder Storage, run against ours (on the embedded store and on PostgreSQL) and botbuilder's MemoryStorage."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from botbuilder.core import MemoryStorage, Storage
 
-from bot.state_storage import DurableStorage
+from bot.state_storage import DurableStorage, StateConflict
+from storage.postgres import PgStore
 from storage.repositories import Database
 
 
-@pytest.fixture(params=["durable", "memory"])
+def opener(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Awaitable[Database]]:
+    """Opens the durable store of that kind (again, each call: a restart)."""
+    if kind == "embedded":
+        return lambda: Database.open(tmp_path / "data")
+    url = request.getfixturevalue("postgres_url")
+    return lambda: Database.connect(url)
+
+
+@pytest.fixture(params=["embedded", "postgresql"])
+def open_db(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Awaitable[Database]]:
+    return opener(request.param, request, tmp_path)
+
+
+@pytest.fixture(params=["embedded", "postgresql", "memory"])
 async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
     if request.param == "memory":
         yield MemoryStorage()
         return
-    db = await Database.open(tmp_path / "data")
+    db = await opener(request.param, request, tmp_path)()
     yield DurableStorage(db.state, db.commit)
     await db.close()
 
@@ -58,13 +72,36 @@ async def test_delete_removes_and_ignores_missing(storage: Storage) -> None:
     assert list(await storage.read(["conv/1", "conv/2"])) == ["conv/2"]
 
 
-async def test_durable_state_survives_a_restart(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "data")
-    await DurableStorage(db.state, db.commit).write({"conv/1": {"wizard": {"step": "officers"}}})
+async def test_durable_state_survives_a_restart(open_db: Callable[[], Awaitable[Database]]) -> None:
+    db = await open_db()
+    await DurableStorage(db.state, db.commit).write({"conv/1": {"wizard": {"step": "officers"}}, "conv/2": {"x": 2}})
+    await DurableStorage(db.state, db.commit).delete(["conv/2"])
     await db.close()
-    db = await Database.open(tmp_path / "data")
+    db = await open_db()
     try:
-        found = await DurableStorage(db.state, db.commit).read(["conv/1"])
+        found = await DurableStorage(db.state, db.commit).read(["conv/1", "conv/2"])
+        assert list(found) == ["conv/1"]
         assert found["conv/1"]["wizard"] == {"step": "officers"}
     finally:
         await db.close()
+
+
+async def test_state_written_on_another_replica_since_it_was_read_is_a_conflict(postgres_url: str) -> None:
+    """Two replicas read the same state; the second to write is refused as a stale eTag is, and keeps nothing."""
+    a, b = await Database.connect(postgres_url), await Database.connect(postgres_url)
+    try:
+        on_a, on_b = DurableStorage(a.state, a.commit), DurableStorage(b.state, b.commit)
+        await on_a.write({"conv/1": {"count": 1}})
+        assert isinstance(b.store, PgStore)
+        await b.store.catch_up()
+        read_a, read_b = (await on_a.read(["conv/1"]))["conv/1"], (await on_b.read(["conv/1"]))["conv/1"]
+        read_a["count"], read_b["count"] = 2, 3
+        await on_a.write({"conv/1": read_a})
+        with pytest.raises(StateConflict) as refused:  # b's memory still had the old eTag: the commit refused it
+            await on_b.write({"conv/1": read_b})
+        assert isinstance(refused.value, KeyError)
+        await b.store.catch_up()
+        assert (await on_b.read(["conv/1"]))["conv/1"]["count"] == 2
+    finally:
+        await a.close()
+        await b.close()

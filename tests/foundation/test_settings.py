@@ -36,6 +36,7 @@ def test_every_setting_is_in_the_readmes_table() -> None:
         "ESCALATE_DAYS_LEFT",
         "BUSINESS_HOURS_START",
         "BUSINESS_HOURS_END",
+        "DATABASE_URL",
     ):
         assert f"| `{variable}` |" in readme, variable
 
@@ -118,3 +119,21 @@ def test_the_bot_refuses_to_start_with_a_bad_setting(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "PORT" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_database_url_chooses_postgresql_and_is_never_shown() -> None:
+    url = "postgresql://bot:s3cret-pass@db.internal:5432/jb"
+    settings = Settings.from_env({"DATABASE_URL": url})
+    assert settings.store_kind == "postgresql" and settings.database_url == url
+    assert "s3cret-pass" not in repr(settings)
+    assert Settings.from_env({}).store_kind == "embedded"
+    assert Settings.from_env({"DATABASE_URL": "  "}).store_kind == "embedded"
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://bot:s3cret-pass@db/jb", "db.internal/jb", "postgresql://bot:s3cret-pass@db:port/jb"]
+)
+def test_a_database_url_that_is_not_postgresql_is_refused_without_echoing_it(url: str) -> None:
+    with pytest.raises(SettingsError, match="DATABASE_URL") as refused:
+        Settings.from_env({"DATABASE_URL": url})
+    assert "s3cret-pass" not in str(refused.value) and "db.internal" not in str(refused.value)

@@ -26,6 +26,7 @@ from intake import send
 from intake.api import MAX_BODY_BYTES, setup_intake_routes
 from intake.signature import sign
 from storage.errors import StorageUnavailable
+from storage.postgres import StaleWrite
 
 SECRET = "test-secret-ü"
 URL = "/api/ticket-events"
@@ -437,8 +438,12 @@ async def test_wrong_json_types_everywhere_are_errors_not_crashes(client: TestCl
 # --- recorder failures ---------------------------------------------------------------------------
 
 
-async def test_storage_unavailable_is_503_with_retry_after(client: TestClient, recorder: FakeRecorder) -> None:
-    recorder.fail_with = StorageUnavailable("disk full")
+@pytest.mark.parametrize("failure", [StorageUnavailable("disk full"), StaleWrite("disk full")])
+async def test_storage_unavailable_is_503_with_retry_after(
+    client: TestClient, recorder: FakeRecorder, failure: Exception
+) -> None:
+    """A full disk, or (PostgreSQL) another replica writing the same records first: nothing kept, retry."""
+    recorder.fail_with = failure
     response = await post_signed(client, make_event())
     assert response.status == 503
     assert int(response.headers["Retry-After"]) > 0

@@ -60,7 +60,7 @@ async def test_healthz_reports_storage(bot_client: Any) -> None:
     client = await bot_client()
     response = await client.get("/healthz")
     assert response.status == 200
-    assert await response.json() == {"status": "ok", "storage": "ok"}
+    assert await response.json() == {"status": "ok", "store": "embedded", "storage": "ok"}
 
 
 async def test_bad_bodies_get_clear_statuses_not_500(bot_client: Any) -> None:

@@ -276,3 +276,22 @@ async def test_a_200_officer_roster_then_package_and_status_show_it(
     assert "50 in monitoring, 0 ready for approval" in overview[0].text
     history = await say(client, connector, "/audit A0007", user=JB_AAD, name="Jamie Staff")
     assert "Imported from the existing roster" in history[0].text
+
+
+async def test_with_database_url_the_roster_goes_to_postgresql_and_not_to_data_dir(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(xlsx(good_rows()))
+    settings = Settings.from_env(
+        {"DATA_DIR": str(tmp_path / "data"), "JB_STAFF_IDS": JB_AAD, "DATABASE_URL": postgres_url}
+    )
+    out = io.StringIO()
+    assert await run(settings, path, dry_run=False, out=out) == EXIT_OK, out.getvalue()
+    assert not (tmp_path / "data").exists()
+    db = await Database.connect(postgres_url)
+    try:
+        assert {package.judiciary_code for package in db.packages.all()} == {"9000", "0123"}
+        assert len(db.officers.all()) == 3
+    finally:
+        await db.close()

@@ -302,3 +302,48 @@ async def test_already_acknowledged_waits_for_the_first_press(app: AppContext, h
     await first
     answer = await second
     assert isinstance(answer, AlreadyDone) and answer.by.actor.name == "Jamie Staff"
+
+
+class RecordingAdapter:
+    """An adapter that records what the outbox sender hands it (and sends nothing anywhere)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    async def continue_conversation(self, reference: Any, callback: Any, bot_app_id: str | None = None) -> None:
+        self.sent.append(reference)
+
+
+async def test_a_notice_whose_write_is_undone_is_never_delivered(
+    app: AppContext, failing_append: Callable[[Store], FailingAppend]
+) -> None:
+    from bot.outbox import OutboxSender
+    from services.notices import Audience, Message, Notice
+    from storage.repositories import ConversationRecord
+    from tests.support.factories import POC_AAD
+
+    db = app.db
+    assert isinstance(db, Database)
+    await db.conversations.save(
+        ConversationRecord(
+            conversation_id="a:personal-poc",
+            kind="personal",
+            aad_id=POC_AAD,
+            reference={"conversation": {"id": "a:personal-poc"}, "serviceUrl": "http://127.0.0.1:9/"},
+        )
+    )
+    adapter = RecordingAdapter()
+    sender = OutboxSender(app, adapter)  # type: ignore[arg-type]
+    fault = failing_append(db.store)  # type: ignore[arg-type]
+    commit = asyncio.create_task(
+        app.commit([], [Notice((Audience.person(POC_AAD),), Message("never stored", "body"), summary="never stored")])
+    )
+    await fault.wait_entered()  # the notice is in memory, its write on its way to a full disk
+    delivering = asyncio.create_task(sender.deliver_due())
+    assert await still_waiting(delivering), "the sender waits for the notice's write"
+    fault.release.set()
+    with pytest.raises(StorageUnavailable):
+        await commit
+    await delivering
+    assert adapter.sent == [], "a notice whose use case failed was delivered"
+    assert db.outbox.pending() == []

@@ -70,4 +70,4 @@ async def test_with_recovery_the_bot_starts_and_healthz_says_what_was_set_aside(
     await client.close()
 
     client = await bot_client(settings_for())  # the damage was set aside for good: a plain start is clean
-    assert await (await client.get("/healthz")).json() == {"status": "ok", "storage": "ok"}
+    assert await (await client.get("/healthz")).json() == {"status": "ok", "store": "embedded", "storage": "ok"}

@@ -1,0 +1,193 @@
+"""What the repositories need of a document store, and the in-memory working set a store keeps.
+
+``DocumentStore`` is the interface ``storage.repositories`` is typed against: the embedded store
+(``storage.engine.Store``) and the PostgreSQL store (``storage.postgres.PgStore``) both implement it.
+Reads are synchronous against memory and never raise for a missing record; ``write`` applies its ops
+to memory at once and returns a future that resolves once they are durable (and fails with
+``StorageUnavailable``, or ``ConflictError`` on PostgreSQL, after undoing them in memory).
+
+``WorkingSet`` is the PostgreSQL store's memory: ``table -> key -> doc`` with secondary indexes on
+declared top-level fields, with the embedded store's semantics (``storage/engine.py``): insertion
+order, a replaced doc keeps its place, ``True`` and ``1`` in different index buckets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, Protocol
+
+from tinydb.queries import QueryLike
+
+from storage.engine import Op
+
+Doc = dict[str, Any]
+INDEXABLE: Final = (str, int, float, bool, type(None))
+
+
+class DocumentStore(Protocol):
+    """Tables of JSON documents by key, read from memory, written durably (see the module docstring)."""
+
+    @property
+    def recovered(self) -> str | None:
+        """None normally; after an open that set damage aside, what and why (GET /healthz)."""
+        ...
+
+    def get(self, table: str, key: str) -> dict[str, Any] | None:
+        """The doc stored under ``key``, or None; callers must not mutate it."""
+        ...
+
+    def all(self, table: str) -> list[dict[str, Any]]:
+        """Every doc of ``table`` in insertion order."""
+        ...
+
+    def keys(self, table: str) -> list[str]:
+        """Every key of ``table`` in insertion order."""
+        ...
+
+    def count(self, table: str) -> int:
+        """How many docs ``table`` holds."""
+        ...
+
+    def newest(self, table: str) -> dict[str, Any] | None:
+        """The doc whose key entered ``table`` last (a replaced doc keeps its place), or None."""
+        ...
+
+    def find(self, table: str, field: str, value: Any) -> list[dict[str, Any]]:
+        """Docs whose top-level ``field`` equals ``value``, via its index (ValueError: no such index)."""
+        ...
+
+    def find_where(self, table: str, query: QueryLike) -> list[dict[str, Any]]:
+        """Docs matching a ``tinydb.Query``, by a linear scan."""
+        ...
+
+    def write(self, ops: Sequence[Op]) -> asyncio.Future[None]:
+        """Apply ``ops`` to memory now; the future resolves once they are durable."""
+        ...
+
+    def settled(self, table: str, *keys: str) -> asyncio.Future[None]:
+        """Resolves once what ``get`` shows now for each key is durable."""
+        ...
+
+    async def flush(self) -> None:
+        """Wait until every write made so far has settled."""
+        ...
+
+    async def close(self) -> None:
+        """Flush pending writes and release the store; idempotent."""
+        ...
+
+    async def check_writable(self) -> str | None:
+        """None when a durable write works now, else a short reason (GET /healthz). Never raises."""
+        ...
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equality of JSON values that, unlike ``==``, tells ``True`` from ``1`` and ``1.0``."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_json(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _index_key(value: Any) -> tuple[bool, Any]:
+    """The index bucket of a field value (``True`` and ``1`` land in different buckets)."""
+    return (value.__class__ is bool, value)
+
+
+class WorkingSet:
+    """In-memory tables with secondary indexes on declared top-level fields. Reads never raise for a missing record."""
+
+    def __init__(self, indexes: Mapping[str, Sequence[str]]) -> None:
+        self._tables: dict[str, dict[str, Doc]] = {}
+        self._index_fields: dict[str, tuple[str, ...]] = {t: tuple(f) for t, f in indexes.items()}
+        self._indexes: dict[str, dict[str, dict[tuple[bool, Any], dict[str, None]]]] = {
+            t: {f: {} for f in fields} for t, fields in self._index_fields.items()
+        }
+
+    def get(self, table: str, key: str) -> Doc | None:
+        """The doc under ``key``, or None."""
+        docs = self._tables.get(table)
+        return None if docs is None else docs.get(key)
+
+    def all(self, table: str) -> list[Doc]:
+        """Every doc of ``table`` in insertion order (a replaced doc keeps its place)."""
+        docs = self._tables.get(table)
+        return [] if docs is None else list(docs.values())
+
+    def keys(self, table: str) -> list[str]:
+        """Every key of ``table`` in insertion order."""
+        docs = self._tables.get(table)
+        return [] if docs is None else list(docs)
+
+    def count(self, table: str) -> int:
+        """How many docs ``table`` holds."""
+        docs = self._tables.get(table)
+        return 0 if docs is None else len(docs)
+
+    def newest(self, table: str) -> Doc | None:
+        """The doc whose key entered ``table`` last, or None."""
+        docs = self._tables.get(table)
+        return next(reversed(docs.values())) if docs else None
+
+    def find(self, table: str, field: str, value: Any) -> list[Doc]:
+        """Docs whose ``field`` equals ``value``, in the order they entered the index.
+
+        Raises ValueError if no index on ``field`` was declared for ``table``, TypeError if ``value``
+        is not a str, int, float, bool or None.
+        """
+        index = self._indexes.get(table, {}).get(field)
+        if index is None:
+            raise ValueError(f"no index declared on {table}.{field}")
+        if not isinstance(value, INDEXABLE):
+            raise TypeError(f"index lookups take str, int, float, bool or None, not {type(value).__name__}")
+        bucket = index.get(_index_key(value))
+        if not bucket:
+            return []
+        docs = self._tables[table]
+        return [docs[key] for key in bucket]
+
+    def find_where(self, table: str, query: QueryLike) -> list[Doc]:
+        """Docs matching a ``tinydb.Query``, by a linear scan."""
+        docs = self._tables.get(table)
+        return [] if docs is None else [doc for doc in docs.values() if query(doc)]
+
+    def set(self, table: str, key: str, doc: Doc | None) -> None:
+        """Put ``doc`` under ``key`` (or remove the key when ``doc`` is None), keeping indexes."""
+        docs = self._tables.setdefault(table, {})
+        old = docs.get(key)
+        fields = self._index_fields.get(table)
+        if fields and old is not None:
+            self._index_remove(table, key, old, fields, doc)
+        if doc is None:
+            docs.pop(key, None)
+        else:
+            docs[key] = doc
+        if fields and doc is not None:
+            self._index_add(table, key, doc, fields, old)
+
+    def _index_add(self, table: str, key: str, doc: Doc, fields: Sequence[str], old: Doc | None) -> None:
+        indexes = self._indexes[table]
+        for name in fields:
+            if name not in doc or not isinstance(value := doc[name], INDEXABLE):
+                continue
+            if old is not None and name in old and same_json(old[name], value):
+                continue
+            indexes[name].setdefault(_index_key(value), {})[key] = None
+
+    def _index_remove(self, table: str, key: str, doc: Doc, fields: Sequence[str], new: Doc | None) -> None:
+        indexes = self._indexes[table]
+        for name in fields:
+            if name not in doc or not isinstance(value := doc[name], INDEXABLE):
+                continue
+            if new is not None and name in new and same_json(new[name], value):
+                continue
+            bucket_key = _index_key(value)
+            bucket = indexes[name].get(bucket_key)
+            if bucket is not None:
+                bucket.pop(key, None)
+                if not bucket:
+                    del indexes[name][bucket_key]
