@@ -118,7 +118,7 @@ def test_a_second_bot_is_refused_even_after_lock_is_deleted_and_damage_is_loud(t
     data_dir = tmp_path / "data"
     first, port = start_bot(data_dir)
     try:
-        assert wait_healthy(first, port) == (200, {"status": "ok", "storage": "ok"})
+        assert wait_healthy(first, port) == (200, {"status": "ok", "store": "embedded", "storage": "ok"})
         assert post_event(port, "e1")["results"][0]["status"] == "recorded"
         (data_dir / "LOCK").unlink()
         log = refused_start(data_dir)
