@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from tinydb.queries import QueryLike
 
-from storage.engine import Op
+from storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from storage.engine import Op
 
 Doc = dict[str, Any]
 INDEXABLE: Final = (str, int, float, bool, type(None))
@@ -98,15 +102,62 @@ def _index_key(value: Any) -> tuple[bool, Any]:
     return (value.__class__ is bool, value)
 
 
+@dataclass
+class PendingWrite:
+    """One ``write()`` call on its way to durability: the caller's future and the store's own followers.
+
+    ``future`` is the caller's and may be cancelled by it; ``followers`` are the store's own futures
+    waiting for this write (``settled``, ``flush``, writes that changed nothing), settled whatever the
+    caller did with ``future``. Loop thread only.
+    """
+
+    future: asyncio.Future[None]
+    followers: list[asyncio.Future[None]] | None = field(default=None, kw_only=True)
+
+    def follow(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
+        """A new future that settles as this write does."""
+        future: asyncio.Future[None] = loop.create_future()
+        if self.followers is None:
+            self.followers = []
+        self.followers.append(future)
+        return future
+
+    def succeeded(self) -> None:
+        """The write is durable: resolve its futures."""
+        for future in (self.future, *(self.followers or ())):
+            if not future.done():
+                future.set_result(None)
+
+    def failed(self, error: StorageError, cause: BaseException | None) -> None:
+        """The write was undone: fail its futures (each with its own copy of the error)."""
+        for future in (self.future, *(self.followers or ())):
+            if not future.done():
+                copy = type(error)(*error.args)
+                copy.__cause__ = cause
+                future.set_exception(copy)
+
+
 class WorkingSet:
     """In-memory tables with secondary indexes on declared top-level fields. Reads never raise for a missing record."""
 
-    def __init__(self, indexes: Mapping[str, Sequence[str]]) -> None:
-        self._tables: dict[str, dict[str, Doc]] = {}
+    def __init__(self, indexes: Mapping[str, Sequence[str]], tables: dict[str, dict[str, Doc]] | None = None) -> None:
+        """Empty tables, or ``tables`` as loaded (kept, not copied), indexed."""
+        self._tables: dict[str, dict[str, Doc]] = {} if tables is None else tables
         self._index_fields: dict[str, tuple[str, ...]] = {t: tuple(f) for t, f in indexes.items()}
         self._indexes: dict[str, dict[str, dict[tuple[bool, Any], dict[str, None]]]] = {
             t: {f: {} for f in fields} for t, fields in self._index_fields.items()
         }
+        for table, fields in self._index_fields.items():
+            for key, doc in self._tables.get(table, {}).items():
+                self._index_add(table, key, doc, fields, None)
+
+    def table_names(self) -> list[str]:
+        """Every table that holds or held a doc, in the order first written."""
+        return list(self._tables)
+
+    def copy(self) -> dict[str, dict[str, Doc]]:
+        """A shallow copy of every table that holds a doc (the docs themselves are never changed in place)."""
+        return {name: dict(docs) for name, docs in self._tables.items() if docs}
 
     def get(self, table: str, key: str) -> Doc | None:
         """The doc under ``key``, or None."""

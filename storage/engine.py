@@ -23,12 +23,13 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 from tinydb.queries import QueryLike
 
+from storage.documents import PendingWrite, WorkingSet, same_json
 from storage.errors import StorageUnavailable
 from storage.files import (
     JOURNAL_RE,
@@ -62,7 +63,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_INDEXABLE: Final = (str, int, float, bool, type(None))
 PROBE_EVERY_SECONDS: Final = 5.0
 """How long a successful journal fsync stands in for a /healthz probe."""
 
@@ -88,59 +88,11 @@ Op = Put | Delete
 
 
 @dataclass
-class _Batch:
-    """One ``write()`` call on its way to the journal: its record, before-images and future.
+class _Batch(PendingWrite):
+    """One ``write()`` call on its way to the journal: its record and before-images, with its futures."""
 
-    ``future`` is the caller's and may be cancelled by it; ``followers`` are the store's own futures
-    waiting for this write (``settled``, ``flush``, writes that changed nothing), settled by the
-    writer whatever the caller did with ``future``.
-    """
-
-    record: bytes
-    undo: list[tuple[str, str, Doc | None]]
-    future: asyncio.Future[None]
-    followers: list[asyncio.Future[None]] | None = None
-
-    def follow(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
-        """A new future that settles as this write does (loop thread only)."""
-        future: asyncio.Future[None] = loop.create_future()
-        if self.followers is None:
-            self.followers = []
-        self.followers.append(future)
-        return future
-
-    def succeeded(self) -> None:
-        """The write is durable: resolve its futures."""
-        if not self.future.done():
-            self.future.set_result(None)
-        if self.followers is not None:
-            for follower in self.followers:
-                if not follower.done():
-                    follower.set_result(None)
-
-    def failed(self, reason: str, cause: BaseException) -> None:
-        """The write was undone: fail its futures with StorageUnavailable."""
-        for future in (self.future, *(self.followers or ())):
-            if not future.done():
-                error = StorageUnavailable(reason)
-                error.__cause__ = cause
-                future.set_exception(error)
-
-
-def _same_json(a: Any, b: Any) -> bool:
-    """Equality of JSON values that, unlike ``==``, tells ``True`` from ``1`` and ``1.0``."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same_json(v, b[k]) for k, v in a.items())
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
-
-
-def _index_key(value: Any) -> tuple[bool, Any]:
-    """The index bucket of a field value (``True`` and ``1`` land in different buckets)."""
-    return (value.__class__ is bool, value)
+    record: bytes = b""
+    undo: list[tuple[str, str, Doc | None]] = field(default_factory=list)
 
 
 class Store:
@@ -162,14 +114,7 @@ class Store:
         self._dir = data_dir
         self._fsync = fsync
         self._compact_every = compact_every
-        self._tables = loaded.tables
-        self._index_fields: dict[str, tuple[str, ...]] = {t: tuple(f) for t, f in indexes.items()}
-        self._indexes: dict[str, dict[str, dict[tuple[bool, Any], dict[str, None]]]] = {
-            t: {f: {} for f in fields} for t, fields in self._index_fields.items()
-        }
-        for table, fields in self._index_fields.items():
-            for key, doc in self._tables.get(table, {}).items():
-                self._index_add(table, key, doc, fields)
+        self._memory = WorkingSet(indexes, loaded.tables)
         self._lock_fds = lock_fds
         self._manifest = loaded.manifest
         self._recovered = loaded.recovered
@@ -279,32 +224,27 @@ class Store:
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
         """The doc stored under ``key``, or None; callers must not mutate it. Never raises."""
-        docs = self._tables.get(table)
-        return None if docs is None else docs.get(key)
+        return self._memory.get(table, key)
 
     def all(self, table: str) -> list[dict[str, Any]]:
         """Every doc of ``table`` in insertion order (a replaced doc keeps its place). Never raises."""
-        docs = self._tables.get(table)
-        return [] if docs is None else list(docs.values())
+        return self._memory.all(table)
 
     def keys(self, table: str) -> list[str]:
         """Every key of ``table`` in insertion order. Never raises."""
-        docs = self._tables.get(table)
-        return [] if docs is None else list(docs)
+        return self._memory.keys(table)
 
     def table_names(self) -> list[str]:
         """Every table that holds or held a doc, in the order first written. Never raises."""
-        return [name for name in self._tables if name != META_TABLE]
+        return [name for name in self._memory.table_names() if name != META_TABLE]
 
     def count(self, table: str) -> int:
         """How many docs ``table`` holds. Never raises."""
-        docs = self._tables.get(table)
-        return 0 if docs is None else len(docs)
+        return self._memory.count(table)
 
     def newest(self, table: str) -> dict[str, Any] | None:
         """The doc whose key entered ``table`` last (a replaced doc keeps its place), or None. Never raises."""
-        docs = self._tables.get(table)
-        return next(reversed(docs.values())) if docs else None
+        return self._memory.newest(table)
 
     def find(self, table: str, field: str, value: Any) -> list[dict[str, Any]]:
         """Docs of ``table`` whose top-level ``field`` equals ``value``, via its index: O(matches).
@@ -313,26 +253,14 @@ class Store:
         changed). Raises ValueError if no index on ``field`` was declared for ``table``, TypeError if
         ``value`` is not a str, int, float, bool or None (other values are never indexed).
         """
-        index = self._indexes.get(table, {}).get(field)
-        if index is None:
-            raise ValueError(f"no index declared on {table}.{field}")
-        if not isinstance(value, _INDEXABLE):
-            raise TypeError(f"index lookups take str, int, float, bool or None, not {type(value).__name__}")
-        bucket = index.get(_index_key(value))
-        if not bucket:
-            return []
-        docs = self._tables[table]
-        return [docs[key] for key in bucket]
+        return self._memory.find(table, field, value)
 
     def find_where(self, table: str, query: QueryLike) -> list[dict[str, Any]]:
         """Docs of ``table`` matching a ``tinydb.Query``, by a linear scan (for rare queries).
 
         Raises whatever the query itself raises (a TinyDB Query raises nothing for missing fields).
         """
-        docs = self._tables.get(table)
-        if docs is None:
-            return []
-        return [doc for doc in docs.values() if query(doc)]
+        return self._memory.find_where(table, query)
 
     # ----------------------------------------------------------------------------- writes
 
@@ -359,22 +287,22 @@ class Store:
         undo: list[tuple[str, str, Doc | None]] = []
         parts: list[bytes] = []
         for table, key, doc, encoded in prepared:
-            current = self._tables.get(table, {}).get(key)
+            current = self._memory.get(table, key)
             if doc is None:
                 if current is None:
                     continue
                 parts.append(b'["d",%s,%s]' % (_dumps(table), _dumps(key)))
             else:
-                if current is not None and _same_json(current, doc):
+                if current is not None and same_json(current, doc):
                     continue
                 parts.append(b'["p",%s,%s,%s]' % (_dumps(table), _dumps(key), encoded))
             undo.append((table, key, current))
-            self._set(table, key, doc)
+            self._memory.set(table, key, doc)
         if not parts:
             return self._settled_future()
         future: asyncio.Future[None] = self._loop.create_future()
         record = encode_record(b"[" + b",".join(parts) + b"]")
-        self._queue.append(_Batch(record, undo, future))
+        self._queue.append(_Batch(future, record=record, undo=undo))
         self._wakeup.set()
         return future
 
@@ -429,45 +357,6 @@ class Store:
         future.set_result(None)
         return future
 
-    def _set(self, table: str, key: str, doc: Doc | None) -> None:
-        """Put ``doc`` under ``key`` (or remove the key when ``doc`` is None), keeping indexes."""
-        docs = self._tables.setdefault(table, {})
-        old = docs.get(key)
-        fields = self._index_fields.get(table)
-        if fields and old is not None:
-            self._index_remove(table, key, old, fields, doc)
-        if doc is None:
-            docs.pop(key, None)
-        else:
-            docs[key] = doc
-        if fields and doc is not None:
-            self._index_add(table, key, doc, fields, old)
-
-    def _index_add(self, table: str, key: str, doc: Doc, fields: Sequence[str], old: Doc | None = None) -> None:
-        """Enter ``key`` into the index of every declared field ``doc`` has (unless unchanged)."""
-        indexes = self._indexes[table]
-        for name in fields:
-            if name not in doc or not isinstance(value := doc[name], _INDEXABLE):
-                continue
-            if old is not None and name in old and _same_json(old[name], value):
-                continue
-            indexes[name].setdefault(_index_key(value), {})[key] = None
-
-    def _index_remove(self, table: str, key: str, doc: Doc, fields: Sequence[str], new: Doc | None) -> None:
-        """Take ``key`` out of the index of every field whose value ``new`` does not keep."""
-        indexes = self._indexes[table]
-        for name in fields:
-            if name not in doc or not isinstance(value := doc[name], _INDEXABLE):
-                continue
-            if new is not None and name in new and _same_json(new[name], value):
-                continue
-            bucket_key = _index_key(value)
-            bucket = indexes[name].get(bucket_key)
-            if bucket is not None:
-                bucket.pop(key, None)
-                if not bucket:
-                    del indexes[name][bucket_key]
-
     # ----------------------------------------------------------------------------- writer
 
     async def _writer_loop(self) -> None:
@@ -506,13 +395,14 @@ class Store:
         self._last_synced = float("-inf")  # a refused write: /healthz probes again at once
         for batch in reversed(failed):
             for table, key, before in reversed(batch.undo):
-                self._set(table, key, before)
+                self._memory.set(table, key, before)
         name = journal_name(self._journal_generation)
         logger.error(
             "journal append to %s failed (%s); %d writes undone and refused", name, errno_name(exc), len(failed)
         )
+        error = StorageUnavailable(f"the journal write to {name} failed ({errno_name(exc)})")
         for batch in failed:
-            batch.failed(f"the journal write to {name} failed ({errno_name(exc)})", exc)
+            batch.failed(error, exc)
 
     def _append_and_sync(self, data: bytes) -> None:
         """Append ``data`` to the current journal and fsync it (journal thread only).
@@ -579,7 +469,7 @@ class Store:
         Runs in the loop thread between groups: memory then holds every durable write plus the
         queued ones, which are subtracted from the copy with their before-images.
         """
-        tables = {name: dict(docs) for name, docs in self._tables.items() if docs}
+        tables = self._memory.copy()
         for batch in reversed(self._queue):
             for table, key, before in reversed(batch.undo):
                 docs = tables.setdefault(table, {})

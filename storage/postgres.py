@@ -34,7 +34,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import psycopg
@@ -44,7 +44,7 @@ from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 from tinydb.queries import QueryLike
 
-from storage.documents import Doc, WorkingSet, same_json
+from storage.documents import Doc, PendingWrite, WorkingSet, same_json
 from storage.engine import Delete, Op, Put
 from storage.errors import ConflictError, StorageError, StorageUnavailable
 from storage.migrations import migrate
@@ -91,34 +91,10 @@ def _reason(error: BaseException) -> str:
 
 
 @dataclass
-class _Write:
-    """One ``write()`` call on its way to the database: the documents it leaves (None: deleted, with their JSON) and its futures."""
+class _Write(PendingWrite):
+    """One ``write()`` call on its way to the database: the documents it leaves (None: deleted, with their JSON)."""
 
-    changes: dict[tuple[str, str], tuple[Doc | None, bytes]]
-    future: asyncio.Future[None]
-    followers: list[asyncio.Future[None]] | None = None
-
-    def follow(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
-        """A new future that settles as this write does."""
-        future: asyncio.Future[None] = loop.create_future()
-        if self.followers is None:
-            self.followers = []
-        self.followers.append(future)
-        return future
-
-    def succeeded(self) -> None:
-        """The write is committed: resolve its futures."""
-        for future in (self.future, *(self.followers or ())):
-            if not future.done():
-                future.set_result(None)
-
-    def failed(self, error: StorageError, cause: BaseException | None) -> None:
-        """The write was undone: fail its futures (each with its own copy of the error)."""
-        for future in (self.future, *(self.followers or ())):
-            if not future.done():
-                copy = type(error)(*error.args)
-                copy.__cause__ = cause
-                future.set_exception(copy)
+    changes: dict[tuple[str, str], tuple[Doc | None, bytes]] = field(default_factory=dict)
 
 
 class PgStore:
@@ -360,7 +336,7 @@ class PgStore:
         if not changes:
             return self._settled_future()
         future: asyncio.Future[None] = self._loop.create_future()
-        self._pending.append(_Write(changes, future))
+        self._pending.append(_Write(future, changes=changes))
         self._wakeup.set()
         return future
 
