@@ -29,8 +29,7 @@ run: $(VENV)/.run-installed
 
 ## Install what the tests need (venv, pip, npm, Debian chromium and postgresql), lint, and run the whole suite.
 test: $(VENV)/.dev-installed node_modules/.installed lint
-	bash tools/install_e2e_prereqs.sh
-	bash tools/install_pg_prereqs.sh
+	bash tools/install_test_prereqs.sh
 	$(PY) -m pytest
 
 ## The suite without the end-to-end and process tiers (quick feedback while coding).
@@ -63,7 +62,7 @@ demo-clean:
 
 ## Run the end-to-end tier and copy its screenshots (build/e2e/*.png) to docs/, where the README shows them.
 screenshots: $(VENV)/.dev-installed node_modules/.installed
-	bash tools/install_e2e_prereqs.sh
+	bash tools/install_test_prereqs.sh e2e
 	rm -rf build/e2e
 	CI=true $(PY) -m pytest -m e2e
 	mkdir -p docs

@@ -15,10 +15,10 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 from botbuilder.core import ConversationState
@@ -45,7 +45,7 @@ from presentation.presenter import Presenter
 from services.context import AppContext
 from services.tickets import EventConflict, EventResult, backfill_states, record_events
 from settings import Settings, SettingsError
-from storage.errors import ConflictError, StorageError
+from storage.errors import StorageError
 from storage.postgres import describe
 from storage.repositories import Database
 
@@ -64,9 +64,6 @@ BODY_READ_TIMEOUT = 10.0
 SHUTDOWN_GRACE = 5.0
 """Seconds a stop (SIGINT, SIGTERM) waits for requests in flight before cancelling them (aiohttp's default is 60)."""
 CONNECTOR_THREADS = 32
-START_ATTEMPTS = 3
-"""How often start-up work is tried when another replica's start-up wrote the same records first."""
-T = TypeVar("T")
 
 
 def wire(settings: Settings, db: Database, *, wakeup: asyncio.Event | None = None) -> AppContext:
@@ -86,22 +83,6 @@ async def open_database(settings: Settings) -> Database:
     if settings.database_url:
         return await Database.connect(settings.database_url)
     return await Database.open(settings.data_dir, recover=settings.storage_recover)
-
-
-async def once_across_replicas(db: Database, work: Callable[[], Awaitable[T]]) -> T:
-    """Start-up work that replicas starting together on one PostgreSQL may race on.
-
-    A ConflictError means another replica committed the same records first: catch up and run it again,
-    when it finds the work done. On the embedded store it simply runs.
-    """
-    for attempt in range(START_ATTEMPTS):
-        try:
-            return await work()
-        except ConflictError:
-            if attempt == START_ATTEMPTS - 1:
-                raise
-            await db.catch_up()
-    raise AssertionError("unreachable")
 
 
 def store_description(settings: Settings) -> str:
@@ -125,7 +106,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
     context = wire(settings, db, wakeup=wakeup)
     try:
         # tickets recorded before ticket states existed (once, whichever replica gets there first)
-        await once_across_replicas(db, lambda: backfill_states(context))
+        await context.retrying(lambda: backfill_states(context))
     except BaseException:
         await db.close()
         raise

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -12,13 +11,10 @@ from typing import TypeVar
 from services.notices import Audience, CopiesUpdate, Notice
 from services.ports import Change, Database, Notifier
 from settings import Settings
-from storage.errors import ConflictError
+from storage.errors import CONFLICT_ATTEMPTS, decide_again_on_conflict
 
-logger = logging.getLogger(__name__)
+__all__ = ["CONFLICT_ATTEMPTS", "AppContext", "RefusalLog", "new_id", "utc_now"]
 T = TypeVar("T")
-
-CONFLICT_ATTEMPTS = 3
-"""How many times a use case runs when another replica keeps changing its records first."""
 
 
 def utc_now() -> datetime:
@@ -95,15 +91,7 @@ class AppContext:
         So two presses of Approve on two replicas approve once, and the second is answered "already
         approved by …". Raises the last ``ConflictError`` after ``CONFLICT_ATTEMPTS`` runs.
         """
-        for attempts in range(1, CONFLICT_ATTEMPTS + 1):
-            try:
-                return await attempt()
-            except ConflictError:
-                if attempts == CONFLICT_ATTEMPTS:
-                    raise
-                logger.info("a record changed on another replica meanwhile; deciding again (attempt %d)", attempts + 1)
-                await self.db.catch_up()
-        raise AssertionError("unreachable")
+        return await decide_again_on_conflict(attempt, self.db.catch_up)
 
     async def release_all(self) -> int:
         """At start: send whatever waited for a reader who can be reached now (a crash may have kept it)."""

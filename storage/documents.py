@@ -85,6 +85,10 @@ class DocumentStore(Protocol):
         """None when a durable write works now, else a short reason (GET /healthz). Never raises."""
         ...
 
+    async def catch_up(self) -> int:
+        """Apply what other replicas committed since the last look; how many documents changed in memory."""
+        ...
+
 
 def same_json(a: Any, b: Any) -> bool:
     """Equality of JSON values that, unlike ``==``, tells ``True`` from ``1`` and ``1.0``."""

@@ -262,6 +262,10 @@ class Store:
         """
         return self._memory.find_where(table, query)
 
+    async def catch_up(self) -> int:
+        """Nothing to apply: no other process writes this data directory (it holds the directory's lock)."""
+        return 0
+
     # ----------------------------------------------------------------------------- writes
 
     def write(self, ops: Sequence[Op]) -> asyncio.Future[None]:

@@ -1,5 +1,17 @@
 """Errors the storage layer raises; every repository documents which of these it may raise."""
 
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CONFLICT_ATTEMPTS = 3
+"""How many times work runs when another replica keeps changing its records first."""
+
 
 class StorageError(Exception):
     """Storage could not do what was asked; ``user_message`` is safe to show a person."""
@@ -47,3 +59,22 @@ class ConflictError(StorageError):
     """An optimistic-concurrency check failed: the record changed since it was read (eTag mismatch)."""
 
     user_message = "Someone else changed this at the same moment. Nothing was changed; please try again."
+
+
+async def decide_again_on_conflict(
+    work: Callable[[], Awaitable[T]], catch_up: Callable[[], Awaitable[object]], attempts: int = CONFLICT_ATTEMPTS
+) -> T:
+    """Run ``work``; when its commit raised ``ConflictError`` (another replica committed a change to one of its
+    records first, nothing of this one kept), read what that replica wrote and run it again.
+
+    Raises the last ``ConflictError`` after ``attempts`` runs.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return await work()
+        except ConflictError:
+            if attempt == attempts:
+                raise
+            logger.info("a record changed on another replica meanwhile; deciding again (attempt %d)", attempt + 1)
+            await catch_up()
+    raise AssertionError("unreachable")

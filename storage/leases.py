@@ -25,3 +25,6 @@ class SingleProcessLeases:
 
     async def release(self, conversation_id: str) -> None:
         """Nothing to give back."""
+
+    async def close(self) -> None:
+        """Nothing to give up: the duties end with the process."""

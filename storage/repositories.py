@@ -46,7 +46,7 @@ from domain.records import (
 from domain.tickets import TicketState, TicketSummary
 from storage.documents import DocumentStore
 from storage.engine import Delete, Op, Put, Store
-from storage.errors import ConflictError
+from storage.errors import decide_again_on_conflict
 from storage.leases import SingleProcessLeases
 from storage.pg_leases import PgLeases
 from storage.postgres import POLL_EVERY_SECONDS, PgStore
@@ -692,20 +692,16 @@ class Database:
     async def _ready(cls, store: DocumentStore, leases: PgLeases | None = None) -> Database:
         """The database over an open store, its stored records brought up to this code's shape."""
         db = cls(store, leases)
+
         # incidents stored before the officer-and-status index get its field (one write, once; on
         # PostgreSQL another replica starting at the same time may do it first: then catch up)
+        async def reindex() -> None:
+            ops = db.incidents.reindex_ops()
+            if ops:
+                await db.commit(ops)
+
         try:
-            for attempt in range(3):
-                reindex = db.incidents.reindex_ops()
-                if not reindex:
-                    break
-                try:
-                    await db.commit(reindex)
-                    break
-                except ConflictError:
-                    if attempt == 2:
-                        raise
-                    await db.catch_up()
+            await decide_again_on_conflict(reindex, db.catch_up)
         except BaseException:
             await db.close()
             raise
@@ -722,8 +718,7 @@ class Database:
 
     async def close(self) -> None:
         """Give up this replica's duties, flush and close the store."""
-        if isinstance(self.leases, PgLeases):
-            await self.leases.close()
+        await self.leases.close()
         await self.store.close()
 
     async def catch_up(self) -> None:
@@ -731,8 +726,7 @@ class Database:
 
         Raises StorageUnavailable when the database cannot be read.
         """
-        if isinstance(self.store, PgStore):
-            await self.store.catch_up()
+        await self.store.catch_up()
 
     def commit(self, ops: Iterable[Op]) -> asyncio.Future[None]:
         """Apply ops now, atomically; await the result for durability (raises StorageUnavailable)."""

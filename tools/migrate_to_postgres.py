@@ -28,13 +28,11 @@ from psycopg import AsyncConnection, sql
 
 from storage.engine import Store
 from storage.errors import StorageError
-from storage.migrations import migrate
+from storage.migrations import COMMIT_LOCK, migrate
 from storage.postgres import describe
 from storage.repositories import INDEXES
 
 logger = logging.getLogger("migrate_to_postgres")
-COMMIT_LOCK = 4849336401000001
-"""store_commit's advisory lock (storage/migrations/0001_documents.sql): no replica writes during the copy."""
 
 
 class Refused(Exception):

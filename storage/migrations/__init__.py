@@ -23,8 +23,10 @@ from storage.errors import StorageError
 
 logger = logging.getLogger(__name__)
 
+COMMIT_LOCK: Final = 4849336401000001
+"""The advisory lock key every commit takes (``store_commit`` in 0001_documents.sql names it in its SQL)."""
 MIGRATION_LOCK: Final = 4849336401000002
-"""The advisory lock key migrations run under (``store_commit`` uses ...0001 for commits)."""
+"""The advisory lock key migrations run under."""
 _FILE = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 
 

@@ -26,7 +26,7 @@ def _missing() -> str | None:
     if not PLAYGROUND_BIN.exists():
         return f"{PLAYGROUND_BIN} is missing (npm install)"
     if not CHROMIUM.exists():
-        return "Debian chromium is missing (tools/install_e2e_prereqs.sh)"
+        return "Debian chromium is missing (tools/install_test_prereqs.sh e2e)"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:

@@ -1,6 +1,6 @@
 """A throwaway PostgreSQL server for tests and measurements: initdb into a temp dir, postgres on a free loopback port.
 
-Debian's server binaries live in ``/usr/lib/postgresql/<major>/bin`` (``tools/install_pg_prereqs.sh``
+Debian's server binaries live in ``/usr/lib/postgresql/<major>/bin`` (``tools/install_test_prereqs.sh``
 installs them when missing); ``PG_BIN`` names another directory. PostgreSQL refuses to run as root, so
 when the tests run as root the server runs as ``nobody`` (``setpriv``), its directory handed over to it.
 The superuser ``postgres`` has a random password, so the URLs hold one as a deployment's would; the
@@ -49,7 +49,7 @@ def find_bin_dir() -> Path:
             return directory
     raise PostgresMissing(
         "PostgreSQL's initdb and postgres were not found (looked in /usr/lib/postgresql/*/bin, PATH and PG_BIN); "
-        "run `bash tools/install_pg_prereqs.sh` (apt-get install postgresql) or set PG_BIN"
+        "run `bash tools/install_test_prereqs.sh postgresql` (apt-get install postgresql) or set PG_BIN"
     )
 
 
