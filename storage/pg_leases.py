@@ -124,11 +124,10 @@ class PgLeases:
     async def close(self) -> None:
         """Give every duty up (closing their connection releases the locks)."""
         await self._drop_duty_connection()
-        self._held = {duty: False for duty in self._held}
 
     async def _duty_connection(self) -> AsyncConnection[Any]:
         if self._duties is None or self._duties.closed:
-            self._held = {duty: False for duty in self._held}
+            await self._drop_duty_connection()
             connection = await AsyncConnection.connect(
                 self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
             )
@@ -138,7 +137,9 @@ class PgLeases:
         return self._duties
 
     async def _drop_duty_connection(self) -> None:
+        """Close the duties' connection: every lock it held is gone with it."""
         if self._duties is not None:
             with contextlib.suppress(Exception):
                 await self._duties.close()
         self._duties = None
+        self._held = {duty: False for duty in self._held}

@@ -102,3 +102,15 @@ async def test_duties_asked_for_at_once_are_all_kept(replicas: Replicas) -> None
     duties = ["readiness-scheduler", "clock-scheduler", "archive"]
     assert await asyncio.gather(*(first.lead(duty) for duty in duties)) == [True, True, True]
     assert await asyncio.gather(*(second.lead(duty) for duty in duties)) == [False, False, False]
+
+
+async def test_a_lost_connection_gives_up_every_duty_it_held(replicas: Replicas, postgres_url: str) -> None:
+    first = await opened(replicas("first"))
+    assert await first.lead("clock-scheduler") and await first.lead("readiness-scheduler")
+    async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as admin:
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+    await asyncio.sleep(0.1)
+    second = await opened(replicas("second"))
+    assert await second.lead("readiness-scheduler"), "the lock went with the connection"
+    assert not await first.lead("clock-scheduler"), "this ask finds the connection gone"
+    assert first.leading()["readiness-scheduler"] is False, "/metrics must not say it still leads"
