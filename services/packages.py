@@ -208,8 +208,7 @@ async def submit_package(
         audit_op(app, actor, "officer.add", f"officer:{o.key}", None, o.model_dump(mode="json")) for o in officers
     ]
     view = PackageView(package, tuple(officers))
-    notice = Notice((Audience.jb(),), PackageForJb(view), f"New Information Package {agency.judiciary_code}", subject)
-    await app.commit(changes, [notice])
+    await app.commit(changes, [package_for_jb(view)])
     logger.info("package submitted judiciary_code=%s officers=%d", agency.judiciary_code, len(officers))
     return Done(view)
 
@@ -263,14 +262,13 @@ async def add_officers(
     added_numbers = {officer.officer_number for officer in added}
     kept = [o for o in app.db.officers.of_agency(judiciary_code) if o.officer_number not in added_numbers]
     view = PackageView(package, (*kept, *added))
-    summary = f"Officers added to {judiciary_code}"
     batch = OfficersAddedView(package, tuple(added), stamp)
-    notices = [Notice((Audience.jb(),), OfficersAdded(batch), summary, added_subject(judiciary_code, batch.numbers))]
+    notices = [officers_added_for_jb(batch)]
     if package.poc.aad_id != actor.aad_id.lower():
         copy = PackageCopy(
             view, "Officers added to your Information Package", f"JB e-ticket staff added {len(added)} officer(s)."
         )
-        notices.append(Notice((Audience.person(package.poc.aad_id),), copy, summary))
+        notices.append(Notice((Audience.person(package.poc.aad_id),), copy, f"Officers added to {judiciary_code}"))
     await app.commit(changes, notices)
     logger.info("officers added judiciary_code=%s count=%d", judiciary_code, len(added))
     return Done(view)
@@ -451,17 +449,28 @@ def _open_work_copies(app: AppContext, place: str) -> list[Notice]:
     for package in app.db.packages.all():
         code = package.judiciary_code
         if package.acknowledged is None:
-            subject = package_subject(code)
-            if not copied_here(subject):
-                view = package_view(app, package)
-                notices.append(Notice((Audience.jb(),), PackageForJb(view), f"New Information Package {code}", subject))
+            if not copied_here(package_subject(code)):
+                notices.append(package_for_jb(package_view(app, package)))
             continue
         for batch in unacknowledged_batches(package, app.db.officers.of_agency(code)):
             added = OfficersAddedView(package, batch, batch[0].added)
-            subject = added_subject(code, added.numbers)
-            if not copied_here(subject):
-                notices.append(Notice((Audience.jb(),), OfficersAdded(added), f"Officers added to {code}", subject))
+            if not copied_here(added_subject(code, added.numbers)):
+                notices.append(officers_added_for_jb(added))
     return notices
+
+
+def package_for_jb(view: PackageView) -> Notice:
+    """The JB's card for a submitted package, awaiting Acknowledge (SOP 6.2); every copy shares one subject."""
+    code = view.package.judiciary_code
+    return Notice((Audience.jb(),), PackageForJb(view), f"New Information Package {code}", package_subject(code))
+
+
+def officers_added_for_jb(batch: OfficersAddedView) -> Notice:
+    """The JB's card for officers added to a package, awaiting Acknowledge (SOP 6.3); one subject per batch."""
+    code = batch.package.judiciary_code
+    return Notice(
+        (Audience.jb(),), OfficersAdded(batch), f"Officers added to {code}", added_subject(code, batch.numbers)
+    )
 
 
 async def set_poc(app: AppContext, requester: Requester, judiciary_code: str, new_poc: Actor, email: object) -> Outcome:

@@ -383,6 +383,10 @@ class Leases(Protocol):
         """Give the conversation's delivery right back (another replica may take it at once). Never raises."""
         ...
 
+    async def close(self) -> None:
+        """Give every duty up (the replica is stopping). Never raises."""
+        ...
+
 
 class Database(Protocol):
     """Every repository, and the commit of a use case's changes."""

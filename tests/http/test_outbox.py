@@ -99,6 +99,9 @@ class HeldLeases:
     async def release(self, conversation_id: str) -> None:
         return None
 
+    async def close(self) -> None:
+        return None
+
 
 async def test_a_conversation_another_replica_delivers_is_left_to_it(bot_client: Any, connector: FakeConnector) -> None:
     client = await bot_client()

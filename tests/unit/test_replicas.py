@@ -119,6 +119,9 @@ class Leases:
     async def release(self, conversation_id: str) -> None:
         return None
 
+    async def close(self) -> None:
+        return None
+
 
 class Counting(Periodic):
     name = "count"
