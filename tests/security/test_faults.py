@@ -91,7 +91,7 @@ class DiskFault:
 def snapshot_of(app: Any) -> dict[str, list[dict[str, Any]]]:
     """Every table's documents, to compare before and after."""
     store = app.db.store
-    return {table: docs for table in sorted(store._tables) if (docs := store.all(table))}
+    return {table: docs for table in sorted(store.table_names()) if (docs := store.all(table))}
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS], ids=["disk full", "read-only"])
