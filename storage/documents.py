@@ -14,7 +14,7 @@ order, a replaced doc keeps its place, ``True`` and ``1`` in different index buc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -27,6 +27,27 @@ if TYPE_CHECKING:
 
 Doc = dict[str, Any]
 INDEXABLE: Final = (str, int, float, bool, type(None))
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Documents that move into the archive together and are found again by ``key`` (a ticket and its events).
+
+    ``year`` names the archive that holds it (the ticket's year of issue); ``docs`` is ``table -> key -> doc``.
+    """
+
+    key: str
+    year: int
+    docs: Mapping[str, Mapping[str, Doc]]
+
+    def as_json(self) -> Doc:
+        """The bundle as one JSON document (how the archives store it)."""
+        return {"key": self.key, "year": self.year, "docs": {table: dict(docs) for table, docs in self.docs.items()}}
+
+    @classmethod
+    def from_json(cls, doc: Doc) -> Bundle:
+        """The bundle stored as ``doc`` (``as_json``'s form)."""
+        return cls(str(doc["key"]), int(doc["year"]), {table: dict(docs) for table, docs in doc["docs"].items()})
 
 
 class DocumentStore(Protocol):
@@ -87,6 +108,30 @@ class DocumentStore(Protocol):
 
     async def catch_up(self) -> int:
         """Apply what other replicas committed since the last look; how many documents changed in memory."""
+        ...
+
+    # The archive: what leaves memory for good but stays readable on demand (a closed ticket of years ago).
+
+    async def archive(self, bundles: Sequence[Bundle]) -> int:
+        """Move each bundle durably into the archive of its year, then out of memory; how many left memory.
+
+        A bundle is written to the archive first and removed from memory after (a durable write like any
+        other), so a crash in between leaves it in both: memory is always newer, and archiving it again
+        replaces its archived copy. A bundle whose documents are no longer in memory as given (a write
+        changed one meanwhile) is archived but stays in memory, where it shadows its archived copy.
+        """
+        ...
+
+    async def read_archived(self, keys: Iterable[str]) -> dict[str, Bundle]:
+        """The bundles the archive holds under ``keys`` (any copy of their documents in memory is newer)."""
+        ...
+
+    async def archive_years(self) -> dict[int, int]:
+        """How many bundles the archive of each year holds, oldest year first."""
+        ...
+
+    def archived(self, year: int) -> AsyncIterator[Bundle]:
+        """Every bundle the archive of ``year`` holds, in the order archived (for a copy to another store)."""
         ...
 
 
