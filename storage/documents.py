@@ -14,6 +14,7 @@ order, a replaced doc keeps its place, ``True`` and ``1`` in different index buc
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -186,37 +187,80 @@ class PendingWrite:
                 future.set_exception(copy)
 
 
-class WorkingSet:
-    """In-memory tables with secondary indexes on declared top-level fields. Reads never raise for a missing record."""
+def pack(doc: Doc) -> str:
+    """A doc as the compact JSON text a packed table keeps (ASCII: a snapshot line can hold it as it is)."""
+    return json.dumps(doc, separators=(",", ":"))
 
-    def __init__(self, indexes: Mapping[str, Sequence[str]], tables: dict[str, dict[str, Doc]] | None = None) -> None:
-        """Empty tables, or ``tables`` as loaded (kept, not copied), indexed."""
-        self._tables: dict[str, dict[str, Doc]] = {} if tables is None else tables
+
+class WorkingSet:
+    """In-memory tables with secondary indexes on declared top-level fields. Reads never raise for a missing record.
+
+    A table named in ``packed`` keeps each doc as its JSON text (``pack``) and parses it on every
+    read: a third of the memory of the parsed doc, for a big table read a few docs at a time (ticket
+    events). ``raw`` gives what is kept, text or doc, to tell whether a doc is still the one read.
+    """
+
+    def __init__(
+        self,
+        indexes: Mapping[str, Sequence[str]],
+        tables: dict[str, dict[str, Any]] | None = None,
+        packed: Iterable[str] = (),
+    ) -> None:
+        """Empty tables, or ``tables`` as loaded (kept, not copied; a packed table's docs may be docs or texts), indexed."""
+        self._tables: dict[str, dict[str, Any]] = {} if tables is None else tables
+        self._packed = frozenset(packed)
         self._index_fields: dict[str, tuple[str, ...]] = {t: tuple(f) for t, f in indexes.items()}
         self._indexes: dict[str, dict[str, dict[tuple[bool, Any], dict[str, None]]]] = {
             t: {f: {} for f in fields} for t, fields in self._index_fields.items()
         }
+        for table in self._packed & self._tables.keys():
+            docs = self._tables[table]
+            fields = self._index_fields.get(table)
+            for key, value in docs.items():
+                doc = json.loads(value) if isinstance(value, str) else value
+                if not isinstance(value, str):
+                    docs[key] = pack(value)
+                if fields:
+                    self._index_add(table, key, doc, fields, None)
         for table, fields in self._index_fields.items():
-            for key, doc in self._tables.get(table, {}).items():
-                self._index_add(table, key, doc, fields, None)
+            if table not in self._packed:
+                for key, doc in self._tables.get(table, {}).items():
+                    self._index_add(table, key, doc, fields, None)
+
+    def _read(self, table: str, value: Any) -> Doc:
+        return json.loads(value) if table in self._packed else value
 
     def table_names(self) -> list[str]:
         """Every table that holds or held a doc, in the order first written."""
         return list(self._tables)
 
-    def copy(self) -> dict[str, dict[str, Doc]]:
-        """A shallow copy of every table that holds a doc (the docs themselves are never changed in place)."""
+    def copy(self) -> dict[str, dict[str, Doc | str]]:
+        """A shallow copy of every table that holds a doc, as kept: a packed table's docs as their texts.
+
+        The docs themselves are never changed in place.
+        """
         return {name: dict(docs) for name, docs in self._tables.items() if docs}
+
+    def raw(self, table: str, key: str) -> Doc | str | None:
+        """What is kept under ``key``: the doc, or its text in a packed table; None if nothing."""
+        docs = self._tables.get(table)
+        return None if docs is None else docs.get(key)
 
     def get(self, table: str, key: str) -> Doc | None:
         """The doc under ``key``, or None."""
         docs = self._tables.get(table)
-        return None if docs is None else docs.get(key)
+        if docs is None or (value := docs.get(key)) is None:
+            return None
+        return self._read(table, value)
 
     def all(self, table: str) -> list[Doc]:
         """Every doc of ``table`` in insertion order (a replaced doc keeps its place)."""
         docs = self._tables.get(table)
-        return [] if docs is None else list(docs.values())
+        if docs is None:
+            return []
+        if table in self._packed:
+            return [json.loads(value) for value in docs.values()]
+        return list(docs.values())
 
     def keys(self, table: str) -> list[str]:
         """Every key of ``table`` in insertion order."""
@@ -231,7 +275,7 @@ class WorkingSet:
     def newest(self, table: str) -> Doc | None:
         """The doc whose key entered ``table`` last, or None."""
         docs = self._tables.get(table)
-        return next(reversed(docs.values())) if docs else None
+        return self._read(table, next(reversed(docs.values()))) if docs else None
 
     def find(self, table: str, field: str, value: Any) -> list[Doc]:
         """Docs whose ``field`` equals ``value``, in the order they entered the index.
@@ -248,24 +292,26 @@ class WorkingSet:
         if not bucket:
             return []
         docs = self._tables[table]
+        if table in self._packed:
+            return [json.loads(docs[key]) for key in bucket]
         return [docs[key] for key in bucket]
 
     def find_where(self, table: str, query: QueryLike) -> list[Doc]:
         """Docs matching a ``tinydb.Query``, by a linear scan."""
-        docs = self._tables.get(table)
-        return [] if docs is None else [doc for doc in docs.values() if query(doc)]
+        return [doc for doc in self.all(table) if query(doc)]
 
     def set(self, table: str, key: str, doc: Doc | None) -> None:
         """Put ``doc`` under ``key`` (or remove the key when ``doc`` is None), keeping indexes."""
         docs = self._tables.setdefault(table, {})
-        old = docs.get(key)
         fields = self._index_fields.get(table)
+        old = docs.get(key)
         if fields and old is not None:
+            old = self._read(table, old)
             self._index_remove(table, key, old, fields, doc)
         if doc is None:
             docs.pop(key, None)
         else:
-            docs[key] = doc
+            docs[key] = pack(doc) if table in self._packed else doc
         if fields and doc is not None:
             self._index_add(table, key, doc, fields, old)
 

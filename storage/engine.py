@@ -109,12 +109,13 @@ class Store:
         loaded: Loaded,
         lock_fds: list[int],
         fsync: Callable[[int], None] | None = None,
+        packed: frozenset[str] = frozenset(),
     ) -> None:
         """Build a store from recovered state; use ``Store.open`` instead."""
         self._dir = data_dir
         self._fsync = fsync
         self._compact_every = compact_every
-        self._memory = WorkingSet(indexes, loaded.tables)
+        self._memory = WorkingSet(indexes, loaded.tables, packed)
         self._lock_fds = lock_fds
         self._manifest = loaded.manifest
         self._recovered = loaded.recovered
@@ -150,6 +151,7 @@ class Store:
         compact_every: int = 10_000,
         fsync: Callable[[int], None] | None = None,
         recover: bool = False,
+        packed: Sequence[str] = (),
     ) -> Store:
         """Create the dir (mode 0o700) if missing, lock it, load the snapshot, replay the journals, build indexes.
 
@@ -159,7 +161,8 @@ class Store:
         what (storage/recovery.py). ``fsync`` replaces ``os.fsync`` for the journal (tests hold it
         open or slow it down). Raises StorageError if the data directory is in use by another
         process, StorageUnavailable if it cannot be created, read or written (naming the file and
-        the errno), ValueError/TypeError for bad ``indexes`` or ``compact_every``.
+        the errno), ValueError/TypeError for bad ``indexes`` or ``compact_every``. Tables named in
+        ``packed`` keep their docs as JSON text in memory (``storage.documents.WorkingSet``).
         """
         if compact_every < 1:
             raise ValueError("compact_every must be at least 1")
@@ -169,9 +172,9 @@ class Store:
                 raise TypeError(f"indexes[{table!r}] must be a sequence of field names")
             checked[table] = tuple(fields)
         data_dir = Path(data_dir)
-        lock_fds, loaded = await asyncio.to_thread(open_directory, data_dir, recover)
+        lock_fds, loaded = await asyncio.to_thread(open_directory, data_dir, recover, frozenset(packed))
         try:
-            store = cls(data_dir, checked, compact_every, loaded, lock_fds, fsync)
+            store = cls(data_dir, checked, compact_every, loaded, lock_fds, fsync, frozenset(packed))
         except BaseException:
             for fd in lock_fds:
                 os.close(fd)
@@ -467,7 +470,7 @@ class Store:
 
     # ----------------------------------------------------------------------------- compaction
 
-    def _begin_snapshot(self) -> tuple[dict[str, dict[str, Doc]], int, int]:
+    def _begin_snapshot(self) -> tuple[dict[str, dict[str, Doc | str]], int, int]:
         """Copy the durable state and switch new appends to the next journal generation.
 
         Runs in the loop thread between groups: memory then holds every durable write plus the
@@ -484,14 +487,14 @@ class Store:
         self._journal_generation += 1
         return tables, self._journal_generation, self._unsnapshotted
 
-    async def _compact(self, tables: dict[str, dict[str, Doc]], generation: int, folded: int) -> None:
+    async def _compact(self, tables: dict[str, dict[str, Doc | str]], generation: int, folded: int) -> None:
         """Write a snapshot in the background; the writer keeps appending meanwhile."""
         try:
             await self._run_snapshot(tables, generation, folded)
         finally:
             self._compaction_task = None
 
-    async def _run_snapshot(self, tables: dict[str, dict[str, Doc]], generation: int, folded: int) -> None:
+    async def _run_snapshot(self, tables: dict[str, dict[str, Doc | str]], generation: int, folded: int) -> None:
         """Write the snapshot in the snapshot thread; on failure keep the journals and retry later."""
         try:
             await self._loop.run_in_executor(self._snapshot_executor, self._write_snapshot, tables, generation)
@@ -503,7 +506,7 @@ class Store:
         self._next_compaction_at = self._compact_every
         logger.info("snapshot written; journal generation %d follows it", generation)
 
-    def _write_snapshot(self, tables: dict[str, dict[str, Doc]], generation: int) -> None:
+    def _write_snapshot(self, tables: dict[str, dict[str, Doc | str]], generation: int) -> None:
         """Write ``tables`` as the checksummed TinyDB snapshot atomically, list it, then drop the journals it folded in.
 
         Snapshot thread only. Raises OSError.

@@ -39,7 +39,8 @@ Doc = dict[str, Any]
 
 META_TABLE: Final = "__engine__"
 SNAPSHOT_NAME: Final = "snapshot.json"
-SNAPSHOT_FORMAT: Final = 2
+SNAPSHOT_FORMAT: Final = 3
+ONE_LINE_SNAPSHOT_FORMAT: Final = 2  # checksummed, but on one line: read whole; still read
 UNCHECKED_SNAPSHOT_FORMAT: Final = 1  # written before snapshots carried a checksum; still read
 MANIFEST_NAME: Final = "manifest.json"
 MANIFEST_FORMAT: Final = 1
@@ -260,9 +261,12 @@ class _ChecksummedOut:
         self._raw.write(data)
 
 
-def write_snapshot_file(data_dir: Path, tables: Mapping[str, Mapping[str, Doc]], generation: int) -> SnapshotEntry:
+def write_snapshot_file(
+    data_dir: Path, tables: Mapping[str, Mapping[str, Doc | str]], generation: int
+) -> SnapshotEntry:
     """Write ``tables`` as ``snapshot.json`` (TinyDB JSON with its checksum) atomically; what it wrote.
 
+    A doc given as text (a packed table's, ``storage.documents.pack``) is written as it is.
     Temp file, fsync, rename, fsync of the directory. Raises OSError (the temp file is then removed).
     """
     path = data_dir / SNAPSHOT_NAME
@@ -286,32 +290,156 @@ def write_snapshot_file(data_dir: Path, tables: Mapping[str, Mapping[str, Doc]],
     return SnapshotEntry(generation, _CRC_END + out.size, crc.decode())
 
 
-def _write_snapshot_body(out: _ChecksummedOut, tables: Mapping[str, Mapping[str, Doc]], generation: int) -> None:
-    """Everything after the checksum: the rest of the meta document, then every table as TinyDB JSON."""
+def _write_snapshot_body(out: _ChecksummedOut, tables: Mapping[str, Mapping[str, Doc | str]], generation: int) -> None:
+    """Everything after the checksum: the rest of the meta document, then every table as TinyDB JSON.
+
+    One line for the meta document, one for each table's opening, one per document and one for each
+    closing brace: a reader parses one document at a time and never holds the file's text whole.
+    """
     keys = {name: list(docs) for name, docs in tables.items() if docs}
     meta = {"format": SNAPSHOT_FORMAT, "journal_generation": generation, "keys": keys}
-    out.write('", ' + json.dumps(meta)[1:] + "}")
+    out.write('", ' + json.dumps(meta)[1:] + "}\n")
     for name, docs in tables.items():
         if not docs:
             continue
-        out.write(", %s: {" % json.dumps(name))
+        out.write(", %s: {\n" % json.dumps(name))
         for position, doc in enumerate(docs.values(), start=1):
-            out.write('%s"%d": %s' % (", " if position > 1 else "", position, json.dumps(doc)))
+            text = doc if isinstance(doc, str) else json.dumps(doc)
+            out.write('%s"%d": %s\n' % (", " if position > 1 else "", position, text))
             if position % _YIELD_EVERY == 0:
                 time.sleep(0)  # let the event loop's thread take the GIL: writers stay quick
-        out.write("}")
+        out.write("}\n")
     out.write("}\n")
 
 
-def read_snapshot(path: Path, *, checked: bool = True) -> tuple[dict[str, dict[str, Doc]], SnapshotEntry]:
+def read_snapshot(
+    path: Path, *, checked: bool = True, packed: frozenset[str] = frozenset()
+) -> tuple[dict[str, dict[str, Any]], SnapshotEntry]:
     """Load a snapshot file into tables; return them and the snapshot's manifest entry.
 
-    The checksum of a format-2 snapshot is verified unless ``checked`` is False (a recovery keeping
-    what still parses). A format-1 snapshot has none; its entry's checksum is the CRC32 of the whole
-    file. The file's bytes are let go before its JSON is parsed (no second copy at the peak).
-    Raises Unreadable, naming the byte offset where the damage is when it is known; OSError.
+    The checksum of a snapshot of format 2 or later is verified unless ``checked`` is False (a
+    recovery keeping what still parses). A format-1 snapshot has none; its entry's checksum is the
+    CRC32 of the whole file. A snapshot of the current format is read a line, so one document, at a
+    time (its text is never held whole: that would double the memory a start needs at its peak);
+    older ones, written on one line, are read whole. A checked snapshot's tables named in ``packed``
+    keep each doc as its text, unparsed (``storage.documents.WorkingSet`` keeps them so). Raises Unreadable, naming the byte offset
+    where the damage is when it is known; OSError.
     """
-    data = path.read_bytes()
+    with path.open("rb") as file:
+        first = file.readline()
+        if first.startswith(_SNAPSHOT_HEAD) and file.peek(1):
+            return _read_lines(file, first, checked=checked, packed=packed if checked else frozenset())
+        del first
+        file.seek(0)
+        return _read_one_line_snapshot(file.read(), checked=checked)
+
+
+def _read_lines(
+    file: BinaryIO, first: bytes, *, checked: bool, packed: frozenset[str]
+) -> tuple[dict[str, dict[str, Any]], SnapshotEntry]:
+    """A snapshot of the current format, from its first line on (see ``_write_snapshot_body``)."""
+    recorded = first[len(_SNAPSHOT_HEAD) : _CRC_END]
+    crc = zlib.crc32(memoryview(first)[_CRC_END:])
+    offset = len(first)
+    try:
+        meta = json.loads(b'{"crc32": "' + first[len(_SNAPSHOT_HEAD) :].rstrip()[:-1])
+        if meta["format"] != SNAPSHOT_FORMAT:
+            raise ValueError(f"its format is {meta['format']!r}, expected {SNAPSHOT_FORMAT}")
+        generation = int(meta["journal_generation"])
+        keys: dict[str, list[str]] = meta["keys"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise Unreadable(0, f"its first line is not a snapshot's meta document ({type(exc).__name__})") from None
+    tables: dict[str, dict[str, Any]] = {}
+    table: dict[str, Any] | None = None
+    table_keys: list[str] = []
+    as_text = False
+    batch = _Batch()
+    ended = False
+    for line in file:
+        crc = zlib.crc32(line, crc)
+        text = line.strip()
+        try:
+            if ended:
+                raise ValueError("text after the end")
+            if table is None and text == b"}":
+                ended = True
+            elif table is None:
+                name = json.loads(text.removeprefix(b", ").removesuffix(b": {"))
+                table, table_keys, as_text = tables.setdefault(name, {}), keys[name], name in packed
+            elif text == b"}":
+                batch.parse_into(table, table_keys)
+                if len(table) != len(table_keys):
+                    raise ValueError("the key list and the documents differ in length")
+                table = None
+            else:
+                position, _, doc = text.removeprefix(b", ").partition(b": ")
+                if as_text:
+                    table[table_keys[int(json.loads(position)) - 1]] = doc.decode("ascii")
+                else:
+                    batch.add(int(json.loads(position)), doc, offset)
+                    if len(batch.docs) >= _PARSE_TOGETHER:
+                        batch.parse_into(table, table_keys)
+        except _BadDocument as bad:
+            raise Unreadable(bad.offset, "a document there is not valid JSON") from None
+        except (ValueError, KeyError, TypeError, IndexError) as exc:  # UnicodeDecodeError is a ValueError
+            raise Unreadable(offset, f"it is not a snapshot this engine wrote there ({type(exc).__name__})") from None
+        offset += len(line)
+    if not ended:
+        raise Unreadable(offset, "it ends before its last table does")
+    crc_text = b"%08x" % crc
+    if checked and crc_text != recorded:
+        raise Unreadable(
+            _CRC_END,
+            f"its checksum does not match bytes {_CRC_END} to {offset} "
+            f"(crc32 {crc_text.decode()}, recorded {recorded.decode('ascii', 'replace')})",
+        )
+    return tables, SnapshotEntry(generation, offset, crc_text.decode(), SNAPSHOT_FORMAT)
+
+
+_PARSE_TOGETHER: Final = 1000
+"""Documents parsed by one ``json.loads``: it shares the key strings among the documents it parses."""
+
+
+class _BadDocument(Exception):
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+
+
+class _Batch:
+    """Document lines waiting to be parsed together (one ``json.loads`` per thousand, not per document)."""
+
+    def __init__(self) -> None:
+        self.positions: list[int] = []
+        self.docs: list[bytes] = []
+        self.offsets: list[int] = []
+
+    def add(self, position: int, doc: bytes, offset: int) -> None:
+        self.positions.append(position)
+        self.docs.append(doc)
+        self.offsets.append(offset)
+
+    def parse_into(self, table: dict[str, Doc], keys: list[str]) -> None:
+        """Parse the waiting documents into ``table`` under their keys; raises _BadDocument naming the first bad one."""
+        if not self.docs:
+            return
+        try:
+            parsed = json.loads(b"[" + b",".join(self.docs) + b"]")
+            if len(parsed) != len(self.docs):
+                raise ValueError("a line held more than one document")
+        except ValueError:
+            for doc, offset in zip(self.docs, self.offsets, strict=True):
+                try:
+                    json.loads(doc)
+                except ValueError:
+                    raise _BadDocument(offset) from None
+            raise _BadDocument(self.offsets[0]) from None
+        for position, doc in zip(self.positions, parsed, strict=True):
+            table[keys[position - 1]] = doc
+        self.positions, self.docs, self.offsets = [], [], []
+
+
+def _read_one_line_snapshot(data: bytes, *, checked: bool) -> tuple[dict[str, dict[str, Doc]], SnapshotEntry]:
+    """A snapshot of format 1 or 2, read whole; the bytes are let go before its JSON is parsed."""
     size = len(data)
     if data.startswith(_SNAPSHOT_HEAD):
         recorded = data[len(_SNAPSHOT_HEAD) : _CRC_END]
@@ -322,7 +450,7 @@ def read_snapshot(path: Path, *, checked: bool = True) -> tuple[dict[str, dict[s
                 f"its checksum does not match bytes {_CRC_END} to {size} "
                 f"(crc32 {crc.decode()}, recorded {recorded.decode('ascii', 'replace')})",
             )
-        expected_format = SNAPSHOT_FORMAT
+        expected_format = ONE_LINE_SNAPSHOT_FORMAT
     else:
         crc = b"%08x" % zlib.crc32(data)
         expected_format = UNCHECKED_SNAPSHOT_FORMAT

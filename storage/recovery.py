@@ -108,7 +108,7 @@ def lock_directory(data_dir: Path) -> list[int]:
     return held
 
 
-def open_directory(data_dir: Path, recover: bool) -> tuple[list[int], Loaded]:
+def open_directory(data_dir: Path, recover: bool, packed: frozenset[str] = frozenset()) -> tuple[list[int], Loaded]:
     """Lock ``data_dir`` and rebuild its last committed state (thread; blocking I/O).
 
     Raises StorageDamaged (see the module docstring), StorageError if the directory is in use,
@@ -119,7 +119,7 @@ def open_directory(data_dir: Path, recover: bool) -> tuple[list[int], Loaded]:
     except OSError as exc:
         raise StorageUnavailable(f"cannot open the data directory {data_dir} ({errno_name(exc)})") from exc
     try:
-        return held, _Opening(data_dir, recover).load()
+        return held, _Opening(data_dir, recover, packed).load()
     except OSError as exc:
         name = Path(exc.filename).name if isinstance(exc.filename, str) else str(data_dir)
         for fd in held:
@@ -137,6 +137,7 @@ class _Opening:
 
     dir: Path
     recover: bool
+    packed: frozenset[str]
     found: list[StorageDamaged] = field(default_factory=list)
     aside_whole: list[str] = field(default_factory=list)  # files renamed to .dropped when healing
     aside_written: list[str] = field(default_factory=list)  # .dropped files already written
@@ -220,7 +221,7 @@ class _Opening:
                 return {}, None, listed.generation
             return {}, None, 0
         try:
-            tables, entry = read_snapshot(self.dir / SNAPSHOT_NAME)
+            tables, entry = read_snapshot(self.dir / SNAPSHOT_NAME, packed=self.packed)
         except Unreadable as bad:
             self.damage(SNAPSHOT_NAME, bad.offset, bad.what)
             self.aside_whole.append(SNAPSHOT_NAME)

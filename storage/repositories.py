@@ -91,6 +91,10 @@ INDEXES: dict[str, list[str]] = {
 }
 
 
+PACKED: tuple[str, ...] = ("ticket_events",)
+"""Tables kept in memory as JSON text (``storage.documents.WorkingSet``): the biggest, read a few docs at a time."""
+
+
 class PackageRepository:
     """Information Packages by Judiciary Code."""
 
@@ -675,7 +679,7 @@ class Database:
         it cannot be read or written. ``fsync`` replaces the journal's ``os.fsync`` (tests slow it
         down or hold it open).
         """
-        return await cls._ready(await Store.open(data_dir, INDEXES, recover=recover, fsync=fsync))
+        return await cls._ready(await Store.open(data_dir, INDEXES, recover=recover, fsync=fsync, packed=PACKED))
 
     @classmethod
     async def connect(cls, database_url: str, *, poll_every: float = POLL_EVERY_SECONDS) -> Database:

@@ -271,14 +271,14 @@ async def test_an_unreadable_file_is_refused_with_its_name_and_errno(
     written: tuple[Path, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data_dir, _ = written
-    real = Path.read_bytes
+    real = Path.open
 
-    def denied(path: Path) -> bytes:
+    def denied(path: Path, *args: Any, **kwargs: Any) -> Any:
         if path.name == SNAPSHOT_NAME:
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
-        return real(path)
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    monkeypatch.setattr(Path, "open", denied)
     with pytest.raises(StorageUnavailable) as raised:
         await Store.open(data_dir)
     assert SNAPSHOT_NAME in str(raised.value) and "EACCES" in str(raised.value)
