@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import itertools
 import json
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,16 @@ from typing import Any, Final
 
 from tinydb.queries import QueryLike
 
-from storage.documents import PendingWrite, WorkingSet, same_json
+from storage.archive_files import (
+    YearIndex,
+    archive_name,
+    bundle_lines,
+    index_name,
+    parse_line,
+    read_bundle,
+    write_year,
+)
+from storage.documents import Bundle, PendingWrite, WorkingSet, same_json
 from storage.errors import StorageUnavailable
 from storage.files import (
     JOURNAL_RE,
@@ -37,7 +47,9 @@ from storage.files import (
     META_TABLE,
     PROBE_NAME,
     SNAPSHOT_NAME,
+    ArchiveEntry,
     Doc,
+    Unreadable,
     encode_record,
     errno_name,
     journal_header,
@@ -116,6 +128,8 @@ class Store:
         self._fsync = fsync
         self._compact_every = compact_every
         self._memory = WorkingSet(indexes, loaded.tables, packed)
+        self._archives: dict[int, tuple[ArchiveEntry, YearIndex]] = loaded.archives
+        self._archive_lock = asyncio.Lock()  # one archive pass at a time; reads wait for its files to be named
         self._lock_fds = lock_fds
         self._manifest = loaded.manifest
         self._recovered = loaded.recovered
@@ -268,6 +282,114 @@ class Store:
     async def catch_up(self) -> int:
         """Nothing to apply: no other process writes this data directory (it holds the directory's lock)."""
         return 0
+
+    # ----------------------------------------------------------------------------- the archive
+
+    async def archive(self, bundles: Sequence[Bundle]) -> int:
+        """Move bundles into the yearly archive files, then out of memory (``DocumentStore.archive``).
+
+        Each year the bundles belong to (and each year that held one of their keys before) gets its
+        next archive generation, written and fsynced in the snapshot thread and then named in
+        ``manifest.json``; only then are the bundles' documents deleted from memory, by one journal
+        write. Raises StorageUnavailable when a file cannot be written (nothing then leaves memory).
+        """
+        if self._closing:
+            raise StorageUnavailable("the store is closed")
+        async with self._archive_lock:
+            held = [(bundle, raws) for bundle in bundles if (raws := self._raws(bundle)) is not None]
+            if not held:
+                return 0
+            by_year: dict[int, list[Bundle]] = {}
+            for bundle, _ in held:
+                by_year.setdefault(bundle.year, []).append(bundle)
+            keys = {bundle.key for bundle, _ in held}
+            moved_from = {
+                year for year, (_, index) in self._archives.items() if any(index.offsets_of(key) for key in keys)
+            }
+            plan = {year: by_year.get(year, []) for year in sorted(set(by_year) | moved_from)}
+            try:
+                written = await self._loop.run_in_executor(self._snapshot_executor, self._write_archives, plan, keys)
+            except (OSError, Unreadable) as exc:
+                logger.error("archiving failed (%s); every bundle stays in memory", errno_name(exc))
+                raise StorageUnavailable(f"the archive could not be written ({errno_name(exc)})") from exc
+            for year, (entry, index) in written.items():
+                if entry is None:
+                    self._archives.pop(year, None)
+                else:
+                    self._archives[year] = (entry, index)
+            left = [bundle for bundle, raws in held if all(self._memory.raw(t, k) is raw for t, k, raw in raws)]
+            await self.write(
+                [Delete(table, key) for bundle in left for table, docs in bundle.docs.items() for key in docs]
+            )
+            logger.info("archived %d bundles (%d stay in memory: changed meanwhile)", len(held), len(held) - len(left))
+            return len(left)
+
+    def _raws(self, bundle: Bundle) -> list[tuple[str, str, Doc | str]] | None:
+        """What memory keeps of each of the bundle's docs, if every one is there as the bundle has it; else None."""
+        raws: list[tuple[str, str, Doc | str]] = []
+        for table, docs in bundle.docs.items():
+            for key, doc in docs.items():
+                raw = self._memory.raw(table, key)
+                if raw is None or not (raw is doc or same_json(json.loads(raw) if isinstance(raw, str) else raw, doc)):
+                    return None
+                raws.append((table, key, raw))
+        return raws
+
+    def _write_archives(
+        self, plan: Mapping[int, Sequence[Bundle]], keys: set[str]
+    ) -> dict[int, tuple[ArchiveEntry | None, YearIndex]]:
+        """Write each planned year's next generation, name them in the manifest, delete the old ones (snapshot thread)."""
+        written: dict[int, tuple[ArchiveEntry | None, YearIndex]] = {}
+        for year, add in plan.items():
+            old = self._archives.get(year)
+            generation = old[0].generation + 1 if old is not None else 1
+            written[year] = write_year(self._dir, year, generation, old[0] if old else None, keys, add)
+        self._manifest.archives_written({year: entry for year, (entry, _) in written.items()})
+        for year in plan:
+            old = self._archives.get(year)
+            if old is not None:
+                (self._dir / archive_name(year, old[0].generation)).unlink(missing_ok=True)
+                (self._dir / index_name(year, old[0].generation)).unlink(missing_ok=True)
+        return written
+
+    async def read_archived(self, keys: Iterable[str]) -> dict[str, Bundle]:
+        """The archived bundles of ``keys``: an index look-up in memory, then one line read for each key found."""
+        wanted = list(dict.fromkeys(keys))
+        if not any(index.offsets_of(key) for key in wanted for _, index in self._archives.values()):
+            return {}
+        async with self._archive_lock:  # the files named now stay until this read is done
+            spots = [
+                (key, entry, offset)
+                for key in wanted
+                for entry, index in self._archives.values()
+                for offset in index.offsets_of(key)
+            ]
+            try:
+                read = await asyncio.to_thread(lambda: [(key, read_bundle(self._dir, e, o)) for key, e, o in spots])
+            except (OSError, Unreadable) as exc:
+                raise StorageUnavailable(f"the archive could not be read ({errno_name(exc)})") from exc
+        return {key: bundle for key, bundle in read if bundle.key == key}
+
+    async def archive_years(self) -> dict[int, int]:
+        """How many bundles each year's archive holds (from the manifest), oldest year first."""
+        return {year: entry.bundles for year, (entry, _) in sorted(self._archives.items())}
+
+    async def archived(self, year: int) -> AsyncIterator[Bundle]:
+        """Every bundle of ``year``'s archive in the order archived, read in the background 500 at a time."""
+        found = self._archives.get(year)
+        if found is None:
+            return
+        lines: Iterator[tuple[int, bytes]] = bundle_lines(self._dir / archive_name(year, found[0].generation))
+
+        def next_page() -> list[Bundle]:
+            return [parse_line(line) for _, line in itertools.islice(lines, 500)]
+
+        try:
+            while page := await asyncio.to_thread(next_page):
+                for bundle in page:
+                    yield bundle
+        except (OSError, Unreadable, ValueError, KeyError, TypeError) as exc:
+            raise StorageUnavailable(f"the archive of {year} could not be read ({errno_name(exc)})") from exc
 
     # ----------------------------------------------------------------------------- writes
 

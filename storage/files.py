@@ -484,11 +484,38 @@ def _read_one_line_snapshot(data: bytes, *, checked: bool) -> tuple[dict[str, di
 
 
 @dataclass(frozen=True)
+class ArchiveEntry:
+    """What the manifest records of a year's archive: its generation, size, checksum and how many bundles."""
+
+    year: int
+    generation: int
+    size: int
+    crc32: str
+    bundles: int
+
+    def as_json(self) -> dict[str, Any]:
+        """The manifest's form of this entry."""
+        return {
+            "year": self.year,
+            "generation": self.generation,
+            "size": self.size,
+            "crc32": self.crc32,
+            "bundles": self.bundles,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> ArchiveEntry:
+        """The entry in the manifest's form. Raises KeyError, TypeError, ValueError."""
+        return cls(int(raw["year"]), int(raw["generation"]), int(raw["size"]), str(raw["crc32"]), int(raw["bundles"]))
+
+
+@dataclass(frozen=True)
 class Listing:
-    """What the manifest says the directory holds: the snapshot and, per journal generation, a durable size."""
+    """What the manifest says the directory holds: the snapshot, per journal generation a durable size, the archives by year."""
 
     snapshot: SnapshotEntry | None
     journals: Mapping[int, int]
+    archives: Mapping[int, ArchiveEntry] = field(default_factory=dict)
 
 
 def manifest_bytes(listing: Listing) -> bytes:
@@ -505,6 +532,7 @@ def _manifest_body(listing: Listing) -> dict[str, Any]:
         "journals": [
             {"name": journal_name(g), "generation": g, "size": size} for g, size in sorted(listing.journals.items())
         ],
+        "archives": [entry.as_json() for _, entry in sorted(listing.archives.items())],
     }
 
 
@@ -527,9 +555,10 @@ def read_manifest(data: bytes) -> Listing:
         snapshot = raw["snapshot"]
         entry = None if snapshot is None else SnapshotEntry(snapshot["generation"], snapshot["size"], snapshot["crc32"])
         journals = {int(item["generation"]): int(item["size"]) for item in raw["journals"]}
+        archives = {item["year"]: ArchiveEntry.from_json(item) for item in raw.get("archives", [])}
     except (ValueError, KeyError, TypeError) as exc:
         raise Unreadable(0, f"it is not a manifest this engine wrote ({type(exc).__name__})") from None
-    return Listing(entry, journals)
+    return Listing(entry, journals, archives)
 
 
 class Manifest:
@@ -556,7 +585,8 @@ class Manifest:
         with self._lock:
             if generation in self._listing.journals:
                 return
-            self._write(Listing(self._listing.snapshot, {**self._listing.journals, generation: size}))
+            listing = self._listing
+            self._write(Listing(listing.snapshot, {**listing.journals, generation: size}, listing.archives))
 
     def snapshot_written(self, entry: SnapshotEntry, durable: tuple[int, int]) -> None:
         """A snapshot now holds every journal before ``entry.generation``; ``durable`` is (generation, size)."""
@@ -565,7 +595,16 @@ class Manifest:
             generation, size = durable
             if generation in journals:
                 journals[generation] = max(journals[generation], size)
-            self._write(Listing(entry, journals))
+            self._write(Listing(entry, journals, self._listing.archives))
+
+    def archives_written(self, entries: Mapping[int, ArchiveEntry | None]) -> None:
+        """Name these archives from now on (None: that year's archive holds nothing any more)."""
+        with self._lock:
+            listing = self._listing
+            archives = {**listing.archives, **{y: e for y, e in entries.items() if e is not None}}
+            for year in [y for y, e in entries.items() if e is None]:
+                archives.pop(year, None)
+            self._write(Listing(listing.snapshot, listing.journals, archives))
 
     def write(self, listing: Listing) -> None:
         """Replace the listing (at open)."""

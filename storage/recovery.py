@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from storage.archive_files import ARCHIVE_RE, YearIndex, archive_name, index_name, read_index
 from storage.errors import StorageDamaged, StorageError, StorageUnavailable
 from storage.files import (
     DIR_MODE,
@@ -46,6 +47,7 @@ from storage.files import (
     SNAPSHOT_FORMAT,
     SNAPSHOT_NAME,
     TEMP_SUFFIX,
+    ArchiveEntry,
     Doc,
     Listing,
     Manifest,
@@ -78,6 +80,7 @@ class Loaded:
     replayed: int
     manifest: Manifest
     recovered: str | None = None
+    archives: dict[int, tuple[ArchiveEntry, YearIndex]] = field(default_factory=dict)
 
 
 def lock_directory(data_dir: Path) -> list[int]:
@@ -167,10 +170,13 @@ class _Opening:
         live = [g for g in generations if g >= snapshot_generation]
         cut = self._check_presence(snapshot_generation, live, listed)
         replayed, valid_sizes, headered = self._replay(tables, live, listed, cut)
+        archives = self._archives(names, listing)
         if listing is None and MANIFEST_NAME not in names and (headered or _checked_format(snapshot)):
             self.damage(MANIFEST_NAME, None, "it is missing, though the files beside it were written with one")
         if self.found:
-            return self._heal(tables, max([snapshot_generation, *generations]) + 1, replayed)
+            healed = self._heal(tables, max([snapshot_generation, *generations]) + 1, replayed, archives)
+            healed.archives = archives
+            return healed
         if self.recover:
             logger.warning("recovery was asked for, but nothing in %s is damaged: unset it", self.dir)
         stale = [g for g in generations if g < snapshot_generation]
@@ -179,7 +185,7 @@ class _Opening:
                 (self.dir / journal_name(generation)).unlink()
             except OSError as exc:
                 logger.warning("could not remove stale %s (%s)", journal_name(generation), errno_name(exc))
-        current = Listing(snapshot, valid_sizes)
+        current = Listing(snapshot, valid_sizes, {year: entry for year, (entry, _) in archives.items()})
         manifest = Manifest(self.dir, listing or Listing(None, {}))
         if (snapshot is not None or valid_sizes) and current != listing:
             manifest.write(current)
@@ -191,7 +197,46 @@ class _Opening:
             valid_sizes.get(journal_generation, 0),
             replayed,
             manifest,
+            archives=archives,
         )
+
+    def _archives(self, names: set[str], listing: Listing | None) -> dict[int, tuple[ArchiveEntry, YearIndex]]:
+        """The archives the manifest names, each with its index; files it does not name are left from a crash: removed.
+
+        An archive that is missing or not the size the manifest recorded is damage (recovering,
+        it is left out and its file, if any, set aside).
+        """
+        listed = dict(listing.archives) if listing is not None else {}
+        wanted = {
+            name
+            for entry in listed.values()
+            for name in (archive_name(entry.year, entry.generation), index_name(entry.year, entry.generation))
+        }
+        for name in sorted(names):
+            if ARCHIVE_RE.match(name) and name not in wanted:
+                (self.dir / name).unlink(missing_ok=True)  # written by an archive pass that never reached the manifest
+        found: dict[int, tuple[ArchiveEntry, YearIndex]] = {}
+        for year, entry in sorted(listed.items()):
+            name = archive_name(entry.year, entry.generation)
+            if name not in names:
+                self.damage(
+                    name,
+                    None,
+                    f"it is missing, though manifest.json lists the archive of {year} ({entry.bundles} bundles)",
+                )
+                self.notes.append(f"started without the archive of {year}")
+                continue
+            size = (self.dir / name).stat().st_size
+            if size != entry.size:
+                self.damage(name, None, f"it is {size} bytes; manifest.json recorded {entry.size}")
+                self.aside_whole.append(name)
+                continue
+            try:
+                found[year] = (entry, read_index(self.dir, entry))
+            except Unreadable as bad:
+                self.damage(name, bad.offset, bad.what)
+                self.aside_whole.append(name)
+        return found
 
     def _read_manifest(self, names: set[str]) -> Listing | None:
         """The manifest's listing, or None when there is none or it is damaged."""
@@ -339,7 +384,13 @@ class _Opening:
 
     # ------------------------------------------------------------------------------------------- heal
 
-    def _heal(self, tables: dict[str, dict[str, Doc]], generation: int, replayed: int) -> Loaded:
+    def _heal(
+        self,
+        tables: dict[str, dict[str, Doc]],
+        generation: int,
+        replayed: int,
+        archives: dict[int, tuple[ArchiveEntry, YearIndex]],
+    ) -> Loaded:
         """Set the damage aside and write the recovered state as a fresh snapshot and manifest.
 
         Order matters for a crash in the middle: damaged bytes are copied first, whole files are
@@ -354,7 +405,7 @@ class _Opening:
         fsync_dir(self.dir)
         entry = write_snapshot_file(self.dir, tables, generation)
         manifest = Manifest(self.dir, Listing(None, {}))
-        manifest.write(Listing(entry, {}))
+        manifest.write(Listing(entry, {}, {year: archive for year, (archive, _) in archives.items()}))
         for name in os.listdir(self.dir):
             match = JOURNAL_RE.match(name)
             if match and int(match.group(1)) < generation:
