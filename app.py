@@ -26,6 +26,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 
 from bot.activity_shape import activity_problem
 from bot.adapter import build_adapter
+from bot.archive_scheduler import ArchiveScheduler
 from bot.clock_scheduler import ClockScheduler
 from bot.features import build_bot
 from bot.identity import identity_refusal
@@ -131,10 +132,13 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
     scheduler.start()
     clock_scheduler = ClockScheduler(context)
     clock_scheduler.start()
+    archive_scheduler = ArchiveScheduler(context)
+    archive_scheduler.start()
     logger.info("storage open: %s", store_description(settings))
     try:
         yield
     finally:
+        await archive_scheduler.stop()
         await clock_scheduler.stop()
         await scheduler.stop()
         await outbox.stop()

@@ -82,6 +82,7 @@ class Settings:
     remind_unapproved_days: int = 3
     remind_extension_days: int = 1
     remind_no_eticket_days: int = 14
+    archive_after_days: int = 400
     escalate_days_left: tuple[int, ...] = (7, 2)
     business_hours_start: int = 8
     business_hours_end: int = 17
@@ -268,6 +269,7 @@ class Settings:
             remind_unapproved_days=integer("REMIND_UNAPPROVED_DAYS", defaults.remind_unapproved_days, 1, 30),
             remind_extension_days=integer("REMIND_EXTENSION_DAYS", defaults.remind_extension_days, 1, 30),
             remind_no_eticket_days=integer("REMIND_NO_ETICKET_DAYS", defaults.remind_no_eticket_days, 1, 365),
+            archive_after_days=integer("ARCHIVE_AFTER_DAYS", defaults.archive_after_days, 30, 3650),
             escalate_days_left=escalate_days_left,
             business_hours_start=hours_start,
             business_hours_end=hours_end,

@@ -23,7 +23,7 @@ its changes with no ``await`` in between: two presses at once are decided one af
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -388,6 +388,45 @@ class Leases(Protocol):
         ...
 
 
+class ArchivedTicket(Protocol):
+    """A ticket read back from the archive: its state and its events as archived."""
+
+    @property
+    def state(self) -> TicketState: ...
+    @property
+    def events(self) -> list[TicketEvent]: ...
+
+
+class TicketArchive(Protocol):
+    """Closed tickets of long ago with their events, out of memory but readable on demand (the store's archive)."""
+
+    def ticket_keys(self) -> list[str]:
+        """The key of every ticket in memory."""
+        ...
+
+    def due(self, ticket_keys: Iterable[str], issued_before: datetime, keep_officers: set[str]) -> list[Any]:
+        """Those of ``ticket_keys`` to archive: issued before then, every incident closed, credited to none of ``keep_officers``.
+
+        Returns opaque bundles for ``move``; nothing is parsed but the states' summaries.
+        """
+        ...
+
+    async def move(self, bundles: Sequence[Any]) -> int:
+        """Archive ``due``'s bundles; how many left memory. Raises StorageUnavailable (nothing left memory)."""
+        ...
+
+    async def read(self, ticket_keys: Iterable[str]) -> Mapping[str, ArchivedTicket]:
+        """The archived tickets among ``ticket_keys`` (those in memory are newer: read them there first).
+
+        Raises StorageUnavailable when the archive cannot be read.
+        """
+        ...
+
+    async def years(self) -> dict[int, int]:
+        """How many tickets each year's archive holds, oldest year first."""
+        ...
+
+
 class Database(Protocol):
     """Every repository, and the commit of a use case's changes."""
 
@@ -401,6 +440,8 @@ class Database(Protocol):
     def incidents(self) -> Incidents: ...
     @property
     def ticket_states(self) -> TicketStates: ...
+    @property
+    def archive(self) -> TicketArchive: ...
     @property
     def figures(self) -> Figures: ...
     @property

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from domain.incidents import incident_dates, judge, mark_resolved, rejudge
 from domain.policy import Action, Requester, who_may
@@ -39,7 +39,7 @@ from services.outcomes import (
     Refused,
     Shown,
 )
-from services.ports import Change
+from services.ports import ArchivedTicket, Change
 from storage.errors import StorageError
 
 logger = logging.getLogger(__name__)
@@ -84,10 +84,12 @@ def officer_to_add(app: AppContext, requester: Requester, incident_id: object) -
     return Shown(view)
 
 
-def _conflict(app: AppContext, events: Sequence[TicketEvent]) -> EventConflict | None:
+def _conflict(
+    app: AppContext, events: Sequence[TicketEvent], archived: Mapping[str, TicketEvent]
+) -> EventConflict | None:
     """The first event reusing a recorded event_id with another payload, or None (the idempotency key must not lose data)."""
     for index, event in enumerate(events):
-        stored = app.db.events.get(event.event_id)
+        stored = app.db.events.get(event.event_id) or archived.get(event.event_id)
         if stored is not None and not stored.same_payload(event):
             return EventConflict(index, event.event_id)
     return None
@@ -96,9 +98,10 @@ def _conflict(app: AppContext, events: Sequence[TicketEvent]) -> EventConflict |
 class _Recording:
     """One request's events applied in order over the stored states: every change, before any is committed."""
 
-    def __init__(self, app: AppContext) -> None:
+    def __init__(self, app: AppContext, archived: Mapping[str, ArchivedTicket]) -> None:
         self.app = app
         self.db = app.db
+        self.archived = archived
         self.now = app.now()
         self.tz = app.settings.timezone
         self.streak = app.settings.ready_clean_streak
@@ -114,6 +117,10 @@ class _Recording:
         if ticket_key in self.states:
             return self.states[ticket_key], True
         stored = self.db.ticket_states.get(ticket_key)
+        if stored is None and ticket_key in self.archived:
+            back = self.archived[ticket_key]  # a late event: the ticket comes back from the archive, events and all
+            self.events += back.events
+            return back.state, True
         if stored is not None or self.db.ticket_states.backfilled():
             return stored, True
         earlier = self.db.events.of_ticket(ticket_key)
@@ -207,23 +214,37 @@ async def record_events(app: AppContext, events: Sequence[TicketEvent]) -> Event
     recorded. After the write, the readiness of every officer touched is re-checked; a failure
     there is logged and left to the hourly re-check, never failing the request that was recorded.
     """
+    db = app.db
     waited: set[str] = set()
-    while unsettled := [e.event_id for e in events if e.event_id not in waited and app.db.events.seen(e.event_id)]:
+    looked: set[str] = set()
+    found: dict[str, ArchivedTicket] = {}
+    while True:
+        # a ticket no longer in memory may be in the archive: read it back (a late event re-judges it)
+        if missing := {
+            e.ticket_key for e in events if e.ticket_key not in looked and not db.ticket_states.has(e.ticket_key)
+        }:
+            found.update(await db.archive.read(missing))
+            looked |= missing
+            continue
         # "duplicate" only once the first copy is durable: wait for a write still on its way to disk (and
         # fail with it if it failed), then decide from the records as they stand, with no await after
-        await app.db.events.settled(*unsettled)
-        waited.update(unsettled)
-    conflict = _conflict(app, events)
+        if unsettled := [e.event_id for e in events if e.event_id not in waited and db.events.seen(e.event_id)]:
+            await db.events.settled(*unsettled)
+            waited.update(unsettled)
+            continue
+        break
+    archived = {key: ticket for key, ticket in found.items() if not db.ticket_states.has(key)}
+    archived_events = {event.event_id: event for ticket in archived.values() for event in ticket.events}
+    conflict = _conflict(app, events, archived_events)
     if conflict is not None:
         logger.warning(
             "ticket events refused: event %d reuses a recorded event_id with another payload", conflict.index
         )
         return conflict
-    db = app.db
-    recording = _Recording(app)
+    recording = _Recording(app, archived)
     results: list[EventResult] = []
     for event in events:
-        if db.events.seen(event.event_id):
+        if db.events.seen(event.event_id) or event.event_id in archived_events:
             results.append(EventResult(event.event_id, "duplicate"))
             continue
         raised = recording.apply(event)

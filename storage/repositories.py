@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -44,7 +45,7 @@ from domain.records import (
     ticket_key,
 )
 from domain.tickets import TicketState, TicketSummary
-from storage.documents import DocumentStore
+from storage.documents import Bundle, DocumentStore
 from storage.engine import Delete, Op, Put, Store
 from storage.errors import decide_again_on_conflict
 from storage.leases import SingleProcessLeases
@@ -357,6 +358,74 @@ class TicketStateRepository:
         return Put(self.derived_table, self._BACKFILL, {"at": instant_to_str(at)})
 
 
+@dataclass(frozen=True)
+class ArchivedTicket:
+    """A ticket read back from the archive: its state and its events as archived."""
+
+    state: TicketState
+    events: list[TicketEvent]
+
+
+class TicketArchiveRepository:
+    """Closed tickets of long ago, each with its events, moved into the store's archive (one bundle a ticket).
+
+    A bundle's year is the ticket's year of issue (UTC). Its incidents stay in memory: they are few,
+    and an officer's incident count and the programme's exports read them.
+    """
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def ticket_keys(self) -> list[str]:
+        """The key of every ticket in memory (a list: archiving can look through it in slices)."""
+        return self._store.keys(TicketStateRepository.table)
+
+    def due(self, ticket_keys: Iterable[str], issued_before: datetime, keep_officers: set[str]) -> list[Bundle]:
+        """Those of ``ticket_keys`` to archive, as bundles: issued before ``issued_before``, every incident closed.
+
+        Tickets credited to a membership in ``keep_officers`` stay (officers in monitoring: their
+        readiness reads every ticket since monitoring began). Only the states' summaries are parsed.
+        """
+        states, events, incidents = TicketStateRepository.table, TicketEventRepository.table, IncidentRepository.table
+        found: list[Bundle] = []
+        for key in ticket_keys:
+            doc = self._store.get(states, key)
+            if doc is None or doc["officer_key"] in keep_officers:
+                continue
+            summary = TicketSummary.of_stored(key, doc["officer_key"], doc)
+            if summary.issue_time >= issued_before:
+                continue
+            if any(
+                found["status"] == IncidentStatus.OPEN.value for found in self._store.find(incidents, "ticket_key", key)
+            ):
+                continue
+            ticket_events = {event["event_id"]: event for event in self._store.find(events, "ticket_key", key)}
+            found.append(Bundle(key, summary.issue_time.year, {states: {key: doc}, events: ticket_events}))
+        return found
+
+    async def move(self, bundles: Sequence[Bundle]) -> int:
+        """Archive the bundles; how many left memory (one changed since ``due`` stays)."""
+        return await self._store.archive(bundles)
+
+    async def read(self, ticket_keys: Iterable[str]) -> dict[str, ArchivedTicket]:
+        """The archived tickets among ``ticket_keys``, their states and events parsed."""
+        found = await self._store.read_archived(ticket_keys)
+        tickets: dict[str, ArchivedTicket] = {}
+        for key, bundle in found.items():
+            state_doc = bundle.docs.get(TicketStateRepository.table, {}).get(key)
+            if state_doc is None:
+                continue
+            events = [
+                TicketEvent.model_validate(doc) for doc in bundle.docs.get(TicketEventRepository.table, {}).values()
+            ]
+            tickets[key] = ArchivedTicket(TicketState.model_validate(state_doc), events)
+        return tickets
+
+    async def years(self) -> dict[int, int]:
+        """How many tickets each year's archive holds, oldest year first."""
+        return await self._store.archive_years()
+
+
 class FiguresRepository:
     """What readiness needs of each officer membership's e-tickets (key: officer key)."""
 
@@ -657,6 +726,7 @@ class Database:
         self.events = TicketEventRepository(store)
         self.incidents = IncidentRepository(store)
         self.ticket_states = TicketStateRepository(store)
+        self.archive = TicketArchiveRepository(store)
         self.figures = FiguresRepository(store)
         self.conversations = ConversationRepository(store)
         self.subscriptions = SubscriptionRepository(store)
