@@ -253,3 +253,66 @@ async def prefill_monitoring(data_dir: Path, people: People, *, officers: int, t
     finally:
         await db.close()
     return time.perf_counter() - started
+
+
+async def prefill_years(
+    data_dir: Path, events: int, people: People, *, years: int = 10, archive_after_days: int = 400
+) -> tuple[float, dict[int, int]]:
+    """``events`` events over ``years`` years, the history of the approved officers, archived as the bot does.
+
+    Year after year, the year's e-tickets are written, then the archive pass moves every ticket issued
+    more than ``archive_after_days`` before the year's end (``storage.repositories.TicketArchiveRepository``,
+    what ``services.archive.archive_due`` runs); a last pass runs as of now. Returns the seconds
+    taken and how many tickets each year's archive holds.
+    """
+    started = time.perf_counter()
+    now = datetime.now(UTC).replace(microsecond=0)
+    year = timedelta(days=365)
+    began = now - years * year
+    approved_on = began + timedelta(days=10)
+    db = await Database.open(data_dir)
+    try:
+        writer = _Writer(db)
+        ops = [db.packages.put(_package(code, people.poc, began)) for code in AGENCY_CODES]
+        officers: list[Officer] = []
+        for code, number in ALL_OFFICERS:
+            officer = _officer(code, number, people.poc, began)
+            if number in APPROVED_NUMBERS:
+                officer = officer.model_copy(
+                    update={
+                        "state": OfficerState.APPROVED,
+                        "approval_date": approved_on.date(),
+                        "approved": Stamp(actor=Actor(aad_id=people.jb, name="Jamie Staff"), at=approved_on),
+                    }
+                )
+            officers.append(officer)
+        ops += [db.officers.put(officer) for officer in officers]
+        ops.append(db.subscriptions.put(BENCH_AGENCY, people.agency_channel, people.poc, began))
+        await db.commit(ops)
+        approved = [(code, number) for code in AGENCY_CODES for number in APPROVED_NUMBERS]
+        per_year = events // 2 // years
+        spacing = (year - timedelta(days=12)) / max(per_year, 1)
+        ticket = 0
+        for n in range(years):
+            opened = began + n * year + timedelta(days=11)
+            for t in range(per_year):
+                code, number = approved[ticket % len(approved)]
+                await writer.ticket(_ticket(f"history-{ticket}", f"H-{ticket}", code, number, opened + t * spacing))
+                ticket += 1
+            await writer.flush()
+            await _archive(db, began + (n + 1) * year - timedelta(days=archive_after_days))
+        await writer.finish(officers)
+        await _archive(db, now - timedelta(days=archive_after_days))
+        held = await db.archive.years()
+    finally:
+        await db.close()
+    return time.perf_counter() - started, held
+
+
+async def _archive(db: Database, issued_before: datetime) -> None:
+    """The archive pass as of a moment (no officer of the history is in monitoring), 10,000 tickets a move."""
+    keys = db.archive.ticket_keys()
+    for first in range(0, len(keys), 10_000):
+        bundles = db.archive.due(keys[first : first + 10_000], issued_before, set())
+        if bundles:
+            await db.archive.move(bundles)
