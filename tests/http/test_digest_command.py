@@ -15,13 +15,14 @@ from tests.support.seed import seed_agency
 
 async def ask(client: Any, connector: FakeConnector, text: str, **who: Any) -> Any:
     connector.sent.clear()
-    await client.post("/api/messages", json=make_message(text, connector.url, **who))
+    message = make_message(text, connector.url, **who)
+    await client.post("/api/messages", json=message)
 
-    def to_asker(sent: list[Any]) -> list[Any]:  # the clocks may write to the PoC meanwhile (a reminder)
-        return [s for s in sent if s.body.get("recipient", {}).get("id", "").endswith(who["user_aad"])]
+    def replies(sent: list[Any]) -> list[Any]:  # the clocks may send a digest or a reminder meanwhile
+        return [s for s in sent if s.body.get("replyToId") == message["id"]]
 
-    await connector.wait_for(lambda sent: len(to_asker(sent)) >= 1)
-    (reply,) = to_asker(connector.sent)
+    await connector.wait_for(lambda sent: len(replies(sent)) >= 1)
+    (reply,) = replies(connector.sent)
     return reply
 
 
