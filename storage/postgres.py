@@ -715,7 +715,9 @@ class PgStore:
                 continue
             if len(still) < len(bundles):
                 logger.info(
-                    "%d archived bundles stay in memory: a write changed them meanwhile", len(bundles) - len(still)
+                    "archived %d bundles; %d of them stay in memory: a write changed them meanwhile",
+                    len(bundles),
+                    len(bundles) - len(still),
                 )
             return len(still)
         logger.warning(
