@@ -307,6 +307,10 @@ class PgStore:
 
     # ----------------------------------------------------------------------------- reads
 
+    def table_names(self) -> list[str]:
+        """Every table that holds or held a doc in memory, in the order first written (as ``Store.table_names``)."""
+        return self._memory.table_names()
+
     def get(self, table: str, key: str) -> dict[str, Any] | None:
         """The doc stored under ``key``, or None; callers must not mutate it. Never raises."""
         return self._memory.get(table, key)
