@@ -24,6 +24,11 @@ notification, and every ``poll_every`` seconds when none came (a lost notificati
 Commits are serialized across replicas, so ``seq > last seen`` never skips a commit that becomes
 visible later. A commit whose connection broke after it was sent may have been committed all the
 same: its caller got ``StorageUnavailable``, and the next catch-up brings the rows back into memory.
+
+Archive: ``archive(bundles)`` upserts the bundles into ``store_archive`` (``storage/migrations/0003_archive.sql``)
+in one transaction, then deletes their documents by an ordinary write, so every replica's catch-up drops
+them too and the next open does not load them. The archive is never held in memory: ``read_archived``,
+``archive_years`` and ``archived`` query it.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -44,7 +49,7 @@ from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 from tinydb.queries import QueryLike
 
-from storage.documents import Doc, PendingWrite, WorkingSet, same_json
+from storage.documents import Bundle, Doc, PendingWrite, WorkingSet, same_json
 from storage.engine import Delete, Op, Put
 from storage.errors import ConflictError, StorageError, StorageUnavailable
 from storage.migrations import migrate
@@ -59,10 +64,28 @@ PROBE_EVERY_SECONDS: Final = 5.0
 CONNECT_TIMEOUT_SECONDS: Final = 5
 PROBE_TIMEOUT_SECONDS: Final = 5.0
 _REFUSED: Final = frozenset({"23505", "JB409"})
+"""SQLSTATEs of a write refused by the optimistic check: unique_violation (a key seen absent exists) and store_commit's own."""
 _COMMIT: Final = "SELECT before, seqs FROM store_commit(%s::text[], %s::text[], %s::bigint[], %s::json[])"
 GROUP_COMMIT: Final = 64
 """The most pending writes one transaction commits (a group shares one flush of PostgreSQL's log)."""
-"""SQLSTATEs of a write refused by the optimistic check: unique_violation (a key seen absent exists) and store_commit's own."""
+ARCHIVE_PAGE: Final = 500
+"""How many bundles ``archived(year)`` fetches per query."""
+ARCHIVE_ATTEMPTS: Final = 3
+"""How many times ``archive`` deletes the bundles still in memory as given when another replica's write refuses it."""
+YEARS: Final = range(1, 10_000)
+"""The years an archive may be named by (a four-digit year, as ``datetime`` has)."""
+_ARCHIVE: Final = (
+    "INSERT INTO store_archive (key, year, docs)"
+    " SELECT key, year, docs FROM unnest(%s::text[], %s::integer[], %s::json[]) WITH ORDINALITY AS b(key, year, docs, n)"
+    " ORDER BY n"
+    " ON CONFLICT (key) DO UPDATE"
+    " SET year = excluded.year, docs = excluded.docs, seq = excluded.seq, archived_at = excluded.archived_at"
+)
+_READ_ARCHIVED: Final = "SELECT key, year, docs::text FROM store_archive WHERE key = ANY(%s::text[])"
+_ARCHIVE_YEARS: Final = "SELECT year, count(*) FROM store_archive GROUP BY year ORDER BY year"
+_ARCHIVED_PAGE: Final = (
+    "SELECT key, seq, docs::text FROM store_archive WHERE year = %s AND seq > %s ORDER BY seq LIMIT %s"
+)
 
 
 class StaleWrite(ConflictError):
@@ -82,6 +105,14 @@ def describe(url: str) -> str:
     port = parts.get("port")
     where = f"{host}:{port}" if port else str(host)
     return f'database "{parts.get("dbname", "")}" on {where}'
+
+
+def _check_year(year: object) -> None:
+    """Raise TypeError/ValueError unless ``year`` can name an archive (an int in ``YEARS``)."""
+    if isinstance(year, bool) or not isinstance(year, int):
+        raise TypeError(f"an archive's year must be an int, not {type(year).__name__}")
+    if year not in YEARS:
+        raise ValueError(f"an archive's year must be from {YEARS.start} to {YEARS.stop - 1}")
 
 
 def _reason(error: BaseException) -> str:
@@ -275,6 +306,10 @@ class PgStore:
             logger.info("PostgreSQL store closed")
 
     # ----------------------------------------------------------------------------- reads
+
+    def table_names(self) -> list[str]:
+        """Every table that holds or held a doc in memory, in the order first written (as ``Store.table_names``)."""
+        return self._memory.table_names()
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
         """The doc stored under ``key``, or None; callers must not mutate it. Never raises."""
@@ -598,6 +633,166 @@ class PgStore:
                 with contextlib.suppress(Exception):
                     await conn.close()
                 raise
+
+    # ----------------------------------------------------------------------------- archive
+
+    async def archive(self, bundles: Sequence[Bundle]) -> int:
+        """Upsert the bundles into the archive (one transaction), then delete their documents; how many left memory.
+
+        A bundle's row replaces any row of its key, whatever its year. Then every bundle whose documents
+        memory still holds as given (equal as JSON: a catch-up replaces a document's object, never an
+        unchanged document) has them deleted in one write, so other replicas' catch-up drops them too.
+        A bundle one of whose documents changed or went meanwhile stays in memory, newer than its archived
+        copy. When another replica's write refuses the deletes (StaleWrite), memory catches up and the
+        bundles still as given are deleted again without the changed ones, up to ``ARCHIVE_ATTEMPTS``
+        times; after that the rest stay in memory until archived again.
+
+        Raises (before anything is written) TypeError/ValueError for a malformed bundle, one naming a
+        table the schema does not have, or two bundles sharing a key or a document; StorageUnavailable
+        when the store is closed or the database fails (the bundles then stay in memory; their rows may
+        have been committed, and archiving them again replaces them).
+        """
+        if self._closing:
+            raise StorageUnavailable("the store is closed")
+        given = self._checked_bundles(bundles)
+        if not given:
+            return 0
+        rows: tuple[list[str], list[int], list[str]] = ([], [], [])
+        for bundle, encoded in given:
+            rows[0].append(bundle.key)
+            rows[1].append(bundle.year)
+            rows[2].append(encoded)
+        try:
+            async with self._pool.connection() as conn, conn.transaction():
+                await conn.execute(_ARCHIVE, rows)
+        except psycopg.Error as exc:
+            raise StorageUnavailable(f"archiving to PostgreSQL failed ({_reason(exc)})") from exc
+        return await self._forget([bundle for bundle, _encoded in given])
+
+    def _checked_bundles(self, bundles: Sequence[Bundle]) -> list[tuple[Bundle, str]]:
+        """Each bundle with its documents normalized through JSON (as ``write`` stores them), and that JSON."""
+        if isinstance(bundles, (str, bytes)) or not isinstance(bundles, Sequence):
+            raise TypeError("archive() takes a sequence of Bundles")
+        checked: list[tuple[Bundle, str]] = []
+        keys: set[str] = set()
+        documents: set[tuple[str, str]] = set()
+        for i, bundle in enumerate(bundles):
+            where = f"bundles[{i}]"
+            if not isinstance(bundle, Bundle):
+                raise TypeError(f"{where} is a {type(bundle).__name__}, not a Bundle")
+            if not isinstance(bundle.key, str) or not bundle.key or "\x00" in bundle.key:
+                raise ValueError(f"{where}: a bundle's key must be a non-empty string without NUL characters")
+            if bundle.key in keys:
+                raise ValueError(f"{where}: an earlier bundle has the same key (a key is archived once per call)")
+            keys.add(bundle.key)
+            _check_year(bundle.year)
+            if not isinstance(bundle.docs, Mapping):
+                raise TypeError(f"{where}: docs must map table -> key -> doc")
+            for table, docs in bundle.docs.items():
+                if table not in self._known_tables:
+                    raise ValueError(f"{where}: table {table!r} is not in the PostgreSQL schema")
+                if not isinstance(docs, Mapping):
+                    raise TypeError(f"{where}: docs[{table!r}] must map key -> doc")
+                for key, doc in docs.items():
+                    if not isinstance(key, str) or "\x00" in key:
+                        raise ValueError(f"{where}: a document key of {table} is not a string without NUL characters")
+                    if not isinstance(doc, dict):
+                        raise TypeError(f"{where}: a document of {table} is not a dict (a JSON object)")
+                    if (table, key) in documents:
+                        raise ValueError(f"{where}: a document of {table} is in an earlier bundle too")
+                    documents.add((table, key))
+            encoded = json.dumps(
+                {table: dict(docs) for table, docs in bundle.docs.items()}, allow_nan=False, separators=(",", ":")
+            )
+            checked.append((Bundle(bundle.key, bundle.year, json.loads(encoded)), encoded))
+        return checked
+
+    async def _forget(self, bundles: list[Bundle]) -> int:
+        """Delete the documents of the bundles memory still holds as given; how many bundles that was."""
+        for _attempt in range(ARCHIVE_ATTEMPTS):
+            still = [bundle for bundle in bundles if self._holds(bundle)]
+            ops = [Delete(table, key) for bundle in still for table, docs in bundle.docs.items() for key in docs]
+            try:
+                await self.write(ops)
+            except ConflictError:
+                await self.catch_up()  # the changed documents show their new version: those bundles stay
+                continue
+            if len(still) < len(bundles):
+                logger.info(
+                    "archived %d bundles; %d of them stay in memory: a write changed them meanwhile",
+                    len(bundles),
+                    len(bundles) - len(still),
+                )
+            return len(still)
+        logger.warning(
+            "%d bundles were archived but stay in memory: other replicas kept changing their documents", len(bundles)
+        )
+        return 0
+
+    def _holds(self, bundle: Bundle) -> bool:
+        """Whether memory holds every document of ``bundle`` as it is there."""
+        return all(
+            same_json(self._memory.get(table, key), doc)
+            for table, docs in bundle.docs.items()
+            for key, doc in docs.items()
+        )
+
+    async def read_archived(self, keys: Iterable[str]) -> dict[str, Bundle]:
+        """The bundles the archive holds under ``keys`` (one query), in the order asked; a key it lacks is left out.
+
+        Raises TypeError for keys that are not strings (or one string for ``keys``), ValueError for a key
+        with a NUL character, StorageUnavailable when the store is closed or the database fails.
+        """
+        if isinstance(keys, (str, bytes)):
+            raise TypeError("read_archived() takes an iterable of keys, not one string")
+        wanted = list(dict.fromkeys(keys))
+        for key in wanted:
+            if not isinstance(key, str):
+                raise TypeError(f"an archive key must be a string, not {type(key).__name__}")
+            if "\x00" in key:
+                raise ValueError("a key cannot hold a NUL character on PostgreSQL")
+        if not wanted:
+            return {}
+        rows = await self._query(_READ_ARCHIVED, (wanted,), "reading the archive")
+        found = {key: Bundle(key, year, json.loads(text)) for key, year, text in rows}
+        return {key: found[key] for key in wanted if key in found}
+
+    async def archive_years(self) -> dict[int, int]:
+        """How many bundles the archive of each year holds, oldest year first. Raises StorageUnavailable."""
+        rows = await self._query(_ARCHIVE_YEARS, (), "reading the archive")
+        return {int(year): int(count) for year, count in rows}
+
+    def archived(self, year: int) -> AsyncIterator[Bundle]:
+        """Every bundle the archive of ``year`` holds, in the order archived, fetched ``ARCHIVE_PAGE`` at a time.
+
+        No connection is held between pages, so the iteration sees no single snapshot: a bundle archived
+        again while it runs can come twice, or not at all if it moved to another year (the migration copies
+        with the bot stopped). Raises TypeError/ValueError for a bad ``year`` at once; iterating raises
+        StorageUnavailable when the store is closed or the database fails.
+        """
+        _check_year(year)
+        return self._archived_pages(year)
+
+    async def _archived_pages(self, year: int) -> AsyncIterator[Bundle]:
+        after = 0
+        while True:
+            rows = await self._query(_ARCHIVED_PAGE, (year, after, ARCHIVE_PAGE), "reading the archive")
+            for key, _seq, text in rows:
+                yield Bundle(key, year, json.loads(text))
+            if len(rows) < ARCHIVE_PAGE:
+                return
+            after = rows[-1][1]
+
+    async def _query(self, query: str, params: Sequence[Any], doing: str) -> list[TupleRow]:
+        """The rows of one read-only query on a pooled connection; raises StorageUnavailable naming ``doing``."""
+        if self._closing:
+            raise StorageUnavailable("the store is closed")
+        try:
+            async with self._pool.connection() as conn:
+                cursor = await conn.execute(query, params)
+                return await cursor.fetchall()
+        except psycopg.Error as exc:
+            raise StorageUnavailable(f"{doing} from PostgreSQL failed ({_reason(exc)})") from exc
 
     # ----------------------------------------------------------------------------- health
 

@@ -2,10 +2,12 @@
 
 Stop the bot first: the data directory's lock refuses a copy while a bot serves it. The copy is one
 transaction under the store's commit lock (no replica can write meanwhile): every document of every
-table goes in with COPY, in the order the embedded store keeps them, and either all of them arrive or
-none does. The database must be empty: a database with any document is refused before anything is
-written, so a second run can never mix two stores. Afterwards each table's count in PostgreSQL is
-compared with the embedded store's, and the bot started with DATABASE_URL serves the same records.
+table goes in with COPY, in the order the embedded store keeps them, then every archived bundle of
+every year (``DocumentStore.archive_years`` and ``archived``), oldest year first and in each year's
+archive order, and either all of it arrives or none does. The database must be empty: a database with
+any document or any archived bundle is refused before anything is written, so a second run can never
+mix two stores. Afterwards each table's count and each archive year's count in PostgreSQL are compared
+with the embedded store's, and the bot started with DATABASE_URL serves the same records.
 
 Exit codes: 0 copied and checked; 2 refused (a bad argument, the database is not empty, a table the
 database does not have); 3 the data directory or the database could not be opened; 4 the counts differ.
@@ -19,13 +21,15 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import psycopg
 from psycopg import AsyncConnection, sql
 
+from storage.documents import Bundle
 from storage.engine import Store
 from storage.errors import StorageError
 from storage.migrations import COMMIT_LOCK, migrate
@@ -39,21 +43,52 @@ class Refused(Exception):
     """The copy must not run; the message says why and what to do."""
 
 
+class Source(Protocol):
+    """What the copy reads of the embedded store: its tables (``storage.engine.Store``'s own ``table_names``)."""
+
+    def table_names(self) -> list[str]: ...
+
+    def keys(self, table: str) -> list[str]: ...
+
+    def get(self, table: str, key: str) -> dict[str, Any] | None: ...
+
+    def count(self, table: str) -> int: ...
+
+
+@runtime_checkable
+class ArchiveSource(Protocol):
+    """The archive readers of ``storage.documents.DocumentStore``, which the copy reads the archives through."""
+
+    async def archive_years(self) -> dict[int, int]: ...
+
+    def archived(self, year: int) -> AsyncIterator[Bundle]: ...
+
+
 @dataclass(frozen=True)
 class Copied:
-    """How many documents each table holds, in the embedded store and in PostgreSQL after the copy."""
+    """How many documents each table and bundles each archive year hold, in the embedded store and in PostgreSQL."""
 
     embedded: dict[str, int]
     postgresql: dict[str, int]
+    archive_embedded: dict[int, int] = field(default_factory=dict)
+    archive_postgresql: dict[int, int] = field(default_factory=dict)
 
     @property
     def matches(self) -> bool:
-        return self.embedded == self.postgresql
+        """Whether every table's and every archive year's counts agree."""
+        return self.embedded == self.postgresql and self.archive_embedded == self.archive_postgresql
 
 
-async def copy_store(store: Store, url: str) -> Copied:
-    """Copy every document of ``store`` into the empty database at ``url``; raises Refused, psycopg.Error."""
+async def copy_store(store: Source, url: str) -> Copied:
+    """Copy every document and archived bundle of ``store`` into the empty database at ``url``.
+
+    Raises Refused (nothing written) when the database is not empty or lacks a table, or when the
+    archive holds one key under two years (which the archive contract rules out); psycopg.Error when
+    the database fails, and StorageError when the archive cannot be read (nothing is kept either way).
+    """
     tables = {name: store.keys(name) for name in store_tables(store)}
+    archive = store if isinstance(store, ArchiveSource) else None  # a store that predates the archive has none
+    years = {} if archive is None else await archive.archive_years()
     async with await AsyncConnection.connect(url, autocommit=True) as connection:
         await migrate(connection)
         cursor = await connection.execute("SELECT name FROM store_tables")
@@ -64,6 +99,9 @@ async def copy_store(store: Store, url: str) -> Copied:
         async with connection.transaction():
             await connection.execute("SELECT pg_advisory_xact_lock(%s)", (COMMIT_LOCK,))
             occupied = {name: count for name, count in (await _counts(connection, known)).items() if count}
+            archived = sum((await _archive_counts(connection)).values())
+            if archived:
+                occupied["the archive"] = archived
             if occupied:
                 listed = ", ".join(f"{name} ({count})" for name, count in sorted(occupied.items()))
                 raise Refused(f"the database is not empty: {listed}. Copy into a new, empty database")
@@ -77,12 +115,31 @@ async def copy_store(store: Store, url: str) -> Copied:
                         await copy.write_row((key, json.dumps(doc, separators=(",", ":")), seq, seq))
             if seq:
                 await connection.execute("SELECT setval('store_seq', %s)", (seq,))
+            if archive is not None:
+                await _copy_archive(connection, archive, list(years))
         counts = await _counts(connection, known)
+        archive_counts = await _archive_counts(connection)
     embedded = {name: len(keys) for name, keys in tables.items()}
-    return Copied(embedded, {name: counts[name] for name in tables})
+    return Copied(embedded, {name: counts[name] for name in tables}, years, archive_counts)
 
 
-def store_tables(store: Store) -> list[str]:
+async def _copy_archive(connection: AsyncConnection, archive: ArchiveSource, years: list[int]) -> None:
+    """COPY every bundle of each year into ``store_archive``, in archive order (its seq is filled in as it goes)."""
+    year_of: dict[str, int] = {}
+    statement = "COPY store_archive (key, year, docs) FROM STDIN"
+    async with connection.cursor().copy(statement) as copy:
+        for year in years:
+            async for bundle in archive.archived(year):
+                if year_of.setdefault(bundle.key, year) != year:
+                    raise Refused(
+                        f"the embedded archive holds one bundle key in {year_of[bundle.key]} and in {year}: "
+                        "a key lives in one year only; archive it again to keep one copy"
+                    )
+                docs = {table: dict(by_key) for table, by_key in bundle.docs.items()}
+                await copy.write_row((bundle.key, year, json.dumps(docs, separators=(",", ":"))))
+
+
+def store_tables(store: Source) -> list[str]:
     """The tables the embedded store holds documents in (its own bookkeeping table aside)."""
     return [name for name in store.table_names() if store.count(name)]
 
@@ -95,6 +152,12 @@ async def _counts(connection: AsyncConnection, tables: set[str]) -> dict[str, in
         row = await (await connection.execute(query)).fetchone()
         counts[name] = int(row[0]) if row else 0
     return counts
+
+
+async def _archive_counts(connection: AsyncConnection) -> dict[int, int]:
+    """Archived bundles per year, oldest year first."""
+    cursor = await connection.execute("SELECT year, count(*) FROM store_archive GROUP BY year ORDER BY year")
+    return {int(year): int(count) for year, count in await cursor.fetchall()}
 
 
 async def run(data_dir: Path, url: str) -> int:
@@ -112,16 +175,27 @@ async def run(data_dir: Path, url: str) -> int:
     except psycopg.Error as error:
         logger.error("PostgreSQL (%s) failed, nothing was copied: %s", describe(url), type(error).__name__)
         return 3
+    except StorageError as error:
+        logger.error("the embedded archive could not be read, nothing was copied: %s", error)
+        return 3
     finally:
         await store.close()
-    width = max((len(name) for name in copied.embedded), default=5)
+    width = max(len("archive"), *(len(name) for name in copied.embedded))
     print(f"{'table':<{width}}  {'embedded':>9}  {'postgresql':>10}")
     for name, count in copied.embedded.items():
         print(f"{name:<{width}}  {count:>9}  {copied.postgresql[name]:>10}")
+    if copied.archive_embedded or copied.archive_postgresql:
+        print(f"{'archive':<{width}}  {'embedded':>9}  {'postgresql':>10}")
+        for year in sorted(copied.archive_embedded.keys() | copied.archive_postgresql.keys()):
+            embedded, postgresql = copied.archive_embedded.get(year, 0), copied.archive_postgresql.get(year, 0)
+            print(f"{year:<{width}}  {embedded:>9}  {postgresql:>10}")
     if not copied.matches:
         logger.error("the counts differ: do not switch the bot to this database")
         return 4
-    print(f"copied {sum(copied.embedded.values())} documents into {describe(url)}; counts match")
+    print(
+        f"copied {sum(copied.embedded.values())} documents and {sum(copied.archive_embedded.values())} archived "
+        f"bundles into {describe(url)}; counts match"
+    )
     print("start the bot with DATABASE_URL set to serve from PostgreSQL")
     return 0
 

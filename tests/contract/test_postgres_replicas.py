@@ -19,6 +19,7 @@ import pytest
 from domain.records import Actor, EventType, OfficerState, Stamp, TicketEvent
 from storage.engine import Delete
 from storage.errors import ConflictError, StorageError, StorageUnavailable
+from storage.migrations import migrations
 from storage.postgres import PgStore, StaleWrite
 from storage.repositories import INDEXES, ConversationRecord, Database
 from tests.support import seed
@@ -243,7 +244,8 @@ async def test_two_replicas_starting_together_on_an_empty_database_migrate_it_on
         await b.close()
     with psycopg.connect(postgres_url) as conn:
         applied = conn.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
-        assert applied == [(1, "documents"), (2, "leases")], "each migration applied once"
+        assert applied == [(m.version, m.name) for m in migrations()], "each migration applied once"
+        assert applied[:3] == [(1, "documents"), (2, "leases"), (3, "archive")]
 
 
 async def test_a_database_migrated_by_a_newer_bot_is_refused_and_left_alone(postgres_url: str) -> None:
