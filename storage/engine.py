@@ -296,7 +296,9 @@ class Store:
         if self._closing:
             raise StorageUnavailable("the store is closed")
         async with self._archive_lock:
-            held = [(bundle, raws) for bundle in bundles if (raws := self._raws(bundle)) is not None]
+            if len({bundle.key for bundle in bundles}) != len(bundles):
+                raise ValueError("archive() takes each bundle key once")
+            held = [(bundle, self._raws(bundle)) for bundle in bundles]
             if not held:
                 return 0
             by_year: dict[int, list[Bundle]] = {}
@@ -317,20 +319,28 @@ class Store:
                     self._archives.pop(year, None)
                 else:
                     self._archives[year] = (entry, index)
-            left = [bundle for bundle, raws in held if all(self._memory.raw(t, k) is raw for t, k, raw in raws)]
+            left = [
+                bundle
+                for bundle, raws in held
+                if raws is not None
+                and any(raw is not None for _, _, raw in raws)
+                and all(self._memory.raw(t, k) is raw for t, k, raw in raws)
+            ]
             await self.write(
                 [Delete(table, key) for bundle in left for table, docs in bundle.docs.items() for key in docs]
-            )
+            )  # a doc no longer in memory changes nothing
             logger.info("archived %d bundles (%d stay in memory: changed meanwhile)", len(held), len(held) - len(left))
             return len(left)
 
-    def _raws(self, bundle: Bundle) -> list[tuple[str, str, Doc | str]] | None:
-        """What memory keeps of each of the bundle's docs, if every one is there as the bundle has it; else None."""
-        raws: list[tuple[str, str, Doc | str]] = []
+    def _raws(self, bundle: Bundle) -> list[tuple[str, str, Doc | str | None]] | None:
+        """What memory keeps of each of the bundle's docs (None: not there), if each is as the bundle has it; else None."""
+        raws: list[tuple[str, str, Doc | str | None]] = []
         for table, docs in bundle.docs.items():
             for key, doc in docs.items():
                 raw = self._memory.raw(table, key)
-                if raw is None or not (raw is doc or same_json(json.loads(raw) if isinstance(raw, str) else raw, doc)):
+                if raw is not None and not (
+                    raw is doc or same_json(json.loads(raw) if isinstance(raw, str) else raw, doc)
+                ):
                     return None
                 raws.append((table, key, raw))
         return raws

@@ -141,12 +141,13 @@ class PgStore:
         tables: frozenset[str],
         pool: AsyncConnectionPool[AsyncConnection[TupleRow]],
         poll_every: float,
+        packed: frozenset[str] = frozenset(),
     ) -> None:
         """Build an empty store; use ``PgStore.open`` instead."""
         self._url = url
         self._where = describe(url)
         self._known_tables = tables
-        self._memory = WorkingSet(indexes)
+        self._memory = WorkingSet(indexes, packed=packed)
         self._seqs: dict[str, dict[str, int]] = {table: {} for table in tables}
         self._last_seen = 0
         self._catch_up_query = sql.SQL(" UNION ALL ").join(
@@ -183,12 +184,14 @@ class PgStore:
         indexes: Mapping[str, Sequence[str]] | None = None,
         *,
         poll_every: float = POLL_EVERY_SECONDS,
+        packed: Sequence[str] = (),
     ) -> PgStore:
         """Connect, apply the schema migrations (under the migration lock), load every document, start listening.
 
         Raises StorageUnavailable when the database cannot be reached or fails (the message names the
         host and database, never the URL's user or password), StorageError when its schema is one this
-        code must not touch, ValueError/TypeError for bad ``indexes``.
+        code must not touch, ValueError/TypeError for bad ``indexes``. Tables named in ``packed`` keep
+        their docs as JSON text in memory (``storage.documents.WorkingSet``).
         """
         checked: dict[str, tuple[str, ...]] = {}
         for table, fields in (indexes or {}).items():

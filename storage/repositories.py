@@ -759,7 +759,7 @@ class Database:
         never the URL's password), StorageError when its schema is one this code must not touch.
         ``poll_every``: seconds between looks for changes no notification announced (tests lengthen it).
         """
-        store = await PgStore.open(database_url, INDEXES, poll_every=poll_every)
+        store = await PgStore.open(database_url, INDEXES, poll_every=poll_every, packed=PACKED)
         return await cls._ready(store, PgLeases(database_url, store.pool))
 
     @classmethod

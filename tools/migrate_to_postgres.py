@@ -24,7 +24,7 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 import psycopg
 from psycopg import AsyncConnection, sql
@@ -54,11 +54,6 @@ class Source(Protocol):
 
     def count(self, table: str) -> int: ...
 
-
-@runtime_checkable
-class ArchiveSource(Protocol):
-    """The archive readers of ``storage.documents.DocumentStore``, which the copy reads the archives through."""
-
     async def archive_years(self) -> dict[int, int]: ...
 
     def archived(self, year: int) -> AsyncIterator[Bundle]: ...
@@ -87,8 +82,7 @@ async def copy_store(store: Source, url: str) -> Copied:
     the database fails, and StorageError when the archive cannot be read (nothing is kept either way).
     """
     tables = {name: store.keys(name) for name in store_tables(store)}
-    archive = store if isinstance(store, ArchiveSource) else None  # a store that predates the archive has none
-    years = {} if archive is None else await archive.archive_years()
+    years = await store.archive_years()
     async with await AsyncConnection.connect(url, autocommit=True) as connection:
         await migrate(connection)
         cursor = await connection.execute("SELECT name FROM store_tables")
@@ -115,15 +109,14 @@ async def copy_store(store: Source, url: str) -> Copied:
                         await copy.write_row((key, json.dumps(doc, separators=(",", ":")), seq, seq))
             if seq:
                 await connection.execute("SELECT setval('store_seq', %s)", (seq,))
-            if archive is not None:
-                await _copy_archive(connection, archive, list(years))
+            await _copy_archive(connection, store, list(years))
         counts = await _counts(connection, known)
         archive_counts = await _archive_counts(connection)
     embedded = {name: len(keys) for name, keys in tables.items()}
     return Copied(embedded, {name: counts[name] for name in tables}, years, archive_counts)
 
 
-async def _copy_archive(connection: AsyncConnection, archive: ArchiveSource, years: list[int]) -> None:
+async def _copy_archive(connection: AsyncConnection, archive: Source, years: list[int]) -> None:
     """COPY every bundle of each year into ``store_archive``, in archive order (its seq is filled in as it goes)."""
     year_of: dict[str, int] = {}
     statement = "COPY store_archive (key, year, docs) FROM STDIN"
