@@ -59,9 +59,19 @@ def settings_for(tmp_path: Path) -> Callable[..., Settings]:
 
 
 @pytest.fixture
-async def bot_client(settings_for: Callable[..., Settings]) -> AsyncIterator[Callable[..., Any]]:
-    """Start the whole app (create_app) on loopback; call it to get a TestClient, restartable."""
+async def bot_client(
+    settings_for: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Callable[..., Any]]:
+    """Start the whole app (create_app) on loopback; call it to get a TestClient, restartable.
+
+    Its clocks do not tick by themselves: what a tick sends depends on the day the tests run (the
+    weekly digest goes out on Wednesdays, reminders fall due as the seeded dates age), so a test
+    about the clocks sets ``context.clock`` and calls ``services.clocks.tick`` itself.
+    """
     from app import create_app
+    from bot.clock_scheduler import ClockScheduler
+
+    monkeypatch.setattr(ClockScheduler, "start", lambda self: None)
 
     clients: list[TestClient] = []
 

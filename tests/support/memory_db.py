@@ -305,6 +305,51 @@ class Outbox:
         raise AssertionError("the use cases queue notices through the notifier, not the outbox")
 
 
+@dataclass(frozen=True)
+class ArchivedTicket:
+    state: TicketState
+    events: list[TicketEvent]
+
+
+class TicketArchive:
+    """The archive as a dict beside the tickets: ``move`` takes tickets (with their events) out of the others."""
+
+    def __init__(self, states: TicketStates, events: TicketEvents, incidents: Incidents) -> None:
+        self.rows: dict[str, ArchivedTicket] = {}
+        self._states, self._events, self._incidents = states, events, incidents
+
+    def ticket_keys(self) -> list[str]:
+        return list(self._states.rows)
+
+    def due(self, ticket_keys: Iterable[str], issued_before: datetime, keep_officers: set[str]) -> list[str]:
+        return [
+            key
+            for key in ticket_keys
+            if (state := self._states.rows.get(key)) is not None
+            and state.officer_key not in keep_officers
+            and state.summary().issue_time < issued_before
+            and not any(incident.is_open for incident in self._incidents.of_ticket(key))
+        ]
+
+    async def move(self, bundles: Sequence[str]) -> int:
+        for key in bundles:
+            events = self._events.of_ticket(key)
+            self.rows[key] = ArchivedTicket(self._states.rows.pop(key), events)
+            for event in events:
+                del self._events.rows[event.event_id]
+        return len(bundles)
+
+    async def read(self, ticket_keys: Iterable[str]) -> dict[str, ArchivedTicket]:
+        return {key: self.rows[key] for key in ticket_keys if key in self.rows}
+
+    async def years(self) -> dict[int, int]:
+        years: dict[int, int] = {}
+        for ticket in self.rows.values():
+            year = ticket.state.summary().issue_time.year
+            years[year] = years.get(year, 0) + 1
+        return dict(sorted(years.items()))
+
+
 @dataclass
 class MemoryDatabase:
     """Every repository in dicts; ``commit`` applies changes atomically."""
@@ -325,6 +370,9 @@ class MemoryDatabase:
     commits: int = 0
     catch_ups: int = 0
     fail_next_commit: bool = False
+
+    def __post_init__(self) -> None:
+        self.archive = TicketArchive(self.ticket_states, self.events, self.incidents)
 
     async def commit(self, changes: Iterable[Any]) -> None:
         pending = list(changes)
