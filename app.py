@@ -43,6 +43,7 @@ from presentation.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from presentation.metrics import Metrics
 from presentation.notifier import Notifier
 from presentation.presenter import Presenter
+from services.archive import refresh_stale_figures
 from services.context import AppContext
 from services.tickets import EventConflict, EventResult, backfill_states, record_events
 from settings import Settings, SettingsError
@@ -108,6 +109,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
     try:
         # tickets recorded before ticket states existed (once, whichever replica gets there first)
         await context.retrying(lambda: backfill_states(context))
+        await context.retrying(lambda: refresh_stale_figures(context))
     except BaseException:
         await db.close()
         raise

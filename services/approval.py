@@ -105,15 +105,22 @@ def figures_of(app: AppContext, officer: Officer) -> OfficerFigures:
     return figures
 
 
-def _judged(app: AppContext, officer: Officer, rule: Callable[..., T], today: date | None = None) -> T:
+def _judged(
+    app: AppContext,
+    officer: Officer,
+    rule: Callable[..., T],
+    today: date | None = None,
+    figures: OfficerFigures | None = None,
+) -> T:
     """Apply a readiness rule (the conditions worded, or only whether they hold) with the settings' numbers.
 
-    ``today`` is the court date judged on (default: today; /status reads it once for every officer).
+    ``today`` is the court date judged on (default: today; /status reads it once for every officer);
+    ``figures`` the officer's, when the caller has them newer than the stored ones.
     """
     settings = app.settings
     return rule(
         officer,
-        figures_of(app, officer),
+        figures or figures_of(app, officer),
         app.db.incidents.open_count_of_officer(officer.key),
         app.today() if today is None else today,
         settings.timezone,
@@ -123,9 +130,9 @@ def _judged(app: AppContext, officer: Officer, rule: Callable[..., T], today: da
     )
 
 
-def assess(app: AppContext, officer: Officer) -> Readiness:
+def assess(app: AppContext, officer: Officer, figures: OfficerFigures | None = None) -> Readiness:
     """The officer's readiness today on the court calendar, from their figures and open incidents."""
-    return _judged(app, officer, readiness_from_figures)
+    return _judged(app, officer, readiness_from_figures, figures=figures)
 
 
 def is_ready(app: AppContext, officer: Officer, today: date | None = None) -> bool:
@@ -133,12 +140,12 @@ def is_ready(app: AppContext, officer: Officer, today: date | None = None) -> bo
     return _judged(app, officer, ready_from_figures, today)
 
 
-def view_of(app: AppContext, officer: Officer) -> OfficerView:
-    """Everything a readiness card shows about one officer."""
+def view_of(app: AppContext, officer: Officer, figures: OfficerFigures | None = None) -> OfficerView:
+    """Everything a readiness card shows about one officer (``figures``: theirs, when newer than those stored)."""
     return OfficerView(
         officer=officer,
         package=app.db.packages.get(officer.judiciary_code),
-        readiness=assess(app, officer),
+        readiness=assess(app, officer, figures),
         incidents_total=app.db.incidents.count_of_officer(officer.key),
         tz=app.settings.timezone,
     )

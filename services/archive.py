@@ -7,6 +7,11 @@ the officer's figures and the audit log stay in memory, so /status, /audit, the 
 the exports read what they always read. A late event about an archived ticket brings the ticket
 back: ``services.tickets`` reads it from the archive and records the event over its state as
 archived, and the ticket stays in memory until it is due again.
+
+An officer's figures count archived tickets too: they are brought up to date ticket by ticket and
+never re-read the history. Built from scratch (a new start date, or a bot started with another
+``TIMEZONE`` or ``READY_CLEAN_STREAK``), they are built by ``figures_counting_archive``, which
+reads the officer's archived tickets as well as those in memory.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ import time
 from datetime import timedelta
 from typing import Any, Final
 
-from domain.records import OfficerState
+from domain.readiness import OfficerFigures
+from domain.records import Officer, OfficerState
+from domain.tickets import TicketSummary
+from services import approval
 from services.context import AppContext
 
 logger = logging.getLogger(__name__)
@@ -52,3 +60,40 @@ async def archive_due(app: AppContext) -> int:
     if moved:
         logger.info("archived %d tickets issued before %s", moved, issued_before.date().isoformat())
     return moved
+
+
+async def figures_counting_archive(app: AppContext, officer: Officer) -> OfficerFigures:
+    """The officer's figures from scratch: their tickets in memory and in the archive (memory's copy is newer).
+
+    Reads the archives of the years since the membership began, again if a pass moved tickets meanwhile,
+    then decides from memory with no await after. Raises StorageUnavailable when the archive cannot be read.
+    """
+    db = app.db
+    while True:
+        held = await db.archive.years()
+        archived = await db.archive.summaries_of(officer.key, officer.added.at) if held else []
+        if await db.archive.years() == held:
+            break
+    in_memory = {summary.key: summary for summary in db.ticket_states.summaries_of(officer.key)}
+    summaries: list[TicketSummary] = [s for s in archived if not db.ticket_states.has(s.key)]
+    return approval.rebuilt_figures(app, officer, [*summaries, *in_memory.values()])
+
+
+async def refresh_stale_figures(app: AppContext) -> int:
+    """Store the figures of every officer whose stored ones no longer fit their membership, archive included.
+
+    Runs at start: a bot started with another ``TIMEZONE`` or ``READY_CLEAN_STREAK`` would otherwise
+    rebuild them from the tickets in memory alone. Returns how many officers' figures it stored.
+    """
+    db = app.db
+    if not await db.archive.years():
+        return 0  # nothing archived: a rebuild from memory is whole
+    stale = [officer for officer in db.officers.all() if approval.stored_figures(app, officer) is None]
+    stored = 0
+    for first in range(0, len(stale), 50):
+        figures = [await figures_counting_archive(app, officer) for officer in stale[first : first + 50]]
+        await app.commit([db.figures.put(one) for one in figures])
+        stored += len(figures)
+    if stored:
+        logger.info("figures rebuilt with the archive: %d officers", stored)
+    return stored

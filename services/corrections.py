@@ -13,7 +13,7 @@ from domain.policy import Action, Requester, who_may
 from domain.records import Officer, OfficerState
 from domain.validation import FieldErrors, parse_officer, parse_reason
 from domain.views import FailedNotice, OfficerForm, ReasonForm
-from services import approval
+from services import approval, archive
 from services.access import allowed
 from services.audit import audit_op, audit_refusal, officer_target
 from services.context import AppContext
@@ -72,10 +72,16 @@ async def edit_officer(
     if not changed:
         return Done(approval.view_of(app, officer))
     after = officer.model_copy(update=changed)
-    view = approval.view_of(app, after)
+    figures = None
+    if "start_date" in changed and await app.db.archive.years():
+        figures = await archive.figures_counting_archive(app, after)  # a new start: counted again, archive and all
+        if approval.find_officer(app, judiciary_code, officer_number) != officer:
+            return await edit_officer(app, requester, judiciary_code, officer_number, values)  # changed meanwhile
+    view = approval.view_of(app, after, figures)
     before_doc, after_doc = officer.model_dump(mode="json"), after.model_dump(mode="json")
     changes: list[Change] = [
         app.db.officers.put(after),
+        *([app.db.figures.put(figures)] if figures is not None else []),
         audit_op(
             app,
             requester.actor,

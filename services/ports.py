@@ -426,6 +426,10 @@ class TicketArchive(Protocol):
         """How many tickets each year's archive holds, oldest year first."""
         ...
 
+    async def summaries_of(self, officer_key: str, issued_since: datetime) -> list[TicketSummary]:
+        """What readiness reads of the archived tickets credited to one membership (those issued since then, at least)."""
+        ...
+
 
 class Database(Protocol):
     """Every repository, and the commit of a use case's changes."""

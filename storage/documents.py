@@ -131,8 +131,12 @@ class DocumentStore(Protocol):
         """How many bundles the archive of each year holds, oldest year first."""
         ...
 
-    def archived(self, year: int) -> AsyncIterator[Bundle]:
-        """Every bundle the archive of ``year`` holds, in the order archived (for a copy to another store)."""
+    def archived(self, year: int, containing: str | None = None) -> AsyncIterator[Bundle]:
+        """Every bundle the archive of ``year`` holds, in the order archived (for a copy to another store).
+
+        With ``containing``, only bundles whose stored JSON text holds that text (a cheap pre-filter:
+        the caller checks the bundles it gets, e.g. ``'"9000:A1234"'`` for one officer's tickets).
+        """
         ...
 
 

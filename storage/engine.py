@@ -384,18 +384,25 @@ class Store:
         """How many bundles each year's archive holds (from the manifest), oldest year first."""
         return {year: entry.bundles for year, (entry, _) in sorted(self._archives.items())}
 
-    async def archived(self, year: int) -> AsyncIterator[Bundle]:
-        """Every bundle of ``year``'s archive in the order archived, read in the background 500 at a time."""
+    async def archived(self, year: int, containing: str | None = None) -> AsyncIterator[Bundle]:
+        """Every bundle of ``year``'s archive in the order archived, read in the background 500 lines at a time.
+
+        With ``containing``, a line is parsed only if it holds that text.
+        """
         found = self._archives.get(year)
         if found is None:
             return
         lines: Iterator[tuple[int, bytes]] = bundle_lines(self._dir / archive_name(year, found[0].generation))
+        wanted = None if containing is None else containing.encode()
 
-        def next_page() -> list[Bundle]:
-            return [parse_line(line) for _, line in itertools.islice(lines, 500)]
+        def next_page() -> list[Bundle] | None:
+            page = list(itertools.islice(lines, 500))
+            if not page:
+                return None
+            return [parse_line(line) for _, line in page if wanted is None or wanted in line]
 
         try:
-            while page := await asyncio.to_thread(next_page):
+            while (page := await asyncio.to_thread(next_page)) is not None:
                 for bundle in page:
                     yield bundle
         except (OSError, Unreadable, ValueError, KeyError, TypeError) as exc:

@@ -84,7 +84,8 @@ _ARCHIVE: Final = (
 _READ_ARCHIVED: Final = "SELECT key, year, docs::text FROM store_archive WHERE key = ANY(%s::text[])"
 _ARCHIVE_YEARS: Final = "SELECT year, count(*) FROM store_archive GROUP BY year ORDER BY year"
 _ARCHIVED_PAGE: Final = (
-    "SELECT key, seq, docs::text FROM store_archive WHERE year = %s AND seq > %s ORDER BY seq LIMIT %s"
+    "SELECT key, seq, docs::text FROM store_archive WHERE year = %s AND seq > %s"
+    " AND (%s::text IS NULL OR strpos(docs::text, %s::text) > 0) ORDER BY seq LIMIT %s"
 )
 
 
@@ -765,7 +766,7 @@ class PgStore:
         rows = await self._query(_ARCHIVE_YEARS, (), "reading the archive")
         return {int(year): int(count) for year, count in rows}
 
-    def archived(self, year: int) -> AsyncIterator[Bundle]:
+    def archived(self, year: int, containing: str | None = None) -> AsyncIterator[Bundle]:
         """Every bundle the archive of ``year`` holds, in the order archived, fetched ``ARCHIVE_PAGE`` at a time.
 
         No connection is held between pages, so the iteration sees no single snapshot: a bundle archived
@@ -774,12 +775,13 @@ class PgStore:
         StorageUnavailable when the store is closed or the database fails.
         """
         _check_year(year)
-        return self._archived_pages(year)
+        return self._archived_pages(year, containing)
 
-    async def _archived_pages(self, year: int) -> AsyncIterator[Bundle]:
+    async def _archived_pages(self, year: int, containing: str | None) -> AsyncIterator[Bundle]:
         after = 0
         while True:
-            rows = await self._query(_ARCHIVED_PAGE, (year, after, ARCHIVE_PAGE), "reading the archive")
+            params = (year, after, containing, containing, ARCHIVE_PAGE)
+            rows = await self._query(_ARCHIVED_PAGE, params, "reading the archive")
             for key, _seq, text in rows:
                 yield Bundle(key, year, json.loads(text))
             if len(rows) < ARCHIVE_PAGE:

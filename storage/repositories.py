@@ -20,6 +20,7 @@ the records returned are converted.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -424,6 +425,23 @@ class TicketArchiveRepository:
     async def years(self) -> dict[int, int]:
         """How many tickets each year's archive holds, oldest year first."""
         return await self._store.archive_years()
+
+    async def summaries_of(self, officer_key: str, issued_since: datetime) -> list[TicketSummary]:
+        """What readiness reads of the archived tickets credited to one membership, in the years since ``issued_since``.
+
+        Reads only those years' archives, and parses only the lines that name the membership.
+        """
+        states = TicketStateRepository.table
+        named = json.dumps(officer_key)
+        found: list[TicketSummary] = []
+        for year in await self._store.archive_years():
+            if year < issued_since.year:
+                continue
+            async for bundle in self._store.archived(year, containing=named):
+                doc = bundle.docs.get(states, {}).get(bundle.key)
+                if doc is not None and doc.get("officer_key") == officer_key:
+                    found.append(TicketSummary.of_stored(bundle.key, officer_key, doc))
+        return found
 
 
 class FiguresRepository:

@@ -6,10 +6,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app import CONTEXT
-from domain.records import OfficerState
+from domain.policy import Requester
+from domain.records import Actor, OfficerState, Stamp
+from services import approval
 from services.archive import archive_due
 from services.context import AppContext
+from services.corrections import edit_officer
+from services.outcomes import Done
 from tests.http.test_intake_truth import iso, post_events
+from tests.support.factories import JB_AAD, POC_AAD
 from tests.support.seed import officer, seed_agency
 
 LONG_AGO = datetime.now(UTC) - timedelta(days=500)
@@ -125,3 +130,46 @@ async def test_tickets_of_an_officer_in_monitoring_and_those_with_an_open_incide
     )
     assert await archive_due(app) == 0
     assert app.db.ticket_states.has("9000:VT-MON") and app.db.ticket_states.has("9000:VT-REJ")
+
+
+async def test_figures_built_again_after_tickets_were_archived_still_count_them(
+    bot_client: Any, settings_for: Any
+) -> None:
+    client = await bot_client(settings_for())
+    app = client.server.app[CONTEXT]
+    await seed_agency(app)
+    since = LONG_AGO - timedelta(days=30)
+    veteran = officer(
+        "A1234",
+        state=OfficerState.APPROVED,
+        start_date=since.date(),
+        added=Stamp(actor=Actor(aad_id=POC_AAD, name="Pat Poc"), at=since),
+    )
+    await app.db.commit([app.db.officers.put(veteran)])
+    for n in range(3):
+        await recorded(
+            client,
+            old_event(f"o{n}-s", "submitted", ticket=f"VT-O{n}"),
+            old_event(f"o{n}-a", "accepted", ticket=f"VT-O{n}"),
+        )
+    now = datetime.now(UTC)
+    recent = {"occurred_at": iso(now - timedelta(hours=1)), "issued_at": iso(now - timedelta(hours=2))}
+    await recorded(client, old_event("n-s", "submitted", ticket="VT-N", **recent))
+    await recorded(client, old_event("n-a", "accepted", ticket="VT-N", **recent))
+    assert await archive_due(app) == 3
+    assert approval.assess(app, veteran).accepted_count == 4  # the figures kept counting them
+
+    staff = Requester(Actor(aad_id=JB_AAD, name="Jamie Staff"), is_staff=True)
+    new_start = app.today()  # a correction sets today or later: every e-ticket now counts as issued before it
+    outcome = await edit_officer(app, staff, "9000", "A1234", {"start_date": new_start.isoformat()})
+    assert isinstance(outcome, Done) and outcome.view.readiness.accepted_count == 4
+    assert outcome.view.readiness.issued_before_start == 3  # the archived three; the recent one was issued today
+    moved = app.db.officers.get("9000", "A1234")
+    assert moved is not None and moved.start_date == new_start
+    assert approval.assess(app, moved).accepted_count == 4
+
+    await client.close()  # another clean streak: every officer's figures are built again at start
+    client = await bot_client(settings_for(READY_CLEAN_STREAK="4"))
+    app = client.server.app[CONTEXT]
+    assert approval.stored_figures(app, moved) is not None
+    assert approval.assess(app, moved).accepted_count == 4

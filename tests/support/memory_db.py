@@ -342,6 +342,9 @@ class TicketArchive:
     async def read(self, ticket_keys: Iterable[str]) -> dict[str, ArchivedTicket]:
         return {key: self.rows[key] for key in ticket_keys if key in self.rows}
 
+    async def summaries_of(self, officer_key: str, issued_since: datetime) -> list[TicketSummary]:
+        return [t.state.summary() for t in self.rows.values() if t.state.officer_key == officer_key]
+
     async def years(self) -> dict[int, int]:
         years: dict[int, int] = {}
         for ticket in self.rows.values():
