@@ -1,4 +1,4 @@
-"""Runs the archive pass (``services.archive.archive_due``) at start and then every six hours, on one replica."""
+"""Runs the archive pass (``services.archive.archive_due``) a minute after start and then every six hours, on one replica."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ class ArchiveScheduler(Periodic):
     """A background task that moves the tickets due into the archive."""
 
     name = "archive"
+    first_pause = 60.0  # the start's own work (and its first turns) go first
 
     def __init__(self, app: AppContext) -> None:
         super().__init__(app.db.leases)

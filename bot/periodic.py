@@ -16,7 +16,7 @@ FOLLOWER_PAUSE = 15.0
 
 
 class Periodic:
-    """Runs ``round()`` at start and then after each ``pause()``; a failed round is logged and the next one tries.
+    """Runs ``round()`` at start (or ``first_pause`` seconds after) and then after each ``pause()``; a failed round is logged and the next one tries.
 
     A round in progress when the loop stops is cancelled: each round commits all or nothing. With
     ``leases``, a round runs only on the replica that holds the duty named ``name``; the others ask
@@ -24,6 +24,8 @@ class Periodic:
     """
 
     name = "periodic"
+    first_pause = 0.0
+    """Seconds before the first round (0: at start)."""
 
     def __init__(self, leases: Leases | None = None) -> None:
         self._task: asyncio.Task[None] | None = None
@@ -70,6 +72,8 @@ class Periodic:
         self.runs += 1
 
     async def _run(self) -> None:
+        if self.first_pause:
+            await asyncio.sleep(self.first_pause)
         while True:
             await self.run_once()
             await asyncio.sleep(FOLLOWER_PAUSE if self.following else self.pause())
