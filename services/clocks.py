@@ -36,7 +36,7 @@ from domain.court_days import BusinessHours
 from domain.records import Incident, IncidentKind, Officer, OfficerState
 from domain.views import OfficersAddedView
 from services import digest
-from services.approval import view_of
+from services.approval import figures_of, view_of
 from services.context import AppContext
 from services.notices import (
     Audience,
@@ -178,6 +178,13 @@ def _readiness(plan: _Plan) -> None:
 
 
 def _had_eticket(app: AppContext, officer: Officer) -> bool:
+    """Whether an event of the officer's reached the JB since monitoring began.
+
+    Their figures answer at once when they count a ticket (issued since then, so its events came
+    after); only an officer they count none for has their events read (a few, or a voided one).
+    """
+    if figures_of(app, officer).counted:
+        return True
     began = as_utc(officer.added.at)
     return any(as_utc(event.occurred_at) >= began for event in app.db.events.of_officer(officer.key))
 

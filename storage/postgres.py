@@ -253,19 +253,24 @@ class PgStore:
             await conn.set_read_only(True)
             async with conn.transaction():
                 for table in sorted(self._known_tables):
+                    # deleted documents (tombstones) are not loaded: only the newest seq among them counts
+                    cursor = await conn.execute(sql.SQL("SELECT max(seq) FROM {}").format(sql.Identifier(table)))
+                    newest = await cursor.fetchone()
+                    if newest is not None and newest[0] is not None:
+                        self._last_seen = max(self._last_seen, newest[0])
                     cursor = await conn.execute(
-                        sql.SQL("SELECT key, doc::text, seq FROM {} ORDER BY created").format(sql.Identifier(table))
+                        sql.SQL("SELECT key, doc::text, seq FROM {} WHERE doc IS NOT NULL ORDER BY created").format(
+                            sql.Identifier(table)
+                        )
                     )
                     rows = await cursor.fetchall()
                     # one parse of the whole table costs less than one per document (a third of the open time)
-                    docs = json.loads("[" + ",".join(row[1] or "null" for row in rows) + "]")
+                    docs = json.loads("[" + ",".join(row[1] for row in rows) + "]")
                     seqs = self._seqs[table]
                     for (key, _text, seq), doc in zip(rows, docs, strict=True):
                         seqs[key] = seq
-                        if doc is not None:
-                            self._memory.set(table, key, doc)
-                            loaded += 1
-                        self._last_seen = max(self._last_seen, seq)
+                        self._memory.set(table, key, doc)
+                        loaded += 1
                     del rows, docs
         finally:
             await conn.set_read_only(None)
@@ -526,7 +531,7 @@ class PgStore:
             del self._touched[table, key], self._base[table, key]
             if self._memory.get(table, key) is not base_doc:
                 self._memory.set(table, key, base_doc)
-            if base_seq is None:
+            if base_seq is None or base_doc is None:  # absent: a write expecting it absent needs no version
                 self._seqs[table].pop(key, None)
             else:
                 self._seqs[table][key] = base_seq
@@ -539,7 +544,7 @@ class PgStore:
         for (table, key), (doc, seq) in self._base.items():
             if self._memory.get(table, key) is not doc:
                 self._memory.set(table, key, doc)
-            if seq is None:
+            if seq is None or doc is None:
                 self._seqs[table].pop(key, None)
             else:
                 self._seqs[table][key] = seq
@@ -587,7 +592,10 @@ class PgStore:
             known = self._seqs[table].get(key)
             if known is not None and seq <= known:
                 continue
-            self._seqs[table][key] = seq
+            if doc is None:
+                self._seqs[table].pop(key, None)  # deleted: nothing to remember (a tombstone needs no version)
+            else:
+                self._seqs[table][key] = seq
             current = self._memory.get(table, key)
             if doc is None and current is None:
                 continue

@@ -134,6 +134,33 @@ async def test_a_deleted_document_disappears_on_the_other_replica(replicas: tupl
     assert a.conversations.personal_chat_of(POC_AAD) == record
 
 
+async def test_a_deleted_key_is_written_again_by_a_replica_that_never_saw_it_and_once_when_both_race(
+    replicas: tuple[Database, Database], postgres_url: str
+) -> None:
+    a, b = replicas
+    record = ConversationRecord(conversation_id="a:1", kind="personal", reference={}, aad_id=POC_AAD)
+    await a.conversations.save(record)
+    await a.commit([Delete("conversations", "a:1")])
+    fresh = await Database.connect(postgres_url, poll_every=SLOW_POLL)  # opens after the delete: loads no tombstone
+    try:
+        await fresh.conversations.save(record)  # expects the key absent: the tombstone is no obstacle
+        await store(a).catch_up()
+        await store(b).catch_up()
+        assert a.conversations.get("a:1") == record and b.conversations.get("a:1") == record
+        await a.commit([Delete("conversations", "a:1")])
+        await store(b).catch_up()
+        await store(fresh).catch_up()
+        again = record.model_copy(update={"aad_id": JB_AAD})
+        results = await asyncio.gather(
+            b.conversations.save(record), fresh.conversations.save(again), return_exceptions=True
+        )
+        assert sum(result is None for result in results) == 1  # both expected it absent: one wins
+        assert isinstance(next(r for r in results if r is not None), ConflictError)
+        assert rows(postgres_url, "conversations") == 1
+    finally:
+        await fresh.close()
+
+
 async def test_local_writes_in_a_row_to_one_key_each_expect_the_one_before(
     replicas: tuple[Database, Database],
 ) -> None:
