@@ -77,7 +77,7 @@ migrate-to-postgres: $(VENV)/.run-installed
 package: $(VENV)/.run-installed node_modules/.installed
 	$(PY) -m manifest.build
 
-## Echo bot vs our bot, and the intake at 0 / 10,000 / 100,000 stored events; writes build/bench.json (~3 min).
+## Echo bot vs our bot; the intake at 0 / 10,000 / 100,000 stored events and at 1,000,000 (ten years, archived); PostgreSQL with 1 and 2 replicas; writes build/bench.json (~6 min).
 bench: $(VENV)/.dev-installed
 	$(PY) -m bench
 

@@ -22,8 +22,10 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import psycopg
@@ -47,6 +49,16 @@ TICKETS_PER_OFFICER = 4
 REPORT = ROOT / "build" / "replicas-report.json"
 
 
+def closed_court_hours() -> dict[str, str]:
+    """Business hours of one hour, twelve hours from now in court time: the clocks send nothing during the test.
+
+    What they send depends on the day (the weekly digest on Wednesdays, reminders as the seeded dates
+    age), and it is not what this test counts.
+    """
+    start = (datetime.now(ZoneInfo("America/New_York")).hour + 12) % 24
+    return {"BUSINESS_HOURS_START": str(start), "BUSINESS_HOURS_END": str(start + 1)}
+
+
 class Replica:
     """One bot process (``python app.py``) on the shared database."""
 
@@ -61,6 +73,7 @@ class Replica:
             "DATA_DIR": str(data_dir),
             "TICKET_EVENTS_SECRET": SECRET,
             "JB_STAFF_IDS": JB_AAD,
+            **closed_court_hours(),
         }
         with log.open("wb") as out:
             self.process = subprocess.Popen(
