@@ -19,7 +19,7 @@ import pytest
 
 from domain.records import Actor, OfficerState, Stamp
 from storage.repositories import Database
-from tests.e2e.harness import POC, ChatPage
+from tests.e2e.harness import POC, SHOTS, ChatPage
 from tests.support import seed
 from tools.playground import BotProcess
 
@@ -118,4 +118,4 @@ def test_a_late_rejection_of_an_archived_e_ticket_alerts_the_agency_channel(
     assert TICKET in text and "Court code invalid" in text
     card.scroll_into_view_if_needed()
     poc.page.wait_for_timeout(300)
-    poc.shot("agency-channel-alert-for-an-archived-e-ticket")
+    poc.page.screenshot(path=str(SHOTS / "archive-agency-channel-late-alert.png"))
