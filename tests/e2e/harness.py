@@ -144,6 +144,18 @@ class ChatPage:
                     found.append(card)
         return found
 
+    def texts_with(self, text: str) -> list[str]:
+        """The text of each card on screen that shows text, read at once (a card's locator is its position,
+        which moves to another card when a new thread arrives at the top of a channel)."""
+        cards = self.cards()
+        found = []
+        for index in range(cards.count()):
+            with contextlib.suppress(Exception):
+                shown = cards.nth(index).inner_text(timeout=1000)
+                if text in shown:
+                    found.append(shown)
+        return found
+
     def wait_for_card_text(self, text: str, name: str, *, timeout: float = 20.0, more_than: int = 0) -> Any:
         """Wait until more than ``more_than`` cards show text; returns the newest such card (fails with a screenshot)."""
         deadline = time.monotonic() + timeout
