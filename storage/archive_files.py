@@ -217,6 +217,21 @@ def read_index(data_dir: Path, entry: ArchiveEntry) -> YearIndex:
     return year_index
 
 
+def found_entry(data_dir: Path, year: int, generation: int) -> ArchiveEntry:
+    """The manifest entry of an archive file found on disk when no manifest names it: its size, checksum, bundles.
+
+    For a start whose manifest was lost: the file was whole before any manifest could name it
+    (``write_year`` renames it only once fsynced). Raises OSError, Unreadable.
+    """
+    path = data_dir / archive_name(year, generation)
+    crc, size = 0, 0
+    with path.open("rb") as file:
+        while chunk := file.read(_CHUNK):
+            crc, size = zlib.crc32(chunk, crc), size + len(chunk)
+    bundles = sum(1 for _ in bundle_lines(path))
+    return ArchiveEntry(year, generation, size, "%08x" % crc, bundles)
+
+
 def read_bundle(data_dir: Path, entry: ArchiveEntry, offset: int) -> Bundle:
     """The bundle whose line starts at ``offset`` in the archive ``entry`` names. Raises OSError, Unreadable."""
     name = archive_name(entry.year, entry.generation)

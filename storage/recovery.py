@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storage.archive_files import ARCHIVE_RE, YearIndex, archive_name, index_name, read_index
+from storage.archive_files import ARCHIVE_RE, YearIndex, archive_name, found_entry, index_name, read_index
 from storage.errors import StorageDamaged, StorageError, StorageUnavailable
 from storage.files import (
     DIR_MODE,
@@ -174,9 +174,7 @@ class _Opening:
         if listing is None and MANIFEST_NAME not in names and (headered or _checked_format(snapshot)):
             self.damage(MANIFEST_NAME, None, "it is missing, though the files beside it were written with one")
         if self.found:
-            healed = self._heal(tables, max([snapshot_generation, *generations]) + 1, replayed, archives)
-            healed.archives = archives
-            return healed
+            return self._heal(tables, max([snapshot_generation, *generations]) + 1, replayed, archives)
         if self.recover:
             logger.warning("recovery was asked for, but nothing in %s is damaged: unset it", self.dir)
         stale = [g for g in generations if g < snapshot_generation]
@@ -203,18 +201,22 @@ class _Opening:
     def _archives(self, names: set[str], listing: Listing | None) -> dict[int, tuple[ArchiveEntry, YearIndex]]:
         """The archives the manifest names, each with its index; files it does not name are left from a crash: removed.
 
-        An archive that is missing or not the size the manifest recorded is damage (recovering,
+        With no manifest (lost or damaged) nothing is removed: each year's newest archive on disk is
+        kept. An archive that is missing or not the size the manifest recorded is damage (recovering,
         it is left out and its file, if any, set aside).
         """
-        listed = dict(listing.archives) if listing is not None else {}
-        wanted = {
-            name
-            for entry in listed.values()
-            for name in (archive_name(entry.year, entry.generation), index_name(entry.year, entry.generation))
-        }
-        for name in sorted(names):
-            if ARCHIVE_RE.match(name) and name not in wanted:
-                (self.dir / name).unlink(missing_ok=True)  # written by an archive pass that never reached the manifest
+        if listing is None:
+            listed = self._unnamed_archives(names)
+        else:
+            listed = dict(listing.archives)
+            wanted = {
+                name
+                for entry in listed.values()
+                for name in (archive_name(entry.year, entry.generation), index_name(entry.year, entry.generation))
+            }
+            for name in sorted(names):
+                if ARCHIVE_RE.match(name) and name not in wanted:
+                    (self.dir / name).unlink(missing_ok=True)  # written by a pass that never reached the manifest
         found: dict[int, tuple[ArchiveEntry, YearIndex]] = {}
         for year, entry in sorted(listed.items()):
             name = archive_name(entry.year, entry.generation)
@@ -236,6 +238,26 @@ class _Opening:
             except Unreadable as bad:
                 self.damage(name, bad.offset, bad.what)
                 self.aside_whole.append(name)
+        return found
+
+    def _unnamed_archives(self, names: set[str]) -> dict[int, ArchiveEntry]:
+        """With no manifest to name them: each year's newest archive on disk, none deleted."""
+        newest: dict[int, int] = {}
+        for name in names:
+            match = ARCHIVE_RE.match(name)
+            if match and match.group(3) == "json":
+                year, generation = int(match.group(1)), int(match.group(2))
+                newest[year] = max(generation, newest.get(year, 0))
+        found: dict[int, ArchiveEntry] = {}
+        for year, generation in sorted(newest.items()):
+            try:
+                found[year] = found_entry(self.dir, year, generation)
+            except Unreadable as bad:
+                self.damage(archive_name(year, generation), bad.offset, bad.what)
+        if found:
+            self.notes.append(
+                f"no manifest named the archives of {', '.join(map(str, found))}: each year's newest kept"
+            )
         return found
 
     def _read_manifest(self, names: set[str]) -> Listing | None:
@@ -416,7 +438,7 @@ class _Opening:
             reason += "; " + "; ".join(self.notes)
         reason += "; set aside in " + (", ".join(self.aside_written) or "nothing (the damage held no bytes)")
         logger.error("storage recovered with damage set aside: %s", reason)
-        return Loaded(tables, generation, generation, 0, 0, manifest, recovered=reason)
+        return Loaded(tables, generation, generation, 0, 0, manifest, recovered=reason, archives=archives)
 
 
 def _checked_format(entry: SnapshotEntry | None) -> bool:

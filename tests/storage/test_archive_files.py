@@ -165,3 +165,23 @@ async def test_a_snapshot_written_on_one_line_by_the_version_before_is_still_rea
     await store.write([Put("ticket_states", "9000:T3", {"n": 3})])
     await store.close()
     assert len(path.read_bytes().splitlines()) > 3  # rewritten in the current format
+
+
+async def test_a_lost_manifest_deletes_no_archive_and_recovery_adopts_each_years_newest(tmp_path: Path) -> None:
+    store = await open_store(tmp_path / "data")
+    await store.archive(await with_tickets(store, 1, 2))
+    await store.archive([(await with_tickets(store, 3))[0]])  # 2021's second generation
+    await store.close()
+    (tmp_path / "data" / MANIFEST_NAME).unlink()
+    before = archive_files(tmp_path / "data")
+    with pytest.raises(StorageDamaged) as refused:
+        await open_store(tmp_path / "data")
+    assert refused.value.file == MANIFEST_NAME
+    assert archive_files(tmp_path / "data") == before  # refused, and nothing deleted
+    store = await open_store(tmp_path / "data", recover=True)
+    assert await store.archive_years() == {2020: 1, 2021: 2}
+    assert set(await store.read_archived(["9000:T1", "9000:T2", "9000:T3"])) == {"9000:T1", "9000:T2", "9000:T3"}
+    await store.close()
+    store = await open_store(tmp_path / "data")  # the healed manifest names them: a plain start keeps them
+    assert await store.archive_years() == {2020: 1, 2021: 2}
+    await store.close()
