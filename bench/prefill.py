@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from domain.readiness import figures_from_states, keep_for, ready_from_figures
@@ -119,6 +119,21 @@ def monitoring_officer(index: int) -> tuple[str, str]:
     return f"{8000 + index // 10:04d}", f"M{index:04d}"
 
 
+def _agency_officers(people: People, added: datetime) -> list[Officer]:
+    """The 20 agencies' 200 officers, added at ``added``; nine of each agency's approved ten days later."""
+    approved_at = added + timedelta(days=10)
+    approved = Stamp(actor=Actor(aad_id=people.jb, name="Jamie Staff"), at=approved_at)
+    officers = []
+    for code, number in ALL_OFFICERS:
+        officer = _officer(code, number, people.poc, added)
+        if number in APPROVED_NUMBERS:
+            officer = officer.model_copy(
+                update={"state": OfficerState.APPROVED, "approval_date": approved_at.date(), "approved": approved}
+            )
+        officers.append(officer)
+    return officers
+
+
 class _Writer:
     """Writes events with their tickets' states in commits of ``COMMIT_EVENTS``; figures and the backfill mark at the end."""
 
@@ -182,25 +197,11 @@ async def prefill(data_dir: Path, events: int, people: People, *, ready: int = 0
     started = time.perf_counter()
     now = datetime.now(UTC).replace(microsecond=0)
     year_ago = now - timedelta(days=366)
-    approved_on: date = (year_ago + timedelta(days=10)).date()
     db = await Database.open(data_dir)
     try:
         writer = _Writer(db)
         ops = [db.packages.put(_package(code, people.poc, year_ago)) for code in AGENCY_CODES]
-        officers: list[Officer] = []
-        for code, number in ALL_OFFICERS:
-            officer = _officer(code, number, people.poc, year_ago)
-            if number in APPROVED_NUMBERS:
-                officer = officer.model_copy(
-                    update={
-                        "state": OfficerState.APPROVED,
-                        "approval_date": approved_on,
-                        "approved": Stamp(
-                            actor=Actor(aad_id=people.jb, name="Jamie Staff"), at=year_ago + timedelta(days=10)
-                        ),
-                    }
-                )
-            officers.append(officer)
+        officers = _agency_officers(people, year_ago)
         for index in range(ready):
             code, number = ready_officer(index)
             officers.append(_officer(code, number, people.poc, now - timedelta(days=20)))
@@ -269,23 +270,11 @@ async def prefill_years(
     now = datetime.now(UTC).replace(microsecond=0)
     year = timedelta(days=365)
     began = now - years * year
-    approved_on = began + timedelta(days=10)
     db = await Database.open(data_dir)
     try:
         writer = _Writer(db)
         ops = [db.packages.put(_package(code, people.poc, began)) for code in AGENCY_CODES]
-        officers: list[Officer] = []
-        for code, number in ALL_OFFICERS:
-            officer = _officer(code, number, people.poc, began)
-            if number in APPROVED_NUMBERS:
-                officer = officer.model_copy(
-                    update={
-                        "state": OfficerState.APPROVED,
-                        "approval_date": approved_on.date(),
-                        "approved": Stamp(actor=Actor(aad_id=people.jb, name="Jamie Staff"), at=approved_on),
-                    }
-                )
-            officers.append(officer)
+        officers = _agency_officers(people, began)
         ops += [db.officers.put(officer) for officer in officers]
         ops.append(db.subscriptions.put(BENCH_AGENCY, people.agency_channel, people.poc, began))
         await db.commit(ops)

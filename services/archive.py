@@ -19,12 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Final
 
 from domain.readiness import OfficerFigures
 from domain.records import Officer, OfficerState
-from domain.tickets import TicketSummary
 from services import approval
 from services.context import AppContext
 
@@ -44,17 +44,15 @@ async def archive_due(app: AppContext) -> int:
     keys = db.archive.ticket_keys()
     gathered: list[Any] = []
     moved = 0
-    position = 0
-    while position < len(keys):
-        started = time.perf_counter()
-        while position < len(keys) and time.perf_counter() - started < SLICE_SECONDS:
-            gathered += db.archive.due(keys[position : position + 50], issued_before, keep)
-            position += 50
+    handed_back = time.perf_counter()
+    for first in range(0, len(keys), 50):
+        gathered += db.archive.due(keys[first : first + 50], issued_before, keep)
         if len(gathered) >= MOVE_EVERY:
             moved += await db.archive.move(gathered)
-            gathered = []
-        else:
+            gathered, handed_back = [], time.perf_counter()
+        elif time.perf_counter() - handed_back > SLICE_SECONDS:
             await asyncio.sleep(0)  # the loop's other work goes first
+            handed_back = time.perf_counter()
     if gathered:
         moved += await db.archive.move(gathered)
     if moved:
@@ -62,38 +60,46 @@ async def archive_due(app: AppContext) -> int:
     return moved
 
 
-async def figures_counting_archive(app: AppContext, officer: Officer) -> OfficerFigures:
-    """The officer's figures from scratch: their tickets in memory and in the archive (memory's copy is newer).
+async def figures_counting_archive(app: AppContext, officers: Sequence[Officer]) -> list[OfficerFigures]:
+    """The officers' figures from scratch: their tickets in memory and in the archive (memory's copy is newer).
 
-    Reads the archives of the years since the membership began, again if a pass moved tickets meanwhile,
-    then decides from memory with no await after. Raises StorageUnavailable when the archive cannot be read.
+    Reads the archive once for all of them (the years since the earliest membership began), again if a
+    pass moved tickets meanwhile, then decides from memory with no await after. Raises
+    StorageUnavailable when the archive cannot be read.
     """
     db = app.db
+    since = {officer.key: officer.added.at for officer in officers}
     while True:
         held = await db.archive.years()
-        archived = await db.archive.summaries_of(officer.key, officer.added.at) if held else []
+        archived = await db.archive.summaries_of(since) if held else {}
         if await db.archive.years() == held:
             break
-    in_memory = {summary.key: summary for summary in db.ticket_states.summaries_of(officer.key)}
-    summaries: list[TicketSummary] = [s for s in archived if not db.ticket_states.has(s.key)]
-    return approval.rebuilt_figures(app, officer, [*summaries, *in_memory.values()])
+    return [
+        approval.rebuilt_figures(
+            app,
+            officer,
+            [
+                *(s for s in archived.get(officer.key, []) if not db.ticket_states.has(s.key)),
+                *db.ticket_states.summaries_of(officer.key),
+            ],
+        )
+        for officer in officers
+    ]
 
 
 async def refresh_stale_figures(app: AppContext) -> int:
     """Store the figures of every officer whose stored ones no longer fit their membership, archive included.
 
     Runs at start: a bot started with another ``TIMEZONE`` or ``READY_CLEAN_STREAK`` would otherwise
-    rebuild them from the tickets in memory alone. Returns how many officers' figures it stored.
+    rebuild them from the tickets in memory alone. Asks the archive nothing when every officer's
+    figures fit. Returns how many officers' figures it stored.
     """
     db = app.db
-    if not await db.archive.years():
-        return 0  # nothing archived: a rebuild from memory is whole
     stale = [officer for officer in db.officers.all() if approval.stored_figures(app, officer) is None]
-    stored = 0
-    for first in range(0, len(stale), 50):
-        figures = [await figures_counting_archive(app, officer) for officer in stale[first : first + 50]]
-        await app.commit([db.figures.put(one) for one in figures])
-        stored += len(figures)
-    if stored:
-        logger.info("figures rebuilt with the archive: %d officers", stored)
-    return stored
+    if not stale or not await db.archive.years():
+        return 0  # nothing to rebuild, or nothing archived: a rebuild from memory is whole
+    figures = await figures_counting_archive(app, stale)
+    for first in range(0, len(figures), 50):
+        await app.commit([db.figures.put(one) for one in figures[first : first + 50]])
+    logger.info("figures rebuilt with the archive: %d officers", len(figures))
+    return len(figures)

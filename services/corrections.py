@@ -74,7 +74,7 @@ async def edit_officer(
     after = officer.model_copy(update=changed)
     figures = None
     if "start_date" in changed and await app.db.archive.years():
-        figures = await archive.figures_counting_archive(app, after)  # a new start: counted again, archive and all
+        [figures] = await archive.figures_counting_archive(app, [after])  # a new start: counted again, archive and all
         if approval.find_officer(app, judiciary_code, officer_number) != officer:
             return await edit_officer(app, requester, judiciary_code, officer_number, values)  # changed meanwhile
     view = approval.view_of(app, after, figures)

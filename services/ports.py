@@ -426,8 +426,9 @@ class TicketArchive(Protocol):
         """How many tickets each year's archive holds, oldest year first."""
         ...
 
-    async def summaries_of(self, officer_key: str, issued_since: datetime) -> list[TicketSummary]:
-        """What readiness reads of the archived tickets credited to one membership (those issued since then, at least)."""
+    async def summaries_of(self, since: Mapping[str, datetime]) -> dict[str, list[TicketSummary]]:
+        """What readiness reads of the archived tickets credited to each membership (officer key -> issued since,
+        at least), in one pass over the archive."""
         ...
 
 

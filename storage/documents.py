@@ -221,11 +221,10 @@ class WorkingSet:
             docs = self._tables[table]
             fields = self._index_fields.get(table)
             for key, value in docs.items():
-                doc = json.loads(value) if isinstance(value, str) else value
-                if not isinstance(value, str):
+                if not isinstance(value, str):  # replayed from the journal, or read from an older snapshot
                     docs[key] = pack(value)
                 if fields:
-                    self._index_add(table, key, doc, fields, None)
+                    self._index_add(table, key, self._read(table, docs[key]), fields, None)
         for table, fields in self._index_fields.items():
             if table not in self._packed:
                 for key, doc in self._tables.get(table, {}).items():

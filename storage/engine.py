@@ -322,25 +322,21 @@ class Store:
             left = [
                 bundle
                 for bundle, raws in held
-                if raws is not None
-                and any(raw is not None for _, _, raw in raws)
-                and all(self._memory.raw(t, k) is raw for t, k, raw in raws)
+                if raws is not None and all(self._memory.raw(t, k) is raw for t, k, raw in raws)
             ]
             await self.write(
                 [Delete(table, key) for bundle in left for table, docs in bundle.docs.items() for key in docs]
-            )  # a doc no longer in memory changes nothing
+            )
             logger.info("archived %d bundles (%d stay in memory: changed meanwhile)", len(held), len(held) - len(left))
             return len(left)
 
-    def _raws(self, bundle: Bundle) -> list[tuple[str, str, Doc | str | None]] | None:
-        """What memory keeps of each of the bundle's docs (None: not there), if each is as the bundle has it; else None."""
-        raws: list[tuple[str, str, Doc | str | None]] = []
+    def _raws(self, bundle: Bundle) -> list[tuple[str, str, Doc | str]] | None:
+        """What memory keeps of each of the bundle's docs, if every one is there as the bundle has it; else None."""
+        raws: list[tuple[str, str, Doc | str]] = []
         for table, docs in bundle.docs.items():
             for key, doc in docs.items():
                 raw = self._memory.raw(table, key)
-                if raw is not None and not (
-                    raw is doc or same_json(json.loads(raw) if isinstance(raw, str) else raw, doc)
-                ):
+                if raw is None or not (raw is doc or same_json(json.loads(raw) if isinstance(raw, str) else raw, doc)):
                     return None
                 raws.append((table, key, raw))
         return raws

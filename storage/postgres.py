@@ -82,7 +82,8 @@ _ARCHIVE: Final = (
     " SET year = excluded.year, docs = excluded.docs, seq = excluded.seq, archived_at = excluded.archived_at"
 )
 _READ_ARCHIVED: Final = "SELECT key, year, docs::text FROM store_archive WHERE key = ANY(%s::text[])"
-_ARCHIVE_YEARS: Final = "SELECT year, count(*) FROM store_archive GROUP BY year ORDER BY year"
+ARCHIVE_YEARS: Final = "SELECT year, count(*) FROM store_archive GROUP BY year ORDER BY year"
+"""Archived bundles per year, oldest first (the copy to PostgreSQL checks its counts with it too)."""
 _ARCHIVED_PAGE: Final = (
     "SELECT key, seq, docs::text FROM store_archive WHERE year = %s AND seq > %s"
     " AND (%s::text IS NULL OR strpos(docs::text, %s::text) > 0) ORDER BY seq LIMIT %s"
@@ -771,7 +772,7 @@ class PgStore:
 
     async def archive_years(self) -> dict[int, int]:
         """How many bundles the archive of each year holds, oldest year first. Raises StorageUnavailable."""
-        rows = await self._query(_ARCHIVE_YEARS, (), "reading the archive")
+        rows = await self._query(ARCHIVE_YEARS, (), "reading the archive")
         return {int(year): int(count) for year, count in rows}
 
     def archived(self, year: int, containing: str | None = None) -> AsyncIterator[Bundle]:

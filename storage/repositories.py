@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -426,21 +426,26 @@ class TicketArchiveRepository:
         """How many tickets each year's archive holds, oldest year first."""
         return await self._store.archive_years()
 
-    async def summaries_of(self, officer_key: str, issued_since: datetime) -> list[TicketSummary]:
-        """What readiness reads of the archived tickets credited to one membership, in the years since ``issued_since``.
+    async def summaries_of(self, since: Mapping[str, datetime]) -> dict[str, list[TicketSummary]]:
+        """What readiness reads of the archived tickets credited to each membership (key -> issued since), in one pass.
 
-        Reads only those years' archives, and parses only the lines that name the membership.
+        Reads each year's archive once, from the earliest year asked for; for one membership it parses
+        only the lines that name it.
         """
         states = TicketStateRepository.table
-        named = json.dumps(officer_key)
-        found: list[TicketSummary] = []
+        found: dict[str, list[TicketSummary]] = {key: [] for key in since}
+        if not since:
+            return found
+        first_year = min(moment.year for moment in since.values())
+        named = json.dumps(next(iter(since))) if len(since) == 1 else None
         for year in await self._store.archive_years():
-            if year < issued_since.year:
+            if year < first_year:
                 continue
             async for bundle in self._store.archived(year, containing=named):
                 doc = bundle.docs.get(states, {}).get(bundle.key)
-                if doc is not None and doc.get("officer_key") == officer_key:
-                    found.append(TicketSummary.of_stored(bundle.key, officer_key, doc))
+                if doc is not None and doc.get("officer_key") in found:
+                    officer_key = doc["officer_key"]
+                    found[officer_key].append(TicketSummary.of_stored(bundle.key, officer_key, doc))
         return found
 
 

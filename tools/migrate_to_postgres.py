@@ -33,7 +33,7 @@ from storage.documents import Bundle
 from storage.engine import Store
 from storage.errors import StorageError
 from storage.migrations import COMMIT_LOCK, migrate
-from storage.postgres import describe
+from storage.postgres import ARCHIVE_YEARS, describe
 from storage.repositories import INDEXES
 
 logger = logging.getLogger("migrate_to_postgres")
@@ -128,8 +128,7 @@ async def _copy_archive(connection: AsyncConnection, archive: Source, years: lis
                         f"the embedded archive holds one bundle key in {year_of[bundle.key]} and in {year}: "
                         "a key lives in one year only; archive it again to keep one copy"
                     )
-                docs = {table: dict(by_key) for table, by_key in bundle.docs.items()}
-                await copy.write_row((bundle.key, year, json.dumps(docs, separators=(",", ":"))))
+                await copy.write_row((bundle.key, year, json.dumps(bundle.as_json()["docs"], separators=(",", ":"))))
 
 
 def store_tables(store: Source) -> list[str]:
@@ -149,7 +148,7 @@ async def _counts(connection: AsyncConnection, tables: set[str]) -> dict[str, in
 
 async def _archive_counts(connection: AsyncConnection) -> dict[int, int]:
     """Archived bundles per year, oldest year first."""
-    cursor = await connection.execute("SELECT year, count(*) FROM store_archive GROUP BY year ORDER BY year")
+    cursor = await connection.execute(ARCHIVE_YEARS)
     return {int(year): int(count) for year, count in await cursor.fetchall()}
 
 

@@ -133,28 +133,26 @@ class ChatPage:
         else:
             self.page.keyboard.press("Enter")
 
-    def cards_with(self, text: str) -> list[Any]:
-        """The cards on screen that show text (in page order)."""
+    def _showing(self, text: str) -> list[tuple[Any, str]]:
+        """Each card on screen that shows text, with that text as read (in page order)."""
         cards = self.cards()
         found = []
         for index in range(cards.count()):
             card = cards.nth(index)
             with contextlib.suppress(Exception):
-                if text in card.inner_text(timeout=1000):
-                    found.append(card)
+                shown = card.inner_text(timeout=1000)
+                if text in shown:
+                    found.append((card, shown))
         return found
+
+    def cards_with(self, text: str) -> list[Any]:
+        """The cards on screen that show text (in page order)."""
+        return [card for card, _ in self._showing(text)]
 
     def texts_with(self, text: str) -> list[str]:
         """The text of each card on screen that shows text, read at once (a card's locator is its position,
         which moves to another card when a new thread arrives at the top of a channel)."""
-        cards = self.cards()
-        found = []
-        for index in range(cards.count()):
-            with contextlib.suppress(Exception):
-                shown = cards.nth(index).inner_text(timeout=1000)
-                if text in shown:
-                    found.append(shown)
-        return found
+        return [shown for _, shown in self._showing(text)]
 
     def wait_for_card_text(self, text: str, name: str, *, timeout: float = 20.0, more_than: int = 0) -> Any:
         """Wait until more than ``more_than`` cards show text; returns the newest such card (fails with a screenshot)."""

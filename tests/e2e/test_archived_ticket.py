@@ -20,6 +20,7 @@ import pytest
 from domain.records import Actor, OfficerState, Stamp
 from storage.repositories import Database
 from tests.e2e.harness import POC, SHOTS, ChatPage
+from tests.e2e.walkthrough import subscribe
 from tests.support import seed
 from tools.playground import BotProcess
 
@@ -101,10 +102,7 @@ def test_a_late_rejection_of_an_archived_e_ticket_alerts_the_agency_channel(
     pages: dict[str, ChatPage], bot: BotProcess
 ) -> None:
     poc = pages["poc"]
-    poc.open_channel("Agency e-Tickets")
-    before = len(poc.cards_with("Alerts routed here"))
-    poc.send("/subscribe 9000", mention=True)
-    poc.wait_for_card_text("Alerts routed here", "archive-subscribe", more_than=before)
+    subscribe(poc, "Agency e-Tickets", "9000", "archive-subscribe")
 
     replay = bot.post_events([OLD_EVENTS[1]])
     assert [result["status"] for result in replay["results"]] == ["duplicate"]  # read back from the archive

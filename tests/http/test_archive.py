@@ -49,8 +49,18 @@ async def recorded(client: Any, *events: dict[str, Any]) -> list[str]:
     return [result["status"] for result in (await response.json())["results"]]
 
 
+async def with_archived_ticket(bot_client: Any) -> tuple[Any, AppContext]:
+    """The bot, with VT-OLD (issued 500 days ago, submitted and accepted) moved into the archive."""
+    client = await bot_client()
+    app = client.server.app[CONTEXT]
+    await approved_agency(app)
+    await recorded(client, old_event("old-s", "submitted"), old_event("old-a", "accepted"))
+    assert await archive_due(app) == 1
+    return client, app
+
+
 async def test_a_closed_ticket_of_long_ago_moves_to_the_archive_and_stays_out_of_memory_across_a_restart(
-    bot_client: Any, settings_for: Any, tmp_path: Any
+    bot_client: Any, settings_for: Any
 ) -> None:
     settings = settings_for()
     client = await bot_client(settings)
@@ -85,11 +95,7 @@ async def test_a_closed_ticket_of_long_ago_moves_to_the_archive_and_stays_out_of
 async def test_a_replayed_archived_event_is_a_duplicate_and_one_with_another_payload_is_refused(
     bot_client: Any,
 ) -> None:
-    client = await bot_client()
-    app = client.server.app[CONTEXT]
-    await approved_agency(app)
-    await recorded(client, old_event("old-s", "submitted"), old_event("old-a", "accepted"))
-    assert await archive_due(app) == 1
+    client, app = await with_archived_ticket(bot_client)
 
     assert await recorded(client, old_event("old-a", "accepted")) == ["duplicate"]
     assert not app.db.ticket_states.has("9000:VT-OLD")  # a duplicate changes nothing, not even where it is kept
@@ -102,11 +108,7 @@ async def test_a_replayed_archived_event_is_a_duplicate_and_one_with_another_pay
 async def test_a_late_event_for_an_archived_ticket_brings_it_back_and_is_judged_over_its_history(
     bot_client: Any,
 ) -> None:
-    client = await bot_client()
-    app = client.server.app[CONTEXT]
-    await approved_agency(app)
-    await recorded(client, old_event("old-s", "submitted"), old_event("old-a", "accepted"))
-    assert await archive_due(app) == 1
+    client, app = await with_archived_ticket(bot_client)
 
     late = old_event("old-r", "rejected", occurred_at=iso(datetime.now(UTC) - timedelta(minutes=5)), reason="bad")
     assert await recorded(client, late) == ["recorded"]

@@ -7,7 +7,7 @@ changes all at once, or none of them when ``fail_next_commit`` is set (a full di
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -342,8 +342,8 @@ class TicketArchive:
     async def read(self, ticket_keys: Iterable[str]) -> dict[str, ArchivedTicket]:
         return {key: self.rows[key] for key in ticket_keys if key in self.rows}
 
-    async def summaries_of(self, officer_key: str, issued_since: datetime) -> list[TicketSummary]:
-        return [t.state.summary() for t in self.rows.values() if t.state.officer_key == officer_key]
+    async def summaries_of(self, since: Mapping[str, datetime]) -> dict[str, list[TicketSummary]]:
+        return {key: [t.state.summary() for t in self.rows.values() if t.state.officer_key == key] for key in since}
 
     async def years(self) -> dict[int, int]:
         years: dict[int, int] = {}
